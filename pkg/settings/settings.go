@@ -1,0 +1,571 @@
+// Package settings is AlertChart's one settings model. The same field names are
+// used by the Grafana config page (jsonData + secureJsonData), provisioning
+// files and the standalone server's YAML file, so a user learns them once.
+//
+// Non-secret fields live in Settings (jsonData). Secrets never do: they are
+// kept in the Secrets map (Grafana's decrypted secureJsonData, or the
+// standalone file's secureJsonData section / environment) and read through the
+// Secret* helpers, so they cannot be serialised back to a browser by accident.
+package settings
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Settings is the plugin's jsonData.
+type Settings struct {
+	Prometheus PrometheusSettings `json:"prometheus" yaml:"prometheus"`
+	Grafana    GrafanaSettings    `json:"grafana" yaml:"grafana"`
+	Chart      ChartSettings      `json:"chart" yaml:"chart"`
+	Channels   []Channel          `json:"channels" yaml:"channels"`
+	Routes     []Route            `json:"routes" yaml:"routes"`
+	ImageStore ImageStoreSettings `json:"imageStore" yaml:"imageStore"`
+	Delivery   DeliverySettings   `json:"delivery" yaml:"delivery"`
+	Webhook    WebhookSettings    `json:"webhook" yaml:"webhook"`
+
+	// Secrets holds secureJsonData. It is never marshalled.
+	Secrets map[string]string `json:"-" yaml:"-"`
+}
+
+// PrometheusSettings says where chart data and alerting rules come from:
+// either a direct Prometheus-compatible URL or a Grafana data source UID.
+type PrometheusSettings struct {
+	// URL of a Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics).
+	URL string `json:"url,omitempty" yaml:"url,omitempty"`
+	// DatasourceUID of a Grafana Prometheus data source, queried through
+	// Grafana's data source proxy. Used when URL is empty.
+	DatasourceUID string `json:"datasourceUid,omitempty" yaml:"datasourceUid,omitempty"`
+	// RulesURL overrides where the rules API is read (default: URL).
+	RulesURL      string `json:"rulesUrl,omitempty" yaml:"rulesUrl,omitempty"`
+	BasicAuthUser string `json:"basicAuthUser,omitempty" yaml:"basicAuthUser,omitempty"`
+	// Headers are extra non-secret request headers; secret headers go in
+	// secureJsonData as "prometheusHeader.<Name>".
+	Headers       map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	TLSSkipVerify bool              `json:"tlsSkipVerify,omitempty" yaml:"tlsSkipVerify,omitempty"`
+	// Timeout of one range query (default 10s).
+	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// RulesCacheTTL is how long a rules API answer is reused (default 30s).
+	RulesCacheTTL Duration `json:"rulesCacheTtl,omitempty" yaml:"rulesCacheTtl,omitempty"`
+	// ExternalLabels are label names added by Prometheus' external_labels;
+	// they are never injected into chart queries.
+	ExternalLabels []string `json:"externalLabels,omitempty" yaml:"externalLabels,omitempty"`
+}
+
+// GrafanaSettings configures calls back into Grafana.
+type GrafanaSettings struct {
+	// URL overrides GF_APP_URL (root_url) when that is not reachable from the plugin.
+	URL string `json:"url,omitempty" yaml:"url,omitempty"`
+	// OrgID for API calls made with a service-account token (default 1).
+	OrgID int64 `json:"orgId,omitempty" yaml:"orgId,omitempty"`
+}
+
+// ChartSettings are the chart defaults.
+type ChartSettings struct {
+	// Renderer: "auto" (default), "native" or "grafana".
+	Renderer string `json:"renderer,omitempty" yaml:"renderer,omitempty"`
+	// WindowMultiplier: the chart covers for × multiplier (default 2).
+	WindowMultiplier float64  `json:"windowMultiplier,omitempty" yaml:"windowMultiplier,omitempty"`
+	MinWindow        Duration `json:"minWindow,omitempty" yaml:"minWindow,omitempty"` // default 10m
+	MaxWindow        Duration `json:"maxWindow,omitempty" yaml:"maxWindow,omitempty"` // default 24h
+	Width            int      `json:"width,omitempty" yaml:"width,omitempty"`         // default 1000
+	Height           int      `json:"height,omitempty" yaml:"height,omitempty"`       // default 500
+	PixelRatio       float64  `json:"pixelRatio,omitempty" yaml:"pixelRatio,omitempty"`
+	Theme            string   `json:"theme,omitempty" yaml:"theme,omitempty"`       // dark (default) | light
+	Timezone         string   `json:"timezone,omitempty" yaml:"timezone,omitempty"` // IANA name, default UTC
+	Language         string   `json:"language,omitempty" yaml:"language,omitempty"` // zh (default) | en
+	MaxSeries        int      `json:"maxSeries,omitempty" yaml:"maxSeries,omitempty"`     // default 10
+	LegendFormat     string   `json:"legendFormat,omitempty" yaml:"legendFormat,omitempty"` // e.g. {{instance}}
+	// Budget is how long text may wait for the chart to share one message (default 5s).
+	Budget Duration `json:"budget,omitempty" yaml:"budget,omitempty"`
+	// TemplateDashboardUID / TemplatePanelID name a Grafana panel whose style
+	// (native renderer) or clone (grafana renderer) is used.
+	TemplateDashboardUID string `json:"templateDashboardUid,omitempty" yaml:"templateDashboardUid,omitempty"`
+	TemplatePanelID      int64  `json:"templatePanelId,omitempty" yaml:"templatePanelId,omitempty"`
+	// TempFolderUID is where temporary render dashboards are created (default "alertchart-tmp").
+	TempFolderUID string `json:"tempFolderUid,omitempty" yaml:"tempFolderUid,omitempty"`
+	// MaxGrafanaRenders caps concurrent renders through Grafana (default 2).
+	MaxGrafanaRenders int `json:"maxGrafanaRenders,omitempty" yaml:"maxGrafanaRenders,omitempty"`
+}
+
+// Channel is one chat destination.
+type Channel struct {
+	Name string `json:"name" yaml:"name"`
+	// Type: wecom, dingtalk, feishu, teams, slack, telegram, discord, webhook, inbox.
+	Type string `json:"type" yaml:"type"`
+	// Language overrides chart.language for this channel's messages.
+	Language string `json:"language,omitempty" yaml:"language,omitempty"`
+	// Template overrides the default message body (Go text/template).
+	Template string `json:"template,omitempty" yaml:"template,omitempty"`
+	// Mentions (WeCom, DingTalk, Feishu).
+	MentionUsers   []string `json:"mentionUsers,omitempty" yaml:"mentionUsers,omitempty"`
+	MentionMobiles []string `json:"mentionMobiles,omitempty" yaml:"mentionMobiles,omitempty"`
+	MentionAll     bool     `json:"mentionAll,omitempty" yaml:"mentionAll,omitempty"`
+	// MentionLabel names an alert label whose value lists extra user ids to mention.
+	MentionLabel string `json:"mentionLabel,omitempty" yaml:"mentionLabel,omitempty"`
+	// SlackChannel is the channel ID for Slack bot-token uploads.
+	SlackChannel string `json:"slackChannel,omitempty" yaml:"slackChannel,omitempty"`
+	// ChatID is the Telegram chat id.
+	ChatID string `json:"chatId,omitempty" yaml:"chatId,omitempty"`
+	// FeishuAppID enables image upload with app credentials (secret: appSecret).
+	FeishuAppID string `json:"feishuAppId,omitempty" yaml:"feishuAppId,omitempty"`
+	// Lark switches Feishu endpoints to open.larksuite.com.
+	Lark bool `json:"lark,omitempty" yaml:"lark,omitempty"`
+	// ImageBase64 makes the generic webhook embed the chart as base64.
+	ImageBase64 bool `json:"imageBase64,omitempty" yaml:"imageBase64,omitempty"`
+	// Dir is the folder of the inbox channel.
+	Dir string `json:"dir,omitempty" yaml:"dir,omitempty"`
+	// DisableChart sends text only.
+	DisableChart bool `json:"disableChart,omitempty" yaml:"disableChart,omitempty"`
+	// RateLimitPerMinute overrides the platform's default robot limit.
+	RateLimitPerMinute int `json:"rateLimitPerMinute,omitempty" yaml:"rateLimitPerMinute,omitempty"`
+	// APIURL overrides the platform's API base (self-hosted, proxies, tests).
+	APIURL string `json:"apiUrl,omitempty" yaml:"apiUrl,omitempty"`
+}
+
+// Channel secret field names, stored in secureJsonData as "channels.<name>.<field>".
+const (
+	SecretURL       = "url"       // webhook URL (it carries the robot key/token)
+	SecretSecret    = "secret"    // signing secret (DingTalk, Feishu)
+	SecretToken     = "token"     // bot token (Slack, Telegram)
+	SecretAppSecret = "appSecret" // Feishu app secret for image upload
+)
+
+// Route maps an Alertmanager receiver (the {receiver} in /webhook/{receiver})
+// to channels; optional label matchers narrow it.
+type Route struct {
+	Receiver string            `json:"receiver" yaml:"receiver"`
+	Channels []string          `json:"channels" yaml:"channels"`
+	Match    map[string]string `json:"match,omitempty" yaml:"match,omitempty"`
+}
+
+// ImageStoreSettings configures S3-compatible hosting of chart images for
+// platforms that only accept a URL.
+type ImageStoreSettings struct {
+	Endpoint string `json:"endpoint,omitempty" yaml:"endpoint,omitempty"` // host[:port], no scheme
+	Bucket   string `json:"bucket,omitempty" yaml:"bucket,omitempty"`
+	Region   string `json:"region,omitempty" yaml:"region,omitempty"`
+	Prefix   string `json:"prefix,omitempty" yaml:"prefix,omitempty"`
+	Insecure bool   `json:"insecure,omitempty" yaml:"insecure,omitempty"` // plain HTTP
+	// PathStyle forces path-style addressing (MinIO); default virtual-hosted.
+	PathStyle bool `json:"pathStyle,omitempty" yaml:"pathStyle,omitempty"`
+	// PresignExpiry of GET URLs (default 24h, at most 7 days).
+	PresignExpiry Duration `json:"presignExpiry,omitempty" yaml:"presignExpiry,omitempty"`
+	// PublicURLPrefix, when set, is used instead of presigning (public-read bucket/CDN).
+	PublicURLPrefix string `json:"publicUrlPrefix,omitempty" yaml:"publicUrlPrefix,omitempty"`
+}
+
+// DeliverySettings configures the durable delivery pipeline.
+type DeliverySettings struct {
+	// DataDir holds the embedded queue (default: GF_PLUGIN_DATA_DIR, then Grafana's data path, then a temp dir).
+	DataDir string `json:"dataDir,omitempty" yaml:"dataDir,omitempty"`
+	// Queue: "sqlite" (default) or "postgres" (secret: postgresDsn).
+	Queue        string   `json:"queue,omitempty" yaml:"queue,omitempty"`
+	DedupeWindow Duration `json:"dedupeWindow,omitempty" yaml:"dedupeWindow,omitempty"` // default 10m
+	RetryHorizon Duration `json:"retryHorizon,omitempty" yaml:"retryHorizon,omitempty"` // default 1h
+	Retention    Duration `json:"retention,omitempty" yaml:"retention,omitempty"`       // default 168h
+}
+
+// WebhookSettings configures intake.
+type WebhookSettings struct {
+	// MaxBodyBytes caps a webhook body (default 4 MiB); larger bodies get 413.
+	MaxBodyBytes int64 `json:"maxBodyBytes,omitempty" yaml:"maxBodyBytes,omitempty"`
+}
+
+// Top-level secureJsonData keys.
+const (
+	SecretPrometheusPassword = "prometheusPassword"
+	SecretPrometheusToken    = "prometheusToken"
+	SecretGrafanaToken       = "grafanaToken"
+	SecretImageStoreAccess   = "imageStoreAccessKey"
+	SecretImageStoreSecret   = "imageStoreSecretKey"
+	SecretPostgresDSN        = "postgresDsn"
+	SecretWebhookToken       = "webhookToken"
+	// PrometheusHeaderPrefix + header name holds a secret request header.
+	PrometheusHeaderPrefix = "prometheusHeader."
+)
+
+// Defaults.
+const (
+	DefaultMaxBodyBytes     = 4 << 20
+	DefaultWindowMultiplier = 2.0
+	DefaultMinWindow        = 10 * time.Minute
+	DefaultMaxWindow        = 24 * time.Hour
+	DefaultWidth            = 1000
+	DefaultHeight           = 500
+	DefaultMaxSeries        = 10
+	DefaultBudget           = 5 * time.Second
+	DefaultQueryTimeout     = 10 * time.Second
+	DefaultRulesCacheTTL    = 30 * time.Second
+	DefaultDedupeWindow     = 10 * time.Minute
+	DefaultRetryHorizon     = time.Hour
+	DefaultRetention        = 7 * 24 * time.Hour
+	DefaultPresignExpiry    = 24 * time.Hour
+	MaxPresignExpiry        = 7 * 24 * time.Hour
+)
+
+// ChannelTypes lists the supported channel types.
+var ChannelTypes = []string{"wecom", "dingtalk", "feishu", "teams", "slack", "telegram", "discord", "webhook", "inbox"}
+
+// Parse decodes jsonData (empty means all defaults), attaches the secrets,
+// fills defaults and validates. Unknown fields are an error so typos surface.
+func Parse(jsonData []byte, secrets map[string]string) (*Settings, error) {
+	s := &Settings{}
+	if len(bytes.TrimSpace(jsonData)) > 0 && string(bytes.TrimSpace(jsonData)) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(jsonData))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(s); err != nil {
+			return nil, fmt.Errorf("jsonData: %w", err)
+		}
+	}
+	s.Secrets = map[string]string{}
+	for k, v := range secrets {
+		s.Secrets[k] = v
+	}
+	s.ApplyDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ApplyDefaults fills every zero field that has a default.
+func (s *Settings) ApplyDefaults() {
+	c := &s.Chart
+	if c.Renderer == "" {
+		c.Renderer = "auto"
+	}
+	if c.WindowMultiplier == 0 {
+		c.WindowMultiplier = DefaultWindowMultiplier
+	}
+	if c.MinWindow == 0 {
+		c.MinWindow = Duration(DefaultMinWindow)
+	}
+	if c.MaxWindow == 0 {
+		c.MaxWindow = Duration(DefaultMaxWindow)
+	}
+	if c.Width == 0 {
+		c.Width = DefaultWidth
+	}
+	if c.Height == 0 {
+		c.Height = DefaultHeight
+	}
+	if c.PixelRatio == 0 {
+		c.PixelRatio = 1
+	}
+	if c.Theme == "" {
+		c.Theme = "dark"
+	}
+	if c.Timezone == "" {
+		c.Timezone = "UTC"
+	}
+	if c.Language == "" {
+		c.Language = "zh"
+	}
+	if c.MaxSeries == 0 {
+		c.MaxSeries = DefaultMaxSeries
+	}
+	if c.Budget == 0 {
+		c.Budget = Duration(DefaultBudget)
+	}
+	if c.TempFolderUID == "" {
+		c.TempFolderUID = "alertchart-tmp"
+	}
+	if c.MaxGrafanaRenders == 0 {
+		c.MaxGrafanaRenders = 2
+	}
+	p := &s.Prometheus
+	if p.Timeout == 0 {
+		p.Timeout = Duration(DefaultQueryTimeout)
+	}
+	if p.RulesCacheTTL == 0 {
+		p.RulesCacheTTL = Duration(DefaultRulesCacheTTL)
+	}
+	if s.Grafana.OrgID == 0 {
+		s.Grafana.OrgID = 1
+	}
+	d := &s.Delivery
+	if d.Queue == "" {
+		d.Queue = "sqlite"
+	}
+	if d.DedupeWindow == 0 {
+		d.DedupeWindow = Duration(DefaultDedupeWindow)
+	}
+	if d.RetryHorizon == 0 {
+		d.RetryHorizon = Duration(DefaultRetryHorizon)
+	}
+	if d.Retention == 0 {
+		d.Retention = Duration(DefaultRetention)
+	}
+	if s.ImageStore.PresignExpiry == 0 {
+		s.ImageStore.PresignExpiry = Duration(DefaultPresignExpiry)
+	}
+	if s.Webhook.MaxBodyBytes == 0 {
+		s.Webhook.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.Secrets == nil {
+		s.Secrets = map[string]string{}
+	}
+}
+
+// FieldError is a validation problem at a field path such as "channels[1].type".
+type FieldError struct {
+	Path    string
+	Problem string
+}
+
+func (e FieldError) Error() string { return e.Path + ": " + e.Problem }
+
+// ValidationError lists every problem found, so a user fixes them in one go.
+type ValidationError []FieldError
+
+func (v ValidationError) Error() string {
+	parts := make([]string, len(v))
+	for i, e := range v {
+		parts[i] = e.Error()
+	}
+	return "invalid settings: " + strings.Join(parts, "; ")
+}
+
+// Validate checks the settings after defaults are applied.
+func (s *Settings) Validate() error {
+	var errs ValidationError
+	add := func(path, format string, args ...any) {
+		errs = append(errs, FieldError{Path: path, Problem: fmt.Sprintf(format, args...)})
+	}
+	switch s.Chart.Renderer {
+	case "auto", "native", "grafana":
+	default:
+		add("chart.renderer", "must be auto, native or grafana, not %q", s.Chart.Renderer)
+	}
+	if s.Chart.Theme != "dark" && s.Chart.Theme != "light" {
+		add("chart.theme", "must be dark or light, not %q", s.Chart.Theme)
+	}
+	if s.Chart.Language != "zh" && s.Chart.Language != "en" {
+		add("chart.language", "must be zh or en, not %q", s.Chart.Language)
+	}
+	if _, err := time.LoadLocation(s.Chart.Timezone); err != nil {
+		add("chart.timezone", "unknown time zone %q", s.Chart.Timezone)
+	}
+	if s.Chart.WindowMultiplier < 0 {
+		add("chart.windowMultiplier", "must be positive")
+	}
+	if s.Chart.MinWindow > s.Chart.MaxWindow {
+		add("chart.minWindow", "%s is larger than chart.maxWindow %s", s.Chart.MinWindow, s.Chart.MaxWindow)
+	}
+	if s.Chart.Width < 200 || s.Chart.Width > 4000 {
+		add("chart.width", "must be between 200 and 4000, not %d", s.Chart.Width)
+	}
+	if s.Chart.Height < 150 || s.Chart.Height > 3000 {
+		add("chart.height", "must be between 150 and 3000, not %d", s.Chart.Height)
+	}
+	if s.Chart.PixelRatio < 0.5 || s.Chart.PixelRatio > 4 {
+		add("chart.pixelRatio", "must be between 0.5 and 4")
+	}
+	if s.Chart.MaxSeries < 1 || s.Chart.MaxSeries > 100 {
+		add("chart.maxSeries", "must be between 1 and 100, not %d", s.Chart.MaxSeries)
+	}
+	if s.Chart.Renderer == "grafana" && (s.Chart.TemplateDashboardUID == "" || s.Chart.TemplatePanelID == 0) {
+		add("chart.templateDashboardUid", "the grafana renderer needs a template dashboard and panel")
+	}
+	if s.Prometheus.URL != "" && !strings.HasPrefix(s.Prometheus.URL, "http://") && !strings.HasPrefix(s.Prometheus.URL, "https://") {
+		add("prometheus.url", "must start with http:// or https://")
+	}
+	names := map[string]bool{}
+	for i, ch := range s.Channels {
+		p := fmt.Sprintf("channels[%d]", i)
+		if ch.Name == "" {
+			add(p+".name", "is required")
+		} else if names[ch.Name] {
+			add(p+".name", "%q is used twice", ch.Name)
+		} else if strings.ContainsAny(ch.Name, "/ .") {
+			add(p+".name", "%q may not contain '/', '.' or spaces", ch.Name)
+		}
+		names[ch.Name] = true
+		if !contains(ChannelTypes, ch.Type) {
+			add(p+".type", "must be one of %s, not %q", strings.Join(ChannelTypes, ", "), ch.Type)
+		}
+		if ch.Language != "" && ch.Language != "zh" && ch.Language != "en" {
+			add(p+".language", "must be zh or en")
+		}
+		if ch.RateLimitPerMinute < 0 {
+			add(p+".rateLimitPerMinute", "must not be negative")
+		}
+	}
+	for i, r := range s.Routes {
+		p := fmt.Sprintf("routes[%d]", i)
+		if r.Receiver == "" {
+			add(p+".receiver", "is required")
+		}
+		if len(r.Channels) == 0 {
+			add(p+".channels", "needs at least one channel")
+		}
+		for j, c := range r.Channels {
+			if !names[c] {
+				add(fmt.Sprintf("%s.channels[%d]", p, j), "no channel is named %q", c)
+			}
+		}
+	}
+	if s.Delivery.Queue != "sqlite" && s.Delivery.Queue != "postgres" {
+		add("delivery.queue", "must be sqlite or postgres, not %q", s.Delivery.Queue)
+	}
+	if s.Delivery.Queue == "postgres" && s.Secrets[SecretPostgresDSN] == "" {
+		add("secureJsonData.postgresDsn", "is required when delivery.queue is postgres")
+	}
+	if s.ImageStore.PresignExpiry > Duration(MaxPresignExpiry) {
+		add("imageStore.presignExpiry", "must be at most 7 days (S3 limit)")
+	}
+	if s.ImageStore.Endpoint != "" && s.ImageStore.Bucket == "" {
+		add("imageStore.bucket", "is required when imageStore.endpoint is set")
+	}
+	if s.Webhook.MaxBodyBytes < 1024 {
+		add("webhook.maxBodyBytes", "must be at least 1024")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Channel returns the channel with the given name.
+func (s *Settings) Channel(name string) (Channel, bool) {
+	for _, c := range s.Channels {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Channel{}, false
+}
+
+// ChannelSecret reads "channels.<name>.<field>" from the secrets.
+func (s *Settings) ChannelSecret(channel, field string) string {
+	return s.Secrets[ChannelSecretKey(channel, field)]
+}
+
+// ChannelSecretKey is the secureJsonData key of a channel's secret field.
+func ChannelSecretKey(channel, field string) string {
+	return "channels." + channel + "." + field
+}
+
+// ReceiverKnown reports whether a receiver name has a route. With no routes
+// configured at all, every receiver is accepted (and delivered to every channel).
+func (s *Settings) ReceiverKnown(receiver string) bool {
+	if len(s.Routes) == 0 {
+		return true
+	}
+	for _, r := range s.Routes {
+		if r.Receiver == receiver || r.Receiver == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelsFor returns the names of the channels a receiver's alert with the
+// given labels goes to. Routes with Match only apply when every label matches.
+// With no routes configured every channel receives everything.
+func (s *Settings) ChannelsFor(receiver string, labels map[string]string) []string {
+	if len(s.Routes) == 0 {
+		out := make([]string, 0, len(s.Channels))
+		for _, c := range s.Channels {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range s.Routes {
+		if r.Receiver != receiver && r.Receiver != "*" {
+			continue
+		}
+		ok := true
+		for k, v := range r.Match {
+			if labels[k] != v {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		for _, c := range r.Channels {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Duration is a time.Duration written as a Go duration string ("10m", "1h30m")
+// in JSON and YAML; plain numbers are read as seconds.
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "10m" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	return d.set(v)
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// UnmarshalYAML reads "10m" or a number of seconds.
+func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
+	var v any
+	if err := unmarshal(&v); err != nil {
+		return err
+	}
+	return d.set(v)
+}
+
+func (d *Duration) set(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*d = 0
+	case float64:
+		*d = Duration(time.Duration(x * float64(time.Second)))
+	case int:
+		*d = Duration(time.Duration(x) * time.Second)
+	case string:
+		if x == "" {
+			*d = 0
+			return nil
+		}
+		p, err := time.ParseDuration(x)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q (use e.g. \"10m\" or \"1h30m\")", x)
+		}
+		if p < 0 {
+			return fmt.Errorf("negative duration %q", x)
+		}
+		*d = Duration(p)
+	default:
+		return fmt.Errorf("invalid duration %v", v)
+	}
+	return nil
+}
