@@ -1,0 +1,180 @@
+package intake
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/alertmanager/template"
+)
+
+func loadFiring(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/firing.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type recordingAcceptor struct {
+	got  []*template.Data
+	err  error
+	recv []string
+}
+
+func (r *recordingAcceptor) Accept(_ context.Context, receiver string, d *template.Data) (Accepted, error) {
+	if r.err != nil {
+		return Accepted{}, r.err
+	}
+	r.got = append(r.got, d)
+	r.recv = append(r.recv, receiver)
+	return Accepted{Status: "accepted", ID: "n1", Alerts: len(d.Alerts)}, nil
+}
+
+func serve(h http.Handler, method, path, contentType string, body []byte) *httptest.ResponseRecorder {
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", h)
+	mux.Handle("/webhook/{receiver}", h)
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestWebhookAcceptsAlertmanagerPayload(t *testing.T) {
+	acc := &recordingAcceptor{}
+	h := &Handler{MaxBodyBytes: 4 << 20, Acceptor: acc, Recent: NewRecent(10),
+		ReceiverKnown: func(r string) bool { return r == "ops" }}
+	rec := serve(h, http.MethodPost, "/webhook/ops", "application/json", loadFiring(t))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var res Accepted
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Alerts != 1 || res.ID != "n1" || res.Status != "accepted" {
+		t.Fatalf("answer %+v", res)
+	}
+	if len(acc.got) != 1 || acc.recv[0] != "ops" || acc.got[0].Alerts[0].Labels["instance"] != "node-2:9100" {
+		t.Fatalf("acceptor got %+v", acc.got)
+	}
+	if l := h.Recent.List(); len(l) != 1 || l[0].Alert.Fingerprint != "c4e5a1b2d3f40001" {
+		t.Fatalf("recent %+v", l)
+	}
+	// POST /webhook takes the receiver from the payload.
+	rec = serve(h, http.MethodPost, "/webhook", "application/json", loadFiring(t))
+	if rec.Code != http.StatusOK || acc.recv[1] != "ops" {
+		t.Fatalf("status %d receiver %v", rec.Code, acc.recv)
+	}
+}
+
+func TestWebhookBadInput(t *testing.T) {
+	valid := loadFiring(t)
+	mutate := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(valid, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	alert0 := func(m map[string]any) map[string]any { return m["alerts"].([]any)[0].(map[string]any) }
+	cases := []struct {
+		name, method, path, ctype string
+		body                      []byte
+		status                    int
+		contains                  string
+	}{
+		{"malformed json", "POST", "/webhook/ops", "application/json", []byte(`{"alerts": [`), 400, "malformed JSON"},
+		{"not json", "POST", "/webhook/ops", "application/json", []byte(`hello`), 400, "not a JSON object"},
+		{"empty body", "POST", "/webhook/ops", "application/json", nil, 400, "empty body"},
+		{"not alertmanager", "POST", "/webhook/ops", "application/json", []byte(`{"foo":1}`), 400, "not an Alertmanager webhook"},
+		{"no alerts", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { m["alerts"] = []any{} }), 400, "no alerts"},
+		{"alerts wrong type", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { m["alerts"] = "x" }), 400, "alerts"},
+		{"bad status", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { alert0(m)["status"] = "burning" }), 400, "alerts[0].status"},
+		{"no alertname", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { delete(alert0(m)["labels"].(map[string]any), "alertname") }), 400, "alertname"},
+		{"bad time", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { alert0(m)["startsAt"] = "yesterday" }), 400, "bad time"},
+		{"no startsAt", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { delete(alert0(m), "startsAt") }), 400, "startsAt"},
+		{"wrong version", "POST", "/webhook/ops", "application/json", mutate(func(m map[string]any) { m["version"] = "3" }), 400, "version"},
+		{"too large", "POST", "/webhook/ops", "application/json", append(append([]byte(`{"alerts":[],"x":"`), bytes.Repeat([]byte("a"), 5000)...), `"}`...), 413, "larger than"},
+		{"wrong method", "GET", "/webhook/ops", "", nil, 405, "not allowed"},
+		{"wrong method put", "PUT", "/webhook", "application/json", valid, 405, "not allowed"},
+		{"unknown receiver", "POST", "/webhook/nobody", "application/json", valid, 404, "unknown receiver"},
+		{"form content type", "POST", "/webhook/ops", "application/x-www-form-urlencoded", valid, 415, "Content-Type"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			acc := &recordingAcceptor{}
+			h := &Handler{MaxBodyBytes: 4096, Acceptor: acc, ReceiverKnown: func(r string) bool { return r == "ops" }}
+			if c.name == "too large" {
+				h.MaxBodyBytes = 1024
+			}
+			rec := serve(h, c.method, c.path, c.ctype, c.body)
+			if rec.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, c.status, rec.Body)
+			}
+			var e Error
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+				t.Fatalf("error body is not JSON: %q", rec.Body)
+			}
+			if !strings.Contains(e.Error(), c.contains) {
+				t.Fatalf("error %q does not mention %q", e.Error(), c.contains)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Fatalf("content type %q", ct)
+			}
+			if len(acc.got) != 0 {
+				t.Fatalf("a rejected notification reached the acceptor")
+			}
+		})
+	}
+}
+
+func TestWebhookStoreFailureIs503(t *testing.T) {
+	h := &Handler{MaxBodyBytes: 4 << 20, Acceptor: &recordingAcceptor{err: errors.New("disk full")}}
+	rec := serve(h, http.MethodPost, "/webhook/ops", "application/json", loadFiring(t))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "disk full") {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func TestDecodeFillsFingerprintAndStatus(t *testing.T) {
+	d, err := Decode([]byte(`{"alerts":[{"status":"resolved","labels":{"alertname":"A","instance":"x"},"startsAt":"2026-11-25T01:00:00Z","endsAt":"2026-11-25T01:05:00Z"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != "resolved" || d.Alerts[0].Fingerprint == "" {
+		t.Fatalf("%+v", d)
+	}
+	if Fingerprint(d.Alerts[0].Labels) != d.Alerts[0].Fingerprint {
+		t.Fatal("fingerprint not stable")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"alerts":[{"status":"firing","labels":{"alertname":"A"},"startsAt":"2026-11-25T01:00:00Z"}]}`))
+	f.Add([]byte(`{"alerts":null}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := Decode(b)
+		if err == nil && len(d.Alerts) == 0 {
+			t.Fatal("accepted a notification without alerts")
+		}
+		var e *Error
+		if err != nil && (!errors.As(err, &e) || e.Status != 400) {
+			t.Fatalf("client error not a 400: %v", err)
+		}
+	})
+}
