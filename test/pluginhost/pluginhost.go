@@ -1,0 +1,346 @@
+// Package pluginhost runs the BUILT AlertChart plugin binary the way Grafana
+// does — hashicorp/go-plugin with the SDK's handshake (protocol version 2,
+// magic cookie grafana_plugin_type=datasource, gRPC) — and bridges an HTTP
+// listener at /api/plugins/alertchart-webhook-app/resources/* to
+// CallResource, so that a real Alertmanager can post to the plugin. It is
+// test-only code: no Grafana server can run here.
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
+	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+)
+
+// PluginID is the id Grafana routes by.
+const PluginID = "alertchart-webhook-app"
+
+// ResourcePrefix is Grafana's resource route for the plugin.
+const ResourcePrefix = "/api/plugins/" + PluginID + "/resources/"
+
+// Settings are what Grafana keeps for the app and hands over in every
+// PluginContext.
+type Settings struct {
+	JSONData      []byte
+	Secure        map[string]string
+	GrafanaConfig map[string]string
+}
+
+// Options configure a host.
+type Options struct {
+	// Binary is the plugin executable (see Binary()).
+	Binary string
+	// Env is added to the plugin process environment (Grafana passes the
+	// [plugin.<id>] ini section as GF_PLUGIN_* variables).
+	Env []string
+	// BearerToken, when set, is the service-account token callers must
+	// present, as Grafana requires a signed-in identity on /api routes.
+	BearerToken string
+	// Log receives the plugin's stderr (hclog JSON lines); nil discards.
+	Log io.Writer
+}
+
+// Host is one running plugin process plus its Grafana-like HTTP bridge.
+type Host struct {
+	opts     Options
+	client   *goplugin.Client
+	resource pluginv2.ResourceClient
+	diag     pluginv2.DiagnosticsClient
+
+	mu       sync.Mutex
+	settings Settings
+	updated  time.Time
+
+	srv      *http.Server
+	listener net.Listener
+}
+
+// Start launches the plugin binary and completes the go-plugin handshake.
+func Start(opts Options, s Settings) (*Host, error) {
+	logOut := opts.Log
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	cmd := exec.Command(opts.Binary)
+	cmd.Env = append(os.Environ(), opts.Env...)
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig: goplugin.HandshakeConfig{
+			ProtocolVersion:  grpcplugin.ProtocolVersion,
+			MagicCookieKey:   grpcplugin.MagicCookieKey,
+			MagicCookieValue: grpcplugin.MagicCookieValue,
+		},
+		VersionedPlugins: map[int]goplugin.PluginSet{
+			grpcplugin.ProtocolVersion: {
+				"diagnostics": &grpcplugin.DiagnosticsGRPCPlugin{},
+				"resource":    &grpcplugin.ResourceGRPCPlugin{},
+			},
+		},
+		Cmd:              cmd,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name: "plugin." + PluginID, Output: logOut, Level: hclog.Debug,
+		}),
+		Stderr:       logOut,
+		SyncStderr:   logOut,
+		StartTimeout: time.Minute,
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("go-plugin handshake with %s: %w", opts.Binary, err)
+	}
+	r, err := rpc.Dispense("resource")
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("dispense resource: %w", err)
+	}
+	d, err := rpc.Dispense("diagnostics")
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("dispense diagnostics: %w", err)
+	}
+	h := &Host{opts: opts, client: client, resource: r.(pluginv2.ResourceClient), diag: d.(pluginv2.DiagnosticsClient),
+		settings: s, updated: time.Now()}
+	return h, nil
+}
+
+// UpdateSettings changes the app settings as a save on the config page does;
+// the SDK notices the new LastUpdatedMS and rebuilds the instance.
+func (h *Host) UpdateSettings(s Settings) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.settings = s
+	now := time.Now()
+	if !now.After(h.updated) {
+		now = h.updated.Add(time.Millisecond)
+	}
+	h.updated = now
+}
+
+// PluginContext is what Grafana attaches to every call.
+func (h *Host) PluginContext() *pluginv2.PluginContext {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	js := h.settings.JSONData
+	if js == nil {
+		js = []byte("{}")
+	}
+	return &pluginv2.PluginContext{
+		OrgId:         1,
+		PluginId:      PluginID,
+		PluginVersion: "test",
+		Namespace:     "default",
+		AppInstanceSettings: &pluginv2.AppInstanceSettings{
+			JsonData:                js,
+			DecryptedSecureJsonData: h.settings.Secure,
+			LastUpdatedMS:           h.updated.UnixMilli(),
+		},
+		GrafanaConfig: h.settings.GrafanaConfig,
+		User:          &pluginv2.User{Login: "sa-alertmanager", Role: "Viewer", Name: "alertmanager"},
+	}
+}
+
+// CheckHealth calls the plugin's CheckHealth as Grafana's "Save & test" does.
+func (h *Host) CheckHealth(ctx context.Context) (*pluginv2.CheckHealthResponse, error) {
+	return h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: h.PluginContext()})
+}
+
+// Response is a collected CallResource answer.
+type Response struct {
+	Status  int
+	Headers http.Header
+	Body    []byte
+}
+
+// Call sends one resource request (path without the resources prefix, e.g.
+// "webhook/ops?x=1") and collects the streamed answer.
+func (h *Host) Call(ctx context.Context, method, path string, headers http.Header, body []byte) (*Response, error) {
+	p, q, _ := strings.Cut(path, "?")
+	hdr := map[string]*pluginv2.StringList{}
+	for k, v := range headers {
+		hdr[k] = &pluginv2.StringList{Values: v}
+	}
+	url := ResourcePrefix + p
+	if q != "" {
+		url += "?" + q
+	}
+	stream, err := h.resource.CallResource(ctx, &pluginv2.CallResourceRequest{
+		PluginContext: h.PluginContext(),
+		Path:          p,
+		Method:        method,
+		Url:           url,
+		Headers:       hdr,
+		Body:          body,
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Response{Headers: http.Header{}}
+	var buf bytes.Buffer
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m.Code != 0 && res.Status == 0 {
+			res.Status = int(m.Code)
+		}
+		for k, v := range m.Headers {
+			for _, x := range v.Values {
+				res.Headers.Add(k, x)
+			}
+		}
+		buf.Write(m.Body)
+	}
+	res.Body = buf.Bytes()
+	return res, nil
+}
+
+// ServeHTTP bridges Grafana's resource route to CallResource, like Grafana's
+// apiRoute.Any("/plugins/:pluginId/resources/*").
+func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, ResourcePrefix) {
+		http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
+		return
+	}
+	if h.opts.BearerToken != "" && r.Header.Get("Authorization") != "Bearer "+h.opts.BearerToken {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"message":"Unauthorized","messageId":"auth.unauthorized","statusCode":401}`)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, ResourcePrefix)
+	if r.URL.RawQuery != "" {
+		path += "?" + r.URL.RawQuery
+	}
+	hdr := r.Header.Clone()
+	hdr.Del("Authorization") // Grafana does not forward the caller's token
+	res, err := h.Call(r.Context(), r.Method, path, hdr, body)
+	if err != nil {
+		// Grafana answers 500 when the plugin is unavailable.
+		http.Error(w, `{"message":"Failed to call resource"}`, http.StatusInternalServerError)
+		return
+	}
+	for k, v := range res.Headers {
+		for _, x := range v {
+			w.Header().Add(k, x)
+		}
+	}
+	if res.Status == 0 {
+		res.Status = http.StatusOK
+	}
+	w.WriteHeader(res.Status)
+	_, _ = w.Write(res.Body)
+}
+
+// ListenAndServe serves the Grafana-like HTTP bridge on a free loopback port
+// and returns its base URL (http://127.0.0.1:port).
+func (h *Host) ListenAndServe() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	h.listener = l
+	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = h.srv.Serve(l) }()
+	return "http://" + l.Addr().String(), nil
+}
+
+// Pid is the plugin process id.
+func (h *Host) Pid() int {
+	if rc := h.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Kill stops the plugin (as Grafana does on shutdown) and the bridge.
+func (h *Host) Kill() {
+	if h.srv != nil {
+		_ = h.srv.Close()
+	}
+	h.client.Kill()
+}
+
+// Exited reports whether the plugin process has exited.
+func (h *Host) Exited() bool { return h.client.Exited() }
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Binary returns the plugin executable to test: $ALERTCHART_PLUGIN_BINARY
+// (e.g. the mage-built dist/gpx_alertchart_linux_amd64, as CI sets it), else
+// a fresh `go build ./pkg` into a temporary directory, once per test process,
+// with CGO disabled like the release build.
+func Binary() (string, error) {
+	if p := os.Getenv("ALERTCHART_PLUGIN_BINARY"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("ALERTCHART_PLUGIN_BINARY: %w", err)
+		}
+		return p, nil
+	}
+	buildOnce.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "alertchart-plugin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, fmt.Sprintf("gpx_alertchart_%s_%s", runtime.GOOS, runtime.GOARCH))
+		cmd := exec.Command("go", "build", "-o", buildPath, "./pkg")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./pkg: %v\n%s", err, out)
+		}
+	})
+	return buildPath, buildErr
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
