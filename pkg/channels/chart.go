@@ -1,0 +1,131 @@
+package channels
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alertchart/alertchart/pkg/imagestore"
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+// Options carry what every platform notifier needs besides its own settings.
+type Options struct {
+	// Channel is the channel's settings (non-secret).
+	Channel settings.Channel
+	// HTTP sends the requests; nil means http.DefaultClient.
+	HTTP *http.Client
+	// Images hosts charts for platforms that take a URL; may be nil.
+	Images imagestore.Store
+	// Logger for degradations; nil discards.
+	Logger *slog.Logger
+	// Lang is the message language (zh or en).
+	Lang string
+	// Location formats times in messages.
+	Location *time.Location
+}
+
+// Log returns the logger, never nil.
+func (o Options) Log() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// WantsChart reports whether m carries a chart that should be sent.
+func (o Options) WantsChart(m *Message) bool {
+	return !o.Channel.DisableChart && m.Part != PartText && m.Chart != nil && len(m.Chart.Image) > 0
+}
+
+// HostChart returns a URL for the chart: Chart.URL when the pipeline has
+// already hosted it, else an upload to the image store. On failure it
+// returns "" and the note to show in the message ("chart unavailable: …");
+// a missing image must never fail the alert.
+func HostChart(ctx context.Context, store imagestore.Store, c *Chart, lang string) (url, note string) {
+	if c == nil {
+		return "", ""
+	}
+	if c.URL != "" {
+		return c.URL, ""
+	}
+	if store == nil {
+		return "", chartNote(lang, "no image store configured")
+	}
+	if len(c.Image) == 0 {
+		return "", chartNote(lang, "empty image")
+	}
+	ct := c.ContentType
+	if ct == "" {
+		ct = "image/png"
+	}
+	u, err := store.Put(ctx, imagestore.ContentKey(c.Image, ct), c.Image, ct)
+	if err != nil {
+		return "", chartNote(lang, "image upload failed")
+	}
+	return u, ""
+}
+
+// chartNote words a missing-chart reason in the message language.
+func chartNote(lang, reason string) string {
+	if lang == "en" {
+		return "chart unavailable: " + reason
+	}
+	zh := map[string]string{
+		"no image store configured": "未配置图片存储",
+		"empty image":               "图片为空",
+		"image upload failed":       "图片上传失败",
+		"image too big":             "图片过大",
+		"image rejected":            "图片被平台拒绝",
+	}[reason]
+	if zh == "" {
+		zh = reason
+	}
+	return "图表不可用：" + zh
+}
+
+// ChartNote is chartNote for notifiers: the note shown when the chart was
+// dropped for reason.
+func ChartNote(lang, reason string) string { return chartNote(lang, reason) }
+
+// WithNote returns a shallow copy of m with note appended to ChartNote, so
+// the text says why no chart follows.
+func WithNote(m *Message, note string) *Message {
+	if note == "" {
+		return m
+	}
+	c := *m
+	if c.ChartNote == "" {
+		c.ChartNote = note
+	} else if c.ChartNote != note {
+		c.ChartNote += "; " + note
+	}
+	return &c
+}
+
+// ChartFileName is the file name used for uploads; never derived from alert
+// names or labels.
+func ChartFileName(c *Chart) string {
+	if c != nil && c.ContentType == "image/jpeg" {
+		return "chart.jpg"
+	}
+	return "chart.png"
+}
+
+// ContentType returns the chart's content type, defaulting to PNG.
+func (c *Chart) ContentTypeOrPNG() string {
+	if c == nil || c.ContentType == "" {
+		return "image/png"
+	}
+	return c.ContentType
+}
+
+// errorf builds a classified error.
+func errorf(kind ErrorKind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Errorf builds a classified error for notifiers.
+func Errorf(kind ErrorKind, format string, args ...any) *Error { return errorf(kind, format, args...) }

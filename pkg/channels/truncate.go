@@ -1,0 +1,194 @@
+package channels
+
+import (
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Unit says how a platform counts the length of a text.
+type Unit int
+
+const (
+	// Bytes of UTF-8 (WeCom, DingTalk, Feishu, Teams).
+	Bytes Unit = iota
+	// Runes, i.e. Unicode code points (Discord, Slack).
+	Runes
+	// UTF16 code units (Telegram counts captions and texts this way).
+	UTF16
+)
+
+// Limit is a platform's size limit for one text.
+type Limit struct {
+	Max  int
+	Unit Unit
+}
+
+// Len measures s in the limit's unit.
+func (l Limit) Len(s string) int {
+	switch l.Unit {
+	case Runes:
+		return utf8.RuneCountInString(s)
+	case UTF16:
+		n := 0
+		for _, r := range s {
+			if w := utf16.RuneLen(r); w > 0 {
+				n += w
+			} else {
+				n++ // invalid rune, sent as U+FFFD
+			}
+		}
+		return n
+	default:
+		return len(s)
+	}
+}
+
+// Fits reports whether s is within the limit (a zero Max means no limit).
+func (l Limit) Fits(s string) bool { return l.Max <= 0 || l.Len(s) <= l.Max }
+
+// Scale returns the limit shrunk to the given fraction, used after a
+// platform said a message was too big.
+func (l Limit) Scale(f float64) Limit {
+	l.Max = int(float64(l.Max) * f)
+	if l.Max < 64 {
+		l.Max = 64
+	}
+	return l
+}
+
+// TruncatedMarker ends a text that was cut to fit a platform's limit.
+const TruncatedMarker = "…(truncated)"
+
+// TruncateBytes cuts s to at most max bytes, on a UTF-8 boundary, ending
+// with marker (counted in max).
+func TruncateBytes(s string, max int, marker string) string {
+	return Limit{Max: max, Unit: Bytes}.Truncate(s, marker, false)
+}
+
+// Truncate cuts s so that it fits the limit, ending with marker. It never
+// splits a UTF-8 sequence; it prefers to cut at a line break when one is
+// close, so markup on earlier lines stays intact. With html set, it never
+// cuts inside a tag or an entity and closes the tags left open (Telegram
+// rejects unbalanced HTML).
+func (l Limit) Truncate(s, marker string, html bool) string {
+	if l.Fits(s) {
+		return s
+	}
+	budget := l.Max - l.Len(marker)
+	if budget <= 0 {
+		return truncateRunes(marker, l)
+	}
+	if html {
+		return truncateHTML(s, marker, l, budget)
+	}
+	// Longest prefix within budget.
+	n, cut := 0, 0
+	for i, r := range s {
+		w := l.Len(string(r))
+		if n+w > budget {
+			break
+		}
+		n += w
+		cut = i + utf8.RuneLen(r)
+	}
+	prefix := s[:cut]
+	if nl := strings.LastIndexByte(prefix, '\n'); nl > 0 && nl >= len(prefix)*3/4 {
+		prefix = prefix[:nl+1]
+	}
+	return prefix + marker
+}
+
+func truncateRunes(s string, l Limit) string {
+	n, cut := 0, 0
+	for i, r := range s {
+		w := l.Len(string(r))
+		if n+w > l.Max {
+			break
+		}
+		n += w
+		cut = i + utf8.RuneLen(r)
+	}
+	return s[:cut]
+}
+
+// truncateHTML cuts Telegram-style HTML: whole tags and entities only, open
+// tags closed at the end. Closing tags are counted in the budget.
+func truncateHTML(s, marker string, l Limit, budget int) string {
+	var (
+		stack []string
+		out   strings.Builder
+		n     int
+	)
+	closing := func() string {
+		var b strings.Builder
+		for i := len(stack) - 1; i >= 0; i-- {
+			b.WriteString("</" + stack[i] + ">")
+		}
+		return b.String()
+	}
+	lastNL := -1 // output length and stack depth at the last newline
+	var lastNLStack []string
+	i := 0
+	for i < len(s) {
+		var tok string
+		switch s[i] {
+		case '<':
+			j := strings.IndexByte(s[i:], '>')
+			if j < 0 {
+				tok = s[i:]
+			} else {
+				tok = s[i : i+j+1]
+			}
+		case '&':
+			j := strings.IndexByte(s[i:], ';')
+			if j > 0 && j < 10 {
+				tok = s[i : i+j+1]
+			} else {
+				tok = "&"
+			}
+		default:
+			_, w := utf8.DecodeRuneInString(s[i:])
+			tok = s[i : i+w]
+		}
+		isTag := strings.HasPrefix(tok, "<")
+		var name string
+		closingTag := false
+		if isTag {
+			name = strings.TrimPrefix(strings.Trim(tok, "<>/"), "/")
+			if sp := strings.IndexAny(name, " \t\n"); sp >= 0 {
+				name = name[:sp]
+			}
+			closingTag = strings.HasPrefix(tok, "</")
+		}
+		extra := 0
+		if isTag && !closingTag {
+			extra = l.Len("</" + name + ">")
+		}
+		if n+l.Len(tok)+extra+l.Len(closing()) > budget && !closingTag {
+			break
+		}
+		out.WriteString(tok)
+		n += l.Len(tok)
+		if isTag {
+			if closingTag {
+				if len(stack) > 0 && stack[len(stack)-1] == name {
+					stack = stack[:len(stack)-1]
+				}
+			} else {
+				stack = append(stack, name)
+			}
+		}
+		if tok == "\n" {
+			lastNL = out.Len()
+			lastNLStack = append(lastNLStack[:0], stack...)
+		}
+		i += len(tok)
+	}
+	res := out.String()
+	if lastNL > 0 && lastNL >= len(res)*3/4 {
+		res = res[:lastNL]
+		stack = lastNLStack
+	}
+	return res + closing() + marker
+}
