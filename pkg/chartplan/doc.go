@@ -1,0 +1,93 @@
+// Package chartplan decides what chart an alert gets: which rule fired it,
+// which PromQL draws exactly the misbehaving series, which thresholds to
+// draw, and over which time range. It is the part of AlertChart that turns
+// "HighCPU fired" into "this instance's CPU over the last 10 minutes, with
+// the 80% line".
+//
+// # Finding the rule
+//
+// Alertmanager's webhook carries no expression and no `for`. The planner
+// reads the expression from the alert's generatorURL (g0.expr of
+// Prometheus' /graph link) and asks the rules API
+// (GET /api/v1/rules?type=alert&rule_name[]=<alertname>) for the rules with
+// the alert's name. It then tries, in order:
+//
+//  1. rules_api: the rule whose name AND expression match (two rules named
+//     HighCPU with "> 80" and "> 90" each resolve to their own `for` and
+//     threshold). A rule's static labels (severity: critical) must also be
+//     on the alert.
+//  2. rules_api_name_only: the only rule with that name whose static labels
+//     fit the alert (used when the generatorURL carries no expression, as
+//     with vmalert's default, Grafana-managed rules or Thanos ruler links).
+//  3. rules_api_active_alert: the only rule that lists a pending/firing alert
+//     with exactly the alert's labels.
+//  4. generator_url: the rules API is unreachable or has no fitting rule;
+//     the generatorURL's expression is charted with the minimum window.
+//  5. annotation: only a chart_query annotation is available.
+//
+// Otherwise the plan has a NoChartReason and only the text is sent. Rules
+// API answers are cached per alert name (prometheus.rulesCacheTtl, default
+// 30s; failures for at most 5s) and concurrent look-ups share one request,
+// so an alert storm makes one call per alert name.
+//
+// # Rewriting the query
+//
+// The expression is parsed with the Prometheus PromQL parser and rewritten
+// on its AST:
+//
+//   - Comparisons against a scalar are stripped wherever the alert's result
+//     is decided: at the root, inside parentheses, on both operands of `or`
+//     and on the left operand of `and`/`unless`, with or without `bool`, with
+//     the scalar on either side ("80 < x" is recorded as "> 80"). Each
+//     constant threshold (including folded expressions such as
+//     14.4 * (1 - 0.999)) is kept with its operator to be drawn.
+//     Comparisons inside the measured value (count(up == 0)) stay.
+//   - The right operand of `and`/`unless` is a gate, not the value: it is
+//     removed from the chart and listed in Conditions, as are comparisons
+//     against other series and non-constant scalars.
+//   - absent(x) and absent_over_time(x[5m]) chart x itself, with a note that
+//     an empty chart is expected; `up == 0` charts up with a "== 0" line.
+//   - The alert's identifying labels (its labels minus alertname, minus the
+//     rule's own `labels:`, minus prometheus.externalLabels) are injected as
+//     equality matchers into every selector from which the label provably
+//     reaches the result: through by/without, on/ignoring, group_left/
+//     group_right, label-preserving functions; not through label_replace's
+//     target label, absent, count_values' label, topk outside its groups or
+//     `or` matched on other labels. Labels aggregated away are not needed.
+//     Labels that cannot be injected safely are checked on the returned
+//     series instead (PostFilter). When the rule is unknown, only labels the
+//     expression names itself are injected and the rest post-filtered.
+//
+// # Time window
+//
+// The chart covers the rule's `for` × chart.windowMultiplier (default 2),
+// clamped to [chart.minWindow, chart.maxWindow] (default 10m, 24h); `for: 0`
+// and unknown rules use the minimum. Firing alerts end now; resolved alerts
+// end shortly after endsAt. The range always reaches back past startsAt
+// (capped at 30 days). The step is the smallest round step giving at most
+// 1000 points (400–1000 for windows above a few minutes). The title is the
+// alert name with the span: "HighCPU (最近10分钟)" or "HighCPU (last 10m)".
+//
+// # Annotations
+//
+// A rule can steer its chart with annotations:
+//
+//	chart_query:     PromQL drawn instead of the rewritten expression, used
+//	                 as written (Prometheus expands {{ $labels.x }} in it).
+//	chart_window:    span of the chart, e.g. "30m" or "6h" (at least 1m, at
+//	                 most chart.maxWindow); replaces for × multiplier.
+//	chart_unit:      unit of the values, e.g. "percent", "bytes", "s",
+//	                 passed to the renderers for axis formatting.
+//	chart_legend:    legend format, e.g. "{{instance}} {{device}}".
+//	chart_threshold: threshold lines, e.g. "90" or "> 90, < 10"; replaces the
+//	                 thresholds taken from the expression.
+//	chart_disable:   "true" sends this alert without a chart.
+//
+// # Fetching
+//
+// Planner.Fetch runs the range query within the data source timeout,
+// applies the post-filter, names the series with the legend format and keeps
+// the chart.maxSeries (default 10) with the highest last value; FetchResult
+// reports how many were filtered out and dropped. A plan is JSON and is
+// what POST /explain returns, fallbacks included.
+package chartplan

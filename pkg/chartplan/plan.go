@@ -1,0 +1,601 @@
+package chartplan
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/alertchart/alertchart/pkg/promapi"
+	"github.com/alertchart/alertchart/pkg/series"
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+// Plan sources: how the expression behind the chart was found.
+const (
+	SourceRulesAPI            = "rules_api"              // name and expression matched one rule
+	SourceRulesAPINameOnly    = "rules_api_name_only"    // the only rule with this name (and fitting labels)
+	SourceRulesAPIActiveAlert = "rules_api_active_alert" // the only rule with an active alert carrying these labels
+	SourceGeneratorURL        = "generator_url"          // the generatorURL's expression, rule unknown
+	SourceAnnotation          = "annotation"             // the chart_query annotation alone
+	SourceNone                = "none"                   // nothing to chart
+)
+
+// Annotations a rule may set to steer its chart. See doc.go.
+const (
+	AnnotationQuery     = "chart_query"
+	AnnotationWindow    = "chart_window"
+	AnnotationUnit      = "chart_unit"
+	AnnotationLegend    = "chart_legend"
+	AnnotationThreshold = "chart_threshold"
+	AnnotationDisable   = "chart_disable"
+)
+
+// maxSpan bounds a chart whose alert started long ago.
+const maxSpan = 30 * 24 * time.Hour
+
+// Config is what the planner needs from the settings.
+type Config struct {
+	WindowMultiplier float64
+	MinWindow        time.Duration
+	MaxWindow        time.Duration
+	// Language of the title: "zh" (default) or "en".
+	Language string
+	// MaxSeries caps the series of one chart (top by last value).
+	MaxSeries int
+	// ExternalLabels are Prometheus external_labels names; never injected.
+	ExternalLabels []string
+	RulesCacheTTL  time.Duration
+	// Timezone (IANA) is passed on in the plan for the renderers.
+	Timezone string
+	// LegendFormat is the default legend ("{{instance}}"); chart_legend wins.
+	LegendFormat string
+}
+
+// ConfigFrom reads the planner's settings (defaults already applied by settings.Parse).
+func ConfigFrom(s *settings.Settings) Config {
+	return Config{
+		WindowMultiplier: s.Chart.WindowMultiplier,
+		MinWindow:        s.Chart.MinWindow.D(),
+		MaxWindow:        s.Chart.MaxWindow.D(),
+		Language:         s.Chart.Language,
+		MaxSeries:        s.Chart.MaxSeries,
+		ExternalLabels:   append([]string(nil), s.Prometheus.ExternalLabels...),
+		RulesCacheTTL:    s.Prometheus.RulesCacheTTL.D(),
+		Timezone:         s.Chart.Timezone,
+		LegendFormat:     s.Chart.LegendFormat,
+	}
+}
+
+func (c *Config) applyDefaults() {
+	if c.WindowMultiplier <= 0 {
+		c.WindowMultiplier = settings.DefaultWindowMultiplier
+	}
+	if c.MinWindow <= 0 {
+		c.MinWindow = settings.DefaultMinWindow
+	}
+	if c.MaxWindow <= 0 {
+		c.MaxWindow = settings.DefaultMaxWindow
+	}
+	if c.MaxWindow < c.MinWindow {
+		c.MaxWindow = c.MinWindow
+	}
+	if c.Language != "en" {
+		c.Language = "zh"
+	}
+	if c.MaxSeries <= 0 {
+		c.MaxSeries = settings.DefaultMaxSeries
+	}
+	if c.Timezone == "" {
+		c.Timezone = "UTC"
+	}
+}
+
+// Planner turns alerts into chart plans and fetches their data.
+type Planner struct {
+	cfg      Config
+	src      *promapi.Client
+	rules    *rulesCache
+	external map[string]bool
+}
+
+// NewPlanner returns a planner. src may be nil when no data source is
+// configured: plans are still made (from generatorURLs and annotations) but
+// say why no chart can be drawn.
+func NewPlanner(cfg Config, src *promapi.Client) *Planner {
+	cfg.applyDefaults()
+	p := &Planner{cfg: cfg, src: src, external: map[string]bool{}}
+	for _, l := range cfg.ExternalLabels {
+		p.external[l] = true
+	}
+	if src != nil {
+		p.rules = newRulesCache(src, cfg.RulesCacheTTL, time.Now)
+	}
+	return p
+}
+
+// RulesRequests reports how many rules API requests the planner has made.
+func (p *Planner) RulesRequests() int {
+	if p.rules == nil {
+		return 0
+	}
+	return p.rules.Requests()
+}
+
+// Duration is a time.Duration written as "10m" in JSON.
+type Duration = settings.Duration
+
+// Rule is the alerting rule behind an alert.
+type Rule struct {
+	Name          string            `json:"name"`
+	Group         string            `json:"group,omitempty"`
+	File          string            `json:"file,omitempty"`
+	Expr          string            `json:"expr"`
+	For           Duration          `json:"for"`
+	KeepFiringFor Duration          `json:"keepFiringFor,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+// AlertRef identifies the alert a plan is for.
+type AlertRef struct {
+	Name         string            `json:"name"`
+	Status       string            `json:"status"`
+	Fingerprint  string            `json:"fingerprint,omitempty"`
+	Labels       map[string]string `json:"labels"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt,omitempty"`
+	GeneratorURL string            `json:"generatorUrl,omitempty"`
+}
+
+// Plan is everything needed to draw one alert's chart, and how it was
+// decided. It is returned by POST /explain and stored with deliveries.
+type Plan struct {
+	Alert AlertRef `json:"alert"`
+	// Rule is nil when the rules API could not name the rule.
+	Rule *Rule `json:"rule,omitempty"`
+	// Source says how the charted expression was found (Source* constants).
+	Source string `json:"source"`
+	// Expr is the alerting expression the chart is derived from.
+	Expr string `json:"expr,omitempty"`
+	// Query is the chart's PromQL; empty when there is no chart.
+	Query      string             `json:"query,omitempty"`
+	Thresholds []series.Threshold `json:"thresholds,omitempty"`
+	// Conditions are parts of the rule the chart does not draw.
+	Conditions []string `json:"conditions,omitempty"`
+	// InjectedLabels were added as matchers to the query's selectors.
+	InjectedLabels map[string]string `json:"injectedLabels,omitempty"`
+	// PostFilter labels are checked on the returned series instead: a series
+	// whose value for one of them differs is dropped.
+	PostFilter map[string]string `json:"postFilterLabels,omitempty"`
+	Start      time.Time         `json:"start"`
+	End        time.Time         `json:"end"`
+	Step       Duration          `json:"step"`
+	// Window is the span the rule's `for` asked for (End-Start may be longer
+	// to include startsAt).
+	Window Duration `json:"window"`
+	// PendingAt is startsAt minus the rule's `for`: when the condition began.
+	PendingAt *time.Time `json:"pendingAt,omitempty"`
+	Title     string     `json:"title"`
+	Unit      string     `json:"unit,omitempty"`
+	Legend    string     `json:"legend,omitempty"`
+	Timezone  string     `json:"timezone"`
+	Language  string     `json:"language"`
+	// NoDataNote explains an empty chart that is expected (absent() rules).
+	NoDataNote string `json:"noDataNote,omitempty"`
+	// Overrides lists the chart_* annotations that were applied.
+	Overrides []string `json:"overrides,omitempty"`
+	// Fallbacks are human-readable reasons the plan is less than ideal, in
+	// the order they happened.
+	Fallbacks []string `json:"fallbacks,omitempty"`
+	// NoChartReason is set when no chart can be drawn; the text is still sent.
+	NoChartReason string `json:"noChartReason,omitempty"`
+}
+
+// HasChart reports whether the plan has a query to run.
+func (p *Plan) HasChart() bool { return p.NoChartReason == "" && p.Query != "" }
+
+func (p *Plan) fallback(format string, args ...any) {
+	p.Fallbacks = append(p.Fallbacks, fmt.Sprintf(format, args...))
+}
+
+// Plan computes the chart plan of one alert. It never fails: problems are
+// recorded in Fallbacks, and NoChartReason is set when no chart is possible.
+func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time) *Plan {
+	name := alert.Labels["alertname"]
+	pl := &Plan{
+		Alert: AlertRef{
+			Name: name, Status: alert.Status, Fingerprint: alert.Fingerprint,
+			Labels: copyMap(alert.Labels), StartsAt: alert.StartsAt, EndsAt: alert.EndsAt,
+			GeneratorURL: alert.GeneratorURL,
+		},
+		Source:   SourceNone,
+		Timezone: p.cfg.Timezone,
+		Language: p.cfg.Language,
+	}
+	if pl.Alert.Labels == nil {
+		pl.Alert.Labels = map[string]string{}
+	}
+	ann := alert.Annotations
+	if ann == nil {
+		ann = template.KV{}
+	}
+
+	urlExpr := ExprFromGeneratorURL(alert.GeneratorURL)
+	if urlExpr == "" {
+		if alert.GeneratorURL == "" {
+			pl.fallback("the alert has no generatorURL")
+		} else {
+			pl.fallback("the generatorURL carries no expression (vmalert default, Grafana-managed or Thanos rule)")
+		}
+	} else if len(urlExpr) > MaxExprBytes {
+		pl.fallback("the generatorURL's expression is longer than %d bytes; ignored", MaxExprBytes)
+		urlExpr = ""
+	}
+
+	// 1. The rule, from the rules API.
+	var forDur time.Duration
+	ruleKnown := false
+	switch {
+	case name == "":
+		pl.fallback("the alert has no alertname label; the rules API cannot be asked")
+	case p.src == nil:
+		pl.fallback("no Prometheus data source is configured")
+	default:
+		groups, err := p.rules.get(ctx, name)
+		if err != nil {
+			pl.fallback("rules API unreachable: %v", err)
+			break
+		}
+		res := resolveRule(groups, name, alert.Labels, urlExpr, p.external)
+		pl.Fallbacks = append(pl.Fallbacks, res.notes...)
+		if res.match != nil {
+			r := res.match.rule
+			forDur = r.For()
+			pl.Rule = &Rule{
+				Name: r.Name, Group: res.match.group.Name, File: res.match.group.File, Expr: r.Query,
+				For: Duration(forDur), KeepFiringFor: Duration(time.Duration(r.KeepFiringFor * float64(time.Second))),
+				Labels: r.Labels, Annotations: r.Annotations,
+			}
+			pl.Source = res.source
+			pl.Expr = r.Query
+			ruleKnown = true
+		}
+	}
+	if !ruleKnown && urlExpr != "" {
+		pl.Source = SourceGeneratorURL
+		pl.Expr = urlExpr
+		pl.fallback("rule not found; charting the generatorURL's expression with the default window")
+	}
+
+	// 2. The query.
+	if v := strings.TrimSpace(ann[AnnotationDisable]); v != "" && v != "false" && v != "0" {
+		pl.NoChartReason = "the rule disables its chart (" + AnnotationDisable + ")"
+		pl.Overrides = append(pl.Overrides, AnnotationDisable)
+	}
+	if pl.Expr != "" {
+		p.rewrite(pl, ruleKnown)
+	}
+	if q := strings.TrimSpace(ann[AnnotationQuery]); q != "" {
+		if _, err := ParseExpr(q); err != nil {
+			pl.fallback("%s annotation does not parse (%v); ignored", AnnotationQuery, err)
+		} else {
+			pl.Query = q
+			pl.InjectedLabels, pl.PostFilter = nil, nil
+			pl.Overrides = append(pl.Overrides, AnnotationQuery)
+			if pl.Source == SourceNone {
+				pl.Source = SourceAnnotation
+			}
+		}
+	}
+	if t := strings.TrimSpace(ann[AnnotationThreshold]); t != "" {
+		if th, err := parseThresholds(t); err != nil {
+			pl.fallback("%s annotation: %v; ignored", AnnotationThreshold, err)
+		} else {
+			pl.Thresholds = th
+			pl.Overrides = append(pl.Overrides, AnnotationThreshold)
+		}
+	}
+	if pl.Query == "" && pl.NoChartReason == "" {
+		if pl.Expr == "" {
+			pl.NoChartReason = "no expression: the rule was not found, the generatorURL has none and there is no " + AnnotationQuery + " annotation"
+		} else {
+			pl.NoChartReason = "the rule's expression cannot be charted"
+		}
+	}
+	if pl.NoChartReason == "" && p.src == nil {
+		pl.NoChartReason = "no Prometheus data source is configured"
+	}
+
+	// 3. The window.
+	window := p.window(forDur)
+	if !ruleKnown {
+		window = p.cfg.MinWindow
+	}
+	if w := strings.TrimSpace(ann[AnnotationWindow]); w != "" {
+		if d, err := model.ParseDuration(w); err != nil || d <= 0 {
+			pl.fallback("%s annotation %q is not a duration like 30m or 2h; ignored", AnnotationWindow, w)
+		} else {
+			window = min(max(time.Duration(d), time.Minute), p.cfg.MaxWindow)
+			pl.Overrides = append(pl.Overrides, AnnotationWindow)
+		}
+	}
+	p.placeWindow(pl, window, forDur, ruleKnown, now)
+
+	// 4. Presentation.
+	pl.Unit = strings.TrimSpace(ann[AnnotationUnit])
+	if pl.Unit != "" {
+		pl.Overrides = append(pl.Overrides, AnnotationUnit)
+	}
+	pl.Legend = p.cfg.LegendFormat
+	if l := strings.TrimSpace(ann[AnnotationLegend]); l != "" {
+		pl.Legend = l
+		pl.Overrides = append(pl.Overrides, AnnotationLegend)
+	}
+	title := name
+	if title == "" {
+		title = "alert"
+	}
+	pl.Title = title + " (" + spanLabel(pl.End.Sub(pl.Start), p.cfg.Language) + ")"
+	return pl
+}
+
+// identifying returns the alert labels that name the abnormal series: all
+// of them minus alertname, the rule's own labels and external labels.
+func (p *Planner) identifying(pl *Plan) map[string]string {
+	ids := map[string]string{}
+	for k, v := range pl.Alert.Labels {
+		if k == "alertname" || k == labels.MetricName || p.external[k] {
+			continue
+		}
+		if pl.Rule != nil {
+			if _, ok := pl.Rule.Labels[k]; ok {
+				continue
+			}
+		}
+		ids[k] = v
+	}
+	return ids
+}
+
+func (p *Planner) rewrite(pl *Plan, ruleKnown bool) {
+	ids := p.identifying(pl)
+	var post map[string]string
+	if !ruleKnown {
+		// Without the rule we do not know which alert labels the rule added
+		// (severity, team, …). Inject only labels the expression itself names;
+		// check the others on the returned series, where a label the series
+		// does not carry cannot cause a wrong drop.
+		e, err := ParseExpr(pl.Expr)
+		if err == nil {
+			named := namedLabels(e)
+			post = map[string]string{}
+			for k, v := range ids {
+				if !named[k] {
+					post[k] = v
+					delete(ids, k)
+				}
+			}
+		}
+	}
+	rw, err := RewriteExpr(pl.Expr, ids)
+	if err != nil {
+		pl.fallback("the expression cannot be rewritten: %v", err)
+		return
+	}
+	pl.Query = rw.Query
+	pl.Thresholds = rw.Thresholds
+	pl.Conditions = rw.Conditions
+	pl.InjectedLabels = rw.Injected
+	pl.PostFilter = rw.PostFilter
+	for k, v := range post {
+		if pl.PostFilter == nil {
+			pl.PostFilter = map[string]string{}
+		}
+		pl.PostFilter[k] = v
+	}
+	if len(rw.PostFilter) > 0 {
+		pl.fallback("labels %s cannot be injected safely; filtering the returned series instead", strings.Join(sortedKeys(rw.PostFilter), ", "))
+	}
+	if len(rw.AbsentOf) > 0 {
+		if p.cfg.Language == "en" {
+			pl.NoDataNote = "This alert fires when " + strings.Join(rw.AbsentOf, ", ") + " has no data; an empty chart is expected."
+		} else {
+			pl.NoDataNote = "该告警在 " + strings.Join(rw.AbsentOf, ", ") + " 无数据时触发，图表为空属正常。"
+		}
+	}
+}
+
+// namedLabels lists label names an expression mentions: matcher names,
+// grouping, matching and label-function arguments. Such labels are data
+// labels, never labels a rule adds.
+func namedLabels(e parser.Expr) map[string]bool {
+	out := map[string]bool{}
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch x := n.(type) {
+		case *parser.VectorSelector:
+			for _, m := range x.LabelMatchers {
+				out[m.Name] = true
+			}
+		case *parser.AggregateExpr:
+			if !x.Without {
+				for _, g := range x.Grouping {
+					out[g] = true
+				}
+			}
+		case *parser.BinaryExpr:
+			if x.VectorMatching != nil {
+				if x.VectorMatching.On {
+					for _, l := range x.VectorMatching.MatchingLabels {
+						out[l] = true
+					}
+				}
+				for _, l := range x.VectorMatching.Include {
+					out[l] = true
+				}
+			}
+		}
+		return nil
+	})
+	delete(out, labels.MetricName)
+	return out
+}
+
+// window is for × multiplier clamped to [MinWindow, MaxWindow].
+func (p *Planner) window(forDur time.Duration) time.Duration {
+	if forDur <= 0 {
+		return p.cfg.MinWindow
+	}
+	w := time.Duration(float64(forDur) * p.cfg.WindowMultiplier)
+	if w < 0 || float64(forDur)*p.cfg.WindowMultiplier > float64(p.cfg.MaxWindow) {
+		w = p.cfg.MaxWindow
+	}
+	return min(max(w, p.cfg.MinWindow), p.cfg.MaxWindow)
+}
+
+// placeWindow sets Start/End/Step: firing alerts end now, resolved ones
+// shortly after endsAt, and the range always reaches back past startsAt.
+func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown bool, now time.Time) {
+	pl.Window = Duration(window)
+	pad := min(max(window/10, 30*time.Second), 10*time.Minute)
+	end := now
+	if pl.Alert.Status == "resolved" && !pl.Alert.EndsAt.IsZero() && pl.Alert.EndsAt.Before(now) {
+		end = pl.Alert.EndsAt.Add(pad)
+		if end.After(now) {
+			end = now
+		}
+	}
+	start := end.Add(-window)
+	if s := pl.Alert.StartsAt; !s.IsZero() && s.Before(end) && s.Add(-window/10).Before(start) {
+		start = s.Add(-window / 10)
+	}
+	if end.Sub(start) > maxSpan {
+		start = end.Add(-maxSpan)
+		pl.fallback("the alert started %s ago; the chart shows the last %s", end.Sub(pl.Alert.StartsAt).Round(time.Minute), spanLabel(maxSpan, "en"))
+	}
+	pl.Start, pl.End = start.Truncate(time.Second), end.Truncate(time.Second)
+	pl.Step = Duration(stepFor(pl.End.Sub(pl.Start)))
+	if ruleKnown && forDur > 0 && !pl.Alert.StartsAt.IsZero() {
+		t := pl.Alert.StartsAt.Add(-forDur)
+		pl.PendingAt = &t
+	}
+}
+
+// niceSteps are the step sizes charts use; round numbers keep samples aligned.
+var niceSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// maxPoints is the most points per series a step may produce. The smallest
+// nice step at or above span/maxPoints gives 400–1000 points for any span
+// above ~5 minutes (consecutive nice steps differ by at most 2.5×).
+const maxPoints = 1000
+
+func stepFor(span time.Duration) time.Duration {
+	for _, s := range niceSteps {
+		if span/s <= maxPoints {
+			return s
+		}
+	}
+	return (span/maxPoints + time.Second - 1).Truncate(time.Second)
+}
+
+// spanLabel renders "最近10分钟" / "last 10m".
+func spanLabel(d time.Duration, lang string) string {
+	d = d.Round(time.Second)
+	type unit struct {
+		d      time.Duration
+		en, zh string
+	}
+	units := []unit{{24 * time.Hour, "d", "天"}, {time.Hour, "h", "小时"}, {time.Minute, "m", "分钟"}, {time.Second, "s", "秒"}}
+	var en, zh strings.Builder
+	parts := 0
+	for _, u := range units {
+		if parts == 2 {
+			break
+		}
+		n := d / u.d
+		if n == 0 {
+			if parts > 0 {
+				break
+			}
+			continue
+		}
+		d -= n * u.d
+		en.WriteString(strconv.FormatInt(int64(n), 10) + u.en)
+		zh.WriteString(strconv.FormatInt(int64(n), 10) + u.zh)
+		parts++
+	}
+	if parts == 0 {
+		en.WriteString("0s")
+		zh.WriteString("0秒")
+	}
+	if lang == "en" {
+		return "last " + en.String()
+	}
+	return "最近" + zh.String()
+}
+
+// parseThresholds reads "80", "> 80" or "> 80, < 5".
+func parseThresholds(s string) ([]series.Threshold, error) {
+	var out []series.Threshold
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		op := ">"
+		for _, o := range []string{">=", "<=", "==", "!=", ">", "<"} {
+			if rest, ok := strings.CutPrefix(part, o); ok {
+				op, part = o, strings.TrimSpace(rest)
+				break
+			}
+		}
+		v, err := strconv.ParseFloat(part, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", part)
+		}
+		out = append(out, series.Threshold{Op: op, Value: v})
+	}
+	return out, nil
+}
+
+// Explain plans every alert of a webhook payload, for POST /explain.
+func Explain(ctx context.Context, planner *Planner, data *template.Data, now time.Time) []*Plan {
+	if data == nil {
+		return nil
+	}
+	out := make([]*Plan, 0, len(data.Alerts))
+	for _, a := range data.Alerts {
+		out = append(out, planner.Plan(ctx, a, now))
+	}
+	return out
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

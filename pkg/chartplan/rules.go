@@ -1,0 +1,247 @@
+package chartplan
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/alertchart/alertchart/pkg/promapi"
+)
+
+// errorTTL is the longest a failed rules API call is remembered, so that an
+// alert storm against a Prometheus that is down makes a handful of requests,
+// not thousands, while a recovered Prometheus is used again quickly.
+const errorTTL = 5 * time.Second
+
+// rulesCache keeps rules API answers per alert name for a short TTL and
+// collapses concurrent look-ups of one name into a single request.
+type rulesCache struct {
+	src   *promapi.Client
+	ttl   time.Duration
+	clock func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]rulesEntry
+	flight  singleflight.Group
+	// requests counts calls made to the rules API (observability and tests).
+	requests int
+}
+
+type rulesEntry struct {
+	groups  []promapi.RuleGroup
+	err     error
+	expires time.Time
+}
+
+func newRulesCache(src *promapi.Client, ttl time.Duration, clock func() time.Time) *rulesCache {
+	return &rulesCache{src: src, ttl: ttl, clock: clock, entries: map[string]rulesEntry{}}
+}
+
+// get returns the alerting rules named name.
+func (c *rulesCache) get(ctx context.Context, name string) ([]promapi.RuleGroup, error) {
+	now := c.clock()
+	c.mu.Lock()
+	if e, ok := c.entries[name]; ok && now.Before(e.expires) {
+		c.mu.Unlock()
+		return e.groups, e.err
+	}
+	c.mu.Unlock()
+	v, err, _ := c.flight.Do(name, func() (any, error) {
+		// Detached from one caller's cancellation: the answer serves everybody
+		// waiting on it. The client's own timeout still bounds it.
+		groups, err := c.src.Rules(context.WithoutCancel(ctx), name)
+		ttl := c.ttl
+		if err != nil && ttl > errorTTL {
+			ttl = errorTTL
+		}
+		c.mu.Lock()
+		c.requests++
+		if ttl > 0 {
+			c.entries[name] = rulesEntry{groups: groups, err: err, expires: c.clock().Add(ttl)}
+		}
+		// Forget stale entries so the map does not grow with every alert
+		// name ever seen.
+		if len(c.entries) > 1000 {
+			for k, e := range c.entries {
+				if !now.Before(e.expires) {
+					delete(c.entries, k)
+				}
+			}
+		}
+		c.mu.Unlock()
+		return groups, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]promapi.RuleGroup), nil
+}
+
+// Requests returns how many rules API calls were made.
+func (c *rulesCache) Requests() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests
+}
+
+// ExprFromGeneratorURL extracts the expression from a Prometheus-style
+// generatorURL (".../graph?g0.expr=...&g0.tab=1"). Thanos ruler and vmalert
+// configured with -external.alert.source=graph?g0.expr=... use the same
+// form. It returns "" when the URL carries no expression: vmalert's default
+// (/vmalert/alert?group_id=..&alert_id=..), Grafana-managed rules
+// (/alerting/grafana/<uid>/view) and anything unparsable.
+func ExprFromGeneratorURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	if e := q.Get("g0.expr"); e != "" {
+		return e
+	}
+	// Some proxies and UIs put the query string after a fragment (#/graph?…).
+	if i := strings.Index(u.Fragment, "?"); i >= 0 {
+		if fq, err := url.ParseQuery(u.Fragment[i+1:]); err == nil {
+			return fq.Get("g0.expr")
+		}
+	}
+	return ""
+}
+
+// normalizeExpr makes two spellings of one expression comparable: parsed and
+// printed when possible, whitespace-collapsed otherwise.
+func normalizeExpr(expr string) string {
+	if e, err := ParseExpr(expr); err == nil {
+		return e.String()
+	}
+	return strings.Join(strings.Fields(expr), " ")
+}
+
+// candidate is one alerting rule with the group it lives in.
+type candidate struct {
+	group promapi.RuleGroup
+	rule  promapi.Rule
+}
+
+// resolution is the outcome of matching an alert against the rules API.
+type resolution struct {
+	match  *candidate
+	source string
+	notes  []string
+}
+
+// resolveRule picks the alert's rule among the rules named like the alert:
+// by name and expression; then, with no usable expression, by name alone
+// when only one rule fits the alert's labels; then by the rules' active
+// alerts carrying exactly the alert's labels.
+func resolveRule(groups []promapi.RuleGroup, name string, alertLabels map[string]string, urlExpr string, external map[string]bool) resolution {
+	var all []candidate
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Name == name {
+				all = append(all, candidate{group: g, rule: r})
+			}
+		}
+	}
+	if len(all) == 0 {
+		return resolution{notes: []string{"the rules API has no alerting rule named " + quote(name)}}
+	}
+	// A rule's static labels (severity: critical) must be on the alert.
+	var fitting []candidate
+	for _, c := range all {
+		if staticLabelsFit(c.rule.Labels, alertLabels) {
+			fitting = append(fitting, c)
+		}
+	}
+	var notes []string
+	if urlExpr != "" {
+		want := normalizeExpr(urlExpr)
+		var byExpr []candidate
+		for _, c := range fitting {
+			if normalizeExpr(c.rule.Query) == want {
+				byExpr = append(byExpr, c)
+			}
+		}
+		if len(byExpr) == 1 {
+			return resolution{match: &byExpr[0], source: SourceRulesAPI}
+		}
+		if len(byExpr) > 1 {
+			if c := byActiveAlert(byExpr, alertLabels, external); c != nil {
+				return resolution{match: c, source: SourceRulesAPI}
+			}
+			// Identical name, expression and labels: any of them charts the same.
+			return resolution{match: &byExpr[0], source: SourceRulesAPI,
+				notes: []string{"several rules share this name and expression; using the one in group " + quote(byExpr[0].group.Name)}}
+		}
+		notes = append(notes, "no rule named "+quote(name)+" has the generatorURL's expression")
+	}
+	if len(fitting) == 1 {
+		return resolution{match: &fitting[0], source: SourceRulesAPINameOnly, notes: notes}
+	}
+	if c := byActiveAlert(fitting, alertLabels, external); c != nil {
+		return resolution{match: c, source: SourceRulesAPIActiveAlert, notes: notes}
+	}
+	if len(fitting) == 0 {
+		return resolution{notes: append(notes, "no rule named "+quote(name)+" has labels matching the alert")}
+	}
+	return resolution{notes: append(notes, itoa(len(fitting))+" rules are named "+quote(name)+" and none could be told apart")}
+}
+
+func staticLabelsFit(ruleLabels, alertLabels map[string]string) bool {
+	for k, v := range ruleLabels {
+		if strings.Contains(v, "{{") {
+			continue // templated: its value depends on the series
+		}
+		if alertLabels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// byActiveAlert returns the only candidate with a pending/firing alert whose
+// labels equal the alert's (external labels aside).
+func byActiveAlert(cands []candidate, alertLabels map[string]string, external map[string]bool) *candidate {
+	var found *candidate
+	for i := range cands {
+		for _, a := range cands[i].rule.Alerts {
+			if sameLabels(a.Labels, alertLabels, external) {
+				if found != nil && found != &cands[i] {
+					return nil
+				}
+				found = &cands[i]
+				break
+			}
+		}
+	}
+	return found
+}
+
+func sameLabels(a, b map[string]string, external map[string]bool) bool {
+	n := 0
+	for k, v := range a {
+		if external[k] {
+			continue
+		}
+		if b[k] != v {
+			return false
+		}
+		n++
+	}
+	m := 0
+	for k := range b {
+		if !external[k] {
+			m++
+		}
+	}
+	return n == m
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
