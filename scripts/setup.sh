@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything AlertChart's build, tests and demo need on a Debian
+# machine that has Go and Node: Debian packages (Prometheus, Alertmanager,
+# PostgreSQL for the HA queue tests), Go modules and npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || need+=(prometheus-alertmanager)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v unzip >/dev/null || need+=(unzip)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> apt-get install ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The Debian packages start system services; the tests run their own on free ports.
+  for svc in prometheus prometheus-alertmanager prometheus-node-exporter postgresql; do
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+echo "==> go mod download"
+go mod download
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every AlertChart check, as CI does: set-up, go vet, the frontend's
+# typecheck, lint, jest tests and build, the release build for four platforms,
+# the grafana-cli zip, then all Go tests (unit, end-to-end with real
+# Prometheus/Alertmanager/PostgreSQL, packaging) against the built binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { echo; echo "==> $*"; }
+
+step "go vet ./..."
+go vet ./...
+
+step "frontend: typecheck, lint, jest, build"
+npm run typecheck
+npm run lint
+npm run test:ci
+npm run build
+
+step "backend: release build (linux/amd64, linux/arm64, darwin/arm64, windows/amd64) and package"
+rm -f alertchart-webhook-app-*.zip
+go run github.com/magefile/mage -v buildRelease
+go run github.com/magefile/mage package
+
+step "go test ./... (against dist/gpx_alertchart_linux_amd64)"
+export CI="${CI:-true}"
+export ALERTCHART_PLUGIN_BINARY="$PWD/dist/gpx_alertchart_linux_amd64"
+go test -count=1 -timeout 40m ./...
