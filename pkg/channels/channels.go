@@ -126,6 +126,10 @@ type Error struct {
 	Code       int
 	Msg        string
 	Err        error
+	// Sent says what reached the platform before the failure (e.g. the
+	// text of a PartBoth send whose image then failed), so a retry can send
+	// only the rest; empty means nothing was delivered.
+	Sent Part
 }
 
 func (e *Error) Error() string {

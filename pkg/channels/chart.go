@@ -2,9 +2,13 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/imagestore"
@@ -129,3 +133,84 @@ func errorf(kind ErrorKind, format string, args ...any) *Error {
 
 // Errorf builds a classified error for notifiers.
 func Errorf(kind ErrorKind, format string, args ...any) *Error { return errorf(kind, format, args...) }
+
+// mentionRE is what a user id or mobile may look like; anything else from a
+// label value is dropped rather than sent as markup.
+var mentionRE = regexp.MustCompile(`^[A-Za-z0-9_.@+\-]{1,64}$`)
+
+// Mentions returns the user ids to mention for m: the channel's
+// mentionUsers plus the ids listed (comma, semicolon or space separated) in
+// the mentionLabel label of firing alerts. Resolved-only messages mention
+// the configured users but not the label's, to keep the noise down.
+func Mentions(ch settings.Channel, m *Message) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(id string) {
+		id = strings.TrimSpace(id)
+		if id != "" && mentionRE.MatchString(id) && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, u := range ch.MentionUsers {
+		add(u)
+	}
+	if ch.MentionLabel != "" && m != nil && m.Data != nil {
+		for _, a := range m.Data.Alerts {
+			if a.Status == "resolved" {
+				continue
+			}
+			for _, id := range strings.FieldsFunc(a.Labels[ch.MentionLabel], func(r rune) bool {
+				return r == ',' || r == ';' || r == ' ' || r == '\t'
+			}) {
+				add(id)
+			}
+		}
+	}
+	return out
+}
+
+// Mobiles returns the channel's mentionMobiles that look like phone numbers.
+func Mobiles(ch settings.Channel) []string {
+	var out []string
+	for _, m := range ch.MentionMobiles {
+		if m = strings.TrimSpace(m); mentionRE.MatchString(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Rebase moves a platform URL onto apiURL (self-hosted gateways, proxies,
+// tests): the scheme and host come from apiURL, apiURL's path is prefixed to
+// u's path, and the query of u is kept. An empty apiURL returns u.
+func Rebase(u, apiURL string) (string, error) {
+	if apiURL == "" {
+		return u, nil
+	}
+	base, err := url.Parse(apiURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return "", fmt.Errorf("apiUrl %q must be an http(s) URL", apiURL)
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", errors.New("webhook URL is not a valid URL")
+	}
+	p.Scheme, p.Host, p.User = base.Scheme, base.Host, nil
+	p.Path = strings.TrimRight(base.Path, "/") + p.Path
+	p.RawPath = ""
+	return p.String(), nil
+}
+
+// CheckURL validates a configured webhook URL without echoing it (it is a
+// secret).
+func CheckURL(u, what string) error {
+	if u == "" {
+		return fmt.Errorf("%s is not set", what)
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("%s is not an http(s) URL", what)
+	}
+	return nil
+}

@@ -82,7 +82,9 @@ var (
 		Link: func(u, text string) string {
 			return "<" + strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(u) + "|" + text + ">"
 		},
-		Code:    func(s string) string { return "`" + strings.NewReplacer("`", "'", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s) + "`" },
+		Code: func(s string) string {
+			return "`" + strings.NewReplacer("`", "'", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s) + "`"
+		},
 		Newline: "\n"}
 
 	// TelegramHTML is Telegram's parse_mode=HTML.

@@ -100,10 +100,10 @@ type View struct {
 // AlertView is one alert, escaped.
 type AlertView struct {
 	Status, Emoji, Name, Severity, Instance, Summary, Description, Value string
-	StartsAt, EndsAt, Duration                                            string
-	IsResolved                                                            bool
-	Labels, Annotations                                                   map[string]string
-	GeneratorURL, SilenceURL                                              string
+	StartsAt, EndsAt, Duration                                           string
+	IsResolved                                                           bool
+	Labels, Annotations                                                  map[string]string
+	GeneratorURL, SilenceURL                                             string
 }
 
 // StatView is one series' legend values, formatted with the chart's unit.
@@ -537,4 +537,3 @@ func humanDuration(d time.Duration, lang string) string {
 	}
 	return strings.Join(parts, sep)
 }
-
