@@ -1,0 +1,114 @@
+// Package standalone runs AlertChart without Grafana: the same pipeline and
+// the same HTTP routes as the plugin's resources, on a plain HTTP listener,
+// with settings from a YAML file whose fields are the plugin's settings.
+package standalone
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+// Config is the standalone YAML file: the plugin's jsonData fields at the top
+// level (prometheus, chart, channels, routes, imageStore, delivery, webhook),
+// plus secureJsonData for secrets and server for the listener.
+//
+//	server:
+//	  listen: 127.0.0.1:8080
+//	prometheus:
+//	  url: http://127.0.0.1:9090
+//	channels:
+//	  - name: ops-wecom
+//	    type: wecom
+//	routes:
+//	  - receiver: ops
+//	    channels: [ops-wecom]
+//	secureJsonData:
+//	  channels.ops-wecom.url: ${WECOM_WEBHOOK_URL}
+//
+// Secret values may be written as ${ENV_VAR}: they are read from the
+// environment at start-up, so the file itself can be committed.
+type Config struct {
+	settings.Settings `yaml:",inline"`
+	Server            ServerConfig      `yaml:"server"`
+	SecureJSONData    map[string]string `yaml:"secureJsonData"`
+}
+
+// ServerConfig configures the standalone listener.
+type ServerConfig struct {
+	// Listen address (default 127.0.0.1:8080).
+	Listen string `yaml:"listen"`
+	// ExternalURL is how chat users reach this server (inbox links, previews).
+	ExternalURL string `yaml:"externalUrl"`
+	// GrafanaURL is used for Explore links in messages (optional).
+	GrafanaURL string `yaml:"grafanaUrl"`
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Load reads, expands and validates a config file. Any problem is returned
+// with the field path (or YAML line) so no half-configured server starts.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, os.LookupEnv)
+}
+
+// Parse is Load on bytes with an environment lookup function.
+func Parse(b []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var problems settings.ValidationError
+	secrets := map[string]string{}
+	for k, v := range c.SecureJSONData {
+		var missing []string
+		val := envRef.ReplaceAllStringFunc(v, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			x, ok := lookupEnv(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			return x
+		})
+		for _, m := range missing {
+			problems = append(problems, settings.FieldError{Path: "secureJsonData." + k, Problem: "environment variable " + m + " is not set"})
+		}
+		secrets[k] = val
+	}
+	c.Settings.Secrets = secrets
+	c.Settings.ApplyDefaults()
+	if c.Server.Listen == "" {
+		c.Server.Listen = "127.0.0.1:8080"
+	}
+	if err := c.Settings.Validate(); err != nil {
+		var ve settings.ValidationError
+		if errors.As(err, &ve) {
+			problems = append(problems, ve...)
+		} else {
+			return nil, err
+		}
+	}
+	for i, ch := range c.Channels {
+		if ch.Type == "inbox" && strings.TrimSpace(ch.Dir) == "" {
+			problems = append(problems, settings.FieldError{Path: fmt.Sprintf("channels[%d].dir", i), Problem: "the inbox channel needs a folder"})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return c, nil
+}
