@@ -56,7 +56,7 @@ func TestParseConfigErrorsNameTheField(t *testing.T) {
 		"secureJsonData:\n  channels.a.url: ${NOPE}\n":        "environment variable NOPE",
 		"routes:\n  - receiver: ops\n    channels: [ghost]\n": "routes[0].channels[0]",
 		"chart:\n  minWindow: soon\n":                         "invalid duration",
-		"prometheus: [1, 2]\n":                                "prometheus",
+		"prometheus: [1, 2]\n":                                "line 1",
 	}
 	for y, want := range cases {
 		_, err := Parse([]byte(y), env(nil))
