@@ -1,0 +1,112 @@
+package grafana
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/grafana/grafana-openapi-client-go/client/search"
+
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+// CheckStatus is the outcome of one health check.
+type CheckStatus string
+
+const (
+	CheckOK      CheckStatus = "ok"
+	CheckFailed  CheckStatus = "failed"
+	CheckSkipped CheckStatus = "skipped"
+)
+
+// Check is one line of the plugin's health report.
+type Check struct {
+	Name    string      `json:"name"`
+	Status  CheckStatus `json:"status"`
+	Message string      `json:"message"`
+}
+
+// Health checks, in order: Grafana's API answers with the plugin's
+// credentials; the template dashboard and panel exist (when configured); the
+// image renderer answers (by rendering the unchanged template panel in a
+// small size, which writes nothing). Each check has its own short timeout.
+func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
+	var checks []Check
+
+	api := Check{Name: "Grafana API"}
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	limit, typ := int64(1), "dash-db"
+	_, err := c.api.Search.Search(search.NewSearchParams().WithContext(actx).WithLimit(&limit).WithType(&typ))
+	cancel()
+	if err != nil {
+		api.Status, api.Message = CheckFailed, apiErr("search dashboards at "+c.BaseURL(), err).Error()
+		checks = append(checks, api)
+		// Without the API every other check fails the same way.
+		return append(checks,
+			Check{Name: "Template panel", Status: CheckSkipped, Message: "Grafana's API is not usable"},
+			Check{Name: "Image renderer", Status: CheckSkipped, Message: "Grafana's API is not usable"})
+	}
+	api.Status, api.Message = CheckOK, fmt.Sprintf("reachable at %s with the %s", c.BaseURL(), c.creds.Source)
+	checks = append(checks, api)
+
+	tmpl := Check{Name: "Template panel"}
+	var panelType string
+	uid, id := s.Chart.TemplateDashboardUID, s.Chart.TemplatePanelID
+	if uid == "" || id == 0 {
+		tmpl.Status, tmpl.Message = CheckSkipped, "no template configured (chart.templateDashboardUid and chart.templatePanelId)"
+	} else {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		d, err := c.GetDashboard(tctx, uid)
+		cancel()
+		var p map[string]any
+		if err == nil {
+			p, err = d.Panel(id)
+		}
+		if err != nil {
+			tmpl.Status, tmpl.Message = CheckFailed, err.Error()
+		} else {
+			title, _ := p["title"].(string)
+			panelType, _ = p["type"].(string)
+			schema := "schema v1"
+			if d.APIVersion != "" {
+				schema = d.APIVersion
+			}
+			tmpl.Status = CheckOK
+			tmpl.Message = fmt.Sprintf("panel %d %q (%s) of dashboard %q, read as %s", id, title, panelType, d.Title, schema)
+		}
+	}
+	checks = append(checks, tmpl)
+
+	rend := Check{Name: "Image renderer"}
+	if s.Chart.Renderer == "native" {
+		rend.Status, rend.Message = CheckSkipped, "chart.renderer is native"
+		return append(checks, rend)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	info, err := c.Renderer(rctx)
+	cancel()
+	switch {
+	case err != nil:
+		rend.Status, rend.Message = CheckFailed, err.Error()
+	case !info.Available:
+		rend.Status, rend.Message = CheckFailed, "Grafana has no image renderer: install the grafana-image-renderer service and set "+
+			"[rendering] server_url and callback_url; until then charts are drawn by the native renderer"
+	case tmpl.Status != CheckOK:
+		rend.Status = CheckOK
+		rend.Message = fmt.Sprintf("Grafana reports renderer %s; not test-rendered because no usable template panel is configured", info.Version)
+	default:
+		now := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		start := time.Now()
+		_, err := c.Render(rctx, RenderRequest{DashboardUID: uid, PanelID: id, From: now.Add(-time.Hour), To: now,
+			Width: 400, Height: 200, Theme: s.Chart.Theme, Timezone: s.Chart.Timezone, Timeout: 25 * time.Second})
+		cancel()
+		if err != nil {
+			rend.Status, rend.Message = CheckFailed, err.Error()
+		} else {
+			rend.Status = CheckOK
+			rend.Message = fmt.Sprintf("renderer %s rendered the template panel in %s", info.Version, time.Since(start).Round(10*time.Millisecond))
+		}
+	}
+	return append(checks, rend)
+}
