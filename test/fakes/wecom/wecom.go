@@ -118,10 +118,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var msg struct {
-		MsgType  string `json:"msgtype"`
-		Text     *struct{ Content string `json:"content"` } `json:"text"`
-		Markdown *struct{ Content string `json:"content"` } `json:"markdown"`
-		Image    *struct{ Base64, MD5 string } `json:"image"`
+		MsgType string `json:"msgtype"`
+		Text    *struct {
+			Content string `json:"content"`
+		} `json:"text"`
+		Markdown *struct {
+			Content string `json:"content"`
+		} `json:"markdown"`
+		Image *struct{ Base64, MD5 string } `json:"image"`
 	}
 	if err := json.Unmarshal(raw, &msg); err != nil {
 		reply(w, 40035, "Warning: wrong json format. invalid parameter")
