@@ -106,6 +106,9 @@ type Channel struct {
 	MentionAll     bool     `json:"mentionAll,omitempty" yaml:"mentionAll,omitempty"`
 	// MentionLabel names an alert label whose value lists extra user ids to mention.
 	MentionLabel string `json:"mentionLabel,omitempty" yaml:"mentionLabel,omitempty"`
+	// Keyword is the DingTalk/Feishu "custom keyword" security word; it is
+	// appended to any message that does not already contain it.
+	Keyword string `json:"keyword,omitempty" yaml:"keyword,omitempty"`
 	// SlackChannel is the channel ID for Slack bot-token uploads.
 	SlackChannel string `json:"slackChannel,omitempty" yaml:"slackChannel,omitempty"`
 	// ChatID is the Telegram chat id.
