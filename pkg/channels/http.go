@@ -204,3 +204,19 @@ func JoinNotes(notes ...string) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// JSONCode reads a platform's numeric result code and message from a JSON
+// answer (WeCom/DingTalk "errcode"/"errmsg", Feishu "code"/"msg"). ok is
+// false when the body is not JSON or has no code field.
+func JSONCode(body []byte, codeField, msgField string) (code int, msg string, ok bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return 0, "", false
+	}
+	raw, found := m[codeField]
+	if !found || json.Unmarshal(raw, &code) != nil {
+		return 0, "", false
+	}
+	_ = json.Unmarshal(m[msgField], &msg)
+	return code, msg, true
+}

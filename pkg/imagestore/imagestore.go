@@ -160,6 +160,10 @@ func (s *S3) Put(ctx context.Context, key string, data []byte, contentType strin
 	_, err := s.client.PutObject(ctx, s.bucket, obj, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
 		ContentType:  contentType,
 		CacheControl: "public, max-age=604800, immutable",
+		// Plain single PUT: aws-chunked streaming signatures (minio-go's
+		// default over HTTP) are not accepted by every S3-compatible store.
+		DisableContentSha256: true,
+		DisableMultipart:     true,
 	})
 	if err != nil {
 		return "", fmt.Errorf("image store: upload %s: %w", obj, err)
