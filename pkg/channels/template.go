@@ -9,6 +9,8 @@ import (
 	"time"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
+
+	"github.com/alertchart/alertchart/pkg/series"
 )
 
 // DefaultTemplates are the built-in message bodies, by language. They are
@@ -458,7 +460,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 				continue
 			}
 			v.Stats = append(v.Stats, StatView{
-				Name: esc(s.DisplayName()), Last: esc(FormatValue(st.Last, c.Unit)),
+				Name: esc(statName(s)), Last: esc(FormatValue(st.Last, c.Unit)),
 				Max: esc(FormatValue(st.Max, c.Unit)), Min: esc(FormatValue(st.Min, c.Unit)),
 				Mean: esc(FormatValue(st.Mean, c.Unit)),
 			})
@@ -478,6 +480,26 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 		}
 	}
 	return v
+}
+
+// statName is the series' legend: its name, the only label's value, or the
+// full label set.
+func statName(s series.Series) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	var only string
+	n := 0
+	for k, v := range s.Labels {
+		if k != "__name__" {
+			only = v
+			n++
+		}
+	}
+	if n == 1 {
+		return only
+	}
+	return s.DisplayName()
 }
 
 func instanceOf(l map[string]string) string {
