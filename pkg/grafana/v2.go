@@ -210,14 +210,20 @@ func dashboardFromV2(uid string, spec map[string]any, folderUID, apiVersion stri
 // PanelFromV2Element converts one schema v2 element ({"kind":"Panel","spec":
 // {...}}) into a classic panel. Both the v2alpha1 shape (vizConfig.kind =
 // plugin id, query.kind = data source type) and the v2beta1/v2 shape
-// (vizConfig.group, query.group, query.datasource.name) are understood.
+// (vizConfig.group, query.group, query.datasource.name) are understood. A
+// library panel becomes a classic library-panel reference.
 func PanelFromV2Element(el map[string]any) (map[string]any, error) {
 	kind, _ := el["kind"].(string)
 	spec, _ := el["spec"].(map[string]any)
 	switch kind {
 	case "Panel":
 	case "LibraryPanel":
-		return nil, errors.New("a library panel; AlertChart cannot use library panels as templates: unlink it or pick a regular panel")
+		// Classic dashboards reference library panels the same way: id,
+		// title and the libraryPanel link, without a model of their own.
+		if spec == nil || spec["id"] == nil {
+			return nil, errors.New("library panel without id")
+		}
+		return map[string]any{"id": spec["id"], "title": spec["title"], "libraryPanel": spec["libraryPanel"]}, nil
 	default:
 		return nil, fmt.Errorf("element kind %q is not a panel", kind)
 	}
