@@ -1,0 +1,373 @@
+package render
+
+import (
+	"image"
+	"image/color"
+	"math"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+	"golang.org/x/image/vector"
+
+	"github.com/alertchart/alertchart/pkg/render/fonts"
+)
+
+// canvas is an RGBA image with the few drawing primitives a panel needs.
+// Coordinates are device pixels (already multiplied by the pixel ratio).
+type canvas struct {
+	img  *image.RGBA
+	rast vector.Rasterizer
+	buf  sfnt.Buffer
+	uni  image.Uniform
+}
+
+func newCanvas(w, h int) *canvas {
+	return &canvas{img: image.NewRGBA(image.Rect(0, 0, w, h))}
+}
+
+// clear fills the whole image with an opaque colour.
+func (c *canvas) clear(col color.NRGBA) {
+	p := c.img.Pix
+	if len(p) < 4 {
+		return
+	}
+	p[0], p[1], p[2], p[3] = col.R, col.G, col.B, 255
+	for n := 4; n < len(p); n *= 2 {
+		copy(p[n:], p[:n])
+	}
+}
+
+// fillRect blends col over the pixels of r (clipped to the image).
+func (c *canvas) fillRect(r image.Rectangle, col color.NRGBA) {
+	r = r.Intersect(c.img.Rect)
+	if r.Empty() || col.A == 0 {
+		return
+	}
+	a := uint32(col.A)
+	sr, sg, sb := uint32(col.R)*a, uint32(col.G)*a, uint32(col.B)*a
+	ia := 255 - a
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		i := c.img.PixOffset(r.Min.X, y)
+		row := c.img.Pix[i : i+4*r.Dx() : i+4*r.Dx()]
+		if a == 255 {
+			for x := 0; x < len(row); x += 4 {
+				row[x], row[x+1], row[x+2], row[x+3] = col.R, col.G, col.B, 255
+			}
+			continue
+		}
+		for x := 0; x < len(row); x += 4 {
+			row[x] = uint8((sr + uint32(row[x])*ia + 127) / 255)
+			row[x+1] = uint8((sg + uint32(row[x+1])*ia + 127) / 255)
+			row[x+2] = uint8((sb + uint32(row[x+2])*ia + 127) / 255)
+			row[x+3] = uint8((a*255 + uint32(row[x+3])*ia + 127) / 255)
+		}
+	}
+}
+
+// hline draws a crisp horizontal line of width lw centred on y from x0 to x1,
+// dashed when dash > 0 (dash on, gap off).
+func (c *canvas) hline(x0, x1, y, lw float64, col color.NRGBA, dash, gap float64) {
+	t := math.Max(1, math.Round(lw))
+	top := int(math.Round(y - t/2))
+	if dash <= 0 {
+		c.fillRect(image.Rect(int(math.Round(x0)), top, int(math.Round(x1)), top+int(t)), col)
+		return
+	}
+	for x := x0; x < x1; x += dash + gap {
+		e := math.Min(x+dash, x1)
+		c.fillRect(image.Rect(int(math.Round(x)), top, int(math.Round(e)), top+int(t)), col)
+	}
+}
+
+// vline is hline's vertical twin.
+func (c *canvas) vline(x, y0, y1, lw float64, col color.NRGBA, dash, gap float64) {
+	t := math.Max(1, math.Round(lw))
+	left := int(math.Round(x - t/2))
+	if dash <= 0 {
+		c.fillRect(image.Rect(left, int(math.Round(y0)), left+int(t), int(math.Round(y1))), col)
+		return
+	}
+	for y := y0; y < y1; y += dash + gap {
+		e := math.Min(y+dash, y1)
+		c.fillRect(image.Rect(left, int(math.Round(y)), left+int(t), int(math.Round(e))), col)
+	}
+}
+
+type pt struct{ x, y float64 }
+
+// strokeChunk is how many segments share one rasteriser pass. The
+// rasteriser's cost is its area, so short chunks keep the boxes tight around
+// a wiggly line instead of spanning the whole plot.
+const strokeChunk = 48
+
+// polyline strokes an anti-aliased polyline of width lw, clipped to clip.
+// Every segment becomes a quad and every joint a small polygon, all with the
+// same winding, so overlaps merge instead of cancelling (x/image/vector sums
+// coverage and clamps it at 1).
+func (c *canvas) polyline(p []pt, lw float64, col color.NRGBA, clip image.Rectangle) {
+	if len(p) == 0 {
+		return
+	}
+	hw := lw / 2
+	if len(p) == 1 {
+		c.polygonsIn(clip, col, func(ox, oy float64) { c.dot(p[0].x-ox, p[0].y-oy, math.Max(hw, 0.75)) }, p[0].x-hw-1, p[0].y-hw-1, p[0].x+hw+1, p[0].y+hw+1)
+		return
+	}
+	round := lw >= 2.5
+	for start := 0; start < len(p)-1; start += strokeChunk {
+		end := min(start+strokeChunk, len(p)-1)
+		minX, minY, maxX, maxY := p[start].x, p[start].y, p[start].x, p[start].y
+		for _, q := range p[start+1 : end+1] {
+			minX, maxX = math.Min(minX, q.x), math.Max(maxX, q.x)
+			minY, maxY = math.Min(minY, q.y), math.Max(maxY, q.y)
+		}
+		pad := hw + 1.5
+		seg := p[start : end+1]
+		c.polygonsIn(clip, col, func(ox, oy float64) {
+			for i := 0; i+1 < len(seg); i++ {
+				c.segment(seg[i].x-ox, seg[i].y-oy, seg[i+1].x-ox, seg[i+1].y-oy, hw, !round)
+				if round && i > 0 {
+					c.dot(seg[i].x-ox, seg[i].y-oy, hw)
+				}
+			}
+		}, minX-pad, minY-pad, maxX+pad, maxY+pad)
+	}
+}
+
+// polygonsIn resets the rasteriser to the box (x0,y0)-(x1,y1) ∩ clip, lets
+// add emit paths relative to the box origin, and blends the result.
+func (c *canvas) polygonsIn(clip image.Rectangle, col color.NRGBA, add func(ox, oy float64), x0, y0, x1, y1 float64) {
+	r := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1))).Intersect(clip).Intersect(c.img.Rect)
+	if r.Empty() {
+		return
+	}
+	c.rast.Reset(r.Dx(), r.Dy())
+	add(float64(r.Min.X), float64(r.Min.Y))
+	c.uni.C = col
+	c.rast.Draw(c.img, r, &c.uni, image.Point{})
+}
+
+// segment adds the quad of one stroke segment; ext extends it by hw at both
+// ends (square caps), which closes the joints of thin lines.
+func (c *canvas) segment(ax, ay, bx, by, hw float64, ext bool) {
+	dx, dy := bx-ax, by-ay
+	l := math.Hypot(dx, dy)
+	if l < 1e-9 {
+		c.dot(ax, ay, hw)
+		return
+	}
+	ux, uy := dx/l, dy/l
+	nx, ny := -uy*hw, ux*hw
+	if ext {
+		ax, ay = ax-ux*hw, ay-uy*hw
+		bx, by = bx+ux*hw, by+uy*hw
+	}
+	c.rast.MoveTo(float32(ax+nx), float32(ay+ny))
+	c.rast.LineTo(float32(bx+nx), float32(by+ny))
+	c.rast.LineTo(float32(bx-nx), float32(by-ny))
+	c.rast.LineTo(float32(ax-nx), float32(ay-ny))
+	c.rast.ClosePath()
+}
+
+// dot adds an octagon of radius r with the same winding as segment's quads.
+func (c *canvas) dot(x, y, r float64) {
+	const n = 8
+	for i := 0; i <= n; i++ {
+		a := -2 * math.Pi * float64(i) / n
+		px, py := float32(x+r*math.Cos(a)), float32(y+r*math.Sin(a))
+		if i == 0 {
+			c.rast.MoveTo(px, py)
+		} else {
+			c.rast.LineTo(px, py)
+		}
+	}
+	c.rast.ClosePath()
+}
+
+// fillUnder fills the area between a polyline and the horizontal line y=base.
+func (c *canvas) fillUnder(p []pt, base float64, col color.NRGBA, clip image.Rectangle) {
+	if len(p) < 2 || col.A == 0 {
+		return
+	}
+	minX, maxX, minY, maxY := p[0].x, p[0].x, base, base
+	for _, q := range p {
+		minX, maxX = math.Min(minX, q.x), math.Max(maxX, q.x)
+		minY, maxY = math.Min(minY, q.y), math.Max(maxY, q.y)
+	}
+	c.polygonsIn(clip, col, func(ox, oy float64) {
+		c.rast.MoveTo(float32(p[0].x-ox), float32(base-oy))
+		for _, q := range p {
+			c.rast.LineTo(float32(q.x-ox), float32(q.y-oy))
+		}
+		c.rast.LineTo(float32(p[len(p)-1].x-ox), float32(base-oy))
+		c.rast.ClosePath()
+	}, minX, minY, maxX, maxY)
+}
+
+// triangle fills a triangle.
+func (c *canvas) triangle(a, b, d pt, col color.NRGBA) {
+	minX, maxX := math.Min(a.x, math.Min(b.x, d.x)), math.Max(a.x, math.Max(b.x, d.x))
+	minY, maxY := math.Min(a.y, math.Min(b.y, d.y)), math.Max(a.y, math.Max(b.y, d.y))
+	c.polygonsIn(c.img.Rect, col, func(ox, oy float64) {
+		c.rast.MoveTo(float32(a.x-ox), float32(a.y-oy))
+		c.rast.LineTo(float32(b.x-ox), float32(b.y-oy))
+		c.rast.LineTo(float32(d.x-ox), float32(d.y-oy))
+		c.rast.ClosePath()
+	}, minX, minY, maxX, maxY)
+}
+
+// roundRect fills a rectangle with rounded corners (legend swatches).
+func (c *canvas) roundRect(x0, y0, x1, y1, r float64, col color.NRGBA) {
+	r = math.Min(r, math.Min(x1-x0, y1-y0)/2)
+	c.polygonsIn(c.img.Rect, col, func(ox, oy float64) {
+		// Corners clockwise on screen: top-right, bottom-right, bottom-left, top-left.
+		centres := [4]pt{{x1 - r - ox, y0 + r - oy}, {x1 - r - ox, y1 - r - oy}, {x0 + r - ox, y1 - r - oy}, {x0 + r - ox, y0 + r - oy}}
+		const n = 4
+		for k, ctr := range centres {
+			a0 := -math.Pi/2 + float64(k)*math.Pi/2
+			for i := 0; i <= n; i++ {
+				a := a0 + math.Pi/2*float64(i)/n
+				px, py := float32(ctr.x+r*math.Cos(a)), float32(ctr.y+r*math.Sin(a))
+				if k == 0 && i == 0 {
+					c.rast.MoveTo(px, py)
+				} else {
+					c.rast.LineTo(px, py)
+				}
+			}
+		}
+		c.rast.ClosePath()
+	}, x0, y0, x1, y1)
+}
+
+// face is a font chain at one pixel size.
+type face struct {
+	chain *fonts.Chain
+	size  float64 // device pixels per em
+	ppem  fixed.Int26_6
+	// ascent and descent of the first (Latin) font, for vertical placement.
+	ascent, descent float64
+}
+
+func newFace(chain *fonts.Chain, size float64, buf *sfnt.Buffer) face {
+	f := face{chain: chain, size: size, ppem: fixed.Int26_6(math.Round(size * 64))}
+	if m, err := chain.Fonts[0].SFNT.Metrics(buf, f.ppem, font.HintingNone); err == nil {
+		f.ascent, f.descent = float64(m.Ascent)/64, float64(m.Descent)/64
+	} else {
+		f.ascent, f.descent = size*0.97, size*0.24
+	}
+	return f
+}
+
+// capMiddle is the offset from the baseline to the middle of digits and
+// capitals, used to centre a text line on a y coordinate.
+func (f face) capMiddle() float64 { return f.size * 0.364 } // Inter's cap height is 0.727 em
+
+func normaliseRune(r rune) rune {
+	if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		return ' '
+	}
+	return r
+}
+
+// measure returns the advance width of s in device pixels.
+func (c *canvas) measure(f face, s string) float64 {
+	var w fixed.Int26_6
+	var prevFont *sfnt.Font
+	var prev sfnt.GlyphIndex
+	for _, r := range s {
+		r = normaliseRune(r)
+		ft, idx, _ := f.chain.Lookup(&c.buf, r)
+		if ft == prevFont && prev != 0 {
+			if k, err := ft.Kern(&c.buf, prev, idx, f.ppem, font.HintingNone); err == nil {
+				w += k
+			}
+		}
+		if adv, err := ft.GlyphAdvance(&c.buf, idx, f.ppem, font.HintingNone); err == nil {
+			w += adv
+		}
+		prevFont, prev = ft, idx
+	}
+	return float64(w) / 64
+}
+
+// text draws s with its baseline at y starting at x and returns the advance.
+func (c *canvas) text(f face, x, y float64, col color.NRGBA, s string) float64 {
+	x0 := x
+	var prevFont *sfnt.Font
+	var prev sfnt.GlyphIndex
+	c.uni.C = col
+	for _, r := range s {
+		r = normaliseRune(r)
+		ft, idx, _ := f.chain.Lookup(&c.buf, r)
+		if ft == prevFont && prev != 0 {
+			if k, err := ft.Kern(&c.buf, prev, idx, f.ppem, font.HintingNone); err == nil {
+				x += float64(k) / 64
+			}
+		}
+		if r != ' ' {
+			c.glyph(ft, idx, f.ppem, x, y)
+		}
+		if adv, err := ft.GlyphAdvance(&c.buf, idx, f.ppem, font.HintingNone); err == nil {
+			x += float64(adv) / 64
+		}
+		prevFont, prev = ft, idx
+	}
+	return x - x0
+}
+
+// glyph rasterises one glyph with its origin at (x, y) using c.uni's colour.
+func (c *canvas) glyph(ft *sfnt.Font, idx sfnt.GlyphIndex, ppem fixed.Int26_6, x, y float64) {
+	segs, err := ft.LoadGlyph(&c.buf, idx, ppem, nil)
+	if err != nil || len(segs) == 0 {
+		return
+	}
+	b := segs.Bounds()
+	r := image.Rect(
+		int(math.Floor(x+float64(b.Min.X)/64)), int(math.Floor(y+float64(b.Min.Y)/64)),
+		int(math.Ceil(x+float64(b.Max.X)/64)), int(math.Ceil(y+float64(b.Max.Y)/64)),
+	)
+	if !r.In(c.img.Rect) {
+		if r = r.Intersect(c.img.Rect); r.Empty() {
+			return
+		}
+	}
+	ox, oy := float32(x-float64(r.Min.X)), float32(y-float64(r.Min.Y))
+	c.rast.Reset(r.Dx(), r.Dy())
+	for _, s := range segs {
+		a := s.Args
+		switch s.Op {
+		case sfnt.SegmentOpMoveTo:
+			c.rast.ClosePath()
+			c.rast.MoveTo(ox+f26(a[0].X), oy+f26(a[0].Y))
+		case sfnt.SegmentOpLineTo:
+			c.rast.LineTo(ox+f26(a[0].X), oy+f26(a[0].Y))
+		case sfnt.SegmentOpQuadTo:
+			c.rast.QuadTo(ox+f26(a[0].X), oy+f26(a[0].Y), ox+f26(a[1].X), oy+f26(a[1].Y))
+		case sfnt.SegmentOpCubeTo:
+			c.rast.CubeTo(ox+f26(a[0].X), oy+f26(a[0].Y), ox+f26(a[1].X), oy+f26(a[1].Y), ox+f26(a[2].X), oy+f26(a[2].Y))
+		}
+	}
+	c.rast.ClosePath()
+	c.rast.Draw(c.img, r, &c.uni, image.Point{})
+}
+
+func f26(v fixed.Int26_6) float32 { return float32(v) / 64 }
+
+// ellipsize shortens s with "…" so that it fits in maxW pixels.
+func (c *canvas) ellipsize(f face, s string, maxW float64) string {
+	if c.measure(f, s) <= maxW {
+		return s
+	}
+	rs := []rune(s)
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if c.measure(f, string(rs[:mid])+"…") <= maxW {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return string(rs[:lo]) + "…"
+}

@@ -1,0 +1,181 @@
+package grafanarender
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alertchart/alertchart/pkg/series"
+)
+
+// Panel keys that would make the copy render something other than the chart
+// asked for: repeats multiply the panel, relative time overrides replace the
+// alert's window, a library-panel link would load the library model instead
+// of ours, legacy alerts and ids belong to the template.
+var droppedPanelKeys = []string{"libraryPanel", "repeat", "repeatDirection", "repeatPanelId", "maxPerRow",
+	"timeFrom", "timeShift", "hideTimeOverride", "alert", "thresholds", "scopedVars", "pluginVersion"}
+
+// buildDashboard makes the temporary dashboard: one panel, cloned from the
+// template, at the top left, carrying the request's query, title,
+// thresholds and time range. The template's model is deep-copied first; the
+// cached template is never modified.
+func buildDashboard(uid string, tmpl *template, req Request) map[string]any {
+	panel := deepCopy(tmpl.panel)
+	for _, k := range droppedPanelKeys {
+		delete(panel, k)
+	}
+	if v, ok := tmpl.panel["pluginVersion"]; ok {
+		panel["pluginVersion"] = v // keeps the panel's own option migrations consistent
+	}
+	panel["id"] = float64(1)
+	panel["title"] = req.Title
+	panel["gridPos"] = map[string]any{"x": 0, "y": 0, "w": 24, "h": 12}
+
+	ds := datasourceFor(panel, req)
+	panel["datasource"] = ds
+	target := map[string]any{}
+	if ts, _ := panel["targets"].([]any); len(ts) > 0 {
+		if t0, ok := ts[0].(map[string]any); ok {
+			// Keep the template target's options (interval, format, step…).
+			for k, v := range t0 {
+				target[k] = v
+			}
+		}
+	}
+	legend := req.LegendFormat
+	if legend == "" {
+		legend = "__auto"
+	}
+	for k, v := range map[string]any{"refId": "A", "expr": req.Query, "legendFormat": legend, "range": true,
+		"instant": false, "editorMode": "code", "datasource": ds, "hide": false} {
+		target[k] = v
+	}
+	delete(target, "exemplar")
+	panel["targets"] = []any{target}
+
+	if len(req.Thresholds) > 0 {
+		setThresholds(panel, req.Thresholds)
+	}
+
+	model := map[string]any{
+		"uid":   uid,
+		"id":    nil,
+		"title": "AlertChart render " + uid, // titles must differ within a folder on older Grafanas
+		"tags":  []any{Tag},
+		"description": "Temporary copy of panel " + jsonNumber(tmpl.panel["id"]) + " of dashboard " + tmpl.dash.UID +
+			", made by AlertChart to render one alert chart; deleted after rendering.",
+		"editable":      false,
+		"graphTooltip":  0,
+		"schemaVersion": schemaVersion(tmpl.dash.Model),
+		"time": map[string]any{
+			"from": req.From.UTC().Format(time.RFC3339Nano),
+			"to":   req.To.UTC().Format(time.RFC3339Nano),
+		},
+		"timezone":    req.Timezone,
+		"refresh":     "",
+		"panels":      []any{panel},
+		"annotations": map[string]any{"list": []any{}},
+		"templating":  map[string]any{"list": templating(tmpl, panel)},
+		"links":       []any{},
+	}
+	return model
+}
+
+// datasourceFor picks the data source: the request's, else the template
+// panel's, else its first target's.
+func datasourceFor(panel map[string]any, req Request) any {
+	if req.DatasourceUID != "" {
+		return map[string]any{"type": "prometheus", "uid": req.DatasourceUID}
+	}
+	if ds, ok := panel["datasource"]; ok && ds != nil {
+		return ds
+	}
+	if ts, _ := panel["targets"].([]any); len(ts) > 0 {
+		if t0, ok := ts[0].(map[string]any); ok && t0["datasource"] != nil {
+			return t0["datasource"]
+		}
+	}
+	return nil
+}
+
+// templating keeps the template's variables only when the copy still refers
+// to one (a data source variable such as ${DS_PROMETHEUS}); otherwise the
+// copy has none, since the query is concrete.
+func templating(tmpl *template, panel map[string]any) []any {
+	b, _ := json.Marshal(panel)
+	if !strings.Contains(string(b), "$") {
+		return []any{}
+	}
+	tm, _ := tmpl.dash.Model["templating"].(map[string]any)
+	list, _ := tm["list"].([]any)
+	if list == nil {
+		return []any{}
+	}
+	return deepCopy(map[string]any{"l": list})["l"].([]any)
+}
+
+// setThresholds draws the alert's thresholds as lines: an absolute step per
+// threshold value, coloured red (the base step stays green), drawn dashed
+// unless the template already chose a visible threshold style.
+func setThresholds(panel map[string]any, ths []series.Threshold) {
+	fc, _ := panel["fieldConfig"].(map[string]any)
+	if fc == nil {
+		fc = map[string]any{"overrides": []any{}}
+		panel["fieldConfig"] = fc
+	}
+	def, _ := fc["defaults"].(map[string]any)
+	if def == nil {
+		def = map[string]any{}
+		fc["defaults"] = def
+	}
+	vals := make([]float64, 0, len(ths))
+	seen := map[float64]bool{}
+	for _, t := range ths {
+		if !seen[t.Value] {
+			seen[t.Value] = true
+			vals = append(vals, t.Value)
+		}
+	}
+	sort.Float64s(vals)
+	steps := []any{map[string]any{"color": "green", "value": nil}}
+	for _, v := range vals {
+		steps = append(steps, map[string]any{"color": "red", "value": v})
+	}
+	def["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
+	custom, _ := def["custom"].(map[string]any)
+	if custom == nil {
+		custom = map[string]any{}
+		def["custom"] = custom
+	}
+	style, _ := custom["thresholdsStyle"].(map[string]any)
+	if mode, _ := style["mode"].(string); mode == "" || mode == "off" {
+		custom["thresholdsStyle"] = map[string]any{"mode": "dashed"}
+	}
+}
+
+func schemaVersion(model map[string]any) any {
+	if v, ok := model["schemaVersion"].(float64); ok && v > 0 {
+		return v
+	}
+	return float64(39)
+}
+
+func jsonNumber(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// deepCopy copies a JSON object through encoding/json, so nested maps and
+// slices are never shared with the cached template.
+func deepCopy(m map[string]any) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return map[string]any{}
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return map[string]any{}
+	}
+	return out
+}

@@ -1,0 +1,482 @@
+// Package grafanarender draws alert charts with Grafana itself, so they look
+// exactly like the panel the user styled — without touching that panel.
+//
+// For each chart the template panel is cloned into a temporary dashboard of
+// its own (unique UID, tagged "alertchart-tmp", in a dedicated folder) with
+// the chart's query, title, thresholds and time range; Grafana's image
+// renderer draws it through /render/d-solo; the copy is deleted. The shared
+// template dashboard is only ever read, so alerts arriving together cannot
+// overwrite each other's query (the race of rewriting one shared dashboard
+// per alert). A janitor removes copies a crash left behind.
+//
+// Every failure comes back as an *Error naming the stage, so the pipeline can
+// fall back to the native renderer and record why.
+package grafanarender
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/alertchart/alertchart/pkg/grafana"
+	"github.com/alertchart/alertchart/pkg/series"
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+// Tag marks temporary dashboards; the janitor only deletes dashboards that
+// carry it, sit in the temporary folder and have an AlertChart UID.
+const Tag = "alertchart-tmp"
+
+// uidPrefix starts every temporary dashboard UID: "act-<unix seconds,
+// base 36>-<random>"; the janitor reads the creation time from it.
+const uidPrefix = "act-"
+
+// DefaultJanitorAge is how old a temporary dashboard must be before the
+// janitor deletes it: far longer than any render may take.
+const DefaultJanitorAge = 10 * time.Minute
+
+// Request is one chart to render.
+type Request struct {
+	// Query is the PromQL of the chart (already narrowed to the alert's series).
+	Query string
+	// DatasourceUID is the Grafana Prometheus data source to query; empty
+	// keeps the template panel's data source.
+	DatasourceUID string
+	// Title is the panel title shown on the chart.
+	Title string
+	// Thresholds are drawn as lines; empty keeps the template's thresholds.
+	Thresholds []series.Threshold
+	From, To   time.Time
+	// Width and Height in pixels (settings chart.width/height when zero).
+	Width, Height int
+	// Theme "dark" or "light", Timezone an IANA name (settings when empty).
+	Theme, Timezone string
+	// LegendFormat is Prometheus' legend template, e.g. "{{instance}}";
+	// empty lets Grafana choose ("__auto").
+	LegendFormat string
+}
+
+// Error is a failed Grafana render. Stage is one of "config", "slot",
+// "template", "folder", "create", "render", and "probe" from Available.
+type Error struct {
+	Stage string
+	Err   error
+}
+
+func (e *Error) Error() string { return "grafana renderer (" + e.Stage + "): " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Options configure a Renderer. OptionsFromSettings fills them from the
+// plugin settings.
+type Options struct {
+	TemplateDashboardUID string
+	TemplatePanelID      int64
+	// FolderUID is the folder of temporary dashboards (created if missing).
+	FolderUID string
+	// MaxRenders caps concurrent renders through Grafana (default 2).
+	MaxRenders int
+	// Width, Height, Theme, Timezone are defaults for requests that leave them empty.
+	Width, Height   int
+	Theme, Timezone string
+	// PixelRatio is the device scale factor (default 1).
+	PixelRatio float64
+	// TemplateTTL is how long a read template is reused (default 30s).
+	TemplateTTL time.Duration
+	// AvailableTTL is how long Available's answer is reused (default 30s).
+	AvailableTTL time.Duration
+	// Logger gets warnings about temporary dashboards that could not be
+	// deleted (default: the SDK logger).
+	Logger interface {
+		Warn(msg string, args ...any)
+	}
+}
+
+// OptionsFromSettings takes the chart settings.
+func OptionsFromSettings(s *settings.Settings) Options {
+	c := s.Chart
+	return Options{
+		TemplateDashboardUID: c.TemplateDashboardUID, TemplatePanelID: c.TemplatePanelID,
+		FolderUID: c.TempFolderUID, MaxRenders: c.MaxGrafanaRenders,
+		Width: c.Width, Height: c.Height, Theme: c.Theme, Timezone: c.Timezone, PixelRatio: c.PixelRatio,
+	}
+}
+
+// Renderer renders charts through one Grafana. Safe for concurrent use; one
+// per plugin instance (the render slots are per Renderer).
+type Renderer struct {
+	client *grafana.Client
+	opts   Options
+	slots  chan struct{}
+
+	now    func() time.Time
+	newUID func(now time.Time) string
+	sleep  func(ctx context.Context, d time.Duration) error
+
+	tmplMu      sync.Mutex
+	tmpl        *template
+	tmplExpires time.Time
+
+	folderMu    sync.Mutex
+	folderReady bool
+
+	availMu      sync.Mutex
+	availErr     error
+	availExpires time.Time
+}
+
+type template struct {
+	dash  *grafana.Dashboard
+	panel map[string]any
+}
+
+// New builds a Renderer.
+func New(client *grafana.Client, opts Options) (*Renderer, error) {
+	if client == nil {
+		return nil, errors.New("grafana renderer: no Grafana client")
+	}
+	if opts.FolderUID == "" {
+		opts.FolderUID = "alertchart-tmp"
+	}
+	if opts.MaxRenders <= 0 {
+		opts.MaxRenders = 2
+	}
+	if opts.Width <= 0 {
+		opts.Width = settings.DefaultWidth
+	}
+	if opts.Height <= 0 {
+		opts.Height = settings.DefaultHeight
+	}
+	if opts.Theme == "" {
+		opts.Theme = "dark"
+	}
+	if opts.Timezone == "" {
+		opts.Timezone = "UTC"
+	}
+	if opts.PixelRatio <= 0 {
+		opts.PixelRatio = 1
+	}
+	if opts.TemplateTTL <= 0 {
+		opts.TemplateTTL = 30 * time.Second
+	}
+	if opts.AvailableTTL <= 0 {
+		opts.AvailableTTL = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.DefaultLogger
+	}
+	return &Renderer{
+		client: client, opts: opts, slots: make(chan struct{}, opts.MaxRenders),
+		now: time.Now, newUID: randomUID, sleep: sleepCtx,
+	}, nil
+}
+
+// Render draws one chart and returns PNG bytes. It waits for a render slot
+// (at most Options.MaxRenders at once), honours 429 Retry-After while the
+// context's deadline allows, and always deletes its temporary dashboard, even
+// when ctx is cancelled.
+func (r *Renderer) Render(ctx context.Context, req Request) ([]byte, error) {
+	if err := r.checkRequest(&req); err != nil {
+		return nil, &Error{Stage: "config", Err: err}
+	}
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &Error{Stage: "slot", Err: fmt.Errorf("no free render slot (%d renders running): %w", cap(r.slots), ctx.Err())}
+	}
+	defer func() { <-r.slots }()
+
+	tmpl, err := r.template(ctx)
+	if err != nil {
+		return nil, &Error{Stage: "template", Err: err}
+	}
+	if err := r.ensureFolder(ctx); err != nil {
+		return nil, &Error{Stage: "folder", Err: err}
+	}
+	created, err := r.create(ctx, tmpl, req)
+	if err != nil {
+		return nil, &Error{Stage: "create", Err: err}
+	}
+	defer r.remove(ctx, created.UID)
+
+	png, err := r.renderWithRetry(ctx, created, req)
+	if err != nil {
+		return nil, &Error{Stage: "render", Err: err}
+	}
+	return png, nil
+}
+
+func (r *Renderer) checkRequest(req *Request) error {
+	if r.opts.TemplateDashboardUID == "" || r.opts.TemplatePanelID == 0 {
+		return errors.New("no template panel configured (chart.templateDashboardUid and chart.templatePanelId)")
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		return errors.New("the chart has no query")
+	}
+	if !req.To.After(req.From) {
+		return fmt.Errorf("the time range %s – %s is empty", req.From.Format(time.RFC3339), req.To.Format(time.RFC3339))
+	}
+	if req.Width <= 0 {
+		req.Width = r.opts.Width
+	}
+	if req.Height <= 0 {
+		req.Height = r.opts.Height
+	}
+	if req.Theme == "" {
+		req.Theme = r.opts.Theme
+	}
+	if req.Timezone == "" {
+		req.Timezone = r.opts.Timezone
+	}
+	if req.Theme != "dark" && req.Theme != "light" {
+		return fmt.Errorf("theme must be dark or light, not %q", req.Theme)
+	}
+	if _, err := time.LoadLocation(req.Timezone); err != nil {
+		return fmt.Errorf("unknown time zone %q", req.Timezone)
+	}
+	for _, t := range req.Thresholds {
+		if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
+			return fmt.Errorf("threshold %s %v is not a finite number", t.Op, t.Value)
+		}
+	}
+	return nil
+}
+
+// template reads the template dashboard and panel, reusing a recent read.
+func (r *Renderer) template(ctx context.Context) (*template, error) {
+	r.tmplMu.Lock()
+	defer r.tmplMu.Unlock()
+	if r.tmpl != nil && r.now().Before(r.tmplExpires) {
+		return r.tmpl, nil
+	}
+	d, err := r.client.GetDashboard(ctx, r.opts.TemplateDashboardUID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.Panel(r.opts.TemplatePanelID)
+	if err != nil {
+		return nil, err
+	}
+	r.tmpl = &template{dash: d, panel: p}
+	r.tmplExpires = r.now().Add(r.opts.TemplateTTL)
+	return r.tmpl, nil
+}
+
+func (r *Renderer) ensureFolder(ctx context.Context) error {
+	r.folderMu.Lock()
+	defer r.folderMu.Unlock()
+	if r.folderReady {
+		return nil
+	}
+	if err := r.client.EnsureFolder(ctx, r.opts.FolderUID, "AlertChart temporary"); err != nil {
+		return err
+	}
+	r.folderReady = true
+	return nil
+}
+
+// create stores the temporary dashboard, picking a new UID when the UID is
+// taken, and recreating the folder once if someone deleted it.
+func (r *Renderer) create(ctx context.Context, tmpl *template, req Request) (grafana.Created, error) {
+	const attempts = 4
+	var lastErr error
+	folderRetried := false
+	for i := 0; i < attempts; i++ {
+		uid := r.newUID(r.now())
+		model := buildDashboard(uid, tmpl, req)
+		c, err := r.client.CreateDashboard(ctx, model, r.opts.FolderUID, "AlertChart: temporary copy of a template panel for one alert chart")
+		if err == nil {
+			if c.UID == "" {
+				c.UID = uid
+			}
+			return c, nil
+		}
+		lastErr = err
+		switch {
+		case errors.Is(err, grafana.ErrUIDClash):
+			continue
+		case !folderRetried && grafana.StatusOf(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(err.Error()), "folder not found"):
+			folderRetried = true
+			r.folderMu.Lock()
+			r.folderReady = false
+			r.folderMu.Unlock()
+			if ferr := r.ensureFolder(ctx); ferr != nil {
+				return grafana.Created{}, ferr
+			}
+			continue
+		default:
+			return grafana.Created{}, err
+		}
+	}
+	return grafana.Created{}, fmt.Errorf("gave up after %d UID clashes: %w", attempts, lastErr)
+}
+
+// remove deletes the temporary dashboard with a context of its own: a
+// cancelled render must not leave its copy behind.
+func (r *Renderer) remove(ctx context.Context, uid string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := r.client.DeleteDashboard(dctx, uid); err != nil && !grafana.IsNotFound(err) {
+		r.opts.Logger.Warn("AlertChart could not delete a temporary dashboard; the janitor will remove it",
+			"uid", uid, "error", err.Error())
+	}
+}
+
+// renderWithRetry renders, waiting out 429 answers while the deadline allows.
+func (r *Renderer) renderWithRetry(ctx context.Context, c grafana.Created, req Request) ([]byte, error) {
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		timeout := 60 * time.Second
+		if dl, ok := ctx.Deadline(); ok {
+			timeout = max(time.Until(dl), time.Second)
+		}
+		png, err := r.client.Render(ctx, grafana.RenderRequest{
+			DashboardUID: c.UID, Slug: c.Slug, PanelID: 1, From: req.From, To: req.To,
+			Width: req.Width, Height: req.Height, Scale: r.opts.PixelRatio, Theme: req.Theme, Timezone: req.Timezone,
+			Timeout: timeout,
+		})
+		if err == nil {
+			return png, nil
+		}
+		var ae *grafana.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests {
+			return nil, err
+		}
+		wait := ae.RetryAfter
+		if wait <= 0 {
+			wait = backoff
+			backoff *= 2
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+time.Second {
+			return nil, fmt.Errorf("%w; waiting %s would pass the chart's deadline", err, wait)
+		}
+		if _, ok := ctx.Deadline(); !ok && attempt >= 4 {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		}
+		if serr := r.sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("%w; then %v", err, serr)
+		}
+	}
+}
+
+// Janitor deletes temporary dashboards older than olderThan: copies left
+// behind when the plugin crashed between creating and deleting them, or when
+// a delete failed. Only dashboards in the temporary folder, tagged Tag, with
+// an AlertChart UID, are touched, and never the template.
+func (r *Renderer) Janitor(ctx context.Context, olderThan time.Duration) (deleted int, err error) {
+	hits, err := r.client.SearchDashboards(ctx, Tag, r.opts.FolderUID)
+	if err != nil {
+		return 0, fmt.Errorf("janitor: %w", err)
+	}
+	now := r.now()
+	var errs []error
+	for _, h := range hits {
+		if h.UID == r.opts.TemplateDashboardUID || (h.FolderUID != "" && h.FolderUID != r.opts.FolderUID) || !hasTag(h.Tags, Tag) {
+			continue
+		}
+		created, ok := uidTime(h.UID)
+		if !ok || now.Sub(created) < olderThan {
+			continue
+		}
+		if err := r.client.DeleteDashboard(ctx, h.UID); err != nil {
+			if grafana.IsNotFound(err) {
+				continue // deleted meanwhile by its own render
+			}
+			errs = append(errs, err)
+			continue
+		}
+		deleted++
+	}
+	if len(errs) > 0 {
+		return deleted, fmt.Errorf("janitor: %w", errors.Join(errs...))
+	}
+	return deleted, nil
+}
+
+// Available tells "auto" renderer selection whether Grafana can render now:
+// a template panel is configured and readable, and Grafana reports an image
+// renderer. The answer is cached for Options.AvailableTTL.
+func (r *Renderer) Available(ctx context.Context) error {
+	r.availMu.Lock()
+	defer r.availMu.Unlock()
+	if r.now().Before(r.availExpires) {
+		return r.availErr
+	}
+	r.availErr = r.probe(ctx)
+	r.availExpires = r.now().Add(r.opts.AvailableTTL)
+	return r.availErr
+}
+
+func (r *Renderer) probe(ctx context.Context) error {
+	if r.opts.TemplateDashboardUID == "" || r.opts.TemplatePanelID == 0 {
+		return &Error{Stage: "config", Err: errors.New("no template panel configured (chart.templateDashboardUid and chart.templatePanelId)")}
+	}
+	info, err := r.client.Renderer(ctx)
+	if err != nil {
+		return &Error{Stage: "probe", Err: err}
+	}
+	if !info.Available {
+		return &Error{Stage: "probe", Err: errors.New("Grafana has no image renderer configured ([rendering] server_url)")}
+	}
+	if _, err := r.template(ctx); err != nil {
+		return &Error{Stage: "template", Err: err}
+	}
+	return nil
+}
+
+func hasTag(tags []string, tag string) bool {
+	for _, t := range tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// randomUID makes "act-<base36 seconds>-<12 random base32 chars>" (≤ 30
+// characters; Grafana allows 40).
+func randomUID(now time.Time) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return uidPrefix + strconv.FormatInt(now.Unix(), 36) + "-" + string(b)
+}
+
+// uidTime reads the creation time out of a temporary dashboard UID.
+func uidTime(uid string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(uid, uidPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	ts, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(ts, 36, 64)
+	if err != nil || sec <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

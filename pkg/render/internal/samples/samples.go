@@ -1,0 +1,250 @@
+// Package samples builds the deterministic example charts used by the
+// renderer's reference-image tests, its benchmarks and the chartsamples
+// command, so what a developer looks at is exactly what the tests check.
+package samples
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/alertchart/alertchart/pkg/render"
+	"github.com/alertchart/alertchart/pkg/series"
+)
+
+// Case is one named chart with its render options.
+type Case struct {
+	Name    string
+	Chart   *render.Chart
+	Options render.Options
+}
+
+// Shanghai is the zone of most samples (the product's first users).
+var Shanghai = mustLoad("Asia/Shanghai")
+
+func mustLoad(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Window is the sample window: 09:40–10:40 Shanghai time, alert at 10:27:10.
+var (
+	From       = time.Date(2026, 11, 25, 9, 40, 0, 0, Shanghai)
+	To         = From.Add(time.Hour)
+	AlertStart = time.Date(2026, 11, 25, 10, 27, 10, 0, Shanghai)
+)
+
+// Walk returns n samples every step from from: a seeded random walk between
+// lo and hi around base, with a jump after jumpAt (fraction of the window;
+// ≤0 for none) towards jumpTo.
+func Walk(seed uint64, from time.Time, step time.Duration, n int, base, lo, hi, vol float64, jumpAt, jumpTo float64) []series.Point {
+	r := rand.New(rand.NewPCG(seed, seed*7919+1))
+	pts := make([]series.Point, n)
+	v := base
+	for i := range pts {
+		target := base
+		if jumpAt > 0 && float64(i) >= jumpAt*float64(n) {
+			target = jumpTo
+		}
+		v += (target-v)*0.04 + (r.Float64()-0.5)*vol
+		v = math.Max(lo, math.Min(hi, v))
+		pts[i] = series.Point{T: from.Add(time.Duration(i) * step).UnixMilli(), V: v}
+	}
+	return pts
+}
+
+var instances = []string{
+	"10.12.0.11:9100", "10.12.0.12:9100", "10.12.0.13:9100", "db-master-01:9100", "db-slave-02:9100",
+	"web-03 (北京)", "web-04 (上海)", "cache-05", "mq-06", "gateway-07",
+}
+
+// CPU is ten node CPU series (percent) where the first jumps over 80 %.
+func CPU(n int) []series.Series {
+	out := make([]series.Series, 0, n)
+	for i := 0; i < n; i++ {
+		inst := instances[i%len(instances)]
+		if i >= len(instances) {
+			inst = fmt.Sprintf("node-%02d:9100", i)
+		}
+		jump := -1.0
+		if i == 0 {
+			jump = 0.78
+		}
+		base := 35 + float64((i*37)%45)
+		out = append(out, series.Series{
+			Labels: map[string]string{"instance": inst, "job": "node"},
+			Points: Walk(uint64(i+1), From, 5*time.Second, 720, base, 3, 97, 6, jump, 92),
+		})
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// All returns every sample case.
+func All() []Case {
+	var cases []Case
+
+	cases = append(cases, Case{
+		Name: "dark-percent",
+		Chart: &render.Chart{
+			Title:      "主机CPU使用率过高 (最近10分钟)",
+			Series:     CPU(10),
+			Thresholds: []series.Threshold{{Op: ">", Value: 80}},
+			AlertStart: AlertStart, From: From, To: To, Unit: "percent",
+		},
+		Options: render.Options{Location: Shanghai},
+	})
+
+	// Latency in seconds with a NaN gap and a scrape gap.
+	lat := make([]series.Series, 4)
+	for i := range lat {
+		jump := -1.0
+		if i == 0 {
+			jump = 0.78
+		}
+		pts := Walk(uint64(20+i), From, 5*time.Second, 720, 0.08+0.03*float64(i), 0.01, 0.25, 0.012, jump, 0.23)
+		lat[i] = series.Series{Labels: map[string]string{"__name__": "http_request_duration_seconds", "instance": instances[i], "quantile": "0.99"}, Points: pts}
+	}
+	for i := 230; i < 290; i++ { // series 4 stops reporting for five minutes
+		lat[3].Points[i].V = math.NaN()
+	}
+	lat[2].Points = append(lat[2].Points[:400:400], lat[2].Points[460:]...) // samples missing entirely
+	cases = append(cases, Case{
+		Name: "dark-seconds-gap",
+		Chart: &render.Chart{
+			Title:      "P99 请求延迟 http_request_duration_seconds",
+			Series:     lat,
+			Thresholds: []series.Threshold{{Op: ">", Value: 0.2}},
+			AlertStart: AlertStart, From: From, To: To, Unit: "s",
+			Style: render.Style{FillOpacity: 10},
+		},
+		Options: render.Options{Location: Shanghai, LegendFormat: "{{instance}}"},
+	})
+
+	mem := make([]series.Series, 6)
+	for i := range mem {
+		jump := -1.0
+		if i == 0 {
+			jump = 0.78
+		}
+		gib := float64(1 << 30)
+		mem[i] = series.Series{
+			Labels: map[string]string{"instance": instances[i]},
+			Points: Walk(uint64(40+i), From, 5*time.Second, 720, (1.2+0.25*float64(i))*gib, 0.2*gib, 3.8*gib, 0.12*gib, jump, 3.6*gib),
+		}
+	}
+	cases = append(cases, Case{
+		Name: "light-bytes-2x",
+		Chart: &render.Chart{
+			Title:      "内存使用量 Memory used (node_memory_MemTotal - MemAvailable)",
+			Series:     mem,
+			Thresholds: []series.Threshold{{Op: ">", Value: 3.125 * float64(1<<30)}},
+			AlertStart: AlertStart, From: From, To: To, Unit: "bytes",
+			Style: render.Style{FillOpacity: 12},
+		},
+		Options: render.Options{Location: Shanghai, Theme: "light", PixelRatio: 2, LegendFormat: "{{instance}}"},
+	})
+
+	cases = append(cases, Case{
+		Name: "nodata-zh",
+		Chart: &render.Chart{
+			Title: "磁盘空间不足 /data", From: From, To: To,
+			NoDataReason: "查询没有返回数据：node_filesystem_avail_bytes{mountpoint=\"/data\"}",
+		},
+		Options: render.Options{Location: Shanghai},
+	})
+	cases = append(cases, Case{
+		Name:    "nodata-en-light",
+		Chart:   &render.Chart{Title: "Disk almost full", From: From, To: To},
+		Options: render.Options{Location: time.UTC, Language: "en", Theme: "light"},
+	})
+
+	// Resolved alert, requests per second, English, UTC.
+	rps := make([]series.Series, 3)
+	for i := range rps {
+		jump := -1.0
+		if i == 1 {
+			jump = 0.45
+		}
+		pts := Walk(uint64(60+i), From, 15*time.Second, 240, 900+400*float64(i), 100, 3500, 120, jump, 3100)
+		if i == 1 {
+			for k := 180; k < len(pts); k++ { // recovers
+				pts[k].V = math.Max(100, pts[k].V-float64(k-180)*60)
+			}
+		}
+		rps[i] = series.Series{Labels: map[string]string{"service": []string{"checkout", "payments", "search"}[i]}, Points: pts}
+	}
+	cases = append(cases, Case{
+		Name: "light-reqps-resolved-en",
+		Chart: &render.Chart{
+			Title: "High request rate", Series: rps,
+			Thresholds: []series.Threshold{{Op: ">", Value: 2500}},
+			AlertStart: time.Date(2026, 11, 25, 10, 8, 0, 0, Shanghai), AlertEnd: time.Date(2026, 11, 25, 10, 31, 30, 0, Shanghai),
+			From: From, To: To, Unit: "reqps",
+			Style: render.Style{LegendCalcs: []string{"mean", "max", "lastNotNull"}},
+		},
+		Options: render.Options{Location: time.UTC, Language: "en", Theme: "light", LegendFormat: "{{service}}"},
+	})
+
+	// Many series: the legend is capped with "… N more series".
+	cases = append(cases, Case{
+		Name: "dark-many-series",
+		Chart: &render.Chart{
+			Title: "Pod restarts 容器重启", Series: CPU(40), AlertStart: AlertStart, From: From, To: To, Unit: "short",
+		},
+		Options: render.Options{Location: Shanghai},
+	})
+
+	// A template panel's style: fixed colour shades, dashed+area thresholds,
+	// list legend, two decimals, fixed min/max, thick lines.
+	panelStyle := render.Style{
+		Unit: "percentunit", Decimals: ptr(1), Min: ptr(0.0), Max: ptr(1.0),
+		ColorMode: "shades", FixedColor: "blue", LineWidth: 2, FillOpacity: 0,
+		Thresholds:      []render.ThresholdStep{{Color: "green"}, {Color: "orange", Value: ptr(0.6)}, {Color: "red", Value: ptr(0.85)}},
+		ThresholdsStyle: "dashed+area",
+		LegendCalcs:     []string{"mean", "lastNotNull"}, LegendDisplay: "list",
+	}
+	ratio := CPU(3)
+	for i := range ratio {
+		for k := range ratio[i].Points {
+			ratio[i].Points[k].V /= 100
+		}
+	}
+	cases = append(cases, Case{
+		Name: "dark-panel-style-list",
+		Chart: &render.Chart{
+			Title: "Error budget burn (panel style)", Series: ratio, From: From, To: To, AlertStart: AlertStart,
+			Style: panelStyle,
+		},
+		Options: render.Options{Location: Shanghai, Language: "en", LegendFormat: "{{instance}}"},
+	})
+
+	// Long names are ellipsised; alert started before the window.
+	long := CPU(3)
+	for i := range long {
+		long[i].Labels["pod"] = "checkout-service-deployment-7f9c8d6b5-abcdefghijklmnopqrstuvwxyz-" + fmt.Sprint(i)
+		long[i].Labels["namespace"] = "production-east-一号机房"
+		long[i].Labels["__name__"] = "container_memory_working_set_bytes"
+	}
+	cases = append(cases, Case{
+		Name: "dark-long-names-early-alert",
+		Chart: &render.Chart{
+			Title:  "这是一个非常非常长的告警标题，用来检查标题在图片宽度不够时是否会被省略号截断而不是溢出画面 (very long title)",
+			Series: long, From: From, To: To, AlertStart: From.Add(-2 * time.Hour), Unit: "percent",
+			Thresholds: []series.Threshold{{Op: "<", Value: 20}},
+		},
+		Options: render.Options{Location: Shanghai},
+	})
+	return cases
+}
+
+// Bench is the benchmark chart: 10 series × 720 points with threshold, alert
+// marker, shaded firing period and a 10-row legend table.
+func Bench() *render.Chart {
+	return All()[0].Chart
+}

@@ -1,0 +1,360 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Style is the look of a panel: what a Grafana time series panel's
+// fieldConfig.defaults and options.legend say. The zero Style means Grafana's
+// defaults plus a Max/Min/Last table legend, which suits alert charts.
+type Style struct {
+	// Unit is a Grafana unit id ("percent", "bytes", "s", "reqps", …).
+	Unit string
+	// Decimals fixes the number of decimals; nil means automatic.
+	Decimals *int
+	// Min and Max fix the y-axis range; SoftMin/SoftMax only widen it.
+	Min, Max, SoftMin, SoftMax *float64
+
+	// ColorMode is Grafana's color.mode: "palette-classic" (default),
+	// "palette-classic-by-name", "fixed", "shades" or "thresholds".
+	ColorMode string
+	// FixedColor is color.fixedColor for "fixed" and "shades".
+	FixedColor string
+
+	// LineWidth in CSS pixels; 0 means 1.
+	LineWidth float64
+	// FillOpacity is 0–100 (Grafana's custom.fillOpacity).
+	FillOpacity float64
+	// SpanNulls connects lines across missing samples: nil/false breaks at
+	// gaps, true never breaks, a positive SpanNullsMs breaks only at gaps
+	// longer than that many milliseconds.
+	SpanNulls   bool
+	SpanNullsMs int64
+
+	// Thresholds are the panel's threshold steps (base step has nil Value).
+	Thresholds []ThresholdStep
+	// ThresholdsMode is "absolute" (default) or "percentage".
+	ThresholdsMode string
+	// ThresholdsStyle is custom.thresholdsStyle.mode: "off" (default), "line",
+	// "dashed", "area", "line+area", "dashed+area".
+	ThresholdsStyle string
+
+	// LegendCalcs are Grafana reducer ids: "max", "min", "mean",
+	// "lastNotNull", "last", "firstNotNull", "first", "sum", "count", "range",
+	// "delta", "diff". Nil means max, min, lastNotNull; an empty non-nil slice
+	// means no value columns.
+	LegendCalcs []string
+	// LegendDisplay is "table" (default), "list" or "hidden".
+	LegendDisplay string
+	// LegendSortBy is a column title such as "Max" or "Last *"; empty keeps
+	// series order.
+	LegendSortBy   string
+	LegendSortDesc bool
+	// LegendFormat, e.g. "{{instance}}", comes from the template panel's first
+	// query and wins over Options.LegendFormat.
+	LegendFormat string
+}
+
+// ThresholdStep is one step of a Grafana threshold scheme.
+type ThresholdStep struct {
+	Color string
+	// Value is nil for the base step (-∞).
+	Value *float64
+}
+
+// StyleFromPanel reads a Grafana time series panel's JSON (as returned inside
+// a dashboard by GET /api/dashboards/uid/:uid) into a Style. It reads
+// fieldConfig.defaults (unit, decimals, min, max, color, custom.lineWidth,
+// custom.fillOpacity, custom.spanNulls, custom.axisSoftMin/Max,
+// custom.thresholdsStyle, thresholds), options.legend (calcs, displayMode,
+// showLegend, sortBy, sortDesc) and targets[0].legendFormat. Legacy "graph"
+// panels are read from yaxes, legend, linewidth and fill. Fields of the
+// wrong type are errors; unknown fields are ignored.
+func StyleFromPanel(panel map[string]any) (Style, error) {
+	var st Style
+	if panel == nil {
+		return st, fmt.Errorf("panel JSON is empty")
+	}
+	raw, err := json.Marshal(panel)
+	if err != nil {
+		return st, fmt.Errorf("panel JSON: %w", err)
+	}
+	var p panelJSON
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return st, fmt.Errorf("panel JSON does not look like a Grafana panel: %w", err)
+	}
+	if p.Type == "graph" {
+		return styleFromGraphPanel(raw)
+	}
+	d := p.FieldConfig.Defaults
+	st.Unit = d.Unit
+	st.Decimals = d.Decimals
+	st.Min, st.Max = d.Min, d.Max
+	if st.Min != nil && st.Max != nil && *st.Min >= *st.Max {
+		return Style{}, fmt.Errorf("panel fieldConfig: min %v is not below max %v", *st.Min, *st.Max)
+	}
+	if d.Decimals != nil && (*d.Decimals < 0 || *d.Decimals > 20) {
+		return Style{}, fmt.Errorf("panel fieldConfig: decimals %d is outside 0–20", *d.Decimals)
+	}
+	st.ColorMode, st.FixedColor = d.Color.Mode, d.Color.FixedColor
+	if st.FixedColor != "" {
+		if _, err := ParseColor(st.FixedColor); err != nil {
+			return Style{}, fmt.Errorf("panel fieldConfig.color.fixedColor: %w", err)
+		}
+	}
+	c := d.Custom
+	if c.LineWidth != nil {
+		if *c.LineWidth < 0 || *c.LineWidth > 10 {
+			return Style{}, fmt.Errorf("panel custom.lineWidth %v is outside 0–10", *c.LineWidth)
+		}
+		st.LineWidth = *c.LineWidth
+		if st.LineWidth == 0 {
+			st.LineWidth = 0.001 // Grafana's 0 hides the line but keeps the fill
+		}
+	}
+	if c.FillOpacity != nil {
+		if *c.FillOpacity < 0 || *c.FillOpacity > 100 {
+			return Style{}, fmt.Errorf("panel custom.fillOpacity %v is outside 0–100", *c.FillOpacity)
+		}
+		st.FillOpacity = *c.FillOpacity
+	}
+	switch v := c.SpanNulls.(type) {
+	case nil:
+	case bool:
+		st.SpanNulls = v
+	case float64:
+		if v > 0 {
+			st.SpanNullsMs = int64(v)
+		}
+	default:
+		return Style{}, fmt.Errorf("panel custom.spanNulls must be a boolean or a number, not %T", v)
+	}
+	st.SoftMin, st.SoftMax = c.AxisSoftMin, c.AxisSoftMax
+	st.ThresholdsStyle = c.ThresholdsStyle.Mode
+	st.ThresholdsMode = d.Thresholds.Mode
+	for i, s := range d.Thresholds.Steps {
+		if _, err := ParseColor(s.Color); err != nil && s.Color != "" {
+			return Style{}, fmt.Errorf("panel thresholds step %d: %w", i, err)
+		}
+		st.Thresholds = append(st.Thresholds, ThresholdStep{Color: s.Color, Value: s.Value})
+	}
+
+	l := p.Options.Legend
+	if l != nil {
+		st.LegendCalcs = []string{}
+		if l.Calcs != nil {
+			st.LegendCalcs = append(st.LegendCalcs, l.Calcs...)
+		}
+		for _, calc := range st.LegendCalcs {
+			if _, ok := calcTitles[calc]; !ok {
+				return Style{}, fmt.Errorf("panel options.legend.calcs: unsupported reducer %q", calc)
+			}
+		}
+		st.LegendDisplay = l.DisplayMode
+		if l.ShowLegend != nil && !*l.ShowLegend {
+			st.LegendDisplay = "hidden"
+		}
+		st.LegendSortBy, st.LegendSortDesc = l.SortBy, l.SortDesc
+	}
+	if len(p.Targets) > 0 {
+		st.LegendFormat = p.Targets[0].LegendFormat
+		if st.LegendFormat == "__auto" {
+			st.LegendFormat = ""
+		}
+	}
+	return st, st.validate()
+}
+
+type panelJSON struct {
+	Type        string `json:"type"`
+	FieldConfig struct {
+		Defaults struct {
+			Unit     string   `json:"unit"`
+			Decimals *int     `json:"decimals"`
+			Min      *float64 `json:"min"`
+			Max      *float64 `json:"max"`
+			Color    struct {
+				Mode       string `json:"mode"`
+				FixedColor string `json:"fixedColor"`
+			} `json:"color"`
+			Custom struct {
+				LineWidth       *float64 `json:"lineWidth"`
+				FillOpacity     *float64 `json:"fillOpacity"`
+				SpanNulls       any      `json:"spanNulls"`
+				AxisSoftMin     *float64 `json:"axisSoftMin"`
+				AxisSoftMax     *float64 `json:"axisSoftMax"`
+				ThresholdsStyle struct {
+					Mode string `json:"mode"`
+				} `json:"thresholdsStyle"`
+			} `json:"custom"`
+			Thresholds struct {
+				Mode  string `json:"mode"`
+				Steps []struct {
+					Color string   `json:"color"`
+					Value *float64 `json:"value"`
+				} `json:"steps"`
+			} `json:"thresholds"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
+	Options struct {
+		Legend *struct {
+			Calcs       []string `json:"calcs"`
+			DisplayMode string   `json:"displayMode"`
+			ShowLegend  *bool    `json:"showLegend"`
+			SortBy      string   `json:"sortBy"`
+			SortDesc    bool     `json:"sortDesc"`
+		} `json:"legend"`
+	} `json:"options"`
+	Targets []struct {
+		LegendFormat string `json:"legendFormat"`
+	} `json:"targets"`
+}
+
+// styleFromGraphPanel reads Grafana's legacy "graph" panel.
+func styleFromGraphPanel(raw []byte) (Style, error) {
+	var g struct {
+		Yaxes []struct {
+			Format   string `json:"format"`
+			Decimals *int   `json:"decimals"`
+			Min      any    `json:"min"`
+			Max      any    `json:"max"`
+		} `json:"yaxes"`
+		Linewidth *float64 `json:"linewidth"`
+		Fill      *float64 `json:"fill"`
+		Legend    struct {
+			Show         *bool `json:"show"`
+			AlignAsTable bool  `json:"alignAsTable"`
+			Max, Min     bool
+			Avg          bool `json:"avg"`
+			Current      bool `json:"current"`
+			Total        bool `json:"total"`
+		} `json:"legend"`
+		Targets []struct {
+			LegendFormat string `json:"legendFormat"`
+		} `json:"targets"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return Style{}, fmt.Errorf("graph panel JSON: %w", err)
+	}
+	var st Style
+	if len(g.Yaxes) > 0 {
+		y := g.Yaxes[0]
+		st.Unit = y.Format
+		st.Decimals = y.Decimals
+		var err error
+		if st.Min, err = looseFloat(y.Min); err != nil {
+			return Style{}, fmt.Errorf("graph panel yaxes[0].min: %w", err)
+		}
+		if st.Max, err = looseFloat(y.Max); err != nil {
+			return Style{}, fmt.Errorf("graph panel yaxes[0].max: %w", err)
+		}
+	}
+	if g.Linewidth != nil {
+		st.LineWidth = *g.Linewidth
+	}
+	if g.Fill != nil {
+		st.FillOpacity = *g.Fill * 10
+	}
+	st.LegendCalcs = []string{}
+	if g.Legend.Max {
+		st.LegendCalcs = append(st.LegendCalcs, "max")
+	}
+	if g.Legend.Min {
+		st.LegendCalcs = append(st.LegendCalcs, "min")
+	}
+	if g.Legend.Avg {
+		st.LegendCalcs = append(st.LegendCalcs, "mean")
+	}
+	if g.Legend.Current {
+		st.LegendCalcs = append(st.LegendCalcs, "lastNotNull")
+	}
+	if g.Legend.Total {
+		st.LegendCalcs = append(st.LegendCalcs, "sum")
+	}
+	st.LegendDisplay = "list"
+	if g.Legend.AlignAsTable {
+		st.LegendDisplay = "table"
+	}
+	if g.Legend.Show != nil && !*g.Legend.Show {
+		st.LegendDisplay = "hidden"
+	}
+	if len(g.Targets) > 0 {
+		st.LegendFormat = g.Targets[0].LegendFormat
+	}
+	return st, st.validate()
+}
+
+// looseFloat reads the graph panel's min/max, which are strings or numbers.
+func looseFloat(v any) (*float64, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case float64:
+		return &x, nil
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return nil, nil
+		}
+		var f float64
+		if _, err := fmt.Sscan(x, &f); err != nil {
+			return nil, fmt.Errorf("%q is not a number", x)
+		}
+		return &f, nil
+	}
+	return nil, fmt.Errorf("want a number, got %T", v)
+}
+
+// validate checks the enumerations a Style may hold.
+func (s Style) validate() error {
+	switch s.ColorMode {
+	case "", "palette-classic", "palette-classic-by-name", "fixed", "shades", "thresholds":
+	default:
+		if !strings.HasPrefix(s.ColorMode, "continuous-") && !strings.HasPrefix(s.ColorMode, "palette-") {
+			return fmt.Errorf("style: unknown colour mode %q", s.ColorMode)
+		}
+	}
+	switch s.LegendDisplay {
+	case "", "table", "list", "hidden":
+	default:
+		return fmt.Errorf("style: legend display must be table, list or hidden, not %q", s.LegendDisplay)
+	}
+	switch s.ThresholdsStyle {
+	case "", "off", "line", "dashed", "area", "line+area", "dashed+area", "series":
+	default:
+		return fmt.Errorf("style: unknown thresholds style %q", s.ThresholdsStyle)
+	}
+	switch s.ThresholdsMode {
+	case "", "absolute", "percentage":
+	default:
+		return fmt.Errorf("style: thresholds mode must be absolute or percentage, not %q", s.ThresholdsMode)
+	}
+	for _, c := range s.LegendCalcs {
+		if _, ok := calcTitles[c]; !ok {
+			return fmt.Errorf("style: unsupported legend calc %q", c)
+		}
+	}
+	if s.FillOpacity < 0 || s.FillOpacity > 100 || math.IsNaN(s.FillOpacity) {
+		return fmt.Errorf("style: fill opacity %v is outside 0–100", s.FillOpacity)
+	}
+	if s.LineWidth < 0 || s.LineWidth > 10 || math.IsNaN(s.LineWidth) {
+		return fmt.Errorf("style: line width %v is outside 0–10", s.LineWidth)
+	}
+	if s.FixedColor != "" {
+		if _, err := ParseColor(s.FixedColor); err != nil {
+			return fmt.Errorf("style: %w", err)
+		}
+	}
+	return nil
+}
+
+// calcTitles are the legend column headers Grafana shows for each reducer.
+var calcTitles = map[string]string{
+	"max": "Max", "min": "Min", "mean": "Mean", "lastNotNull": "Last *", "last": "Last",
+	"firstNotNull": "First *", "first": "First", "sum": "Total", "count": "Count",
+	"range": "Range", "delta": "Delta", "diff": "Difference",
+}
+
+var defaultCalcs = []string{"max", "min", "lastNotNull"}
