@@ -72,7 +72,7 @@ var (
 	// understands HTML entities for its special characters.
 	LarkMarkdown = Markup{Name: "lark_md", Escape: strings.NewReplacer(
 		"&", "&amp;", "<", "&lt;", ">", "&gt;", "*", "&#42;", "_", "&#95;", "~", "&sim;",
-		"`", "&#96;", "[", "&#91;", "]", "&#93;", "(", "&#40;", ")", "&#41;", "#", "&#35;",
+		"`", "&#96;", "[", "&#91;", "]", "&#93;",
 		"\r\n", " ", "\r", " ").Replace,
 		Bold: mdBold, Link: mdLink, Code: mdCode, Newline: "\n"}
 

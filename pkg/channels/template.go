@@ -25,8 +25,8 @@ var DefaultTemplates = map[string]string{
 {{end}}{{if .Description}}描述：{{.Description}}
 {{end}}{{if .Value}}当前值：{{.Value}}
 {{end}}开始：{{.StartsAt}}（{{if .IsResolved}}持续 {{.Duration}}，恢复于 {{.EndsAt}}{{else}}已持续 {{.Duration}}{{end}}）
-{{end}}{{.Emoji}} {{b .Headline}}
-{{if .Digest}}告警风暴摘要：合并 {{.Total}} 条告警（告警中 {{.Firing}}，已恢复 {{.Resolved}}）
+{{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
+{{end}}{{if .Digest}}告警风暴摘要：合并 {{.Total}} 条告警（告警中 {{.Firing}}，已恢复 {{.Resolved}}）
 {{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{if .Summary}}：{{.Summary}}{{end}}（{{.Duration}}）
 {{else}}
 {{template "alert" .}}{{end}}{{end}}{{if .More}}… 另有 {{.More}} 条告警
@@ -45,8 +45,8 @@ var DefaultTemplates = map[string]string{
 {{end}}{{if .Description}}Description: {{.Description}}
 {{end}}{{if .Value}}Value: {{.Value}}
 {{end}}Started: {{.StartsAt}} ({{if .IsResolved}}lasted {{.Duration}}, resolved {{.EndsAt}}{{else}}for {{.Duration}}{{end}})
-{{end}}{{.Emoji}} {{b .Headline}}
-{{if .Digest}}Alert storm digest: {{.Total}} alerts merged ({{.Firing}} firing, {{.Resolved}} resolved)
+{{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
+{{end}}{{if .Digest}}Alert storm digest: {{.Total}} alerts merged ({{.Firing}} firing, {{.Resolved}} resolved)
 {{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{if .Summary}}: {{.Summary}}{{end}} ({{.Duration}})
 {{else}}
 {{template "alert" .}}{{end}}{{end}}{{if .More}}… and {{.More}} more alerts
@@ -84,6 +84,9 @@ type View struct {
 	Severity string
 	Receiver string
 	Digest   bool
+	// Card is true when the platform shows the headline in a card header
+	// or embed title, so the body need not repeat it.
+	Card bool
 	// Compact is true for digests and groups of more than 3 alerts.
 	Compact                 bool
 	Total, Firing, Resolved int
@@ -131,6 +134,8 @@ type Formatter struct {
 	Markup   Markup
 	Lang     string
 	Location *time.Location
+	// Card: the platform shows Title in a header (Feishu, Teams, Discord).
+	Card bool
 	// Now is the clock for durations of firing alerts (tests pin it).
 	Now      func() time.Time
 	tmpl     *template.Template
@@ -414,7 +419,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 	v := View{
 		Lang: f.Lang, Status: status, Emoji: statusEmoji(status),
 		Headline: f.escHeadline(m, alerts), Severity: esc(groupSeverity(m, alerts)),
-		Receiver: esc(m.Data.Receiver), Digest: m.Digest,
+		Receiver: esc(m.Data.Receiver), Digest: m.Digest, Card: f.Card,
 		Compact: m.Digest || len(alerts) > compactAbove,
 		Total:   len(alerts), Firing: firing, Resolved: resolved,
 		ChartNote: esc(m.ChartNote), GrafanaURL: m.GrafanaURL, Data: m.Data,

@@ -1,0 +1,354 @@
+// Package feishu sends alerts to a Feishu (飞书) or Lark custom bot as an
+// interactive card (schema 2.0): the headline in the card header, the text
+// as a markdown element, and the chart as an image element.
+//
+// Custom bots cannot take image bytes or URLs; an image needs an image_key
+// from an app upload. With feishuAppId and the app secret
+// (secureJsonData appSecret) configured, the chart is uploaded with a
+// tenant_access_token (the app needs bot capability and the im:resource
+// scope). Without them the card links to the chart in the image store, or
+// says why there is no chart.
+//
+// Security settings: a signing secret (secureJsonData secret) signs every
+// message; for keyword security set the channel's keyword.
+package feishu
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+)
+
+// Platform limits.
+const (
+	MaxBodyBytes = 20 << 10
+	PerMinute    = 100
+)
+
+// Notifier is a Feishu/Lark custom bot.
+type Notifier struct {
+	channels.Base
+	url       string
+	secret    string
+	api       string
+	appSecret string
+	// Now is the signing clock.
+	Now func() time.Time
+
+	mu       sync.Mutex
+	token    string
+	tokenExp time.Time
+}
+
+// New creates the notifier. secret and appSecret may be empty.
+func New(opts channels.Options, webhookURL, secret, appSecret string) (*Notifier, error) {
+	if err := channels.CheckURL(webhookURL, "the Feishu webhook URL (secureJsonData url)"); err != nil {
+		return nil, err
+	}
+	u, err := channels.Rebase(webhookURL, opts.Channel.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	api := "https://open.feishu.cn"
+	if opts.Channel.Lark {
+		api = "https://open.larksuite.com"
+	}
+	if opts.Channel.APIURL != "" {
+		api = strings.TrimRight(opts.Channel.APIURL, "/")
+	}
+	if opts.Channel.FeishuAppID != "" && appSecret == "" {
+		return nil, fmt.Errorf("feishuAppId is set but secureJsonData appSecret is missing")
+	}
+	f, err := channels.NewFormatter(channels.LarkMarkdown, opts.Lang, opts.Channel.Template, opts.Location)
+	if err != nil {
+		return nil, err
+	}
+	f.Card = true
+	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "feishu"}, url: u, secret: secret, api: api, appSecret: appSecret, Now: time.Now}, nil
+}
+
+// Limits: 100 a minute (and 5 a second); text and chart share one card.
+func (n *Notifier) Limits() channels.Limits {
+	l := channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1}
+	if n.Opts.Channel.RateLimitPerMinute > 0 {
+		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
+	}
+	return l
+}
+
+// Sign is Feishu's signature: HMAC-SHA256 keyed by "timestamp\nsecret" over
+// an empty message, base64 (timestamp in seconds).
+func Sign(ts int64, secret string) string {
+	h := hmac.New(sha256.New, []byte(strconv.FormatInt(ts, 10)+"\n"+secret))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+type text struct {
+	Tag     string `json:"tag"`
+	Content string `json:"content"`
+}
+
+// Send delivers m.
+func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
+	if m == nil || m.Data == nil {
+		return nil, channels.Errorf(channels.Permanent, "message without alert data")
+	}
+	var notes []string
+	requests := 0
+	imageKey, imageURL := "", ""
+	if n.Opts.WantsChart(m) {
+		if n.Opts.Channel.FeishuAppID != "" {
+			k, reqs, err := n.uploadImage(ctx, m.Chart)
+			requests += reqs
+			if err != nil {
+				notes = append(notes, "image upload failed: "+err.Error())
+			}
+			imageKey = k
+		}
+		if imageKey == "" {
+			var note string
+			imageURL, note = channels.HostChart(ctx, n.Opts.Images, m.Chart, n.Lang())
+			if note != "" {
+				if n.Opts.Channel.FeishuAppID == "" {
+					note = channels.ChartNote(n.Lang(), "no image store or Feishu app configured")
+				}
+				m = channels.WithNote(m, note)
+				notes = append(notes, note)
+			}
+		}
+	}
+	mention := ""
+	if m.Part != channels.PartChart {
+		for _, id := range channels.Mentions(n.Opts.Channel, m) {
+			mention += "<at id=" + id + "></at>"
+		}
+		if n.Opts.Channel.MentionAll && m.Data.Status != "resolved" {
+			mention += "<at id=all></at>"
+		}
+	}
+	extra := ""
+	if imageURL != "" {
+		label := "📈 chart"
+		if n.Lang() == "zh" {
+			label = "📈 查看图表"
+		}
+		extra += "\n" + channels.LarkMarkdown.Link(imageURL, label)
+	}
+	if mention != "" {
+		extra += "\n" + mention
+	}
+	title := n.Fmt.Title(m)
+	build := func(lim channels.Limit) ([]byte, error) {
+		var md string
+		if m.Part == channels.PartChart && (imageKey != "" || imageURL != "") {
+			md = n.Fmt.Caption(m, lim)
+		} else {
+			t, err := n.Fmt.Render(m, lim)
+			if err != nil {
+				return nil, err
+			}
+			if t.Note != "" {
+				notes = append(notes, t.Note)
+			}
+			md = t.Body
+		}
+		md += extra
+		if kw := n.Opts.Channel.Keyword; kw != "" && !strings.Contains(md, kw) && !strings.Contains(title, kw) {
+			md += "\n" + n.Fmt.Markup.Escape(kw)
+		}
+		elements := []any{text{Tag: "markdown", Content: md}}
+		if imageKey != "" {
+			alt := "chart"
+			if m.Chart.Title != "" {
+				alt = m.Chart.Title
+			}
+			elements = append(elements, map[string]any{"tag": "img", "img_key": imageKey, "alt": text{"plain_text", alt}, "preview": true, "scale_type": "fit_horizontal"})
+		}
+		p := map[string]any{
+			"msg_type": "interactive",
+			"card": map[string]any{
+				"schema": "2.0",
+				"config": map[string]any{"update_multi": true},
+				"header": map[string]any{"title": text{"plain_text", title}, "template": headerColor(m)},
+				"body":   map[string]any{"elements": elements},
+			},
+		}
+		if n.secret != "" {
+			ts := n.Now().Unix()
+			p["timestamp"] = strconv.FormatInt(ts, 10)
+			p["sign"] = Sign(ts, n.secret)
+		}
+		return channels.MarshalJSON(p)
+	}
+	lim := channels.Limit{Max: MaxBodyBytes - 2048 - len(extra), Unit: channels.Bytes}
+	var body []byte
+	var err error
+	for i := 0; i < 6; i++ {
+		if body, err = build(lim); err != nil {
+			return nil, channels.Errorf(channels.Permanent, "%v", err)
+		}
+		if len(body) <= MaxBodyBytes-512 {
+			break
+		}
+		lim = lim.Scale(0.8)
+	}
+	resp, err := n.post(ctx, body)
+	requests++
+	if channels.KindOf(err) == channels.TooBig {
+		imageKey = ""
+		if body, err = build(lim.Scale(0.5)); err == nil {
+			resp, err = n.post(ctx, body)
+			requests++
+			notes = append(notes, "text shrunk and image dropped after a too-big answer")
+		}
+	}
+	return channels.NewResult(resp, requests, channels.JoinNotes(notes...)), err
+}
+
+func headerColor(m *channels.Message) string {
+	if m.Data.Status == "resolved" {
+		return "green"
+	}
+	switch strings.ToLower(m.Data.CommonLabels["severity"]) {
+	case "warning", "warn":
+		return "orange"
+	case "info":
+		return "blue"
+	}
+	return "red"
+}
+
+func (n *Notifier) post(ctx context.Context, body []byte) (*channels.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, n.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, channels.Errorf(channels.Permanent, "bad webhook URL")
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	if err != nil {
+		return nil, err
+	}
+	if e := channels.ClassifyStatus(resp, ""); e != nil {
+		return resp, e
+	}
+	code, msg, ok := channels.JSONCode(resp.Body, "code", "msg")
+	if !ok {
+		// Legacy answers carry only StatusCode.
+		code, msg, ok = channels.JSONCode(resp.Body, "StatusCode", "StatusMessage")
+	}
+	if !ok {
+		return resp, &channels.Error{Kind: channels.Retryable, StatusCode: resp.StatusCode, Msg: "unexpected answer: " + channels.Snippet(resp.Body, 200)}
+	}
+	if code == 0 {
+		return resp, nil
+	}
+	e := Classify(code, msg, resp.StatusCode)
+	if code == 9499 && len(body) > MaxBodyBytes-1024 {
+		e.Kind = channels.TooBig
+	}
+	return resp, e
+}
+
+// Classify maps a Feishu code to an error kind.
+func Classify(code int, msg string, status int) *channels.Error {
+	e := &channels.Error{StatusCode: status, Code: code, Msg: fmt.Sprintf("feishu code %d: %s", code, channels.Snippet([]byte(msg), 200))}
+	switch code {
+	case 11232: // frequency limited (5/s, 100/min)
+		e.Kind, e.RetryAfter = channels.Retryable, 10*time.Second
+	case 19021, 19022, 19001, 19002, 10014, 99991663, 99991661:
+		e.Kind = channels.BadCredentials
+	case 19024:
+		e.Kind = channels.Permanent
+		e.Msg += " (set the channel's keyword to one of the bot's keywords)"
+	default:
+		e.Kind = channels.Permanent
+	}
+	return e
+}
+
+// accessToken returns a cached tenant_access_token, fetching a new one
+// half an hour before expiry (Feishu then issues a fresh token).
+func (n *Notifier) accessToken(ctx context.Context) (string, int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.token != "" && time.Now().Before(n.tokenExp) {
+		return n.token, 0, nil
+	}
+	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.api+"/open-apis/auth/v3/tenant_access_token/internal",
+		map[string]string{"app_id": n.Opts.Channel.FeishuAppID, "app_secret": n.appSecret}, nil)
+	if err != nil {
+		return "", 1, err
+	}
+	var r struct {
+		Code   int    `json:"code"`
+		Msg    string `json:"msg"`
+		Token  string `json:"tenant_access_token"`
+		Expire int    `json:"expire"`
+	}
+	if json.Unmarshal(resp.Body, &r) != nil || r.Code != 0 || r.Token == "" {
+		if e := channels.ClassifyStatus(resp, ""); e != nil {
+			return "", 1, e
+		}
+		return "", 1, Classify(r.Code, r.Msg, resp.StatusCode)
+	}
+	n.token = r.Token
+	n.tokenExp = time.Now().Add(time.Duration(r.Expire)*time.Second - 30*time.Minute)
+	return n.token, 1, nil
+}
+
+// uploadImage uploads the chart and returns its image_key.
+func (n *Notifier) uploadImage(ctx context.Context, c *channels.Chart) (string, int, error) {
+	tok, requests, err := n.accessToken(ctx)
+	if err != nil {
+		return "", requests, err
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("image_type", "message")
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="image"; filename="`+channels.ChartFileName(c)+`"`)
+	h.Set("Content-Type", c.ContentTypeOrPNG())
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write(c.Image)
+	_ = mw.Close()
+	req, err := http.NewRequest(http.MethodPost, n.api+"/open-apis/im/v1/images", &buf)
+	if err != nil {
+		return "", requests, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	requests++
+	if err != nil {
+		return "", requests, err
+	}
+	var r struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+		Data struct {
+			ImageKey string `json:"image_key"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(resp.Body, &r) != nil || r.Code != 0 || r.Data.ImageKey == "" {
+		if resp.StatusCode == http.StatusUnauthorized {
+			n.mu.Lock()
+			n.token = "" // fetch a new one next time
+			n.mu.Unlock()
+		}
+		return "", requests, fmt.Errorf("HTTP %d, code %d: %s", resp.StatusCode, r.Code, channels.Snippet([]byte(r.Msg), 200))
+	}
+	return r.Data.ImageKey, requests, nil
+}
