@@ -164,6 +164,8 @@ func (s *stripper) strip(e parser.Expr) parser.Expr {
 		return &parser.ParenExpr{Expr: inner, PosRange: n.PosRange}
 	case *parser.Call:
 		if inner := absentInner(n); inner != nil {
+			// absent(up{job="x"} == 1) watches up{job="x"}: chart that.
+			inner = unwrapParens(s.strip(inner))
 			s.rw.AbsentOf = append(s.rw.AbsentOf, inner.String())
 			return inner
 		}
@@ -216,10 +218,10 @@ func (s *stripper) stripComparison(n *parser.BinaryExpr) parser.Expr {
 	case lScalar && rScalar:
 		return n
 	case rScalar:
-		s.addThreshold(n.Op, n.RHS, false)
+		s.addThreshold(n, n.RHS, n.LHS, false)
 		return s.strip(n.LHS)
 	case lScalar:
-		s.addThreshold(n.Op, n.LHS, true)
+		s.addThreshold(n, n.LHS, n.RHS, true)
 		return s.strip(n.RHS)
 	default:
 		// Vector against vector (x > y * 0.9, a != b): chart the left side,
@@ -235,9 +237,16 @@ func (s *stripper) stripComparison(n *parser.BinaryExpr) parser.Expr {
 
 // addThreshold records "metric op value". flipped is set when the scalar was
 // on the left ("80 < x"), so the operator is mirrored.
-func (s *stripper) addThreshold(op parser.ItemType, scalar parser.Expr, flipped bool) {
+func (s *stripper) addThreshold(n *parser.BinaryExpr, scalar, vector parser.Expr, flipped bool) {
+	op := n.Op
 	if flipped {
 		op = mirror(op)
+	}
+	if isZeroOne(vector) {
+		// "(x > bool 4) == 1" and "absent(x) == 1" compare a 0/1 result;
+		// the line would mean nothing on the chart of x.
+		s.rw.Conditions = append(s.rw.Conditions, op.String()+" "+scalar.String()+" (on a 0/1 result)")
+		return
 	}
 	v, err := evalScalar(scalar)
 	if err != nil {
@@ -245,6 +254,17 @@ func (s *stripper) addThreshold(op parser.ItemType, scalar parser.Expr, flipped 
 		return
 	}
 	s.rw.Thresholds = append(s.rw.Thresholds, series.Threshold{Op: op.String(), Value: v})
+}
+
+// isZeroOne reports whether e yields only 0/1 values: a bool comparison or absent().
+func isZeroOne(e parser.Expr) bool {
+	switch n := unwrapParens(e).(type) {
+	case *parser.BinaryExpr:
+		return n.Op.IsComparisonOperator() && n.ReturnBool
+	case *parser.Call:
+		return absentInner(n) != nil
+	}
+	return false
 }
 
 func mirror(op parser.ItemType) parser.ItemType {

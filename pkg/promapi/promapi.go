@@ -422,9 +422,9 @@ func parseMatrix(raw json.RawMessage) (*RangeResult, error) {
 	var data struct {
 		ResultType string `json:"resultType"`
 		Result     []struct {
-			Metric     map[string]string   `json:"metric"`
+			Metric     map[string]string    `json:"metric"`
 			Values     [][2]json.RawMessage `json:"values"`
-			Histograms []json.RawMessage   `json:"histograms"`
+			Histograms []json.RawMessage    `json:"histograms"`
 		} `json:"result"`
 	}
 	if err := json.Unmarshal(raw, &data); err != nil {

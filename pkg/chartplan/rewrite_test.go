@@ -1,0 +1,63 @@
+package chartplan
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRewriteRejectsBadInput(t *testing.T) {
+	for _, expr := range []string{
+		"",
+		"up{",                 // parse error with a partial AST
+		"sum(rate(x[5m]) > ",  // incomplete
+		"1 > 0",               // scalar, nothing to chart
+		`"a string"`,          // string
+		"rate(x[5m])[10m:1m]", // range vector
+		strings.Repeat("(", MaxExprBytes) + "up" + strings.Repeat(")", MaxExprBytes),
+	} {
+		if rw, err := RewriteExpr(expr, L{"instance": "a"}); err == nil {
+			t.Errorf("RewriteExpr(%.40q) = %q, want an error", expr, rw.Query)
+		}
+	}
+}
+
+func TestRewriteDoesNotMutateAcrossLabels(t *testing.T) {
+	// A label that must be post-filtered must not leave matchers behind in
+	// other selectors.
+	rw, err := RewriteExpr(`topk(3, node_load1) > 5 or node_load5 > 5`, L{"instance": "a", "job": "node"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.Query != `topk(3, node_load1) or node_load5` {
+		t.Errorf("query = %s", rw.Query)
+	}
+	if len(rw.Injected) != 0 || rw.PostFilter["instance"] != "a" || rw.PostFilter["job"] != "node" {
+		t.Errorf("injected %v post %v", rw.Injected, rw.PostFilter)
+	}
+}
+
+func TestRewriteExistingMatcherNotDuplicated(t *testing.T) {
+	rw, err := RewriteExpr(`up{job="node"} == 0`, L{"job": "node", "instance": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.Query != `up{instance="a",job="node"}` {
+		t.Errorf("query = %s", rw.Query)
+	}
+}
+
+func TestExprFromGeneratorURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://prom:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1":                        "up == 0",
+		"http://thanos-ruler:10902/graph?g0.expr=rate%28x%5B5m%5D%29+%3E+1&g0.tab=1": "rate(x[5m]) > 1",
+		"http://vmalert:8880/vmalert/alert?group_id=123&alert_id=456":                "",
+		"https://grafana.example.com/alerting/grafana/abc123/view?orgId=1":           "",
+		"http://prom/#/graph?g0.expr=up":                                             "up",
+		"":                                                                           "",
+		"::not a url":                                                                "",
+	} {
+		if got := ExprFromGeneratorURL(raw); got != want {
+			t.Errorf("ExprFromGeneratorURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
