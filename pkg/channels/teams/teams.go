@@ -1,0 +1,169 @@
+// Package teams sends alerts to Microsoft Teams through a Workflows webhook
+// ("When a Teams webhook request is received") as an Adaptive Card. Office
+// 365 connector URLs are retired and not supported.
+//
+// The chart goes in by URL from the image store. Without one, a small chart
+// is embedded as a data URI when the whole message stays under the 28 KB
+// cap; otherwise the card says why there is no chart. Workflows answer 202
+// before running the flow, so a message over the cap would be lost
+// silently: the notifier measures every message itself.
+package teams
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+)
+
+// MaxMessageBytes is the Teams message cap (28 KB), less a margin for the
+// flow's own wrapping.
+const MaxMessageBytes = 27 << 10
+
+// Notifier is a Teams Workflows webhook.
+type Notifier struct {
+	channels.Base
+	url string
+}
+
+// New creates the notifier.
+func New(opts channels.Options, webhookURL string) (*Notifier, error) {
+	if err := channels.CheckURL(webhookURL, "the Teams Workflows URL (secureJsonData url)"); err != nil {
+		return nil, err
+	}
+	if strings.Contains(webhookURL, ".webhook.office.com") {
+		return nil, errTeamsConnector
+	}
+	u, err := channels.Rebase(webhookURL, opts.Channel.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	f, err := channels.NewFormatter(channels.TeamsText, opts.Lang, opts.Channel.Template, opts.Location)
+	if err != nil {
+		return nil, err
+	}
+	f.Card = true
+	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "teams"}, url: u}, nil
+}
+
+var errTeamsConnector = channels.Errorf(channels.Permanent, "Office 365 connector URLs (*.webhook.office.com) are retired; create a Workflows webhook (\"When a Teams webhook request is received\") and use its URL")
+
+// Limits: Teams throttles above 4 requests a second; one card carries
+// text and chart.
+func (n *Notifier) Limits() channels.Limits {
+	l := channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1}
+	if n.Opts.Channel.RateLimitPerMinute > 0 {
+		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
+	}
+	return l
+}
+
+// Send delivers m.
+func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
+	if m == nil || m.Data == nil {
+		return nil, channels.Errorf(channels.Permanent, "message without alert data")
+	}
+	var notes []string
+	imgURL, dataURI := "", ""
+	if n.Opts.WantsChart(m) {
+		var note string
+		if n.Opts.Images != nil || m.Chart.URL != "" {
+			imgURL, note = channels.HostChart(ctx, n.Opts.Images, m.Chart, n.Lang())
+		}
+		if imgURL == "" && len(m.Chart.Image) < MaxMessageBytes*3/4-4096 {
+			dataURI = "data:" + m.Chart.ContentTypeOrPNG() + ";base64," + base64.StdEncoding.EncodeToString(m.Chart.Image)
+			note = ""
+		} else if imgURL == "" && note == "" {
+			note = channels.ChartNote(n.Lang(), "no image store configured")
+		}
+		if note != "" {
+			m = channels.WithNote(m, note)
+			notes = append(notes, note)
+		}
+	}
+	title := n.Fmt.Title(m)
+	build := func(lim channels.Limit, image string) ([]byte, error) {
+		var text string
+		if m.Part == channels.PartChart && image != "" {
+			text = n.Fmt.Caption(m, lim)
+		} else {
+			t, err := n.Fmt.Render(m, lim)
+			if err != nil {
+				return nil, err
+			}
+			if t.Note != "" {
+				notes = append(notes, t.Note)
+			}
+			text = t.Body
+		}
+		color := "attention"
+		if m.Data.Status == "resolved" {
+			color = "good"
+		}
+		body := []any{
+			map[string]any{"type": "TextBlock", "text": title, "weight": "bolder", "size": "medium", "color": color, "wrap": true},
+			map[string]any{"type": "TextBlock", "text": text, "wrap": true},
+		}
+		if image != "" {
+			alt := "chart"
+			if m.Chart.Title != "" {
+				alt = m.Chart.Title
+			}
+			body = append(body, map[string]any{"type": "Image", "url": image, "altText": alt, "size": "stretch"})
+		}
+		return channels.MarshalJSON(map[string]any{
+			"type": "message",
+			"attachments": []any{map[string]any{
+				"contentType": "application/vnd.microsoft.card.adaptive",
+				"contentUrl":  nil,
+				"content": map[string]any{
+					"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+					"type":    "AdaptiveCard", "version": "1.4",
+					"msteams": map[string]any{"width": "Full"},
+					"body":    body,
+				},
+			}},
+		})
+	}
+	image := imgURL
+	if image == "" {
+		image = dataURI
+	}
+	lim := channels.Limit{Max: 20000, Unit: channels.Bytes}
+	var body []byte
+	var err error
+	for i := 0; i < 8; i++ {
+		if body, err = build(lim, image); err != nil {
+			return nil, channels.Errorf(channels.Permanent, "%v", err)
+		}
+		if len(body) <= MaxMessageBytes {
+			break
+		}
+		if image == dataURI && dataURI != "" {
+			// The embedded chart goes before the text shrinks.
+			image, dataURI = "", ""
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+			notes = append(notes, "embedded chart dropped: message over 28 KB")
+			continue
+		}
+		lim = lim.Scale(0.75)
+	}
+	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.url, rawJSON(body), nil)
+	if err != nil {
+		return nil, err
+	}
+	res := channels.NewResult(resp, 1, channels.JoinNotes(notes...))
+	if e := channels.ClassifyStatus(resp, ""); e != nil {
+		if resp.StatusCode == http.StatusNotFound {
+			e.Kind = channels.BadCredentials // the flow was deleted or the URL is wrong
+		}
+		return res, e
+	}
+	return res, nil
+}
+
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }

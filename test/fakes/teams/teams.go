@@ -1,0 +1,143 @@
+// Package teams is a fake Microsoft Teams Workflows webhook ("When a Teams
+// webhook request is received"), enforcing shared/reference/chat-platforms.md
+// §4: the SAS sig in the URL, a message with Adaptive Card attachments, the
+// 28 KB cap and the 4 requests a second throttle. Like the real service it
+// answers 202 with an empty body to any well-formed request and records the
+// flow run's outcome, which tests read with Runs.
+package teams
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits from the platform documentation.
+const (
+	MaxMessageBytes = 28 << 10
+	PerSecond       = 4
+)
+
+// Run is a flow run.
+type Run struct {
+	Status string // Succeeded, Failed
+	Error  string
+	Body   []byte
+}
+
+// Server is the fake.
+type Server struct {
+	*httptest.Server
+	Sig string
+	Now func() time.Time
+
+	mu    sync.Mutex
+	runs  []Run
+	calls []time.Time
+}
+
+// New starts the fake with sig "fake-sig".
+func New() *Server {
+	s := &Server{Sig: "fake-sig", Now: time.Now}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	return s
+}
+
+// WebhookURL is the workflow URL a user would paste.
+func (s *Server) WebhookURL() string {
+	return s.URL + "/workflows/0f0e/triggers/manual/paths/invoke?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + s.Sig
+}
+
+// Runs returns the flow runs.
+func (s *Server) Runs() []Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Run(nil), s.runs...)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/triggers/manual/paths/invoke") || r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":{"code":"TriggerNotFound","message":"not found"}}`)
+		return
+	}
+	if r.URL.Query().Get("sig") != s.Sig {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":{"code":"DirectApiAuthorizationRequired","message":"The request must be authenticated."}}`)
+		return
+	}
+	raw, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.Now()
+	recent, n := s.calls[:0], 0
+	for _, t := range s.calls {
+		if now.Sub(t) < time.Second {
+			recent = append(recent, t)
+			n++
+		}
+	}
+	s.calls = append(recent, now)
+	run := Run{Status: "Succeeded", Body: raw}
+	switch {
+	case n >= PerSecond:
+		run = Run{Status: "Failed", Error: "throttled: more than four requests in a second", Body: raw}
+	case len(raw) > MaxMessageBytes:
+		run = Run{Status: "Failed", Error: "The payload is too large. Please make sure the size is less than 28KB.", Body: raw}
+	default:
+		if err := check(raw); err != "" {
+			run = Run{Status: "Failed", Error: err, Body: raw}
+		}
+	}
+	s.runs = append(s.runs, run)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func check(raw []byte) string {
+	var msg struct {
+		Type        string `json:"type"`
+		Attachments []struct {
+			ContentType string `json:"contentType"`
+			Content     struct {
+				Type    string           `json:"type"`
+				Version string           `json:"version"`
+				Body    []map[string]any `json:"body"`
+			} `json:"content"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(raw, &msg); err != nil {
+		return "invalid JSON: " + err.Error()
+	}
+	if msg.Type != "message" {
+		return "type must be message"
+	}
+	if len(msg.Attachments) == 0 {
+		return "The execution of template action 'Send_each_adaptive_card' failed: the result of the evaluation of 'foreach' expression '@triggerOutputs()?['body']?['attachments']' is of type 'Null'."
+	}
+	for _, a := range msg.Attachments {
+		if a.ContentType != "application/vnd.microsoft.card.adaptive" || a.Content.Type != "AdaptiveCard" || len(a.Content.Body) == 0 {
+			return "attachment is not an Adaptive Card"
+		}
+		for _, el := range a.Content.Body {
+			if el["type"] != "Image" {
+				continue
+			}
+			u, _ := el["url"].(string)
+			switch {
+			case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
+			case strings.HasPrefix(u, "data:image/png;base64,"), strings.HasPrefix(u, "data:image/jpeg;base64,"):
+				if _, err := base64.StdEncoding.DecodeString(u[strings.IndexByte(u, ',')+1:]); err != nil {
+					return "bad data URI"
+				}
+			default:
+				return "Image url must be http(s) or a data URI"
+			}
+		}
+	}
+	return ""
+}
