@@ -1,107 +1,140 @@
-import React, { ChangeEvent, useState } from 'react';
+import React from 'react';
 import { lastValueFrom } from 'rxjs';
 import { css } from '@emotion/css';
-import { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps, PluginMeta } from '@grafana/data';
+import { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps } from '@grafana/data';
 import { getBackendSrv } from '@grafana/runtime';
-import { Button, Field, FieldSet, Input, SecretInput, useStyles2 } from '@grafana/ui';
-import { testIds } from '../testIds';
+import { Alert, Button, Stack, useStyles2 } from '@grafana/ui';
+import { errorMessage } from '../../api/resources';
+import { Draft, draftFromMeta, toPayload } from '../../settings/draft';
+import { JsonData } from '../../settings/model';
+import { FieldIssue, validateDraft } from '../../settings/validate';
+import { MessageKey, t } from '../../i18n/i18n';
+import { DataSourceSection } from './DataSourceSection';
+import { RendererSection } from './RendererSection';
+import { ChartSection } from './ChartSection';
+import { ChannelsSection } from './ChannelsSection';
+import { RoutesSection } from './RoutesSection';
+import { DeliverySection, ImageStoreSection } from './StorageSection';
+import { PreviewSection } from './PreviewSection';
 
-type AppPluginSettings = {
-  apiUrl?: string;
-};
+export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<JsonData>> {}
 
-type State = {
-  // The URL to reach our custom API.
-  apiUrl: string;
-  // Tells us if the API key secret is set.
-  isApiKeySet: boolean;
-  // A secret key for our custom API.
-  apiKey: string;
-};
+/** A validation issue in the page's language, e.g. "must be between 200 and 4000, not 50". */
+export function issueText(i: FieldIssue): string {
+  return t(i.code as MessageKey, i.vars);
+}
 
-export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<AppPluginSettings>> {}
-
+/** The app's configuration page (plugin settings: jsonData + secureJsonData). */
 const AppConfig = ({ plugin }: AppConfigProps) => {
   const s = useStyles2(getStyles);
   const { enabled, pinned, jsonData, secureJsonFields } = plugin.meta;
-  const [state, setState] = useState<State>({
-    apiUrl: jsonData?.apiUrl || '',
-    apiKey: '',
-    isApiKeySet: Boolean(secureJsonFields?.apiKey),
-  });
+  const [draft, setDraft] = React.useState<Draft>(() => draftFromMeta(jsonData, secureJsonFields));
+  const [dirty, setDirty] = React.useState(false);
+  const [triedSave, setTriedSave] = React.useState(false);
+  const [saving, setSaving] = React.useState(false);
+  const [saveError, setSaveError] = React.useState('');
 
-  const isSubmitDisabled = Boolean(!state.apiUrl || (!state.isApiKeySet && !state.apiKey));
+  const issues = React.useMemo(() => validateDraft(draft), [draft]);
+  const byPath = React.useMemo(() => {
+    const m = new Map<string, string>();
+    for (const i of issues) {
+      if (!m.has(i.path)) {
+        m.set(i.path, issueText(i));
+      }
+    }
+    return m;
+  }, [issues]);
+  const issue = React.useCallback((path: string) => byPath.get(path), [byPath]);
 
-  const onResetApiKey = () =>
-    setState({
-      ...state,
-      apiKey: '',
-      isApiKeySet: false,
-    });
+  const update = React.useCallback((change: (d: Draft) => Draft) => {
+    setDraft((d) => change(d));
+    setDirty(true);
+  }, []);
 
-  const onChange = (event: ChangeEvent<HTMLInputElement>) => {
-    setState({
-      ...state,
-      [event.target.name]: event.target.value.trim(),
-    });
-  };
-
-  const onSubmit = () => {
-    if (isSubmitDisabled) {
+  const save = async (enable?: boolean) => {
+    setTriedSave(true);
+    setSaveError('');
+    if (issues.length > 0) {
       return;
     }
-
-    updatePluginAndReload(plugin.meta.id, {
-      enabled,
-      pinned,
-      jsonData: {
-        apiUrl: state.apiUrl,
-      },
-      // This cannot be queried later by the frontend.
-      // We don't want to override it in case it was set previously and left untouched now.
-      secureJsonData: state.isApiKeySet
-        ? undefined
-        : {
-            apiKey: state.apiKey,
+    const payload = toPayload(draft);
+    setSaving(true);
+    try {
+      await lastValueFrom(
+        getBackendSrv().fetch({
+          url: `/api/plugins/${plugin.meta.id}/settings`,
+          method: 'POST',
+          data: {
+            enabled: enable ? true : enabled,
+            pinned: enable ? true : pinned,
+            jsonData: payload.jsonData,
+            // Grafana keeps every secure field not named here; only changed secrets go out.
+            secureJsonData: Object.keys(payload.secureJsonData).length ? payload.secureJsonData : undefined,
           },
-    });
+          showErrorAlert: false,
+        })
+      );
+      // Grafana offers no supported way to refresh plugin meta in place; reloading picks up the saved settings.
+      window.location.reload();
+    } catch (e) {
+      setSaveError(errorMessage(e));
+      setSaving(false);
+    }
   };
 
+  const sectionProps = { draft, update, issue };
+
   return (
-    <form onSubmit={onSubmit}>
-      <FieldSet label="API Settings">
-        <Field label="API Key" description="A secret key for authenticating to our custom API">
-          <SecretInput
-            width={60}
-            id="config-api-key"
-            data-testid={testIds.appConfig.apiKey}
-            name="apiKey"
-            value={state.apiKey}
-            isConfigured={state.isApiKeySet}
-            placeholder={'Your secret API key'}
-            onChange={onChange}
-            onReset={onResetApiKey}
-          />
-        </Field>
+    <form
+      className={s.form}
+      onSubmit={(e) => {
+        e.preventDefault();
+        save();
+      }}
+    >
+      {!enabled && (
+        <Alert severity="info" title={t('config.disabled')}>
+          {t('config.disabled.desc')}
+        </Alert>
+      )}
+      <DataSourceSection {...sectionProps} />
+      <RendererSection {...sectionProps} />
+      <ChartSection {...sectionProps} />
+      <ChannelsSection {...sectionProps} dirty={dirty} />
+      <RoutesSection {...sectionProps} />
+      <ImageStoreSection {...sectionProps} />
+      <DeliverySection {...sectionProps} />
 
-        <Field label="API Url" description="" className={s.marginTop}>
-          <Input
-            width={60}
-            name="apiUrl"
-            id="config-api-url"
-            data-testid={testIds.appConfig.apiUrl}
-            value={state.apiUrl}
-            placeholder={`E.g.: http://mywebsite.com/api/v1`}
-            onChange={onChange}
-          />
-        </Field>
-
-        <div className={s.marginTop}>
-          <Button type="submit" data-testid={testIds.appConfig.submit} disabled={isSubmitDisabled}>
-            Save API settings
+      {triedSave && issues.length > 0 && (
+        <Alert severity="error" title={t('config.invalid', { n: issues.length })}>
+          <ul className={s.issues}>
+            {issues.map((i, k) => (
+              <li key={k}>
+                <code>{i.path}</code>: {issueText(i)}
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      )}
+      {saveError && (
+        <Alert severity="error" title={t('config.saveFailed')}>
+          {saveError}
+        </Alert>
+      )}
+      <Stack gap={1}>
+        <Button type="submit" disabled={saving}>
+          {saving ? t('config.saving') : t('config.save')}
+        </Button>
+        {!enabled && (
+          <Button variant="secondary" disabled={saving} onClick={() => save(true)}>
+            {t('config.enableAndSave')}
           </Button>
-        </div>
-      </FieldSet>
+        )}
+      </Stack>
+
+      <div className={s.actions}>
+        <PreviewSection />
+      </div>
     </form>
   );
 };
@@ -109,32 +142,19 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
 export default AppConfig;
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  colorWeak: css`
-    color: ${theme.colors.text.secondary};
-  `,
-  marginTop: css`
-    margin-top: ${theme.spacing(3)};
-  `,
+  form: css({
+    maxWidth: 960,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: theme.spacing(2),
+  }),
+  issues: css({
+    margin: 0,
+    paddingLeft: theme.spacing(2),
+  }),
+  actions: css({
+    marginTop: theme.spacing(4),
+    paddingTop: theme.spacing(2),
+    borderTop: `1px solid ${theme.colors.border.weak}`,
+  }),
 });
-
-const updatePluginAndReload = async (pluginId: string, data: Partial<PluginMeta<AppPluginSettings>>) => {
-  try {
-    await updatePlugin(pluginId, data);
-
-    // Reloading the page as the changes made here wouldn't be propagated to the actual plugin otherwise.
-    // This is not ideal, however unfortunately currently there is no supported way for updating the plugin state.
-    window.location.reload();
-  } catch (e) {
-    console.error('Error while updating the plugin', e);
-  }
-};
-
-const updatePlugin = async (pluginId: string, data: Partial<PluginMeta>) => {
-  const response = await getBackendSrv().fetch({
-    url: `/api/plugins/${pluginId}/settings`,
-    method: 'POST',
-    data,
-  });
-
-  return lastValueFrom(response);
-};
