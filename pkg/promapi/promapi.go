@@ -218,8 +218,11 @@ func (c *Client) do(ctx context.Context, op string, base *url.URL, path string, 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	u := *base
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawPath = ""
+	// Keep escapes in the base path (a data source UID is path-escaped).
+	raw := strings.TrimRight(base.EscapedPath(), "/") + path
+	if p, err := url.PathUnescape(raw); err == nil {
+		u.Path, u.RawPath = p, raw
+	}
 	enc := params.Encode()
 	var req *http.Request
 	var err error
