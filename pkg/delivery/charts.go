@@ -1,0 +1,194 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/series"
+)
+
+// chartResult is one alert's chart, or why there is none.
+type chartResult struct {
+	chart *channels.Chart
+	info  ChartInfo
+	err   error
+}
+
+// future is a chart being made in this process. Several channels of one
+// notification wait on the same future, so each alert is rendered once.
+type future struct {
+	done chan struct{}
+	res  chartResult
+}
+
+// chartCache runs Charter calls in the background, bounded in number, and
+// stores every outcome in alertchart_chart (the record and the source for
+// other replicas or a restarted process).
+type chartCache struct {
+	s   *Service
+	sem chan struct{}
+	mu  sync.Mutex
+	m   map[string]*future
+}
+
+const maxConcurrentCharts = 4
+
+func newChartCache(s *Service) *chartCache {
+	return &chartCache{s: s, sem: make(chan struct{}, maxConcurrentCharts), m: map[string]*future{}}
+}
+
+// start begins making the chart of alert fp of a delivery unless it is
+// already being made; it never blocks.
+func (c *chartCache) start(del *deliveryRec, a template.Alert) *future {
+	key := del.ID + "/" + a.Fingerprint
+	c.mu.Lock()
+	if f, ok := c.m[key]; ok {
+		c.mu.Unlock()
+		return f
+	}
+	f := &future{done: make(chan struct{})}
+	c.m[key] = f
+	c.mu.Unlock()
+	c.s.wg.Add(1)
+	go func() {
+		defer c.s.wg.Done()
+		f.res = c.make(del, a)
+		close(f.done)
+		// Waiters that come later read the stored record.
+		time.AfterFunc(2*time.Minute, func() {
+			c.mu.Lock()
+			delete(c.m, key)
+			c.mu.Unlock()
+		})
+	}()
+	return f
+}
+
+// get returns the chart, waiting at most until ctx ends.
+func (c *chartCache) get(ctx context.Context, del *deliveryRec, a template.Alert) (chartResult, error) {
+	f := c.start(del, a)
+	select {
+	case <-f.done:
+		return f.res, nil
+	case <-ctx.Done():
+		return chartResult{}, ctx.Err()
+	}
+}
+
+func (c *chartCache) make(del *deliveryRec, a template.Alert) chartResult {
+	s := c.s
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ChartTimeout)
+	defer cancel()
+	if res, ok, err := s.loadChart(ctx, del.ID, a.Fingerprint); err == nil && ok {
+		return res
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return chartResult{err: fmt.Errorf("chart queue: %w", ctx.Err())}
+	}
+	t0 := time.Now()
+	var res chartResult
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				res = chartResult{err: fmt.Errorf("chart panicked: %v", p)}
+			}
+			<-c.sem
+		}()
+		res.chart, res.info, res.err = s.cfg.Charter.Chart(ctx, del.Receiver, a)
+	}()
+	if res.err == nil && (res.chart == nil || (len(res.chart.Image) == 0 && res.chart.URL == "")) {
+		res.err = fmt.Errorf("the chart has no image")
+	}
+	outcome := "ok"
+	if res.err != nil {
+		outcome = "error"
+		if ctx.Err() != nil && s.ctx.Err() == nil {
+			res.err = fmt.Errorf("chart took longer than %s: %w", s.cfg.ChartTimeout, res.err)
+		}
+	}
+	s.m.chartLatency.WithLabelValues(outcome).Observe(time.Since(t0).Seconds())
+	if res.err == nil && res.info.FallbackReason != "" {
+		s.m.chartFallback.WithLabelValues(res.info.Renderer).Inc()
+	}
+	if s.ctx.Err() != nil {
+		// Shutting down: leave no record, the next instance renders again.
+		return res
+	}
+	if err := s.storeChart(context.WithoutCancel(ctx), del.ID, a.Fingerprint, res); err != nil {
+		s.log.Warn("delivery: could not store chart record", "delivery", del.ID, "error", err)
+	}
+	return res
+}
+
+// chartMeta is everything of a channels.Chart except the image bytes.
+type chartMeta struct {
+	ContentType string          `json:"contentType,omitempty"`
+	URL         string          `json:"url,omitempty"`
+	Title       string          `json:"title,omitempty"`
+	Series      []series.Series `json:"series,omitempty"`
+	Unit        string          `json:"unit,omitempty"`
+	Query       string          `json:"query,omitempty"`
+	From        time.Time       `json:"from"`
+	To          time.Time       `json:"to"`
+}
+
+func (s *Service) storeChart(ctx context.Context, id, fp string, res chartResult) error {
+	var img []byte
+	var meta []byte
+	ct := ""
+	errText := ""
+	if res.err != nil {
+		errText = res.err.Error()
+	} else {
+		img = res.chart.Image
+		ct = res.chart.ContentType
+		if ct == "" && len(img) > 0 {
+			ct = "image/png"
+		}
+		meta, _ = json.Marshal(chartMeta{ContentType: ct, URL: res.chart.URL, Title: res.chart.Title, Series: res.chart.Series,
+			Unit: res.chart.Unit, Query: res.chart.Query, From: res.chart.From, To: res.chart.To})
+	}
+	if img == nil {
+		img = []byte{}
+	}
+	_, err := s.b.plain().exec(ctx, `INSERT INTO alertchart_chart (delivery_id, fingerprint, created_at, content_type, image, meta, renderer, fallback_reason, plan, note, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (delivery_id, fingerprint) DO NOTHING`,
+		id, fp, s.now().UnixMilli(), ct, img, string(meta), res.info.Renderer, res.info.FallbackReason, string(res.info.Plan), res.info.Note, errText)
+	return err
+}
+
+// loadChart reads a stored chart; ok is false when none is stored.
+func (s *Service) loadChart(ctx context.Context, id, fp string) (chartResult, bool, error) {
+	var ct, meta, renderer, fallback, plan, note, errText string
+	var img []byte
+	err := s.b.plain().queryRow(ctx, `SELECT content_type, image, meta, renderer, fallback_reason, plan, note, error
+		FROM alertchart_chart WHERE delivery_id = $1 AND fingerprint = $2`, id, fp).
+		Scan(&ct, &img, &meta, &renderer, &fallback, &plan, &note, &errText)
+	if err == errNoRows {
+		return chartResult{}, false, nil
+	}
+	if err != nil {
+		return chartResult{}, false, err
+	}
+	res := chartResult{info: ChartInfo{Renderer: renderer, FallbackReason: fallback, Note: note}}
+	if plan != "" {
+		res.info.Plan = json.RawMessage(plan)
+	}
+	if errText != "" {
+		res.err = fmt.Errorf("%s", errText)
+		return res, true, nil
+	}
+	var m chartMeta
+	_ = json.Unmarshal([]byte(meta), &m)
+	res.chart = &channels.Chart{Image: img, ContentType: ct, URL: m.URL, Title: m.Title, Series: m.Series, Unit: m.Unit,
+		Query: m.Query, From: m.From, To: m.To}
+	return res, true, nil
+}

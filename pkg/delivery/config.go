@@ -1,0 +1,135 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+// Charter plans and renders the chart of one alert. The plugin wiring
+// implements it with the planner, the renderers and the image store; the
+// delivery stage only decides when to call it and what to do with the answer.
+type Charter interface {
+	Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, ChartInfo, error)
+}
+
+// ChartInfo describes how a chart was made, for delivery records.
+type ChartInfo struct {
+	// Renderer that produced the image: "native" or "grafana".
+	Renderer string `json:"renderer,omitempty"`
+	// FallbackReason is set when the preferred renderer was not used.
+	FallbackReason string `json:"fallbackReason,omitempty"`
+	// Plan is the chart plan (chartplan.Plan JSON), kept for the records.
+	Plan json.RawMessage `json:"plan,omitempty"`
+	// Note is a short remark worth showing, e.g. "series truncated to 10".
+	Note string `json:"note,omitempty"`
+}
+
+// Config configures a Service.
+type Config struct {
+	// Settings are the plugin settings (delivery, chart, channels, routes).
+	Settings *settings.Settings
+	// DataDir holds the SQLite queue; empty means ChooseDataDir(Settings).
+	DataDir string
+	// Notifiers by channel name.
+	Notifiers map[string]channels.Notifier
+	// Charter makes charts; nil sends text only.
+	Charter Charter
+	// Logger; nil logs nothing.
+	Logger log.Logger
+	// Registerer receives the self-metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Now is the clock (tests); nil is time.Now.
+	Now func() time.Time
+	// GrafanaURL is passed to message templates for links (e.g. GF_APP_URL).
+	GrafanaURL string
+
+	// SendTimeout bounds one Notifier.Send (default 15s).
+	SendTimeout time.Duration
+	// ChartTimeout bounds one Charter.Chart call (default 60s). The text never
+	// waits for it: only chart.budget decides how long text may wait.
+	ChartTimeout time.Duration
+	// RateWindow is the length of a robot's rate window (default 61s: a
+	// platform's minute plus a second of margin for clock skew). Tests may
+	// shorten it; production never should.
+	RateWindow time.Duration
+	// MaxDigestAlerts caps how many alerts one digest message lists (default 1000).
+	MaxDigestAlerts int
+	// MaxChartsPerNotification caps follow-up charts per notification and
+	// channel (default 3); further alerts are covered by the text.
+	MaxChartsPerNotification int
+	// Workers is how many deliveries run at once (default 20).
+	Workers int
+	// JobTimeout bounds one queue job (default 2m); RescueAfter is when a job
+	// of a vanished replica is taken over (PostgreSQL only, default 3m).
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	// PollInterval is how often the SQLite queue looks for new work (default
+	// 20ms; PostgreSQL is woken by LISTEN/NOTIFY and polls every second).
+	PollInterval time.Duration
+}
+
+// Errors returned by Accept. ErrUnknownReceiver and ErrInvalid are client
+// mistakes (404 / 400); any other error means the notification was not
+// persisted and the caller must answer 503 so Alertmanager retries.
+var (
+	ErrUnknownReceiver = errors.New("unknown receiver")
+	ErrInvalid         = errors.New("invalid notification")
+	ErrClosed          = errors.New("delivery service is shutting down")
+)
+
+const (
+	defaultSendTimeout  = 15 * time.Second
+	defaultChartTimeout = 60 * time.Second
+	defaultRateWindow   = 61 * time.Second
+	defaultDigestAlerts = 1000
+	defaultMaxCharts    = 3
+	defaultWorkers      = 20
+	defaultJobTimeout   = 2 * time.Minute
+	defaultRescueAfter  = 3 * time.Minute
+	defaultPoll         = 20 * time.Millisecond
+)
+
+func (c *Config) applyDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = defaultSendTimeout
+	}
+	if c.ChartTimeout <= 0 {
+		c.ChartTimeout = defaultChartTimeout
+	}
+	if c.RateWindow <= 0 {
+		c.RateWindow = defaultRateWindow
+	}
+	if c.MaxDigestAlerts <= 0 {
+		c.MaxDigestAlerts = defaultDigestAlerts
+	}
+	if c.MaxChartsPerNotification <= 0 {
+		c.MaxChartsPerNotification = defaultMaxCharts
+	}
+	if c.Workers <= 0 {
+		c.Workers = defaultWorkers
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = defaultJobTimeout
+	}
+	if c.RescueAfter <= c.JobTimeout {
+		c.RescueAfter = max(defaultRescueAfter, c.JobTimeout+30*time.Second)
+		if c.RescueAfter <= c.JobTimeout {
+			c.RescueAfter = c.JobTimeout + time.Second
+		}
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = defaultPoll
+	}
+}

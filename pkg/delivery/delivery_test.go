@@ -1,0 +1,294 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/settings"
+)
+
+func openTest(t testing.TB, s *settings.Settings, ch Charter, mod func(*Config), ns ...*fakeNotifier) *Service {
+	t.Helper()
+	m := map[string]channels.Notifier{}
+	for _, n := range ns {
+		m[n.name] = n
+	}
+	cfg := Config{Settings: s, DataDir: t.TempDir(), Notifiers: m, Charter: ch, Registerer: prometheus.NewRegistry()}
+	if mod != nil {
+		mod(&cfg)
+	}
+	svc, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = svc.Close(ctx)
+	})
+	return svc
+}
+
+func TestTextFirstThenChart(t *testing.T) {
+	n := newFake("ops", 20, false)
+	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{delay: 50 * time.Millisecond}, nil, n)
+	res, err := svc.Accept(context.Background(), "ops", payload(1, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Alerts != 1 || res.Duplicates != 0 || res.ID == "" {
+		t.Fatalf("accept result %+v", res)
+	}
+	waitFor(t, 10*time.Second, "text and chart", func() bool { return len(n.messages()) >= 2 })
+	got := n.messages()
+	if got[0].part != channels.PartText || got[1].part != channels.PartChart || !got[1].chart {
+		t.Fatalf("want text then chart, got %+v then %+v", got[0].part, got[1].part)
+	}
+	waitFor(t, 5*time.Second, "chart recorded", func() bool {
+		d, err := svc.Delivery(context.Background(), res.ID)
+		return err == nil && d.Channels[0].ChartSentAt != nil
+	})
+	d, _ := svc.Delivery(context.Background(), res.ID)
+	if d.Status != "sent" || !d.HasChart || d.Channels[0].Renderer != "native" || len(d.Attempts) != 2 {
+		t.Fatalf("record: %+v", d)
+	}
+}
+
+func TestCombinedWithinBudget(t *testing.T) {
+	n := newFake("tg", 0, true)
+	svc := openTest(t, testSettings(t, "tg"), &fakeCharter{delay: 20 * time.Millisecond}, nil, n)
+	if _, err := svc.Accept(context.Background(), "ops", payload(1, "b")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "one combined message", func() bool { return len(n.messages()) >= 1 })
+	time.Sleep(300 * time.Millisecond)
+	got := n.messages()
+	if len(got) != 1 || got[0].part != channels.PartBoth || !got[0].chart {
+		t.Fatalf("want one PartBoth message, got %d: %+v", len(got), got)
+	}
+}
+
+func TestSlowChartTextGoesAtBudgetThenNote(t *testing.T) {
+	s := testSettings(t, "tg", "wc")
+	s.Chart.Budget = settings.Duration(time.Second)
+	combined := newFake("tg", 0, true)
+	separate := newFake("wc", 20, false)
+	svc := openTest(t, s, &fakeCharter{delay: 30 * time.Second}, func(c *Config) { c.ChartTimeout = 2 * time.Second }, combined, separate)
+	t0 := time.Now()
+	if _, err := svc.Accept(context.Background(), "ops", payload(1, "c")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "texts", func() bool { return len(combined.messages()) >= 1 && len(separate.messages()) >= 1 })
+	if d := separate.messages()[0].at.Sub(t0); d > 2*time.Second {
+		t.Errorf("separate platform text took %s", d)
+	}
+	if d := combined.messages()[0].at.Sub(t0); d > 3*time.Second {
+		t.Errorf("combined platform text took %s (budget 1s)", d)
+	}
+	for _, n := range []*fakeNotifier{combined, separate} {
+		waitFor(t, 10*time.Second, "chart note", func() bool { return len(n.messages()) >= 2 })
+		m := n.messages()
+		if m[0].part != channels.PartText || m[1].part != channels.PartChart || m[1].chart || !strings.HasPrefix(m[1].note, "chart unavailable: ") {
+			t.Fatalf("%s: want text then a note, got %+v / %+v", n.name, m[0], m[1])
+		}
+	}
+}
+
+func TestFailingCharterNote(t *testing.T) {
+	n := newFake("ops", 20, false)
+	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{err: errors.New("renderer down")}, nil, n)
+	res, err := svc.Accept(context.Background(), "ops", payload(1, "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "note", func() bool { return len(n.messages()) >= 2 })
+	if m := n.messages()[1]; m.note != "chart unavailable: renderer down" {
+		t.Fatalf("note %q", m.note)
+	}
+	waitFor(t, 5*time.Second, "record", func() bool {
+		d, _ := svc.Delivery(context.Background(), res.ID)
+		return d != nil && d.Channels[0].ChartNote == "chart unavailable: renderer down"
+	})
+}
+
+func TestRetriesAndFailures(t *testing.T) {
+	s := testSettings(t, "flaky", "ratelimited", "broken")
+	flaky := newFake("flaky", 0, false)
+	flaky.fail = func(n int, _ *channels.Message) error {
+		if n <= 2 {
+			return &channels.Error{Kind: channels.Retryable, StatusCode: 500, Msg: "server error"}
+		}
+		return nil
+	}
+	limited := newFake("ratelimited", 0, false)
+	limited.fail = func(n int, _ *channels.Message) error {
+		if n == 1 {
+			return &channels.Error{Kind: channels.Retryable, StatusCode: 429, RetryAfter: 700 * time.Millisecond, Msg: "slow down"}
+		}
+		return nil
+	}
+	broken := newFake("broken", 0, false)
+	broken.fail = func(int, *channels.Message) error {
+		return &channels.Error{Kind: channels.BadCredentials, StatusCode: 200, Code: 93000, Msg: "invalid webhook url"}
+	}
+	svc := openTest(t, s, nil, nil, flaky, limited, broken)
+	t0 := time.Now()
+	res, err := svc.Accept(context.Background(), "ops", payload(1, "e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "retried sends", func() bool { return len(flaky.messages()) == 1 && len(limited.messages()) == 1 })
+	if d := limited.messages()[0].at.Sub(t0); d < 700*time.Millisecond {
+		t.Errorf("Retry-After not honoured: sent after %s", d)
+	}
+	waitFor(t, 5*time.Second, "final record", func() bool {
+		d, _ := svc.Delivery(context.Background(), res.ID)
+		return d != nil && d.Status != "pending"
+	})
+	d, _ := svc.Delivery(context.Background(), res.ID)
+	if d.Status != "partial" {
+		t.Fatalf("status %q, want partial", d.Status)
+	}
+	byName := map[string]ChannelDelivery{}
+	for _, c := range d.Channels {
+		byName[c.Channel] = c
+	}
+	if c := byName["flaky"]; c.Status != "sent" || c.Attempts != 3 {
+		t.Errorf("flaky: %+v", c)
+	}
+	if c := byName["broken"]; c.Status != "failed" || c.Attempts != 1 || !strings.Contains(c.LastError, "invalid webhook url") {
+		t.Errorf("broken: %+v", c)
+	}
+}
+
+func TestRetryHorizon(t *testing.T) {
+	s := testSettings(t, "down")
+	s.Delivery.RetryHorizon = settings.Duration(1500 * time.Millisecond)
+	down := newFake("down", 0, false)
+	down.fail = func(int, *channels.Message) error { return errors.New("connection reset by peer") }
+	svc := openTest(t, s, nil, nil, down)
+	res, _ := svc.Accept(context.Background(), "ops", payload(1, "f"))
+	waitFor(t, 15*time.Second, "failed after horizon", func() bool {
+		d, _ := svc.Delivery(context.Background(), res.ID)
+		return d != nil && d.Status == "failed"
+	})
+	d, _ := svc.Delivery(context.Background(), res.ID)
+	if !strings.Contains(d.Channels[0].LastError, "gave up") || d.Channels[0].Attempts < 2 {
+		t.Fatalf("%+v", d.Channels[0])
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	n := newFake("ops", 0, false)
+	svc := openTest(t, testSettings(t, "ops"), nil, nil, n)
+	p := payload(3, "g")
+	if _, err := svc.Accept(context.Background(), "ops", p); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Accept(context.Background(), "ops", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicates != 3 {
+		t.Fatalf("duplicates %d", res.Duplicates)
+	}
+	// A resolved notification of the same alerts is new.
+	r := payload(3, "g")
+	for i := range r.Alerts {
+		r.Alerts[i].Status = "resolved"
+	}
+	r.Status = "resolved"
+	res2, _ := svc.Accept(context.Background(), "ops", r)
+	if res2.Duplicates != 0 {
+		t.Fatalf("resolved counted as duplicate")
+	}
+	waitFor(t, 5*time.Second, "two messages", func() bool { return len(n.messages()) == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if len(n.messages()) != 2 {
+		t.Fatalf("got %d messages", len(n.messages()))
+	}
+	d, _ := svc.Delivery(context.Background(), res.ID)
+	if d.Channels[0].Status != "deduplicated" {
+		t.Fatalf("%+v", d.Channels)
+	}
+}
+
+func TestAcceptErrors(t *testing.T) {
+	s := testSettings(t, "ops")
+	s.Routes = []settings.Route{{Receiver: "ops", Channels: []string{"ops"}}}
+	svc := openTest(t, s, nil, nil, newFake("ops", 0, false))
+	if _, err := svc.Accept(context.Background(), "nobody", payload(1, "h")); !errors.Is(err, ErrUnknownReceiver) {
+		t.Fatalf("want ErrUnknownReceiver, got %v", err)
+	}
+	if _, err := svc.Accept(context.Background(), "ops", payload(0, "h")); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("want ErrInvalid, got %v", err)
+	}
+	_ = svc.Close(context.Background())
+	if _, err := svc.Accept(context.Background(), "ops", payload(1, "h")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("want ErrClosed, got %v", err)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	n := newFake("ops", 0, false)
+	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{}, nil, n)
+	res, _ := svc.Accept(context.Background(), "ops", payload(2, "i"))
+	waitFor(t, 10*time.Second, "text + 2 charts", func() bool { return len(n.messages()) == 3 })
+	h := svc.Handler()
+	do := func(method, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		return rec
+	}
+	rec := do("GET", "/deliveries?limit=10")
+	var list struct{ Deliveries []Delivery }
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &list) != nil || len(list.Deliveries) != 1 || list.Deliveries[0].ID != res.ID {
+		t.Fatalf("list: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("GET", "/deliveries?status=bogus"); rec.Code != 400 {
+		t.Fatalf("bad status: %d", rec.Code)
+	}
+	if rec := do("GET", "/deliveries/"+res.ID); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"attempts":[`) {
+		t.Fatalf("get: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("GET", "/deliveries/nope"); rec.Code != 404 {
+		t.Fatalf("get missing: %d", rec.Code)
+	}
+	if rec := do("GET", "/deliveries/"+res.ID+"/chart?fingerprint=i0001"); rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+		t.Fatalf("chart: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("GET", "/deliveries/"+res.ID+"/chart?fingerprint=zzz"); rec.Code != 404 {
+		t.Fatalf("chart missing: %d", rec.Code)
+	}
+	if rec := do("GET", "/deliveries/"+res.ID+"/resend"); rec.Code != 405 {
+		t.Fatalf("resend GET: %d", rec.Code)
+	}
+	rec = do("POST", "/deliveries/"+res.ID+"/resend")
+	var rs struct {
+		OK bool
+		ID string
+	}
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &rs) != nil || !rs.OK || rs.ID == res.ID {
+		t.Fatalf("resend: %d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, 10*time.Second, "resent text", func() bool { return len(n.messages()) >= 4 })
+	if rec := do("POST", "/deliveries/nope/resend"); rec.Code != 404 {
+		t.Fatalf("resend missing: %d", rec.Code)
+	}
+	recent, err := svc.Recent(context.Background(), 3)
+	if err != nil || len(recent) != 3 || recent[0].Receiver != "ops" {
+		t.Fatalf("recent: %v %+v", err, recent)
+	}
+	if rec := do("GET", "/elsewhere"); rec.Code != http.StatusNotFound {
+		t.Fatalf("elsewhere: %d", rec.Code)
+	}
+}

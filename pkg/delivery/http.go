@@ -1,0 +1,361 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Delivery is one accepted notification as shown by GET deliveries.
+type Delivery struct {
+	ID         string            `json:"id"`
+	ReceivedAt time.Time         `json:"receivedAt"`
+	Receiver   string            `json:"receiver"`
+	Status     string            `json:"status"`
+	GroupKey   string            `json:"groupKey"`
+	ResentFrom string            `json:"resentFrom,omitempty"`
+	Alerts     []alertSummary    `json:"alerts"`
+	Channels   []ChannelDelivery `json:"channels"`
+	HasChart   bool              `json:"hasChart"`
+	Attempts   []Attempt         `json:"attempts,omitempty"`
+}
+
+// ChannelDelivery is a notification's delivery to one channel.
+type ChannelDelivery struct {
+	Channel        string     `json:"channel"`
+	Type           string     `json:"type"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	LastError      string     `json:"lastError"`
+	Part           string     `json:"part,omitempty"`
+	TextSentAt     *time.Time `json:"textSentAt"`
+	ChartSentAt    *time.Time `json:"chartSentAt"`
+	TextLatencyMs  *int64     `json:"textLatencyMs"`
+	ChartLatencyMs *int64     `json:"chartLatencyMs"`
+	Renderer       string     `json:"renderer"`
+	FallbackReason string     `json:"fallbackReason"`
+	ChartNote      string     `json:"chartNote"`
+}
+
+// Attempt is one send attempt.
+type Attempt struct {
+	Channel    string    `json:"channel"`
+	Part       string    `json:"part"`
+	At         time.Time `json:"at"`
+	OK         bool      `json:"ok"`
+	Error      string    `json:"error"`
+	StatusCode int       `json:"statusCode"`
+	DurationMs int64     `json:"durationMs"`
+}
+
+// Handler serves the delivery resources with paths relative to the
+// resource root: GET /deliveries, GET /deliveries/{id},
+// GET /deliveries/{id}/chart?fingerprint=, POST /deliveries/{id}/resend.
+func (s *Service) Handler() http.Handler {
+	return http.HandlerFunc(s.serveHTTP)
+}
+
+func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/deliveries")
+	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
+		writeError(w, http.StatusNotFound, "not found")
+		return
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if parts[0] == "" {
+		parts = nil
+	}
+	method := func(m string) bool {
+		if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
+			return true
+		}
+		w.Header().Set("Allow", m)
+		writeError(w, http.StatusMethodNotAllowed, "use "+m)
+		return false
+	}
+	switch {
+	case len(parts) == 0:
+		if method(http.MethodGet) {
+			s.handleList(w, r)
+		}
+	case len(parts) == 1:
+		if method(http.MethodGet) {
+			s.handleGet(w, r, parts[0])
+		}
+	case len(parts) == 2 && parts[1] == "chart":
+		if method(http.MethodGet) {
+			s.handleChart(w, r, parts[0])
+		}
+	case len(parts) == 2 && parts[1] == "resend":
+		if method(http.MethodPost) {
+			s.handleResend(w, r, parts[0])
+		}
+	default:
+		writeError(w, http.StatusNotFound, "not found")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be a number from 1 to 1000", "field": "limit"})
+			return
+		}
+		limit = n
+	}
+	status := q.Get("status")
+	switch status {
+	case "", "pending", "sent", "partial", "failed":
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "status must be pending, sent, partial or failed", "field": "status"})
+		return
+	}
+	list, err := s.Deliveries(r.Context(), limit, status, q.Get("receiver"))
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "could not read the delivery records: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": list})
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, id string) {
+	d, err := s.Delivery(r.Context(), id)
+	if errors.Is(err, errNoRows) {
+		writeError(w, http.StatusNotFound, "no delivery "+id)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "could not read the delivery records: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Service) handleChart(w http.ResponseWriter, r *http.Request, id string) {
+	fp := r.URL.Query().Get("fingerprint")
+	q := `SELECT content_type, image FROM alertchart_chart WHERE delivery_id = $1 AND error = '' AND content_type <> ''`
+	args := []any{id}
+	if fp != "" {
+		q += ` AND fingerprint = $2`
+		args = append(args, fp)
+	}
+	q += ` ORDER BY created_at LIMIT 1`
+	var ct string
+	var img []byte
+	err := s.b.plain().queryRow(r.Context(), q, args...).Scan(&ct, &img)
+	if errors.Is(err, errNoRows) || (err == nil && len(img) == 0) {
+		writeError(w, http.StatusNotFound, "no chart for this delivery")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "could not read the chart: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(img)
+}
+
+func (s *Service) handleResend(w http.ResponseWriter, r *http.Request, id string) {
+	newID, err := s.Resend(r.Context(), id)
+	switch {
+	case errors.Is(err, errNoRows):
+		writeError(w, http.StatusNotFound, "no delivery "+id)
+	case errors.Is(err, ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, "could not queue the resend: "+err.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "id": newID})
+	}
+}
+
+// Resend queues a stored notification again as a new delivery to the
+// channels its receiver routes to now, bypassing the dedupe window.
+func (s *Service) Resend(ctx context.Context, id string) (string, error) {
+	if s.closed.Load() {
+		return "", ErrClosed
+	}
+	del, err := s.loadDelivery(ctx, s.b.plain(), id)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.accept(ctx, del.Receiver, del.GroupKey, del.Data, id)
+	if err != nil {
+		return "", err
+	}
+	return res.ID, nil
+}
+
+// Deliveries lists deliveries newest first, optionally filtered by status
+// (pending|sent|partial|failed) and receiver.
+func (s *Service) Deliveries(ctx context.Context, limit int, status, receiver string) ([]Delivery, error) {
+	out := []Delivery{}
+	const page = 200
+	var before int64 = 1<<63 - 1
+	beforeID := "~"
+	for scanned := 0; len(out) < limit && scanned < 20000; scanned += page {
+		q := `SELECT id, received_at, receiver, group_key, resent_from, alerts FROM alertchart_delivery
+			WHERE (received_at < $1 OR (received_at = $1 AND id < $2))`
+		args := []any{before, beforeID}
+		if receiver != "" {
+			q += ` AND receiver = $3`
+			args = append(args, receiver)
+		}
+		q += ` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(page)
+		batch, err := s.queryDeliveries(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		for i := range batch {
+			if status == "" || batch[i].Status == status {
+				out = append(out, batch[i])
+				if len(out) == limit {
+					break
+				}
+			}
+		}
+		if len(batch) < page {
+			break
+		}
+		last := batch[len(batch)-1]
+		before, beforeID = last.ReceivedAt.UnixMilli(), last.ID
+	}
+	return out, nil
+}
+
+// Delivery returns one delivery with its attempts.
+func (s *Service) Delivery(ctx context.Context, id string) (*Delivery, error) {
+	list, err := s.queryDeliveries(ctx, `SELECT id, received_at, receiver, group_key, resent_from, alerts FROM alertchart_delivery WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errNoRows
+	}
+	d := &list[0]
+	rows, err := s.b.plain().query(ctx, `SELECT channel, part, at, ok, error, status_code, duration_ms FROM alertchart_attempt
+		WHERE delivery_id = $1 ORDER BY at`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	d.Attempts = []Attempt{}
+	for rows.Next() {
+		var a Attempt
+		var at int64
+		var ok int
+		if err := rows.Scan(&a.Channel, &a.Part, &at, &ok, &a.Error, &a.StatusCode, &a.DurationMs); err != nil {
+			return nil, err
+		}
+		a.At, a.OK = time.UnixMilli(at).UTC(), ok != 0
+		d.Attempts = append(d.Attempts, a)
+	}
+	return d, rows.Err()
+}
+
+func (s *Service) queryDeliveries(ctx context.Context, q string, args ...any) ([]Delivery, error) {
+	db := s.b.plain()
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		var at int64
+		var alerts string
+		if err := rows.Scan(&d.ID, &at, &d.Receiver, &d.GroupKey, &d.ResentFrom, &alerts); err != nil {
+			rows.close()
+			return nil, err
+		}
+		d.ReceivedAt = time.UnixMilli(at).UTC()
+		d.Alerts = []alertSummary{}
+		_ = json.Unmarshal([]byte(alerts), &d.Alerts)
+		out = append(out, d)
+	}
+	rows.close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		d := &out[i]
+		chs, err := s.queryChannels(ctx, db, `delivery_id = $1 ORDER BY channel`, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		d.Channels = make([]ChannelDelivery, 0, len(chs))
+		for _, c := range chs {
+			d.Channels = append(d.Channels, channelView(c))
+		}
+		d.Status = overallStatus(d.Channels)
+		var n int64
+		if err := db.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_chart WHERE delivery_id = $1 AND error = '' AND content_type <> ''`, d.ID).Scan(&n); err != nil {
+			return nil, err
+		}
+		d.HasChart = n > 0
+	}
+	return out, nil
+}
+
+func channelView(c *channelRow) ChannelDelivery {
+	v := ChannelDelivery{Channel: c.Channel, Type: c.Type, Status: c.Status, Attempts: c.Attempts, LastError: c.LastError,
+		Part: c.TextPart, Renderer: c.Renderer, FallbackReason: c.FallbackReason, ChartNote: c.ChartNote}
+	if c.TextSentAt.Valid {
+		t := time.UnixMilli(c.TextSentAt.Int64).UTC()
+		v.TextSentAt = &t
+	}
+	if c.ChartSentAt.Valid {
+		t := time.UnixMilli(c.ChartSentAt.Int64).UTC()
+		v.ChartSentAt = &t
+	}
+	if c.TextLatencyMs.Valid {
+		v.TextLatencyMs = &c.TextLatencyMs.Int64
+	}
+	if c.ChartLatencyMs.Valid {
+		v.ChartLatencyMs = &c.ChartLatencyMs.Int64
+	}
+	return v
+}
+
+// overallStatus: pending while any channel waits; sent when every channel
+// got it (or had it already); failed when none did; partial otherwise.
+func overallStatus(chs []ChannelDelivery) string {
+	sent, failed := 0, 0
+	for _, c := range chs {
+		switch c.Status {
+		case "pending":
+			return "pending"
+		case "failed":
+			failed++
+		default:
+			sent++
+		}
+	}
+	switch {
+	case failed == 0:
+		return "sent"
+	case sent == 0:
+		return "failed"
+	default:
+		return "partial"
+	}
+}

@@ -1,0 +1,127 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// dialect holds the few statements that differ between SQLite and PostgreSQL.
+type dialect struct {
+	name string
+	// blob is the binary column type.
+	blob string
+	// forUpdate locks a selected row until the transaction ends (PostgreSQL);
+	// SQLite transactions are already exclusive (BEGIN IMMEDIATE).
+	forUpdate string
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite", blob: "BLOB", forUpdate: ""}
+	postgresDialect = dialect{name: "postgres", blob: "BYTEA", forUpdate: " FOR UPDATE"}
+)
+
+// schema creates AlertChart's own tables next to River's. Times are Unix
+// milliseconds (BIGINT) so both databases store and compare them the same way.
+//
+//   - alertchart_delivery: one accepted webhook notification and its payload.
+//   - alertchart_channel: one delivery to one channel; the outbox row whose
+//     state drives the text and chart jobs (text_sent_at is the idempotency
+//     marker checked before every send).
+//   - alertchart_attempt: every send attempt (part, outcome, error, timing).
+//   - alertchart_chart: rendered charts (or the reason there is none), shared
+//     by all channels of a delivery.
+//   - alertchart_dedupe: idempotency keys (receiver, channel, fingerprint,
+//     status, startsAt) with their expiry.
+//   - alertchart_rate / alertchart_rate_slot: the per-channel sliding-window
+//     rate limiter shared by every replica using the same database.
+func schema(d dialect) []string {
+	stmts := []string{
+		`CREATE TABLE IF NOT EXISTS alertchart_delivery (
+			id TEXT PRIMARY KEY,
+			received_at BIGINT NOT NULL,
+			receiver TEXT NOT NULL,
+			group_key TEXT NOT NULL,
+			payload TEXT NOT NULL,
+			alerts TEXT NOT NULL,
+			resent_from TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE INDEX IF NOT EXISTS alertchart_delivery_received ON alertchart_delivery (received_at)`,
+		`CREATE TABLE IF NOT EXISTS alertchart_channel (
+			delivery_id TEXT NOT NULL,
+			channel TEXT NOT NULL,
+			type TEXT NOT NULL,
+			received_at BIGINT NOT NULL,
+			status TEXT NOT NULL,
+			fingerprints TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			last_error TEXT NOT NULL DEFAULT '',
+			text_part TEXT NOT NULL DEFAULT '',
+			text_sent_at BIGINT,
+			chart_sent_at BIGINT,
+			text_latency_ms BIGINT,
+			chart_latency_ms BIGINT,
+			renderer TEXT NOT NULL DEFAULT '',
+			fallback_reason TEXT NOT NULL DEFAULT '',
+			chart_note TEXT NOT NULL DEFAULT '',
+			chart_state TEXT NOT NULL DEFAULT '',
+			chart_parts_sent INTEGER NOT NULL DEFAULT 0,
+			chart_attempts INTEGER NOT NULL DEFAULT 0,
+			no_combine INTEGER NOT NULL DEFAULT 0,
+			digest_owner TEXT NOT NULL DEFAULT '',
+			n_alerts INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (delivery_id, channel)
+		)`,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_backlog ON alertchart_channel (channel, status, digest_owner, received_at)`,
+		`CREATE TABLE IF NOT EXISTS alertchart_attempt (
+			delivery_id TEXT NOT NULL,
+			channel TEXT NOT NULL,
+			part TEXT NOT NULL,
+			at BIGINT NOT NULL,
+			ok INTEGER NOT NULL,
+			error TEXT NOT NULL DEFAULT '',
+			status_code INTEGER NOT NULL DEFAULT 0,
+			duration_ms BIGINT NOT NULL DEFAULT 0
+		)`,
+		`CREATE INDEX IF NOT EXISTS alertchart_attempt_delivery ON alertchart_attempt (delivery_id, at)`,
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS alertchart_chart (
+			delivery_id TEXT NOT NULL,
+			fingerprint TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			content_type TEXT NOT NULL DEFAULT '',
+			image %s,
+			meta TEXT NOT NULL DEFAULT '',
+			renderer TEXT NOT NULL DEFAULT '',
+			fallback_reason TEXT NOT NULL DEFAULT '',
+			plan TEXT NOT NULL DEFAULT '',
+			note TEXT NOT NULL DEFAULT '',
+			error TEXT NOT NULL DEFAULT '',
+			PRIMARY KEY (delivery_id, fingerprint)
+		)`, d.blob),
+		`CREATE TABLE IF NOT EXISTS alertchart_dedupe (
+			key TEXT PRIMARY KEY,
+			delivery_id TEXT NOT NULL,
+			expires_at BIGINT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS alertchart_dedupe_expires ON alertchart_dedupe (expires_at)`,
+		`CREATE TABLE IF NOT EXISTS alertchart_rate (
+			channel TEXT PRIMARY KEY,
+			paused_until BIGINT NOT NULL DEFAULT 0
+		)`,
+		`CREATE TABLE IF NOT EXISTS alertchart_rate_slot (
+			channel TEXT NOT NULL,
+			at BIGINT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS alertchart_rate_slot_channel ON alertchart_rate_slot (channel, at)`,
+	}
+	return stmts
+}
+
+func migrateOwn(ctx context.Context, db dbtx, d dialect) error {
+	for _, s := range schema(d) {
+		if _, err := db.exec(ctx, s); err != nil {
+			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Fields(s)[0:6])
+		}
+	}
+	return nil
+}
