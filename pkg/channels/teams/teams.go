@@ -103,7 +103,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			color = "good"
 		}
 		body := []any{
-			map[string]any{"type": "TextBlock", "text": title, "weight": "bolder", "size": "medium", "color": color, "wrap": true},
+			map[string]any{"type": "TextBlock", "text": n.Fmt.Markup.Escape(title), "weight": "bolder", "size": "medium", "color": color, "wrap": true},
 			map[string]any{"type": "TextBlock", "text": text, "wrap": true},
 		}
 		if image != "" {
