@@ -21,6 +21,8 @@ import (
 type rateDecision struct {
 	ok   bool
 	wait time.Duration
+	// at is the reserved slots' time (Unix ms), moved to the send's end by settle.
+	at int64
 }
 
 // acquire reserves cost slots of channel's window when they are free.
@@ -91,11 +93,28 @@ func (s *Service) rateCheck(ctx context.Context, db dbtx, channel string, cost, 
 				}
 			}
 		}
-		return rateDecision{ok: true}, nil
+		return rateDecision{ok: true, at: now}, nil
 	}
 	// The slot that frees last among the ones needed.
 	freeAt := ats[len(ats)+cost-limit-1] + window
 	return rateDecision{wait: time.Duration(freeAt-now+1) * time.Millisecond}, nil
+}
+
+// settle moves the slots reserved at dec.at to the end of the send. A
+// platform counts a message somewhere between the request's start and its
+// answer, so counting the window from the answer keeps a slow send from
+// letting the next window start too early.
+func (s *Service) settle(ctx context.Context, channel string, dec rateDecision) {
+	if !dec.ok || dec.at == 0 {
+		return
+	}
+	end := s.now().UnixMilli()
+	if end <= dec.at {
+		return
+	}
+	if _, err := s.b.plain().exec(context.WithoutCancel(ctx), `UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, end, channel, dec.at); err != nil {
+		s.log.Warn("delivery: could not settle rate-limit slot", "channel", channel, "error", err)
+	}
 }
 
 // pause holds a channel back until the given time (platform Retry-After).

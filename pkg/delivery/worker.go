@@ -313,6 +313,7 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	msg := &channels.Message{Data: data, Part: part, Chart: chart, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
+	s.settle(ctx, row.Channel, dec)
 	if sendErr != nil {
 		return s.textFailed(ctx, self, []*channelRow{row}, string(part), at, dur, res, sendErr)
 	}
@@ -350,6 +351,7 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 	msg := &channels.Message{Data: data, Part: channels.PartText, Digest: true, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
+	s.settle(ctx, rows[0].Channel, dec)
 	if sendErr != nil {
 		return s.textFailed(ctx, self, included, "digest", at, dur, res, sendErr)
 	}
@@ -590,6 +592,7 @@ func (s *Service) workChart(ctx context.Context, a chartArgs) error {
 		msg := &channels.Message{Data: data, Part: channels.PartChart, Chart: res.chart, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
 		at := s.now()
 		sres, sendErr, dur := s.send(ctx, n, msg)
+		s.settle(ctx, a.Channel, dec)
 		if err := recordAttempt(context.WithoutCancel(ctx), db, row.DeliveryID, row.Channel, string(channels.PartChart), at, dur, sres, sendErr); err != nil {
 			return err
 		}
@@ -627,6 +630,7 @@ func (s *Service) workChart(ctx context.Context, a chartArgs) error {
 	msg := &channels.Message{Data: data, Part: channels.PartChart, ChartNote: note, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
 	at := s.now()
 	sres, sendErr, dur := s.send(ctx, n, msg)
+	s.settle(ctx, a.Channel, dec)
 	if err := recordAttempt(context.WithoutCancel(ctx), db, row.DeliveryID, row.Channel, string(channels.PartChart), at, dur, sres, sendErr); err != nil {
 		return err
 	}

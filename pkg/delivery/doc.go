@@ -1,0 +1,81 @@
+// Package delivery is AlertChart's durable delivery pipeline: the part that
+// keeps the product's promise that an accepted alert is never lost and its
+// text never waits for a chart.
+//
+// # Flow
+//
+// Accept persists the notification, one outbox row per channel
+// (alertchart_channel) and one River job per row in a single transaction,
+// and only then returns; the webhook answers 200. If anything fails Accept
+// returns an error and the webhook answers 503, so Alertmanager retries (it
+// drops notifications answered with 4xx). Alerts routed to a channel that
+// already had the same (receiver, channel, fingerprint, status, startsAt)
+// within delivery.dedupeWindow are recorded as duplicates and not sent again
+// (Alertmanager retries, HA Alertmanager pairs, repeat_interval).
+//
+// The text job sends the alert text at once. Its charts (at most
+// Config.MaxChartsPerNotification per notification) are rendered in the
+// background by the Charter, once per alert however many channels wait. A
+// platform whose Limits().CombinesTextAndImage is true gets one message
+// (channels.PartBoth) if the chart is ready within chart.budget of
+// acceptance; otherwise the text goes alone (PartText) and a chart job sends
+// the chart as its own message (PartChart) or, if there is no chart, one
+// short note: a PartChart message with Chart == nil and ChartNote
+// "chart unavailable: <reason>".
+//
+// # Retries
+//
+// A failed send is retried with exponential backoff and jitter (0.5 s doubling
+// to 5 min), never earlier than the platform's Retry-After, which also pauses
+// the whole channel for every replica. Permanent and BadCredentials errors
+// fail at once; a combined message that is TooBig is retried as text + chart.
+// After delivery.retryHorizon (default 1 h) the delivery is marked failed.
+//
+// # Storm control
+//
+// Every send first reserves slots in a per-channel sliding window stored in
+// the queue database (see ratelimit.go), so a robot's limit
+// (Limits().PerMinute or the channel's rateLimitPerMinute) holds across
+// replicas. When a robot has no free slot, waiting notifications are merged:
+// the first job to wait becomes the owner of a digest, later ones join it,
+// and when a slot frees the owner sends one message (Message.Digest) listing
+// every alert it gathered (up to Config.MaxDigestAlerts). Follow-up charts
+// are skipped while text is waiting for the same robot: images go first when
+// the budget is short. Nothing is dropped.
+//
+// # Queue and data directory
+//
+// The queue is River (github.com/riverqueue/river). By default it uses SQLite
+// (riversqlite over modernc.org/sqlite, CGO-free) in a file delivery.db of
+// the data directory chosen by ChooseDataDir:
+//
+//  1. settings delivery.dataDir;
+//  2. $GF_PLUGIN_DATA_DIR, which Grafana sets from
+//     `[plugin.alertchart-webhook-app]` `data_dir = /var/lib/grafana/alertchart`
+//     in grafana.ini (every key of a plugin's ini section reaches the plugin
+//     as GF_PLUGIN_<KEY>);
+//  3. $GF_PATHS_DATA/alertchart (Grafana's data path, when exported);
+//  4. a directory under the system temp dir, with a health warning
+//     (Service.Warning), since it may not survive a reboot.
+//
+// One process owns a data directory. Services of the same process (a
+// settings change creates the new instance before disposing the old one)
+// share the SQLite connection. When the first Service of a process opens the
+// file, jobs left "running" by a crashed process are made available again.
+//
+// With delivery.queue = "postgres" (secret postgresDsn) the queue and the
+// records live in PostgreSQL (riverpgxv5) and several Grafana replicas share
+// them: River hands each job to one replica, jobs of a replica that died are
+// rescued after Config.RescueAfter, and the rate-limit window and digests are
+// shared through the same tables.
+//
+// # Records, metrics, shutdown
+//
+// Every delivery, channel outcome, attempt and chart image is kept for
+// delivery.retention in tables next to River's and served by Handler
+// (GET deliveries, GET deliveries/{id}, GET deliveries/{id}/chart,
+// POST deliveries/{id}/resend). Self-metrics (alertchart_*) are registered on
+// Config.Registerer. Close stops taking work, lets running jobs finish until
+// its context ends and then cancels them; a cancelled job is re-queued, so a
+// send cut short may be repeated (at least once), never lost.
+package delivery
