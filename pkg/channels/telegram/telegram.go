@@ -1,0 +1,229 @@
+// Package telegram sends alerts through a Telegram bot (secureJsonData
+// token) to chatId: the chart as a photo with the alert as its HTML caption
+// when the text fits the 1024-character caption, otherwise the text as a
+// message (up to 4096 characters) followed by the photo. If the photo is
+// refused (e.g. PHOTO_INVALID_DIMENSIONS), the text still goes out, with a
+// note. apiUrl overrides https://api.telegram.org (e.g. a local Bot API
+// server).
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+)
+
+// Limits, in UTF-16 code units as Telegram counts them.
+const (
+	TextMax    = 4096
+	CaptionMax = 1024
+	PhotoMax   = 10 << 20
+)
+
+// Notifier is a Telegram bot and chat.
+type Notifier struct {
+	channels.Base
+	base string // https://api.telegram.org/bot<token>
+}
+
+// New creates the notifier.
+func New(opts channels.Options, token string) (*Notifier, error) {
+	if token == "" || !strings.Contains(token, ":") {
+		return nil, fmt.Errorf("the Telegram bot token (secureJsonData token) must look like 123456:ABC…")
+	}
+	if opts.Channel.ChatID == "" {
+		return nil, fmt.Errorf("chatId is required for Telegram")
+	}
+	api := "https://api.telegram.org"
+	if opts.Channel.APIURL != "" {
+		if err := channels.CheckURL(opts.Channel.APIURL, "apiUrl"); err != nil {
+			return nil, err
+		}
+		api = strings.TrimRight(opts.Channel.APIURL, "/")
+	}
+	f, err := channels.NewFormatter(channels.TelegramHTML, opts.Lang, opts.Channel.Template, opts.Location)
+	if err != nil {
+		return nil, err
+	}
+	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "telegram"}, base: api + "/bot" + token}, nil
+}
+
+// Limits: 20 messages a minute in a group.
+func (n *Notifier) Limits() channels.Limits {
+	l := channels.Limits{PerMinute: 20, CombinesTextAndImage: true, MessagesPerSend: 1}
+	if n.Opts.Channel.RateLimitPerMinute > 0 {
+		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
+	}
+	return l
+}
+
+func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {
+	t, err := n.Fmt.Render(m, channels.Limit{Max: max, Unit: channels.UTF16})
+	if err != nil {
+		return t, channels.Errorf(channels.Permanent, "%v", err)
+	}
+	if t.Note != "" {
+		*notes = append(*notes, t.Note)
+	}
+	return t, nil
+}
+
+// Send delivers m.
+func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
+	if m == nil || m.Data == nil {
+		return nil, channels.Errorf(channels.Permanent, "message without alert data")
+	}
+	var notes []string
+	requests := 0
+	wantChart := n.Opts.WantsChart(m)
+	if wantChart && len(m.Chart.Image) > PhotoMax {
+		wantChart = false
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+		notes = append(notes, "image dropped: over 10 MB")
+	}
+	var last *channels.Response
+	sentText := false
+	if wantChart && m.Part != channels.PartChart {
+		// One photo with the whole alert as caption, when it fits.
+		t, err := n.render(m, CaptionMax, &notes)
+		if err != nil {
+			return nil, err
+		}
+		if t.Shown == t.Total && !t.Truncated {
+			resp, err := n.photo(ctx, m.Chart, t.Body)
+			requests++
+			if err == nil {
+				return channels.NewResult(resp, requests, channels.JoinNotes(notes...)), nil
+			}
+			if channels.KindOf(err) != channels.Permanent && channels.KindOf(err) != channels.TooBig {
+				return channels.NewResult(resp, requests, channels.JoinNotes(notes...)), err
+			}
+			// The photo was refused: the alert goes out as text.
+			wantChart = false
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image rejected"))
+			notes = append(notes, "photo refused, sent as text: "+err.Error())
+		}
+	}
+	if m.Part != channels.PartChart || !wantChart {
+		max := TextMax
+		for attempt := 0; ; attempt++ {
+			t, err := n.render(m, max, &notes)
+			if err != nil {
+				return nil, err
+			}
+			resp, err := n.call(ctx, "sendMessage", map[string]any{
+				"chat_id": n.Opts.Channel.ChatID, "text": t.Body, "parse_mode": "HTML",
+				"link_preview_options": map[string]bool{"is_disabled": true},
+			})
+			requests++
+			last = resp
+			if channels.KindOf(err) == channels.TooBig && attempt == 0 {
+				max /= 2
+				notes = append(notes, "text shrunk after a too-big answer")
+				continue
+			}
+			if err != nil {
+				return channels.NewResult(last, requests, channels.JoinNotes(notes...)), err
+			}
+			break
+		}
+		sentText = true
+	}
+	if wantChart {
+		resp, err := n.photo(ctx, m.Chart, n.Fmt.Caption(m, channels.Limit{Max: CaptionMax, Unit: channels.UTF16}))
+		requests++
+		if resp != nil {
+			last = resp
+		}
+		if err != nil {
+			if sentText && (channels.KindOf(err) == channels.Permanent || channels.KindOf(err) == channels.TooBig) {
+				notes = append(notes, "photo refused: "+err.Error())
+			} else {
+				if e, ok := err.(*channels.Error); ok && sentText {
+					e.Sent = channels.PartText
+				}
+				return channels.NewResult(last, requests, channels.JoinNotes(notes...)), err
+			}
+		}
+	}
+	return channels.NewResult(last, requests, channels.JoinNotes(notes...)), nil
+}
+
+func (n *Notifier) photo(ctx context.Context, c *channels.Chart, caption string) (*channels.Response, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("chat_id", n.Opts.Channel.ChatID)
+	if caption != "" {
+		_ = mw.WriteField("caption", caption)
+		_ = mw.WriteField("parse_mode", "HTML")
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="photo"; filename="`+channels.ChartFileName(c)+`"`)
+	h.Set("Content-Type", c.ContentTypeOrPNG())
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write(c.Image)
+	_ = mw.Close()
+	req, err := http.NewRequest(http.MethodPost, n.base+"/sendPhoto", &buf)
+	if err != nil {
+		return nil, channels.Errorf(channels.Permanent, "bad API URL")
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp, classify(resp)
+}
+
+func (n *Notifier) call(ctx context.Context, method string, body any) (*channels.Response, error) {
+	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.base+"/"+method, body, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp, classify(resp)
+}
+
+// classify reads a Bot API answer.
+func classify(resp *channels.Response) error {
+	var r struct {
+		OK          bool   `json:"ok"`
+		ErrorCode   int    `json:"error_code"`
+		Description string `json:"description"`
+		Parameters  struct {
+			RetryAfter float64 `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if json.Unmarshal(resp.Body, &r) != nil {
+		if e := channels.ClassifyStatus(resp, ""); e != nil {
+			return e
+		}
+		return channels.Errorf(channels.Retryable, "telegram: unexpected answer: %s", channels.Snippet(resp.Body, 200))
+	}
+	if r.OK && resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	e := channels.ClassifyStatus(resp, "telegram: "+r.Description)
+	if e == nil {
+		e = &channels.Error{StatusCode: resp.StatusCode, Kind: channels.Permanent, Msg: "telegram: " + r.Description}
+	}
+	e.Code = r.ErrorCode
+	if r.Parameters.RetryAfter > 0 {
+		e.Kind, e.RetryAfter = channels.Retryable, channels.Seconds(r.Parameters.RetryAfter)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound && strings.Contains(r.Description, "Not Found"):
+		e.Kind = channels.BadCredentials // malformed token
+	case strings.Contains(r.Description, "too long"):
+		e.Kind = channels.TooBig
+	case strings.Contains(r.Description, "chat not found"):
+		e.Kind = channels.Permanent
+	}
+	return e
+}
