@@ -1,0 +1,201 @@
+// Package discord sends alerts to a Discord webhook: one message with an
+// embed (headline as title, alert text as description) and, when there is
+// a chart, the PNG uploaded as files[0] and shown in the embed through
+// attachment://chart.png. Mentions are explicit: allowed_mentions admits
+// only the configured user ids, so @everyone in a label cannot ping anyone.
+package discord
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+)
+
+// Limits.
+const (
+	DescriptionMax = 4096
+	TitleMax       = 256
+	EmbedTotalMax  = 6000
+	FileMax        = 10 << 20
+)
+
+// Notifier is a Discord webhook.
+type Notifier struct {
+	channels.Base
+	url string
+}
+
+// New creates the notifier.
+func New(opts channels.Options, webhookURL string) (*Notifier, error) {
+	if err := channels.CheckURL(webhookURL, "the Discord webhook URL (secureJsonData url)"); err != nil {
+		return nil, err
+	}
+	u, err := channels.Rebase(webhookURL, opts.Channel.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(u, "?") {
+		u += "&wait=true"
+	} else {
+		u += "?wait=true"
+	}
+	f, err := channels.NewFormatter(channels.DiscordMarkdown, opts.Lang, opts.Channel.Template, opts.Location)
+	if err != nil {
+		return nil, err
+	}
+	f.Card = true
+	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "discord"}, url: u}, nil
+}
+
+// Limits: webhooks allow about 30 messages a minute per channel.
+func (n *Notifier) Limits() channels.Limits {
+	l := channels.Limits{PerMinute: 30, CombinesTextAndImage: true, MessagesPerSend: 1}
+	if n.Opts.Channel.RateLimitPerMinute > 0 {
+		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
+	}
+	return l
+}
+
+// Send delivers m.
+func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
+	if m == nil || m.Data == nil {
+		return nil, channels.Errorf(channels.Permanent, "message without alert data")
+	}
+	var notes []string
+	wantChart := n.Opts.WantsChart(m)
+	if wantChart && len(m.Chart.Image) > FileMax {
+		wantChart = false
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+		notes = append(notes, "image dropped: over 10 MiB")
+	}
+	title := n.Fmt.Title(m)
+	if utf8.RuneCountInString(title) > TitleMax {
+		title = channels.Limit{Max: TitleMax, Unit: channels.Runes}.Truncate(title, "…", false)
+	}
+	ids := []string{}
+	content := ""
+	if m.Part != channels.PartChart {
+		for _, id := range channels.Mentions(n.Opts.Channel, m) {
+			content += "<@" + id + "> "
+			ids = append(ids, id)
+		}
+	}
+	lim := channels.Limit{Max: DescriptionMax, Unit: channels.Runes}
+	if budget := EmbedTotalMax - utf8.RuneCountInString(title) - 64; budget < lim.Max {
+		lim.Max = budget
+	}
+	for attempt := 0; ; attempt++ {
+		var desc string
+		if m.Part == channels.PartChart && wantChart {
+			desc = n.Fmt.Caption(m, lim)
+		} else {
+			t, err := n.Fmt.Render(m, lim)
+			if err != nil {
+				return nil, channels.Errorf(channels.Permanent, "%v", err)
+			}
+			if t.Note != "" {
+				notes = append(notes, t.Note)
+			}
+			desc = t.Body
+		}
+		color := 0xE02F44
+		if m.Data.Status == "resolved" {
+			color = 0x56A64B
+		}
+		emb := map[string]any{"title": title, "description": desc, "color": color}
+		if gu := m.GrafanaURL; gu != "" && len(gu) <= 2048 {
+			emb["url"] = gu
+		}
+		payload := map[string]any{
+			"content":          strings.TrimSpace(content),
+			"embeds":           []any{emb},
+			"allowed_mentions": map[string]any{"parse": []string{}, "users": ids},
+		}
+		var resp *channels.Response
+		var err error
+		if wantChart {
+			name := channels.ChartFileName(m.Chart)
+			emb["image"] = map[string]string{"url": "attachment://" + name}
+			payload["attachments"] = []any{map[string]any{"id": 0, "filename": name, "description": m.Chart.Title}}
+			resp, err = n.multipart(ctx, payload, name, m.Chart)
+		} else {
+			resp, _, err = channels.PostJSON(ctx, n.Opts.HTTP, n.url, payload, nil)
+			if err == nil {
+				err = classify(resp)
+			}
+		}
+		if channels.KindOf(err) == channels.TooBig && attempt == 0 {
+			lim = lim.Scale(0.5)
+			if wantChart {
+				wantChart = false
+				m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+			}
+			notes = append(notes, "text shrunk and image dropped after a too-big answer")
+			continue
+		}
+		return channels.NewResult(resp, attempt+1, channels.JoinNotes(notes...)), err
+	}
+}
+
+func (n *Notifier) multipart(ctx context.Context, payload map[string]any, name string, c *channels.Chart) (*channels.Response, error) {
+	js, err := channels.MarshalJSON(payload)
+	if err != nil {
+		return nil, channels.Errorf(channels.Permanent, "encoding payload: %v", err)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="payload_json"`)
+	h.Set("Content-Type", "application/json")
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write(js)
+	h = textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="files[0]"; filename="`+name+`"`)
+	h.Set("Content-Type", c.ContentTypeOrPNG())
+	pw, _ = mw.CreatePart(h)
+	_, _ = pw.Write(c.Image)
+	_ = mw.Close()
+	req, err := http.NewRequest(http.MethodPost, n.url, &buf)
+	if err != nil {
+		return nil, channels.Errorf(channels.Permanent, "bad webhook URL")
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp, classify(resp)
+}
+
+// classify reads a Discord answer: 2xx, or JSON {"message","code"} and a
+// float retry_after on 429.
+func classify(resp *channels.Response) error {
+	var r struct {
+		Message    string  `json:"message"`
+		Code       int     `json:"code"`
+		RetryAfter float64 `json:"retry_after"`
+	}
+	_ = json.Unmarshal(resp.Body, &r)
+	e := channels.ClassifyStatus(resp, "discord: "+r.Message)
+	if e == nil {
+		return nil
+	}
+	e.Code = r.Code
+	if r.RetryAfter > 0 {
+		e.Kind, e.RetryAfter = channels.Retryable, channels.Seconds(r.RetryAfter)
+	}
+	switch r.Code {
+	case 10015, 50027:
+		e.Kind = channels.BadCredentials
+	case 40005:
+		e.Kind = channels.TooBig
+	}
+	return e
+}

@@ -1,0 +1,73 @@
+package discord_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/channels/discord"
+	"github.com/alertchart/alertchart/pkg/settings"
+	fake "github.com/alertchart/alertchart/test/fakes/discord"
+	"github.com/alertchart/alertchart/test/fakes/fixture"
+	"github.com/alertchart/alertchart/test/fakes/golden"
+)
+
+func setup(t *testing.T, lang string, ch settings.Channel) (*discord.Notifier, *fake.Server) {
+	t.Helper()
+	s := fake.New()
+	t.Cleanup(s.Close)
+	ch.Name = "dc"
+	n, err := discord.New(channels.Options{Channel: ch, Lang: lang}, s.WebhookURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Fmt.Now = func() time.Time { return fixture.Now }
+	return n, s
+}
+
+func TestEmbedWithAttachment(t *testing.T) {
+	n, s := setup(t, "en", settings.Channel{MentionUsers: []string{"80351110224678912"}})
+	res, err := n.Send(context.Background(), fixture.Message(fixture.Data(1, false, true), fixture.Chart()))
+	if err != nil {
+		t.Fatalf("%v %+v", err, res)
+	}
+	acc := s.Accepted()
+	if len(acc) != 1 || string(acc[0].Files["chart.png"]) != string(fixture.Chart().Image) {
+		t.Fatalf("%+v", acc)
+	}
+	p := string(acc[0].Payload)
+	if strings.Contains(p, "@everyone") && !strings.Contains(p, "@\u200beveryone") {
+		t.Error("@everyone not defused")
+	}
+	golden.JSON(t, "embed_en", golden.Decode(t, acc[0].Payload))
+}
+
+func TestFiftyAlertsRespectEmbedLimits(t *testing.T) {
+	n, s := setup(t, "zh", settings.Channel{})
+	if _, err := n.Send(context.Background(), fixture.Message(fixture.Data(50, true, true), nil)); err != nil {
+		t.Fatal(err)
+	}
+	p := s.Accepted()[0].Payload
+	if !strings.Contains(string(p), "另有") || utf8.RuneCount(p) > 10000 {
+		t.Fatalf("%d", len(p))
+	}
+}
+
+func TestRateLimitAndBadToken(t *testing.T) {
+	n, s := setup(t, "zh", settings.Channel{})
+	m := fixture.Message(fixture.Data(1, true, false), nil)
+	var err error
+	for i := 0; i <= fake.Bucket && err == nil; i++ {
+		_, err = n.Send(context.Background(), m)
+	}
+	if channels.KindOf(err) != channels.Retryable || channels.RetryAfterOf(err) <= 0 || channels.RetryAfterOf(err) > 2*time.Second {
+		t.Fatalf("got %v (%v)", err, channels.RetryAfterOf(err))
+	}
+	bad, _ := discord.New(channels.Options{Channel: settings.Channel{Name: "dc"}}, s.URL+"/api/webhooks/"+s.ID+"/wrong")
+	if _, err := bad.Send(context.Background(), m); channels.KindOf(err) != channels.BadCredentials {
+		t.Fatalf("bad token: %v", err)
+	}
+}
