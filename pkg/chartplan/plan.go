@@ -343,7 +343,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 	if title == "" {
 		title = "alert"
 	}
-	pl.Title = title + " (" + spanLabel(pl.End.Sub(pl.Start), p.cfg.Language) + ")"
+	pl.Title = title + " (" + spanLabel(titleSpan(pl.Window.D(), pl.End.Sub(pl.Start)), p.cfg.Language) + ")"
 	return pl
 }
 
@@ -480,12 +480,30 @@ func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown 
 		start = end.Add(-maxSpan)
 		pl.fallback("the alert started %s ago; the chart shows the last %s", end.Sub(pl.Alert.StartsAt).Round(time.Minute), spanLabel(maxSpan, "en"))
 	}
+	// Whole seconds, rounded outwards so an alert that started a few
+	// milliseconds ago is still inside the range.
 	pl.Start, pl.End = start.Truncate(time.Second), end.Truncate(time.Second)
+	if pl.End.Before(end) {
+		pl.End = pl.End.Add(time.Second)
+	}
 	pl.Step = Duration(stepFor(pl.End.Sub(pl.Start)))
 	if ruleKnown && forDur > 0 && !pl.Alert.StartsAt.IsZero() {
 		t := pl.Alert.StartsAt.Add(-forDur)
 		pl.PendingAt = &t
 	}
+}
+
+// titleSpan is the span named in the title: the window, unless the range
+// was stretched noticeably to reach startsAt, then the real span rounded
+// to whole minutes (seconds for short spans).
+func titleSpan(window, span time.Duration) time.Duration {
+	if span <= window+window/20+2*time.Second {
+		return window
+	}
+	if span >= 10*time.Minute {
+		return span.Round(time.Minute)
+	}
+	return span.Round(time.Second)
 }
 
 // niceSteps are the step sizes charts use; round numbers keep samples aligned.
