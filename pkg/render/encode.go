@@ -2,9 +2,9 @@ package render
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
@@ -40,8 +40,7 @@ func encode(img *image.RGBA, o Options) (*Image, error) {
 
 // encodePNG writes an 8-bit RGB PNG. The standard encoder spends most of its
 // time trying all five row filters; a chart is mostly flat colour, so this
-// one picks Sub or Up per row by a cheap sum-of-residuals estimate and uses
-// zlib's BestSpeed. It is about twice as fast for a few percent more bytes.
+// one uses one cheap filter per row and zlib's BestSpeed.
 func encodePNG(img *image.RGBA) ([]byte, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	var out bytes.Buffer
@@ -60,37 +59,31 @@ func encodePNG(img *image.RGBA) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	stride := 3 * w
-	prev := make([]byte, stride)
-	cur := make([]byte, stride)
-	sub := make([]byte, stride+1)
-	up := make([]byte, stride+1)
+	// Row filter: Up (all zeros) when the row repeats the previous one,
+	// which is common in flat areas, otherwise Sub, which turns runs of one
+	// colour into zeros. Cheaper than trying filters and nearly as small.
+	line := make([]byte, 1+3*w)
+	var prevRow []byte
 	for y := 0; y < h; y++ {
-		src := img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y):]
-		for x, i := 0, 0; x < w; x, i = x+1, i+4 {
-			cur[3*x], cur[3*x+1], cur[3*x+2] = src[i], src[i+1], src[i+2]
-		}
-		sub[0], up[0] = 1, 2
-		var costSub, costUp int
-		for i := 0; i < stride; i++ {
-			var left byte
-			if i >= 3 {
-				left = cur[i-3]
+		o := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
+		src := img.Pix[o : o+4*w : o+4*w]
+		if prevRow != nil && bytes.Equal(src, prevRow) {
+			line[0] = 2
+			clear(line[1:])
+		} else {
+			line[0] = 1
+			var lr, lg, lb byte
+			dst := line[1:]
+			for x, i := 0, 0; i+3 < len(src); x, i = x+3, i+4 {
+				r, g, b := src[i], src[i+1], src[i+2]
+				dst[x], dst[x+1], dst[x+2] = r-lr, g-lg, b-lb
+				lr, lg, lb = r, g, b
 			}
-			s := cur[i] - left
-			u := cur[i] - prev[i]
-			sub[i+1], up[i+1] = s, u
-			costSub += absSigned(s)
-			costUp += absSigned(u)
 		}
-		row := sub
-		if y > 0 && costUp < costSub {
-			row = up
-		}
-		if _, err := zw.Write(row); err != nil {
+		if _, err := zw.Write(line); err != nil {
 			return nil, err
 		}
-		prev, cur = cur, prev
+		prevRow = src
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
@@ -104,13 +97,6 @@ func encodePNG(img *image.RGBA) ([]byte, error) {
 	out.Write(tail[:])
 	writeChunk(&out, "IEND", nil)
 	return out.Bytes(), nil
-}
-
-func absSigned(b byte) int {
-	if b < 128 {
-		return int(b)
-	}
-	return 256 - int(b)
 }
 
 func writeChunk(out *bytes.Buffer, typ string, data []byte) {

@@ -100,6 +100,11 @@ type resolved struct {
 	w, h     int
 	words    map[string]string
 	calcs    []string
+	// Layout results, kept for tests.
+	pl   plotArea
+	rows []legendRow
+	lg   legendLayout
+	ax   yAxis
 }
 
 func (o *Options) normalise() error {
@@ -310,6 +315,7 @@ func (r *resolved) draw() (*canvas, error) {
 	plotTop, plotBottom = math.Round(plotTop), math.Round(plotBottom)
 	plot := image.Rect(int(plotLeft), int(plotTop), int(plotRight), int(plotBottom)+1)
 	pl := plotArea{left: plotLeft, right: plotRight, top: plotTop, bottom: plotBottom, from: from, to: to, lo: ax.lo, hi: ax.hi}
+	r.pl, r.rows, r.lg, r.ax = pl, rows, lg, ax
 
 	// Grid and axis labels.
 	lw := math.Max(1, math.Round(r.scale))
