@@ -5,6 +5,7 @@ import { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps } from '@grafana/da
 import { getBackendSrv } from '@grafana/runtime';
 import { Alert, Button, Stack, useStyles2 } from '@grafana/ui';
 import { errorMessage } from '../../api/resources';
+import { reloadPage } from '../../utils/reload';
 import { Draft, draftFromMeta, toPayload } from '../../settings/draft';
 import { JsonData } from '../../settings/model';
 import { FieldIssue, validateDraft } from '../../settings/validate';
@@ -75,7 +76,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
         })
       );
       // Grafana offers no supported way to refresh plugin meta in place; reloading picks up the saved settings.
-      window.location.reload();
+      reloadPage();
     } catch (e) {
       setSaveError(errorMessage(e));
       setSaving(false);

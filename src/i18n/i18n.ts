@@ -1,0 +1,43 @@
+import { config } from '@grafana/runtime';
+import { en } from './en';
+import { zh } from './zh';
+
+/**
+ * A small dictionary for the app's own text. Grafana's UI language decides:
+ * Simplified Chinese (zh-Hans, zh-CN, zh) gets Chinese, everything else English.
+ */
+export type MessageKey = keyof typeof en;
+export type Lang = 'en' | 'zh';
+
+const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, zh };
+
+/** Grafana's resolved UI language, falling back to the user's preference. */
+export function grafanaLanguage(): string {
+  const c = config as unknown as { language?: string; bootData?: { user?: { language?: string } } };
+  return c.language || c.bootData?.user?.language || 'en-US';
+}
+
+/** Maps a Grafana language tag to this app's language. */
+export function langFor(tag: string): Lang {
+  const t = tag.toLowerCase();
+  if (t === 'zh' || t === 'zh-hans' || t.startsWith('zh-hans-') || t === 'zh-cn' || t === 'zh-sg') {
+    return 'zh';
+  }
+  return 'en';
+}
+
+/** The app's current language. */
+export function uiLang(): Lang {
+  return langFor(grafanaLanguage());
+}
+
+/** Translates a message id, filling {name} placeholders. */
+export function t(key: MessageKey, vars?: Record<string, string | number>, lang: Lang = uiLang()): string {
+  let s = dictionaries[lang][key] ?? en[key];
+  if (vars) {
+    for (const [k, v] of Object.entries(vars)) {
+      s = s.split(`{${k}}`).join(String(v));
+    }
+  }
+  return s;
+}

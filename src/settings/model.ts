@@ -1,0 +1,241 @@
+/**
+ * TypeScript mirror of pkg/settings (the one settings model). Field names are
+ * the Go JSON tags; every field is optional here because the Go side omits
+ * zero values and fills defaults itself.
+ */
+
+/** A Go duration string such as "10m" or "1h30m" (plain numbers are seconds). */
+export type DurationValue = string | number;
+
+export interface PrometheusSettings {
+  url?: string;
+  datasourceUid?: string;
+  rulesUrl?: string;
+  basicAuthUser?: string;
+  headers?: Record<string, string>;
+  tlsSkipVerify?: boolean;
+  timeout?: DurationValue;
+  rulesCacheTtl?: DurationValue;
+  externalLabels?: string[];
+}
+
+export interface GrafanaSettings {
+  url?: string;
+  orgId?: number;
+}
+
+export interface ChartSettings {
+  renderer?: string;
+  windowMultiplier?: number;
+  minWindow?: DurationValue;
+  maxWindow?: DurationValue;
+  width?: number;
+  height?: number;
+  pixelRatio?: number;
+  theme?: string;
+  timezone?: string;
+  language?: string;
+  maxSeries?: number;
+  legendFormat?: string;
+  budget?: DurationValue;
+  templateDashboardUid?: string;
+  templatePanelId?: number;
+  tempFolderUid?: string;
+  maxGrafanaRenders?: number;
+}
+
+export interface Channel {
+  name: string;
+  type: string;
+  language?: string;
+  template?: string;
+  mentionUsers?: string[];
+  mentionMobiles?: string[];
+  mentionAll?: boolean;
+  mentionLabel?: string;
+  slackChannel?: string;
+  chatId?: string;
+  feishuAppId?: string;
+  lark?: boolean;
+  imageBase64?: boolean;
+  dir?: string;
+  disableChart?: boolean;
+  rateLimitPerMinute?: number;
+  apiUrl?: string;
+}
+
+export interface Route {
+  receiver: string;
+  channels: string[];
+  match?: Record<string, string>;
+}
+
+export interface ImageStoreSettings {
+  endpoint?: string;
+  bucket?: string;
+  region?: string;
+  prefix?: string;
+  insecure?: boolean;
+  pathStyle?: boolean;
+  presignExpiry?: DurationValue;
+  publicUrlPrefix?: string;
+}
+
+export interface DeliverySettings {
+  dataDir?: string;
+  queue?: string;
+  dedupeWindow?: DurationValue;
+  retryHorizon?: DurationValue;
+  retention?: DurationValue;
+}
+
+export interface WebhookSettings {
+  maxBodyBytes?: number;
+}
+
+/** The plugin's jsonData (Go: settings.Settings). */
+export interface JsonData {
+  prometheus?: PrometheusSettings;
+  grafana?: GrafanaSettings;
+  chart?: ChartSettings;
+  channels?: Channel[];
+  routes?: Route[];
+  imageStore?: ImageStoreSettings;
+  delivery?: DeliverySettings;
+  webhook?: WebhookSettings;
+}
+
+/** Top-level secureJsonData keys (Go: settings.Secret* constants). */
+export const SECRET_KEYS = {
+  prometheusPassword: 'prometheusPassword',
+  prometheusToken: 'prometheusToken',
+  grafanaToken: 'grafanaToken',
+  imageStoreAccessKey: 'imageStoreAccessKey',
+  imageStoreSecretKey: 'imageStoreSecretKey',
+  postgresDsn: 'postgresDsn',
+  webhookToken: 'webhookToken',
+} as const;
+
+export type TopSecretKey = keyof typeof SECRET_KEYS;
+
+/** Prefix of secret Prometheus request headers in secureJsonData. */
+export const PROMETHEUS_HEADER_PREFIX = 'prometheusHeader.';
+
+/** A channel's secret fields, stored as "channels.<name>.<field>". */
+export type ChannelSecretField = 'url' | 'secret' | 'token' | 'appSecret';
+
+/** secureJsonData key of a channel secret (Go: settings.ChannelSecretKey). */
+export function channelSecretKey(channel: string, field: ChannelSecretField): string {
+  return `channels.${channel}.${field}`;
+}
+
+export const CHANNEL_TYPES = [
+  'wecom',
+  'dingtalk',
+  'feishu',
+  'teams',
+  'slack',
+  'telegram',
+  'discord',
+  'webhook',
+  'inbox',
+] as const;
+
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** Non-secret, type-specific Channel fields a form shows. */
+export type ChannelOptionField =
+  | 'mentionUsers'
+  | 'mentionMobiles'
+  | 'mentionAll'
+  | 'mentionLabel'
+  | 'slackChannel'
+  | 'chatId'
+  | 'feishuAppId'
+  | 'lark'
+  | 'imageBase64'
+  | 'dir';
+
+export interface ChannelSpec {
+  /** Secret fields this type uses; `required` ones are needed to send anything. */
+  secrets: Array<{ field: ChannelSecretField; required: boolean }>;
+  /** Type-specific jsonData fields. */
+  options: ChannelOptionField[];
+}
+
+/**
+ * What each channel type needs (from settings.Channel's doc comments and the
+ * platform contracts in shared/reference/chat-platforms.md).
+ */
+export const CHANNEL_SPECS: Record<ChannelType, ChannelSpec> = {
+  // Robot webhook URL carries the key; no signing. Mentions by user id or mobile.
+  wecom: {
+    secrets: [{ field: 'url', required: true }],
+    options: ['mentionUsers', 'mentionMobiles', 'mentionAll', 'mentionLabel'],
+  },
+  // Webhook URL with access_token; optional "SEC..." signing secret.
+  dingtalk: {
+    secrets: [
+      { field: 'url', required: true },
+      { field: 'secret', required: false },
+    ],
+    options: ['mentionUsers', 'mentionMobiles', 'mentionAll', 'mentionLabel'],
+  },
+  // Bot webhook URL, optional signing secret; charts need an app (app id + app secret).
+  feishu: {
+    secrets: [
+      { field: 'url', required: true },
+      { field: 'secret', required: false },
+      { field: 'appSecret', required: false },
+    ],
+    options: ['feishuAppId', 'lark', 'mentionUsers', 'mentionAll', 'mentionLabel'],
+  },
+  // Workflows webhook URL (the whole URL is the secret).
+  teams: { secrets: [{ field: 'url', required: true }], options: [] },
+  // Incoming webhook URL, or a bot token + channel id for uploading the PNG.
+  slack: {
+    secrets: [
+      { field: 'url', required: false },
+      { field: 'token', required: false },
+    ],
+    options: ['slackChannel'],
+  },
+  // Bot token + chat id.
+  telegram: { secrets: [{ field: 'token', required: true }], options: ['chatId'] },
+  discord: { secrets: [{ field: 'url', required: true }], options: [] },
+  // Generic Alertmanager-compatible re-forward.
+  webhook: { secrets: [{ field: 'url', required: true }], options: ['imageBase64'] },
+  // Writes messages and charts into a folder (testing, audits).
+  inbox: { secrets: [], options: ['dir'] },
+};
+
+export function isChannelType(v: string): v is ChannelType {
+  return (CHANNEL_TYPES as readonly string[]).includes(v);
+}
+
+/** Defaults applied by settings.ApplyDefaults, shown as placeholders. */
+export const DEFAULTS = {
+  renderer: 'auto',
+  windowMultiplier: 2,
+  minWindow: '10m',
+  maxWindow: '24h',
+  width: 1000,
+  height: 500,
+  pixelRatio: 1,
+  theme: 'dark',
+  timezone: 'UTC',
+  language: 'zh',
+  maxSeries: 10,
+  budget: '5s',
+  tempFolderUid: 'alertchart-tmp',
+  maxGrafanaRenders: 2,
+  timeout: '10s',
+  rulesCacheTtl: '30s',
+  orgId: 1,
+  queue: 'sqlite',
+  dedupeWindow: '10m',
+  retryHorizon: '1h',
+  retention: '168h',
+  presignExpiry: '24h',
+  maxBodyBytes: 4 << 20,
+} as const;
