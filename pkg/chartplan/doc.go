@@ -44,7 +44,11 @@
 //     Comparisons inside the measured value (count(up == 0)) stay.
 //   - The right operand of `and`/`unless` is a gate, not the value: it is
 //     removed from the chart and listed in Conditions, as are comparisons
-//     against other series and non-constant scalars.
+//     against non-constant scalars.
+//   - In a comparison between two series (spec != available, x < y offset
+//     1w * 0.5) the left side is charted and the right side becomes a
+//     Reference query, narrowed on the labels both sides are matched on, and
+//     fetched as a moving threshold.
 //   - absent(x) and absent_over_time(x[5m]) chart x itself, with a note that
 //     an empty chart is expected; `up == 0` charts up with a "== 0" line.
 //   - The alert's identifying labels (its labels minus alertname, minus the

@@ -23,7 +23,12 @@ type FetchResult struct {
 	// Dropped is how many matching series were cut by the MaxSeries cap; a
 	// renderer should say "+N more".
 	Dropped int
-	// Warnings are the server's warnings (partial data, …).
+	// References are the series of the plan's reference queries (the other
+	// side of "x > y"): moving thresholds, to be drawn like threshold lines.
+	// Each is named "<op> <series>", e.g. "!= kube_deployment_status_replicas_available{…}".
+	References []series.Series
+	// Warnings are the server's warnings (partial data, …) and failed
+	// reference queries.
 	Warnings []string
 }
 
@@ -70,6 +75,18 @@ func (p *Planner) Fetch(ctx context.Context, pl *Plan) (*FetchResult, error) {
 		}
 	}
 	res.Series = kept
+	for _, ref := range pl.References {
+		rr, err := p.src.QueryRange(ctx, ref.Query, pl.Start, pl.End, step)
+		if err != nil {
+			res.Warnings = append(res.Warnings, "reference "+ref.Query+": "+err.Error())
+			continue
+		}
+		var dropped int
+		for _, s := range topByLast(rr.Series, p.cfg.MaxSeries, &dropped) {
+			s.Name = ref.Op + " " + series.LabelString(s.Labels)
+			res.References = append(res.References, s)
+		}
+	}
 	return res, nil
 }
 

@@ -168,6 +168,9 @@ type Plan struct {
 	// Query is the chart's PromQL; empty when there is no chart.
 	Query      string             `json:"query,omitempty"`
 	Thresholds []series.Threshold `json:"thresholds,omitempty"`
+	// References are queries whose series are moving thresholds (the other
+	// side of x > y); Fetch returns their data in FetchResult.References.
+	References []Reference `json:"references,omitempty"`
 	// Conditions are parts of the rule the chart does not draw.
 	Conditions []string `json:"conditions,omitempty"`
 	// InjectedLabels were added as matchers to the query's selectors.
@@ -288,7 +291,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 			pl.fallback("%s annotation does not parse (%v); ignored", AnnotationQuery, err)
 		} else {
 			pl.Query = q
-			pl.InjectedLabels, pl.PostFilter = nil, nil
+			pl.InjectedLabels, pl.PostFilter, pl.References = nil, nil, nil
 			pl.Overrides = append(pl.Overrides, AnnotationQuery)
 			if pl.Source == SourceNone {
 				pl.Source = SourceAnnotation
@@ -393,6 +396,7 @@ func (p *Planner) rewrite(pl *Plan, ruleKnown bool) {
 	pl.Query = rw.Query
 	pl.Thresholds = rw.Thresholds
 	pl.Conditions = rw.Conditions
+	pl.References = rw.References
 	pl.InjectedLabels = rw.Injected
 	pl.PostFilter = rw.PostFilter
 	for k, v := range post {

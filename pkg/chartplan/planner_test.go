@@ -490,3 +490,34 @@ func TestFetchFiltersCapsAndNames(t *testing.T) {
 		t.Errorf("no-chart fetch error = %v", err)
 	}
 }
+
+func TestFetchReferenceSeries(t *testing.T) {
+	fake := fakeprom.New(t)
+	fake.Lock()
+	fake.Rules = []fakeprom.Rule{{Group: "ksm", Name: "ReplicasMismatch", For: 15 * time.Minute,
+		Query: `kube_deployment_spec_replicas != kube_deployment_status_replicas_available`}}
+	spec := `kube_deployment_spec_replicas{deployment="api",namespace="prod"}`
+	avail := `kube_deployment_status_replicas_available{deployment="api",namespace="prod"}`
+	fake.Matrix[spec] = []fakeprom.Series{{Labels: map[string]string{"__name__": "kube_deployment_spec_replicas", "deployment": "api", "namespace": "prod"},
+		Value: func(time.Time) float64 { return 3 }}}
+	fake.Matrix[avail] = []fakeprom.Series{{Labels: map[string]string{"__name__": "kube_deployment_status_replicas_available", "deployment": "api", "namespace": "prod"},
+		Value: func(time.Time) float64 { return 1 }}}
+	fake.Unlock()
+	p := newPlanner(t, fake, Config{})
+	pl := p.Plan(context.Background(), alert(map[string]string{"alertname": "ReplicasMismatch", "deployment": "api", "namespace": "prod"},
+		`kube_deployment_spec_replicas != kube_deployment_status_replicas_available`, t0), t0)
+	if pl.Query != spec || len(pl.References) != 1 || pl.References[0].Query != avail || pl.References[0].Op != "!=" {
+		t.Fatalf("plan = %+v", pl)
+	}
+	if pl.Window.D() != 30*time.Minute {
+		t.Errorf("window = %s", pl.Window)
+	}
+	res, err := p.Fetch(context.Background(), pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Series) != 1 || len(res.References) != 1 || res.References[0].Stats().Last != 1 ||
+		!strings.HasPrefix(res.References[0].Name, "!= kube_deployment_status_replicas_available{") {
+		t.Errorf("result = %+v", res)
+	}
+}

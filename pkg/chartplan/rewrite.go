@@ -52,10 +52,21 @@ type Rewrite struct {
 	// PostFilter are the labels that could not be injected safely; returned
 	// series whose value for such a label differs are dropped.
 	PostFilter map[string]string `json:"postFilter,omitempty"`
+	// References are the other sides of comparisons between two series
+	// (x > y * 1.2, spec != available): a dynamic threshold, fetched and
+	// drawn as threshold lines.
+	References []Reference `json:"references,omitempty"`
 	// AbsentOf is set when the expression alerts on missing data
 	// (absent/absent_over_time): the chart shows the selector(s) it watched,
 	// which are expected to be empty while the alert fires.
 	AbsentOf []string `json:"absentOf,omitempty"`
+}
+
+// Reference is a query whose series act as a moving threshold.
+type Reference struct {
+	// Op is the comparison as seen from the charted series ("<" in x < y).
+	Op    string `json:"op"`
+	Query string `json:"query"`
 }
 
 // RewriteExpr strips the alerting comparisons of expr and narrows it to the
@@ -110,6 +121,22 @@ func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 		// ok with no selectors: the label cannot be on the result at all
 		// (aggregated away), so there is nothing to filter on.
 	}
+	for _, ref := range st.refs {
+		for _, name := range names {
+			if name == labels.MetricName || name == "" || !isMatchingLabel(ref.vm, name) {
+				continue
+			}
+			if res := narrow(ref.expr, name); res.ok {
+				for _, vs := range res.sels {
+					addMatcher(vs, name, ids[name])
+				}
+			}
+		}
+		rq := unwrapParens(ref.expr).String()
+		if _, perr := ParseExpr(rq); perr == nil {
+			rw.References = append(rw.References, Reference{Op: ref.op, Query: rq})
+		}
+	}
 	q := e.String()
 	// Round-trip: the printed query must parse. Should the printer ever emit
 	// something the parser rejects, fall back to the stripped query without
@@ -151,7 +178,15 @@ func unwrapParens(e parser.Expr) parser.Expr {
 // unless. Comparisons deeper inside (count(up == 0), max_over_time((x > 1)[5m:]))
 // are part of what is measured and stay.
 type stripper struct {
-	rw *Rewrite
+	rw   *Rewrite
+	refs []refCandidate
+}
+
+// refCandidate is the series side of a vector-vs-vector comparison.
+type refCandidate struct {
+	op   string
+	expr parser.Expr
+	vm   *parser.VectorMatching
 }
 
 func (s *stripper) strip(e parser.Expr) parser.Expr {
@@ -231,6 +266,9 @@ func (s *stripper) stripComparison(n *parser.BinaryExpr) parser.Expr {
 			op += " bool"
 		}
 		s.rw.Conditions = append(s.rw.Conditions, op+matchingString(n.VectorMatching)+" "+n.RHS.String())
+		if !n.ReturnBool && n.RHS.Type() == parser.ValueTypeVector {
+			s.refs = append(s.refs, refCandidate{op: n.Op.String(), expr: n.RHS, vm: n.VectorMatching})
+		}
 		return s.strip(n.LHS)
 	}
 }

@@ -24,6 +24,8 @@ type rewriteCase struct {
 	post       L
 	thresholds []series.Threshold
 	conditions int
+	// refs are the expected reference queries (moving thresholds).
+	refs []string
 }
 
 var rewriteCases = []rewriteCase{
@@ -216,6 +218,7 @@ var rewriteCases = []rewriteCase{
 		post:       nil,
 		thresholds: []series.Threshold{},
 		conditions: 1,
+		refs:       []string{"kube_deployment_status_replicas_available{deployment=\"api\",job=\"kube-state-metrics\",namespace=\"prod\"}"},
 	},
 	{
 		name:       "ksm_deploy_gen",
@@ -226,6 +229,7 @@ var rewriteCases = []rewriteCase{
 		post:       nil,
 		thresholds: []series.Threshold{},
 		conditions: 1,
+		refs:       []string{"kube_deployment_metadata_generation{deployment=\"api\",job=\"kube-state-metrics\",namespace=\"prod\"}"},
 	},
 	{
 		name:       "ksm_hpa_max",
@@ -236,6 +240,7 @@ var rewriteCases = []rewriteCase{
 		post:       nil,
 		thresholds: []series.Threshold{},
 		conditions: 1,
+		refs:       []string{"kube_horizontalpodautoscaler_spec_max_replicas{horizontalpodautoscaler=\"api\",job=\"kube-state-metrics\",namespace=\"prod\"}"},
 	},
 	{
 		name:       "ksm_job_failed",
@@ -626,6 +631,7 @@ var rewriteCases = []rewriteCase{
 		post:       nil,
 		thresholds: []series.Threshold{},
 		conditions: 1,
+		refs:       []string{"rate(http_requests_total{instance=\"web1\",job=\"web\"}[5m] offset 1w) * 0.5"},
 	},
 	{
 		name:       "offset_scalar",
@@ -821,6 +827,16 @@ func TestRewriteTable(t *testing.T) {
 				if th.Op != want.Op || math.Abs(th.Value-want.Value) > 1e-9*math.Max(1, math.Abs(want.Value)) {
 					t.Errorf("threshold %d = %v, want %v", i, th, want)
 				}
+			}
+			var refs []string
+			for _, r := range rw.References {
+				refs = append(refs, r.Query)
+				if _, err := ParseExpr(r.Query); err != nil {
+					t.Errorf("reference %q does not parse: %v", r.Query, err)
+				}
+			}
+			if !reflect.DeepEqual(refs, tc.refs) {
+				t.Errorf("references = %q, want %q", refs, tc.refs)
 			}
 			if len(rw.Conditions) != tc.conditions {
 				t.Errorf("conditions = %q, want %d of them", rw.Conditions, tc.conditions)
