@@ -35,6 +35,15 @@ func newPlanner(t *testing.T, fake *fakeprom.Server, cfg Config) *Planner {
 	return NewPlanner(cfg, src)
 }
 
+func mustClient(tb testing.TB, base string) *promapi.Client {
+	tb.Helper()
+	c, err := promapi.New(promapi.Config{BaseURL: base, Timeout: 2 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
 func alert(labels map[string]string, expr string, startsAt time.Time) template.Alert {
 	a := template.Alert{Status: "firing", Labels: labels, Annotations: template.KV{}, StartsAt: startsAt, Fingerprint: "f"}
 	if expr != "" {
