@@ -23,6 +23,8 @@ type canvas struct {
 	uni     image.Uniform
 	mask    image.Alpha
 	maskBuf []byte
+	segs    [][2]pt
+	poly    []pt
 }
 
 func newCanvas(w, h int) *canvas {
@@ -105,9 +107,10 @@ type pt struct{ x, y float64 }
 const strokeChunk = 16
 
 // polyline strokes an anti-aliased polyline of width lw, clipped to clip.
-// Every segment becomes a quad and every joint a small polygon, all with the
-// same winding, so overlaps merge instead of cancelling (x/image/vector sums
-// coverage and clamps it at 1).
+// Every segment becomes a quad (and, for thick lines, every joint a small
+// polygon), all with the same winding, so overlaps merge instead of
+// cancelling (x/image/vector sums coverage and clamps it at 1). Segments are
+// clipped first, so far-away samples cannot stretch the rasteriser's work.
 func (c *canvas) polyline(p []pt, lw float64, col color.NRGBA, clip image.Rectangle) {
 	if len(p) == 0 {
 		return
@@ -118,24 +121,114 @@ func (c *canvas) polyline(p []pt, lw float64, col color.NRGBA, clip image.Rectan
 		return
 	}
 	round := lw >= 2.5
-	for start := 0; start < len(p)-1; start += strokeChunk {
-		end := min(start+strokeChunk, len(p)-1)
-		minX, minY, maxX, maxY := p[start].x, p[start].y, p[start].x, p[start].y
-		for _, q := range p[start+1 : end+1] {
-			minX, maxX = math.Min(minX, q.x), math.Max(maxX, q.x)
-			minY, maxY = math.Min(minY, q.y), math.Max(maxY, q.y)
+	m := hw + 2
+	x0, y0, x1, y1 := float64(clip.Min.X)-m, float64(clip.Min.Y)-m, float64(clip.Max.X)+m, float64(clip.Max.Y)+m
+	segs := c.segs[:0]
+	flush := func() {
+		if len(segs) == 0 {
+			return
+		}
+		minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+		for _, s := range segs {
+			minX, maxX = math.Min(minX, math.Min(s[0].x, s[1].x)), math.Max(maxX, math.Max(s[0].x, s[1].x))
+			minY, maxY = math.Min(minY, math.Min(s[0].y, s[1].y)), math.Max(maxY, math.Max(s[0].y, s[1].y))
 		}
 		pad := hw + 1.5
-		seg := p[start : end+1]
 		c.polygonsIn(clip, col, func(ox, oy float64) {
-			for i := 0; i+1 < len(seg); i++ {
-				c.segment(seg[i].x-ox, seg[i].y-oy, seg[i+1].x-ox, seg[i+1].y-oy, hw, !round)
+			for i, s := range segs {
+				c.segment(s[0].x-ox, s[0].y-oy, s[1].x-ox, s[1].y-oy, hw, !round)
 				if round && i > 0 {
-					c.dot(seg[i].x-ox, seg[i].y-oy, hw)
+					c.dot(s[0].x-ox, s[0].y-oy, hw)
 				}
 			}
 		}, minX-pad, minY-pad, maxX+pad, maxY+pad)
+		segs = segs[:0]
 	}
+	for i := 0; i+1 < len(p); i++ {
+		a, b, ok := clipSegment(p[i], p[i+1], x0, y0, x1, y1)
+		if !ok {
+			flush()
+			continue
+		}
+		segs = append(segs, [2]pt{a, b})
+		if len(segs) == strokeChunk {
+			flush()
+		}
+	}
+	flush()
+	c.segs = segs
+}
+
+// clipSegment clips a–b to the rectangle (Liang–Barsky).
+func clipSegment(a, b pt, x0, y0, x1, y1 float64) (pt, pt, bool) {
+	t0, t1 := 0.0, 1.0
+	dx, dy := b.x-a.x, b.y-a.y
+	for _, e := range [4][2]float64{{-dx, a.x - x0}, {dx, x1 - a.x}, {-dy, a.y - y0}, {dy, y1 - a.y}} {
+		p, q := e[0], e[1]
+		if p == 0 {
+			if q < 0 {
+				return a, b, false
+			}
+			continue
+		}
+		t := q / p
+		if p < 0 {
+			if t > t1 {
+				return a, b, false
+			}
+			t0 = math.Max(t0, t)
+		} else {
+			if t < t0 {
+				return a, b, false
+			}
+			t1 = math.Min(t1, t)
+		}
+	}
+	if t0 > 0 || t1 < 1 {
+		a, b = pt{a.x + t0*dx, a.y + t0*dy}, pt{a.x + t1*dx, a.y + t1*dy}
+	}
+	return a, b, true
+}
+
+// clipPolygon clips a closed polygon to the rectangle (Sutherland–Hodgman).
+func clipPolygon(poly []pt, x0, y0, x1, y1 float64, tmp []pt) []pt {
+	type edge struct {
+		inside func(pt) bool
+		cross  func(a, b pt) pt
+	}
+	lerpX := func(a, b pt, x float64) pt { return pt{x, a.y + (b.y-a.y)*(x-a.x)/(b.x-a.x)} }
+	lerpY := func(a, b pt, y float64) pt { return pt{a.x + (b.x-a.x)*(y-a.y)/(b.y-a.y), y} }
+	edges := [4]edge{
+		{func(q pt) bool { return q.x >= x0 }, func(a, b pt) pt { return lerpX(a, b, x0) }},
+		{func(q pt) bool { return q.x <= x1 }, func(a, b pt) pt { return lerpX(a, b, x1) }},
+		{func(q pt) bool { return q.y >= y0 }, func(a, b pt) pt { return lerpY(a, b, y0) }},
+		{func(q pt) bool { return q.y <= y1 }, func(a, b pt) pt { return lerpY(a, b, y1) }},
+	}
+	in := poly
+	out := tmp[:0]
+	for _, e := range edges {
+		out = out[:0]
+		for i, cur := range in {
+			prev := in[(i+len(in)-1)%len(in)]
+			ci, pi := e.inside(cur), e.inside(prev)
+			if ci {
+				if !pi {
+					out = append(out, e.cross(prev, cur))
+				}
+				out = append(out, cur)
+			} else if pi {
+				out = append(out, e.cross(prev, cur))
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		in, out = out, in[:0:0]
+		if cap(out) == 0 {
+			out = make([]pt, 0, len(in)+4)
+		}
+	}
+	return in
 }
 
 // polygonsIn resets the rasteriser to the box (x0,y0)-(x1,y1) ∩ clip, lets
@@ -224,22 +317,30 @@ func (c *canvas) dot(x, y, r float64) {
 	c.rast.ClosePath()
 }
 
-// fillUnder fills the area between a polyline and the horizontal line y=base.
+// fillUnder fills the area between a polyline and the horizontal line y=base,
+// clipped to clip.
 func (c *canvas) fillUnder(p []pt, base float64, col color.NRGBA, clip image.Rectangle) {
 	if len(p) < 2 || col.A == 0 {
 		return
 	}
-	minX, maxX, minY, maxY := p[0].x, p[0].x, base, base
-	for _, q := range p {
+	poly := append(c.poly[:0], pt{p[0].x, base})
+	poly = append(poly, p...)
+	poly = append(poly, pt{p[len(p)-1].x, base})
+	c.poly = poly
+	poly = clipPolygon(poly, float64(clip.Min.X)-1, float64(clip.Min.Y)-1, float64(clip.Max.X)+1, float64(clip.Max.Y)+1, make([]pt, 0, len(poly)+8))
+	if len(poly) < 3 {
+		return
+	}
+	minX, maxX, minY, maxY := poly[0].x, poly[0].x, poly[0].y, poly[0].y
+	for _, q := range poly {
 		minX, maxX = math.Min(minX, q.x), math.Max(maxX, q.x)
 		minY, maxY = math.Min(minY, q.y), math.Max(maxY, q.y)
 	}
 	c.polygonsIn(clip, col, func(ox, oy float64) {
-		c.rast.MoveTo(float32(p[0].x-ox), float32(base-oy))
-		for _, q := range p {
+		c.rast.MoveTo(float32(poly[0].x-ox), float32(poly[0].y-oy))
+		for _, q := range poly[1:] {
 			c.rast.LineTo(float32(q.x-ox), float32(q.y-oy))
 		}
-		c.rast.LineTo(float32(p[len(p)-1].x-ox), float32(base-oy))
 		c.rast.ClosePath()
 	}, minX, minY, maxX, maxY)
 }

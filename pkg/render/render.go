@@ -735,6 +735,9 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 			for _, s := range run {
 				buf = append(buf, pt{pl.xms(s.T), pl.y(s.V)})
 			}
+			if len(buf) > 4*int(pl.right-pl.left) {
+				buf = decimate(buf)
+			}
 			if r.st.FillOpacity > 0 && len(buf) > 1 {
 				cv.fillUnder(buf, base, fill, plot)
 			}
@@ -743,6 +746,38 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 			}
 		}
 	}
+}
+
+// decimate keeps, for every device pixel column, the first, lowest,
+// highest and last point (in their original order). The drawn envelope is
+// unchanged, but a series with 100k samples costs no more than the width.
+func decimate(p []pt) []pt {
+	w := 0
+	for i := 0; i < len(p); {
+		col := math.Floor(p[i].x)
+		j, lo, hi := i, i, i
+		for j < len(p) && math.Floor(p[j].x) == col {
+			if p[j].y < p[lo].y {
+				lo = j
+			}
+			if p[j].y > p[hi].y {
+				hi = j
+			}
+			j++
+		}
+		idx := [4]int{i, min(lo, hi), max(lo, hi), j - 1}
+		var keep [4]pt
+		n := 0
+		for k, v := range idx {
+			if k == 0 || v != idx[k-1] {
+				keep[n] = p[v]
+				n++
+			}
+		}
+		w += copy(p[w:], keep[:n])
+		i = j
+	}
+	return p[:w]
 }
 
 // maxGap is the longest time between samples that still joins them.

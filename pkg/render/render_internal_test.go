@@ -597,3 +597,69 @@ func TestLegendCapShowsMore(t *testing.T) {
 		t.Errorf("MaxLegendRows 5: %d rows + %d more", len(r.lg.rows), r.lg.more)
 	}
 }
+
+func TestDecimateKeepsEnvelope(t *testing.T) {
+	var p []pt
+	for i := 0; i < 10000; i++ {
+		p = append(p, pt{float64(i) / 100, math.Sin(float64(i)) * float64(i%97)})
+	}
+	type mm struct{ lo, hi float64 }
+	env := func(p []pt) map[int]mm {
+		m := map[int]mm{}
+		for _, q := range p {
+			c := int(math.Floor(q.x))
+			e, ok := m[c]
+			if !ok {
+				e = mm{q.y, q.y}
+			}
+			m[c] = mm{math.Min(e.lo, q.y), math.Max(e.hi, q.y)}
+		}
+		return m
+	}
+	want := env(p)
+	first, last := p[0], p[len(p)-1]
+	d := decimate(append([]pt(nil), p...))
+	if len(d) > 4*len(want) {
+		t.Errorf("decimated to %d points for %d columns", len(d), len(want))
+	}
+	if got := env(d); len(got) != len(want) {
+		t.Fatalf("columns %d, want %d", len(got), len(want))
+	} else {
+		for c, w := range want {
+			if got[c] != w {
+				t.Errorf("column %d envelope %v, want %v", c, got[c], w)
+			}
+		}
+	}
+	if d[0] != first || d[len(d)-1] != last {
+		t.Error("end points moved")
+	}
+	for i := 1; i < len(d); i++ {
+		if d[i].x < d[i-1].x {
+			t.Fatal("order lost")
+		}
+	}
+}
+
+func TestFarOutOfRangeSamplesAreClipped(t *testing.T) {
+	// Values far outside a fixed axis and a sample far outside the window
+	// must neither hang the rasteriser nor smear across the plot.
+	pts := flat(240, 50, 15*time.Second)
+	pts[100].V = 1e300
+	pts[101].V = -1e300
+	pts = append([]series.Point{{T: t0.Add(-365 * 24 * time.Hour).UnixMilli(), V: 50}}, pts...)
+	c := &Chart{Series: []series.Series{{Name: "x", Points: pts}}, From: t0, To: t0.Add(time.Hour), Min: ptrF(0), Max: ptrF(100), Style: Style{FillOpacity: 30}}
+	r, img := drawChart(t, c, Options{})
+	// The spike is drawn as two near-vertical strokes at its column, not as
+	// slanted lines: a column well away from it shows only the flat line.
+	x := int(r.pl.xms(pts[50].T))
+	inked := 0
+	for y := int(r.pl.top) + 2; y < int(r.pl.bottom)-2; y++ {
+		if p := img.RGBAAt(x, y); p.G > 150 && p.R < 160 && p.B < 160 {
+			inked++
+		}
+	}
+	if inked > 4 {
+		t.Errorf("column %d has %d line pixels; the spike smeared", x, inked)
+	}
+}
