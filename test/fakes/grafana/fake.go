@@ -692,7 +692,9 @@ func (f *Fake) postFolder(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	status := 200
-	defer func() { f.writes = append(f.writes, Write{Method: r.Method, Path: r.URL.Path, UID: cmd.UID, Status: status}) }()
+	defer func() {
+		f.writes = append(f.writes, Write{Method: r.Method, Path: r.URL.Path, UID: cmd.UID, Status: status})
+	}()
 	switch {
 	case strings.TrimSpace(cmd.Title) == "":
 		status = 400
