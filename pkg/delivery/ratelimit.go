@@ -28,6 +28,10 @@ type rateDecision struct {
 // acquire reserves cost slots of channel's window when they are free.
 // limit 0 means the platform has no known limit (only pauses apply).
 func (s *Service) acquire(ctx context.Context, channel string, cost, limit int) (rateDecision, error) {
+	if limit <= 0 {
+		// No slots to reserve: only a platform-requested pause applies.
+		return s.rateCheck(ctx, s.b.plain(), channel, cost, limit, false)
+	}
 	var dec rateDecision
 	err := withTx(ctx, s.b, func(t txn) error {
 		var err error
@@ -105,16 +109,21 @@ func (s *Service) rateCheck(ctx context.Context, db dbtx, channel string, cost, 
 // answer, so counting the window from the answer keeps a slow send from
 // letting the next window start too early.
 func (s *Service) settle(ctx context.Context, channel string, dec rateDecision) {
+	if err := s.settleTx(context.WithoutCancel(ctx), s.b.plain(), channel, dec); err != nil {
+		s.log.Warn("delivery: could not settle rate-limit slot", "channel", channel, "error", err)
+	}
+}
+
+func (s *Service) settleTx(ctx context.Context, db dbtx, channel string, dec rateDecision) error {
 	if !dec.ok || dec.at == 0 {
-		return
+		return nil
 	}
 	end := s.now().UnixMilli()
 	if end <= dec.at {
-		return
+		return nil
 	}
-	if _, err := s.b.plain().exec(context.WithoutCancel(ctx), `UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, end, channel, dec.at); err != nil {
-		s.log.Warn("delivery: could not settle rate-limit slot", "channel", channel, "error", err)
-	}
+	_, err := db.exec(ctx, `UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, end, channel, dec.at)
+	return err
 }
 
 // pause holds a channel back until the given time (platform Retry-After).

@@ -33,6 +33,7 @@ type Service struct {
 	d         dialect
 	notifiers map[string]channels.Notifier
 	charts    *chartCache
+	chLocks   sync.Map // channel name → *sync.Mutex, see lockChannel
 
 	dataDir string
 	warning string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
@@ -111,6 +112,18 @@ func (s *Service) send(ctx context.Context, n channels.Notifier, m *channels.Mes
 }
 
 // ---- text ----
+
+// lockChannel serialises, within this process, the texts going to one
+// channel from the moment a send starts until its outcome is committed. A
+// crash can only repeat a message that was sent but not yet recorded, so
+// this keeps a kill -9 from repeating more than one text per channel and
+// process. Chat robots gain nothing from parallel sends anyway.
+func (s *Service) lockChannel(channel string) func() {
+	v, _ := s.chLocks.LoadOrStore(channel, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
 
 // workText delivers a notification's text to one channel. The job first
 // claims its row (or, when the robot has no free slot, joins the digest
@@ -311,13 +324,15 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 		return s.waitForSlot(ctx, row.Channel, self, row.NAlerts, dec.wait)
 	}
 	msg := &channels.Message{Data: data, Part: part, Chart: chart, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	unlock := s.lockChannel(row.Channel)
+	defer unlock()
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
-	s.settle(ctx, row.Channel, dec)
 	if sendErr != nil {
+		s.settle(ctx, row.Channel, dec)
 		return s.textFailed(ctx, self, []*channelRow{row}, string(part), at, dur, res, sendErr)
 	}
-	return s.textSent(ctx, self, []*channelRow{row}, string(part), at, dur, res, info, len(chartAlerts) > 0)
+	return s.textSent(ctx, self, []*channelRow{row}, string(part), at, dur, res, info, len(chartAlerts) > 0, dec)
 }
 
 func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int, rows []*channelRow, self string) error {
@@ -349,24 +364,31 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 	}
 	data := mergeData(parts)
 	msg := &channels.Message{Data: data, Part: channels.PartText, Digest: true, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	unlock := s.lockChannel(rows[0].Channel)
+	defer unlock()
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
-	s.settle(ctx, rows[0].Channel, dec)
 	if sendErr != nil {
+		s.settle(ctx, rows[0].Channel, dec)
 		return s.textFailed(ctx, self, included, "digest", at, dur, res, sendErr)
 	}
-	return s.textSent(ctx, self, included, "digest", at, dur, res, ChartInfo{}, s.cfg.Charter != nil)
+	return s.textSent(ctx, self, included, "digest", at, dur, res, ChartInfo{}, s.cfg.Charter != nil, dec)
 }
 
 // textSent records a successful text (or combined, or digest) send and
 // queues the chart follow-up where one is due.
 func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow, part string, at time.Time, dur time.Duration,
-	res *channels.Result, info ChartInfo, chartWanted bool) error {
+	res *channels.Result, info ChartInfo, chartWanted bool, dec rateDecision) error {
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
 	err := withTx(ctx, s.b, func(t txn) error {
 		db := t.db()
+		if len(rows) > 0 {
+			if err := s.settleTx(ctx, db, rows[0].Channel, dec); err != nil {
+				return err
+			}
+		}
 		var jobs []river.InsertManyParams
 		for _, r := range rows {
 			lat := done.Sub(r.ReceivedAt).Milliseconds()

@@ -1,0 +1,79 @@
+package deliverytest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+const pgBin = "/usr/lib/postgresql/15/bin"
+
+// startPostgres runs a throw-away PostgreSQL 15 on a free loopback port and
+// returns its DSN. As root it runs the server as the postgres user (the
+// server refuses to run as root).
+func startPostgres(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL 15 is required (apt-get install postgresql-15): %v", err)
+		}
+		t.Skipf("PostgreSQL 15 not installed at %s", pgBin)
+	}
+	dir, err := os.MkdirTemp("", "alertchart-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("running as root needs a postgres user to start the server: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	run := func(name string, args ...string) {
+		cmd := exec.Command(filepath.Join(pgBin, name), args...)
+		if cred != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		}
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Fatalf("%s: %v\n%s\n%s", name, err, out, log)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	data := filepath.Join(dir, "data")
+	run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync")
+	run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "log"), "-w", "-o",
+		fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", port, dir), "start")
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Logf("postgres log:\n%s", log)
+		}
+		cmd := exec.Command(filepath.Join(pgBin, "pg_ctl"), "-D", data, "-m", "immediate", "stop")
+		if cred != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		}
+		_ = cmd.Run()
+	})
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+}
