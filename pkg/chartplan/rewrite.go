@@ -640,11 +640,17 @@ func narrowBinary(n *parser.BinaryExpr, name string) narrowing {
 		if vm != nil && !vm.On && contains(vm.MatchingLabels, name) {
 			return narrowing{ok: true} // ignoring() drops it
 		}
-		l, r := narrow(n.LHS, name), narrow(n.RHS, name)
-		if !l.ok || !r.ok {
+		// The result carries the left side's value of a matching label, so
+		// filtering the left side is enough; the right side is filtered too
+		// when that is safe, to fetch less.
+		l := narrow(n.LHS, name)
+		if !l.ok {
 			return unsafe
 		}
-		return okWith(l, r)
+		if r := narrow(n.RHS, name); r.ok {
+			return okWith(l, r)
+		}
+		return l
 	case parser.CardManyToOne, parser.CardOneToMany:
 		if contains(include, name) {
 			// Copied from the "one" side; filtering it drops the many-side

@@ -61,3 +61,15 @@ func TestExprFromGeneratorURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRewriteOneToOneWithUnsafeRightSide(t *testing.T) {
+	// The right side rewrites instance; the result's instance is the left
+	// side's, so the left side alone is narrowed.
+	rw, err := RewriteExpr(`node_load1 / label_replace(node_cpus, "instance", "$1", "host", "(.*)") > 2`, L{"instance": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.Query != `node_load1{instance="a"} / label_replace(node_cpus, "instance", "$1", "host", "(.*)")` || rw.PostFilter != nil {
+		t.Errorf("query %s post %v", rw.Query, rw.PostFilter)
+	}
+}
