@@ -92,6 +92,8 @@ func num(v float64) string {
 
 var siPrefixes = []string{"", "k", "M", "G", "T", "P", "E"}
 
+// siShort scales by 1000. Word units (" req/s") follow the prefix
+// directly ("1.5k req/s"); symbol units get a space ("2.5 GB").
 func siShort(v float64, unit string) string {
 	a := math.Abs(v)
 	i := 0
@@ -100,15 +102,10 @@ func siShort(v float64, unit string) string {
 		v /= 1000
 		i++
 	}
-	if i == 0 {
-		return num(v) + unit
+	if unit == "" || strings.HasPrefix(unit, " ") {
+		return num(v) + siPrefixes[i] + unit
 	}
-	sep := ""
-	if strings.HasPrefix(unit, " ") {
-		sep = " "
-		unit = unit[1:]
-	}
-	return num(v) + sep + siPrefixes[i] + unit
+	return num(v) + " " + siPrefixes[i] + unit
 }
 
 var binPrefixes = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}

@@ -1,0 +1,290 @@
+package channels_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/test/fakes/fixture"
+)
+
+func formatter(t testing.TB, mk channels.Markup, lang, custom string) *channels.Formatter {
+	t.Helper()
+	f, err := channels.NewFormatter(mk, lang, custom, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Now = func() time.Time { return fixture.Now }
+	return f
+}
+
+var allMarkups = []channels.Markup{channels.CommonMark, channels.WeComMarkdown, channels.DingTalkMarkdown, channels.LarkMarkdown,
+	channels.SlackMrkdwn, channels.TelegramHTML, channels.DiscordMarkdown, channels.TeamsText, channels.PlainText}
+
+func TestDefaultTemplatesPutStatusAndSeverityFirst(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"zh": {"🔥 **[告警中 · critical] HighCPUUsage**", "实例：web-01:9100", "摘要：web-01:9100 CPU 使用率超过 90%", "当前值：97%", "开始：2026-11-25 09:55:00 UTC（已持续 5分）", "当前 97%，最大 97%，最小 50%", "在 Grafana 中查看", "静默此告警"},
+		"en": {"🔥 **[FIRING · critical] HighCPUUsage**", "Instance: web-01:9100", "Value: 97%", "Started: 2026-11-25 09:55:00 UTC (for 5m)", "last 97%, max 97%, min 50%", "Open in Grafana", "#/silences/new?filter="},
+	} {
+		txt, err := formatter(t, channels.CommonMark, lang, "").Render(fixture.Message(fixture.Data(1, lang == "zh", false), fixture.Chart()), channels.Limit{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(txt.Body, want[0]) {
+			t.Errorf("%s: first line %q", lang, strings.SplitN(txt.Body, "\n", 2)[0])
+		}
+		for _, w := range want[1:] {
+			if !strings.Contains(txt.Body, w) {
+				t.Errorf("%s: missing %q in\n%s", lang, w, txt.Body)
+			}
+		}
+	}
+}
+
+func TestResolvedDigestAndChartNote(t *testing.T) {
+	d := fixture.Data(5, true, false)
+	m := fixture.Message(d, nil)
+	m.Digest = true
+	m.ChartNote = "chart unavailable: Prometheus timed out"
+	txt, err := formatter(t, channels.CommonMark, "zh", "").Render(m, channels.Limit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"告警风暴摘要：合并 5 条告警（告警中 4，已恢复 1）", "✅ HighCPUUsage", "⚠️ chart unavailable: Prometheus timed out", "[告警中 4 · 已恢复 1 · critical]"} {
+		if !strings.Contains(txt.Body, w) {
+			t.Errorf("missing %q in\n%s", w, txt.Body)
+		}
+	}
+	// A resolved single alert says how long it lasted.
+	r := fixture.Data(5, false, false)
+	r.Alerts = r.Alerts[4:]
+	r.Status = "resolved"
+	txt, _ = formatter(t, channels.CommonMark, "en", "").Render(fixture.Message(r, nil), channels.Limit{})
+	if !strings.HasPrefix(txt.Body, "✅ **[RESOLVED] HighCPUUsage**") || !strings.Contains(txt.Body, "lasted 8m, resolved 09:59:00") {
+		t.Errorf("resolved:\n%s", txt.Body)
+	}
+}
+
+func TestLabelMarkupIsEscapedInEveryMarkup(t *testing.T) {
+	forbidden := map[string][]string{
+		"commonmark": {"*bold*", "[link](", "<b>", "<@U123>"},
+		"wecom":      {"*bold*", "[link](", "<b>", "<@U123>", "<at", "`code`"},
+		"dingtalk":   {"*bold*", "[link](", "<b>", "<@U123>", "`code`"},
+		"lark_md":    {"*bold*", "[link](", "<b>", "<at id=all>", "`code`"},
+		"slack":      {"<b>", "<@U123>", "<at"},
+		"telegram":   {"<b>x</b>", "<@U123>", "<at"},
+		"discord":    {"*bold*", "[link](", "@everyone", "`code`"},
+		"teams":      {"*bold*", "[link](", "<b>"},
+	}
+	for _, mk := range allMarkups {
+		txt, err := formatter(t, mk, "en", "").Render(fixture.Message(fixture.Data(1, false, true), nil), channels.Limit{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range forbidden[mk.Name] {
+			if strings.Contains(txt.Body, bad) {
+				t.Errorf("%s: %q survived escaping:\n%s", mk.Name, bad, txt.Body)
+			}
+		}
+	}
+}
+
+func TestFiftyAlertGroupsFitEveryLimit(t *testing.T) {
+	limits := []struct {
+		mk  channels.Markup
+		lim channels.Limit
+	}{
+		{channels.WeComMarkdown, channels.Limit{Max: 4096, Unit: channels.Bytes}},
+		{channels.DingTalkMarkdown, channels.Limit{Max: 18000, Unit: channels.Bytes}},
+		{channels.LarkMarkdown, channels.Limit{Max: 16000, Unit: channels.Bytes}},
+		{channels.SlackMrkdwn, channels.Limit{Max: 2900, Unit: channels.Runes}},
+		{channels.TelegramHTML, channels.Limit{Max: 1024, Unit: channels.UTF16}},
+		{channels.TelegramHTML, channels.Limit{Max: 4096, Unit: channels.UTF16}},
+		{channels.DiscordMarkdown, channels.Limit{Max: 4096, Unit: channels.Runes}},
+		{channels.TeamsText, channels.Limit{Max: 12000, Unit: channels.Bytes}},
+	}
+	for _, lang := range []string{"zh", "en"} {
+		for _, c := range limits {
+			m := fixture.Message(fixture.Data(50, lang == "zh", true), fixture.Chart())
+			txt, err := formatter(t, c.mk, lang, "").Render(m, c.lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.lim.Fits(txt.Body) || !utf8.ValidString(txt.Body) {
+				t.Errorf("%s/%s: %d units over %d", c.mk.Name, lang, c.lim.Len(txt.Body), c.lim.Max)
+			}
+			if txt.Shown >= 50 || txt.Shown < 1 || txt.Total != 50 {
+				t.Errorf("%s/%s: shown %d of %d", c.mk.Name, lang, txt.Shown, txt.Total)
+			}
+			more := map[string]string{"zh": "… 另有 %d 条告警", "en": "… and %d more alerts"}[lang]
+			if !strings.Contains(txt.Body, strings.Replace(more, "%d", strconv.Itoa(50-txt.Shown), 1)) {
+				t.Errorf("%s/%s: no %q in\n%s", c.mk.Name, lang, more, txt.Body)
+			}
+			if strings.Count(txt.Body, "HighCPUUsage") < txt.Shown {
+				t.Errorf("%s/%s: fewer alerts than Shown", c.mk.Name, lang)
+			}
+		}
+	}
+}
+
+func TestHugeSingleAlertIsTruncatedOnRuneBoundary(t *testing.T) {
+	d := fixture.Data(1, true, false)
+	d.Alerts[0].Annotations["description"] = strings.Repeat("磁盘空间不足", 2000)
+	for _, mk := range []channels.Markup{channels.WeComMarkdown, channels.TelegramHTML} {
+		lim := channels.Limit{Max: 4096, Unit: channels.Bytes}
+		txt, err := formatter(t, mk, "zh", "").Render(fixture.Message(d, nil), lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !txt.Truncated || !lim.Fits(txt.Body) || !utf8.ValidString(txt.Body) || !strings.HasSuffix(txt.Body, channels.TruncatedMarker) {
+			t.Errorf("%s: truncated=%v len=%d", mk.Name, txt.Truncated, len(txt.Body))
+		}
+	}
+}
+
+func TestTruncateHTMLKeepsTagsBalanced(t *testing.T) {
+	s := "<b>告警</b> <a href=\"http://x?a=1&amp;b=2\">链接 &lt;很长&gt;" + strings.Repeat("字", 100) + "</a>"
+	for max := 20; max < 120; max += 7 {
+		out := channels.Limit{Max: max, Unit: channels.UTF16}.Truncate(s, "…", true)
+		if strings.Count(out, "<a ") != strings.Count(out, "</a>") || strings.Count(out, "<b>") != strings.Count(out, "</b>") {
+			t.Errorf("max %d: unbalanced %q", max, out)
+		}
+		if strings.Contains(out, "&am…") || strings.HasSuffix(strings.TrimSuffix(out, "…"), "&") {
+			t.Errorf("max %d: entity cut %q", max, out)
+		}
+		if (channels.Limit{Max: max, Unit: channels.UTF16}).Len(out) > max {
+			t.Errorf("max %d: too long %q", max, out)
+		}
+	}
+	if got := channels.TruncateBytes("告警告警", 7, "…"); got != "告…" || !utf8.ValidString(got) {
+		t.Errorf("bytes: %q", got)
+	}
+}
+
+func TestCustomTemplate(t *testing.T) {
+	f := formatter(t, channels.TelegramHTML, "en", `{{b .Headline}} on {{(index .Alerts 0).Instance}} {{esc "<x>"}} {{link .GrafanaURL "go"}}`)
+	txt, err := f.Render(fixture.Message(fixture.Data(1, false, true), nil), channels.Limit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(txt.Body, "<b>[FIRING · critical] HighCPUUsage</b> on *bold*") || !strings.Contains(txt.Body, "&lt;x&gt;") || !strings.Contains(txt.Body, `<a href="http://grafana.example:3000/explore?left=%7B%7D">go</a>`) {
+		t.Errorf("%s", txt.Body)
+	}
+	if _, err := channels.NewFormatter(channels.CommonMark, "en", "{{.Broken", nil); err == nil {
+		t.Error("bad template accepted")
+	}
+	// A template that fails at run time falls back to the default, with a note.
+	f = formatter(t, channels.CommonMark, "en", `{{(index .Alerts 5).Name}}`)
+	txt, err = f.Render(fixture.Message(fixture.Data(1, false, false), nil), channels.Limit{})
+	if err != nil || !strings.Contains(txt.Body, "HighCPUUsage") || !strings.Contains(txt.Note, "default used") {
+		t.Errorf("%v %q %s", err, txt.Note, txt.Body)
+	}
+}
+
+func TestFormatValue(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{0.9712, "percentunit", "97.12%"}, {93.456, "percent", "93.46%"}, {1536, "bytes", "1.5 KiB"}, {2.5e9, "decbytes", "2.5 GB"},
+		{1234567, "short", "1.23M"}, {0.0042, "s", "4.2 ms"}, {5400, "s", "1.5 hour"}, {250, "ms", "250 ms"}, {12, "reqps", "12 req/s"},
+		{1500, "reqps", "1.5k req/s"}, {42, "", "42"}, {7, "widgets", "7 widgets"}, {math.NaN(), "percent", "NaN"}, {math.Inf(1), "", "+Inf"},
+		{-3.25, "celsius", "-3.25°C"}, {0.000012, "", "1.2e-05"},
+	} {
+		if got := channels.FormatValue(c.v, c.unit); got != c.want {
+			t.Errorf("FormatValue(%v, %q) = %q, want %q", c.v, c.unit, got, c.want)
+		}
+	}
+}
+
+func TestSilenceURLAndRetryAfter(t *testing.T) {
+	u := channels.SilenceURL("http://am:9093/", map[string]string{"alertname": "A\"B", "instance": "x", "other": "y"})
+	if u != `http://am:9093/#/silences/new?filter=%7Balertname%3D%22A%5C%22B%22%2Cinstance%3D%22x%22%7D` {
+		t.Errorf("%s", u)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{"5": 5 * time.Second, "1.5": 1500 * time.Millisecond, "": 0, "junk": 0,
+		now.Add(time.Minute).Format(http.TimeFormat): time.Minute} {
+		if got := channels.ParseRetryAfter(in, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v", in, got)
+		}
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	wrapped := errors.Join(errors.New("ctx"), &channels.Error{Kind: channels.TooBig, RetryAfter: time.Second})
+	if channels.KindOf(wrapped) != channels.TooBig || channels.RetryAfterOf(wrapped) != time.Second {
+		t.Fatal("wrapped error not classified")
+	}
+	if channels.KindOf(errors.New("plain")) != channels.Retryable {
+		t.Fatal("unclassified errors must be retryable")
+	}
+	for status, kind := range map[int]channels.ErrorKind{429: channels.Retryable, 500: channels.Retryable, 503: channels.Retryable,
+		401: channels.BadCredentials, 403: channels.BadCredentials, 413: channels.TooBig, 400: channels.Permanent, 404: channels.Permanent} {
+		if e := channels.ClassifyStatus(&channels.Response{StatusCode: status, Header: http.Header{}}, ""); e == nil || e.Kind != kind {
+			t.Errorf("%d: %v", status, e)
+		}
+	}
+}
+
+type recorder struct {
+	channels.Base
+	got *channels.Message
+}
+
+func (r *recorder) Limits() channels.Limits { return channels.Limits{} }
+func (r *recorder) Send(_ context.Context, m *channels.Message) (*channels.Result, error) {
+	r.got = m
+	return &channels.Result{StatusCode: 200}, nil
+}
+
+func TestSampleMessageAndSendTest(t *testing.T) {
+	f := formatter(t, channels.CommonMark, "en", "")
+	r := &recorder{Base: channels.Base{Fmt: f}}
+	if _, err := channels.SendTest(context.Background(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := r.got
+	if m.Part != channels.PartBoth || m.Chart == nil || len(m.Chart.Image) < 100 || !strings.HasPrefix(string(m.Chart.Image), "\x89PNG") {
+		t.Fatalf("sample %+v", m)
+	}
+	if !strings.Contains(m.Data.Alerts[0].Annotations["summary"], "CPU usage") {
+		t.Fatal("sample not in the notifier's language")
+	}
+	txt, err := f.Render(m, channels.Limit{})
+	if err != nil || !strings.Contains(txt.Body, "web-01:9100: last") {
+		t.Fatalf("%v\n%s", err, txt.Body)
+	}
+}
+
+func BenchmarkRenderOneAlert(b *testing.B) {
+	f := formatter(b, channels.WeComMarkdown, "zh", "")
+	m := fixture.Message(fixture.Data(1, true, false), fixture.Chart())
+	lim := channels.Limit{Max: 4096, Unit: channels.Bytes}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Render(m, lim); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRenderFiftyAlertsFitted(b *testing.B) {
+	f := formatter(b, channels.WeComMarkdown, "zh", "")
+	m := fixture.Message(fixture.Data(50, true, true), fixture.Chart())
+	lim := channels.Limit{Max: 4096, Unit: channels.Bytes}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Render(m, lim); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
