@@ -303,7 +303,7 @@ func (r *Renderer) create(ctx context.Context, tmpl *template, req Request) (gra
 		switch {
 		case errors.Is(err, grafana.ErrUIDClash):
 			continue
-		case !folderRetried && grafana.StatusOf(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(err.Error()), "folder not found"):
+		case !folderRetried && folderMissing(err):
 			folderRetried = true
 			r.folderMu.Lock()
 			r.folderReady = false
@@ -317,6 +317,13 @@ func (r *Renderer) create(ctx context.Context, tmpl *template, req Request) (gra
 		}
 	}
 	return grafana.Created{}, fmt.Errorf("gave up after %d UID clashes: %w", attempts, lastErr)
+}
+
+// folderMissing recognises Grafana's answers to a create in a folder that no
+// longer exists (400 from the legacy store, 404 from newer versions).
+func folderMissing(err error) bool {
+	st := grafana.StatusOf(err)
+	return (st == http.StatusBadRequest || st == http.StatusNotFound) && strings.Contains(strings.ToLower(err.Error()), "folder not found")
 }
 
 // remove deletes the temporary dashboard with a context of its own: a
@@ -399,6 +406,29 @@ func (r *Renderer) Janitor(ctx context.Context, olderThan time.Duration) (delete
 		return deleted, fmt.Errorf("janitor: %w", errors.Join(errs...))
 	}
 	return deleted, nil
+}
+
+// RunJanitor runs Janitor now and then every interval until ctx ends,
+// logging failures. Start it once per Renderer: go r.RunJanitor(ctx, 5*time.Minute, DefaultJanitorAge).
+func (r *Renderer) RunJanitor(ctx context.Context, interval, olderThan time.Duration) {
+	if interval <= 0 {
+		interval = 5 * time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		jctx, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := r.Janitor(jctx, olderThan)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			r.opts.Logger.Warn("AlertChart janitor could not clean temporary dashboards", "deleted", n, "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Available tells "auto" renderer selection whether Grafana can render now:

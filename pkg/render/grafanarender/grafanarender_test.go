@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -480,6 +481,45 @@ func TestCrashHelperProcess(t *testing.T) {
 	r := newRenderer(t, url, token, nil)
 	_, err := r.Render(context.Background(), request(9))
 	t.Fatalf("the render should have been killed, returned %v", err)
+}
+
+// Someone deletes the temporary folder while the plugin runs: it is
+// created again.
+func TestFolderRecreated(t *testing.T) {
+	f := newFake(t)
+	r := newRenderer(t, f.URL, token, nil)
+	if _, err := r.Render(context.Background(), request(1)); err != nil {
+		t.Fatal(err)
+	}
+	f.RemoveFolder(folder)
+	if _, err := r.Render(context.Background(), request(2)); err != nil {
+		t.Fatal(err)
+	}
+	if !f.HasFolder(folder) || len(f.Renders()) != 2 {
+		t.Fatalf("folder %v, renders %d", f.HasFolder(folder), len(f.Renders()))
+	}
+}
+
+func TestRunJanitorLoop(t *testing.T) {
+	f := newFake(t)
+	f.AddFolder(folder, "tmp")
+	old := uidPrefix + strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 36) + "-leftover0000"
+	if err := f.AddDashboard([]byte(`{"uid":"`+old+`","title":"left","tags":["alertchart-tmp"]}`), folder); err != nil {
+		t.Fatal(err)
+	}
+	r := newRenderer(t, f.URL, token, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.RunJanitor(ctx, 10*time.Millisecond, DefaultJanitorAge); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(f.DashboardsIn(folder)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("janitor loop never cleaned: %v", f.DashboardsIn(folder))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }
 
 func TestAvailable(t *testing.T) {

@@ -243,6 +243,19 @@ func (f *Fake) DashboardsIn(folderUID string) []string {
 	return out
 }
 
+// RemoveFolder deletes a folder and the dashboards in it, as a user would
+// in the UI.
+func (f *Fake) RemoveFolder(uid string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.folders, uid)
+	for k, d := range f.dashboards {
+		if d.folderUID == uid {
+			delete(f.dashboards, k)
+		}
+	}
+}
+
 // HasFolder reports whether a folder exists.
 func (f *Fake) HasFolder(uid string) bool {
 	f.mu.Lock()
