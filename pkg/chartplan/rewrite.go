@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -77,8 +78,28 @@ func RewriteExpr(expr string, ids map[string]string) (*Rewrite, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rewriteAST(e, ids)
+	rw, err := rewriteAST(e, ids)
+	if errors.Is(err, errUnparseable) && len(ids) > 0 {
+		// An injected matcher made the query unprintable (a label the
+		// printer cannot write back): chart without injection and filter
+		// the returned series instead.
+		if e, err = ParseExpr(expr); err != nil {
+			return nil, err
+		}
+		if rw, err = rewriteAST(e, nil); err != nil {
+			return nil, err
+		}
+		rw.PostFilter = map[string]string{}
+		for k, v := range ids {
+			if k != labels.MetricName && k != "" {
+				rw.PostFilter[k] = v
+			}
+		}
+	}
+	return rw, err
 }
+
+var errUnparseable = errors.New("rewritten query does not parse")
 
 func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 	// The AST walkers below handle every node type the parser produces; the
@@ -110,7 +131,9 @@ func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 		v := ids[name]
 		res := narrow(e, name)
 		switch {
-		case !res.ok:
+		case !res.ok || !model.LabelName(name).IsValidLegacy():
+			// Quoted UTF-8 label names need Prometheus 3; check those on
+			// the returned series so older servers are not sent them.
 			rw.PostFilter[name] = v
 		case len(res.sels) > 0:
 			for _, vs := range res.sels {
@@ -138,11 +161,10 @@ func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 		}
 	}
 	q := e.String()
-	// Round-trip: the printed query must parse. Should the printer ever emit
-	// something the parser rejects, fall back to the stripped query without
-	// injection and let the post-filter do the narrowing.
+	// Round-trip: the printed query must parse (RewriteExpr retries
+	// without injection when it does not).
 	if _, perr := ParseExpr(q); perr != nil {
-		return nil, fmt.Errorf("rewritten query does not parse: %w", perr)
+		return nil, fmt.Errorf("%w: %v", errUnparseable, perr)
 	}
 	rw.Query = q
 	if len(rw.Injected) == 0 {

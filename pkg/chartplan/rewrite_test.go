@@ -73,3 +73,13 @@ func TestRewriteOneToOneWithUnsafeRightSide(t *testing.T) {
 		t.Errorf("query %s post %v", rw.Query, rw.PostFilter)
 	}
 }
+
+func TestRewriteUTF8LabelNamesArePostFiltered(t *testing.T) {
+	rw, err := RewriteExpr(`up == 0`, L{"service.name": "api", "instance": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.Query != `up{instance="a"}` || rw.PostFilter["service.name"] != "api" {
+		t.Errorf("query %s post %v", rw.Query, rw.PostFilter)
+	}
+}
