@@ -13,6 +13,7 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/promapi"
 	"github.com/alertchart/alertchart/pkg/series"
+	"github.com/alertchart/alertchart/pkg/settings"
 	fakeprom "github.com/alertchart/alertchart/test/fakes/prometheus"
 )
 
@@ -528,5 +529,18 @@ func TestFetchReferenceSeries(t *testing.T) {
 	if len(res.Series) != 1 || len(res.References) != 1 || res.References[0].Stats().Last != 1 ||
 		!strings.HasPrefix(res.References[0].Name, "!= kube_deployment_status_replicas_available{") {
 		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestConfigFromSettings(t *testing.T) {
+	s, err := settings.Parse([]byte(`{"chart":{"language":"en","minWindow":"5m","maxSeries":4,"timezone":"Asia/Shanghai"},
+		"prometheus":{"externalLabels":["cluster","replica"],"rulesCacheTtl":"1m"}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ConfigFrom(s)
+	if c.Language != "en" || c.MinWindow != 5*time.Minute || c.MaxWindow != 24*time.Hour || c.WindowMultiplier != 2 ||
+		c.MaxSeries != 4 || c.Timezone != "Asia/Shanghai" || c.RulesCacheTTL != time.Minute || len(c.ExternalLabels) != 2 {
+		t.Errorf("config = %+v", c)
 	}
 }

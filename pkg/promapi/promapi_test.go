@@ -211,3 +211,19 @@ func TestGrafanaProxyPath(t *testing.T) {
 		t.Errorf("request = %q", got)
 	}
 }
+
+func TestTLSSkipVerify(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"success","data":{"groups":[]}}`))
+	}))
+	defer srv.Close()
+	strict, _ := New(Config{BaseURL: srv.URL})
+	if _, err := strict.Rules(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("self-signed certificate accepted without tlsSkipVerify: %v", err)
+	}
+	lax, _ := New(Config{BaseURL: srv.URL, TLSSkipVerify: true})
+	if _, err := lax.Rules(context.Background()); err != nil {
+		t.Errorf("tlsSkipVerify: %v", err)
+	}
+}
