@@ -43,7 +43,7 @@ func buildDashboard(uid string, tmpl *template, req Request) map[string]any {
 			}
 		}
 	}
-	legend := req.LegendFormat
+	legend := req.Legend
 	if legend == "" {
 		legend = "__auto"
 	}

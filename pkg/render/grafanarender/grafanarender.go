@@ -60,9 +60,9 @@ type Request struct {
 	Width, Height int
 	// Theme "dark" or "light", Timezone an IANA name (settings when empty).
 	Theme, Timezone string
-	// LegendFormat is Prometheus' legend template, e.g. "{{instance}}";
-	// empty lets Grafana choose ("__auto").
-	LegendFormat string
+	// Legend is the legend format, e.g. "{{instance}}"; empty lets Grafana
+	// choose ("__auto").
+	Legend string
 }
 
 // Error is a failed Grafana render. Stage is one of "config", "slot",
@@ -75,9 +75,8 @@ type Error struct {
 func (e *Error) Error() string { return "grafana renderer (" + e.Stage + "): " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Options configure a Renderer. OptionsFromSettings fills them from the
-// plugin settings.
-type Options struct {
+// Config configures a Renderer. ConfigFrom fills it from the plugin settings.
+type Config struct {
 	TemplateDashboardUID string
 	TemplatePanelID      int64
 	// FolderUID is the folder of temporary dashboards (created if missing).
@@ -100,10 +99,10 @@ type Options struct {
 	}
 }
 
-// OptionsFromSettings takes the chart settings.
-func OptionsFromSettings(s *settings.Settings) Options {
+// ConfigFrom takes the chart settings.
+func ConfigFrom(s *settings.Settings) Config {
 	c := s.Chart
-	return Options{
+	return Config{
 		TemplateDashboardUID: c.TemplateDashboardUID, TemplatePanelID: c.TemplatePanelID,
 		FolderUID: c.TempFolderUID, MaxRenders: c.MaxGrafanaRenders,
 		Width: c.Width, Height: c.Height, Theme: c.Theme, Timezone: c.Timezone, PixelRatio: c.PixelRatio,
@@ -114,7 +113,7 @@ func OptionsFromSettings(s *settings.Settings) Options {
 // per plugin instance (the render slots are per Renderer).
 type Renderer struct {
 	client *grafana.Client
-	opts   Options
+	opts   Config
 	slots  chan struct{}
 
 	now    func() time.Time
@@ -138,11 +137,9 @@ type template struct {
 	panel map[string]any
 }
 
-// New builds a Renderer.
-func New(client *grafana.Client, opts Options) (*Renderer, error) {
-	if client == nil {
-		return nil, errors.New("grafana renderer: no Grafana client")
-	}
+// New builds a Renderer; zero fields of opts get their defaults. With a nil
+// client every Render and Available call fails with a config error.
+func New(client *grafana.Client, opts Config) *Renderer {
 	if opts.FolderUID == "" {
 		opts.FolderUID = "alertchart-tmp"
 	}
@@ -176,11 +173,11 @@ func New(client *grafana.Client, opts Options) (*Renderer, error) {
 	return &Renderer{
 		client: client, opts: opts, slots: make(chan struct{}, opts.MaxRenders),
 		now: time.Now, newUID: randomUID, sleep: sleepCtx,
-	}, nil
+	}
 }
 
 // Render draws one chart and returns PNG bytes. It waits for a render slot
-// (at most Options.MaxRenders at once), honours 429 Retry-After while the
+// (at most Config.MaxRenders at once), honours 429 Retry-After while the
 // context's deadline allows, and always deletes its temporary dashboard, even
 // when ctx is cancelled.
 func (r *Renderer) Render(ctx context.Context, req Request) ([]byte, error) {
@@ -215,6 +212,9 @@ func (r *Renderer) Render(ctx context.Context, req Request) ([]byte, error) {
 }
 
 func (r *Renderer) checkRequest(req *Request) error {
+	if r.client == nil {
+		return errors.New("no Grafana client (Grafana's URL or token is missing)")
+	}
 	if r.opts.TemplateDashboardUID == "" || r.opts.TemplatePanelID == 0 {
 		return errors.New("no template panel configured (chart.templateDashboardUid and chart.templatePanelId)")
 	}
@@ -379,6 +379,9 @@ func (r *Renderer) renderWithRetry(ctx context.Context, c grafana.Created, req R
 // a delete failed. Only dashboards in the temporary folder, tagged Tag, with
 // an AlertChart UID, are touched, and never the template.
 func (r *Renderer) Janitor(ctx context.Context, olderThan time.Duration) (deleted int, err error) {
+	if r.client == nil {
+		return 0, errors.New("janitor: no Grafana client")
+	}
 	hits, err := r.client.SearchDashboards(ctx, Tag, r.opts.FolderUID)
 	if err != nil {
 		return 0, fmt.Errorf("janitor: %w", err)
@@ -433,7 +436,7 @@ func (r *Renderer) RunJanitor(ctx context.Context, interval, olderThan time.Dura
 
 // Available tells "auto" renderer selection whether Grafana can render now:
 // a template panel is configured and readable, and Grafana reports an image
-// renderer. The answer is cached for Options.AvailableTTL.
+// renderer. The answer is cached for Config.AvailableTTL.
 func (r *Renderer) Available(ctx context.Context) error {
 	r.availMu.Lock()
 	defer r.availMu.Unlock()
@@ -446,6 +449,9 @@ func (r *Renderer) Available(ctx context.Context) error {
 }
 
 func (r *Renderer) probe(ctx context.Context) error {
+	if r.client == nil {
+		return &Error{Stage: "config", Err: errors.New("no Grafana client (Grafana's URL or token is missing)")}
+	}
 	if r.opts.TemplateDashboardUID == "" || r.opts.TemplatePanelID == 0 {
 		return &Error{Stage: "config", Err: errors.New("no template panel configured (chart.templateDashboardUid and chart.templatePanelId)")}
 	}

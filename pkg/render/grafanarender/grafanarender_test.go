@@ -38,22 +38,18 @@ func newFake(t testing.TB) *fakegrafana.Fake {
 	return f
 }
 
-func newRenderer(t testing.TB, url, tok string, mod func(*Options)) *Renderer {
+func newRenderer(t testing.TB, url, tok string, mod func(*Config)) *Renderer {
 	t.Helper()
 	c, err := grafana.NewClient(grafana.Credentials{URL: url, Token: tok, Source: grafana.SourceStoredToken}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{TemplateDashboardUID: fakegrafana.SampleDashboardUID, TemplatePanelID: fakegrafana.SamplePanelID,
+	opts := Config{TemplateDashboardUID: fakegrafana.SampleDashboardUID, TemplatePanelID: fakegrafana.SamplePanelID,
 		FolderUID: folder, MaxRenders: 2, Width: 800, Height: 400, Theme: "dark", Timezone: "UTC"}
 	if mod != nil {
 		mod(&opts)
 	}
-	r, err := New(c, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return New(c, opts)
 }
 
 func request(i int) Request {
@@ -64,7 +60,7 @@ func request(i int) Request {
 		Title:         fmt.Sprintf("High load on host-%02d", i),
 		Thresholds:    []series.Threshold{{Op: ">", Value: float64(i) + 0.5}},
 		From:          to.Add(-30 * time.Minute), To: to,
-		LegendFormat: "{{instance}}",
+		Legend: "{{instance}}",
 	}
 }
 
@@ -202,7 +198,7 @@ func TestCloneKeepsStyleAndDropsOverrides(t *testing.T) {
 
 func TestV2TemplateRenders(t *testing.T) {
 	f := newFake(t)
-	r := newRenderer(t, f.URL, token, func(o *Options) {
+	r := newRenderer(t, f.URL, token, func(o *Config) {
 		o.TemplateDashboardUID, o.TemplatePanelID = fakegrafana.SampleV2UID, fakegrafana.SampleV2PanelID
 	})
 	b, err := r.Render(context.Background(), request(1))
@@ -539,12 +535,12 @@ func TestAvailable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no image renderer") {
 		t.Fatalf("got %v", err)
 	}
-	rNoTmpl := newRenderer(t, f.URL, token, func(o *Options) { o.TemplateDashboardUID = "" })
+	rNoTmpl := newRenderer(t, f.URL, token, func(o *Config) { o.TemplateDashboardUID = "" })
 	if err := rNoTmpl.Available(context.Background()); err == nil || !strings.Contains(err.Error(), "templateDashboardUid") {
 		t.Fatalf("no template: %v", err)
 	}
 	f.SetRendererAvailable(true)
-	rBad := newRenderer(t, f.URL, token, func(o *Options) { o.TemplatePanelID = 42 })
+	rBad := newRenderer(t, f.URL, token, func(o *Config) { o.TemplatePanelID = 42 })
 	if err := rBad.Available(context.Background()); err == nil || !strings.Contains(err.Error(), "no panel with id 42") {
 		t.Fatalf("bad panel: %v", err)
 	}
@@ -590,7 +586,7 @@ func TestUIDTimeRoundTrip(t *testing.T) {
 
 func BenchmarkRenderThroughFake(b *testing.B) {
 	f := newFake(b)
-	r := newRenderer(b, f.URL, token, func(o *Options) { o.MaxRenders = 4 })
+	r := newRenderer(b, f.URL, token, func(o *Config) { o.MaxRenders = 4 })
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
