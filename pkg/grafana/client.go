@@ -145,6 +145,9 @@ func apiErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s: cannot reach Grafana: %w", op, err)

@@ -304,20 +304,20 @@ func TestHealth(t *testing.T) {
 
 	f.SetRendererAvailable(false)
 	checks = newClient(t, f, token).Health(context.Background(), s)
-	if checks[2].Status != grafana.CheckFailed || !strings.Contains(checks[2].Message, "server_url") {
+	if checks[2].Status != grafana.CheckWarning || !strings.Contains(checks[2].Message, "server_url") {
 		t.Fatalf("renderer missing: %+v", checks[2])
 	}
 
 	checks = newClient(t, f, "glsa_wrong").Health(context.Background(), s)
-	if checks[0].Status != grafana.CheckFailed || !strings.Contains(checks[0].Message, "401") ||
+	if checks[0].Status != grafana.CheckWarning || !strings.Contains(checks[0].Message, "401") ||
 		checks[1].Status != grafana.CheckSkipped || checks[2].Status != grafana.CheckSkipped {
 		t.Fatalf("401: %+v", checks)
 	}
 
-	s2 := mustSettings(t, `{"chart":{"templateDashboardUid":"tmpl-node","templatePanelId":99}}`, nil)
+	s2 := mustSettings(t, `{"chart":{"renderer":"grafana","templateDashboardUid":"tmpl-node","templatePanelId":99}}`, nil)
 	f.SetRendererAvailable(true)
 	checks = newClient(t, f, token).Health(context.Background(), s2)
-	if checks[1].Status != grafana.CheckFailed || !strings.Contains(checks[1].Message, "no panel with id 99") {
+	if checks[1].Status != grafana.CheckError || !strings.Contains(checks[1].Message, "no panel with id 99") {
 		t.Fatalf("missing panel: %+v", checks[1])
 	}
 }

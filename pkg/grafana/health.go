@@ -10,12 +10,18 @@ import (
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
-// CheckStatus is the outcome of one health check.
+// CheckStatus is the outcome of one health check, in the plugin's health
+// vocabulary.
 type CheckStatus string
 
 const (
-	CheckOK      CheckStatus = "ok"
-	CheckFailed  CheckStatus = "failed"
+	CheckOK CheckStatus = "ok"
+	// CheckWarning: something is wrong but charts still arrive (the native
+	// renderer takes over).
+	CheckWarning CheckStatus = "warning"
+	// CheckError: something the settings explicitly ask for
+	// (chart.renderer = grafana) does not work.
+	CheckError   CheckStatus = "error"
 	CheckSkipped CheckStatus = "skipped"
 )
 
@@ -30,8 +36,14 @@ type Check struct {
 // credentials; the template dashboard and panel exist (when configured); the
 // image renderer answers (by rendering the unchanged template panel in a
 // small size, which writes nothing). Each check has its own short timeout.
+// A failure is an error when chart.renderer is "grafana", else a warning
+// (the native renderer draws the charts).
 func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	var checks []Check
+	failed := CheckWarning
+	if s.Chart.Renderer == "grafana" {
+		failed = CheckError
+	}
 
 	api := Check{Name: "Grafana API"}
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -39,7 +51,7 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	_, err := c.api.Search.Search(search.NewSearchParams().WithContext(actx).WithLimit(&limit).WithType(&typ))
 	cancel()
 	if err != nil {
-		api.Status, api.Message = CheckFailed, apiErr("search dashboards at "+c.BaseURL(), err).Error()
+		api.Status, api.Message = failed, apiErr("search dashboards at "+c.BaseURL(), err).Error()
 		checks = append(checks, api)
 		// Without the API every other check fails the same way.
 		return append(checks,
@@ -63,7 +75,7 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 			p, err = d.Panel(id)
 		}
 		if err != nil {
-			tmpl.Status, tmpl.Message = CheckFailed, err.Error()
+			tmpl.Status, tmpl.Message = failed, err.Error()
 		} else {
 			title, _ := p["title"].(string)
 			panelType, _ = p["type"].(string)
@@ -87,9 +99,9 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	cancel()
 	switch {
 	case err != nil:
-		rend.Status, rend.Message = CheckFailed, err.Error()
+		rend.Status, rend.Message = failed, err.Error()
 	case !info.Available:
-		rend.Status, rend.Message = CheckFailed, "Grafana has no image renderer: install the grafana-image-renderer service and set "+
+		rend.Status, rend.Message = failed, "Grafana has no image renderer: install the grafana-image-renderer service and set "+
 			"[rendering] server_url and callback_url; until then charts are drawn by the native renderer"
 	case tmpl.Status != CheckOK:
 		rend.Status = CheckOK
@@ -102,7 +114,7 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 			Width: 400, Height: 200, Theme: s.Chart.Theme, Timezone: s.Chart.Timezone, Timeout: 25 * time.Second})
 		cancel()
 		if err != nil {
-			rend.Status, rend.Message = CheckFailed, err.Error()
+			rend.Status, rend.Message = failed, err.Error()
 		} else {
 			rend.Status = CheckOK
 			rend.Message = fmt.Sprintf("renderer %s rendered the template panel in %s", info.Version, time.Since(start).Round(10*time.Millisecond))
