@@ -220,3 +220,10 @@ func JSONCode(body []byte, codeField, msgField string) (code int, msg string, ok
 	_ = json.Unmarshal(m[msgField], &msg)
 	return code, msg, true
 }
+
+// RawJSON is an already-encoded JSON body for PostJSON (used when a
+// notifier measured the exact bytes before sending).
+type RawJSON []byte
+
+// MarshalJSON returns r unchanged.
+func (r RawJSON) MarshalJSON() ([]byte, error) { return r, nil }

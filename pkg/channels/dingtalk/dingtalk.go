@@ -189,7 +189,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 }
 
 func (n *Notifier) post(ctx context.Context, body []byte) (*channels.Response, error) {
-	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.signedURL(), rawJSON(body), nil)
+	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.signedURL(), channels.RawJSON(body), nil)
 	if err != nil {
 		return resp, err
 	}
@@ -205,11 +205,6 @@ func (n *Notifier) post(ctx context.Context, body []byte) (*channels.Response, e
 	}
 	return resp, Classify(code, msg, resp.StatusCode)
 }
-
-// rawJSON is already-encoded JSON.
-type rawJSON []byte
-
-func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 
 // Classify maps a DingTalk errcode to an error kind.
 func Classify(code int, msg string, status int) *channels.Error {

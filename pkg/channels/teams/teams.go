@@ -150,7 +150,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 		lim = lim.Scale(0.75)
 	}
-	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.url, rawJSON(body), nil)
+	resp, _, err := channels.PostJSON(ctx, n.Opts.HTTP, n.url, channels.RawJSON(body), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,3 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	return res, nil
 }
-
-type rawJSON []byte
-
-func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
