@@ -44,22 +44,37 @@ func (o Options) WantsChart(m *Message) bool {
 	return !o.Channel.DisableChart && m.Part != PartText && m.Chart != nil && len(m.Chart.Image) > 0
 }
 
+// HostChart is HostChart with the channel's image store, logging why an
+// upload failed (the message only says that it did).
+func (o Options) HostChart(ctx context.Context, c *Chart, lang string) (url, note string) {
+	url, note, err := hostChart(ctx, o.Images, c, lang)
+	if err != nil {
+		o.Log().Warn("chart upload failed; sending text with a note", "channel", o.Channel.Name, "type", o.Channel.Type, "error", err)
+	}
+	return url, note
+}
+
 // HostChart returns a URL for the chart: Chart.URL when the pipeline has
 // already hosted it, else an upload to the image store. On failure it
 // returns "" and the note to show in the message ("chart unavailable: …");
 // a missing image must never fail the alert.
 func HostChart(ctx context.Context, store imagestore.Store, c *Chart, lang string) (url, note string) {
+	url, note, _ = hostChart(ctx, store, c, lang)
+	return url, note
+}
+
+func hostChart(ctx context.Context, store imagestore.Store, c *Chart, lang string) (url, note string, err error) {
 	if c == nil {
-		return "", ""
+		return "", "", nil
 	}
 	if c.URL != "" {
-		return c.URL, ""
+		return c.URL, "", nil
 	}
 	if store == nil {
-		return "", chartNote(lang, "no image store configured")
+		return "", chartNote(lang, "no image store configured"), nil
 	}
 	if len(c.Image) == 0 {
-		return "", chartNote(lang, "empty image")
+		return "", chartNote(lang, "empty image"), nil
 	}
 	ct := c.ContentType
 	if ct == "" {
@@ -67,9 +82,9 @@ func HostChart(ctx context.Context, store imagestore.Store, c *Chart, lang strin
 	}
 	u, err := store.Put(ctx, imagestore.ContentKey(c.Image, ct), c.Image, ct)
 	if err != nil {
-		return "", chartNote(lang, "image upload failed")
+		return "", chartNote(lang, "image upload failed"), err
 	}
-	return u, ""
+	return u, "", nil
 }
 
 // chartNote words a missing-chart reason in the message language.

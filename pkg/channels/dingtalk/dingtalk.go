@@ -109,7 +109,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	imgURL := ""
 	if n.Opts.WantsChart(m) {
 		var note string
-		imgURL, note = channels.HostChart(ctx, n.Opts.Images, m.Chart, n.Lang())
+		imgURL, note = n.Opts.HostChart(ctx, m.Chart, n.Lang())
 		m = channels.WithNote(m, note)
 		if note != "" {
 			notes = append(notes, note)

@@ -149,3 +149,16 @@ func TestSignatureIsURLEncoded(t *testing.T) {
 		}
 	}
 }
+
+func TestFailingImageStoreStillSendsTheAlert(t *testing.T) {
+	store, s3 := fixture.ImageStore(t)
+	s3.MaxObjectBytes = 10 // every upload is refused
+	n, s := setup(t, settings.Channel{}, "zh", store)
+	res, err := n.Send(context.Background(), fixture.Message(fixture.Data(1, true, false), fixture.Chart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := decode(t, s.Accepted()[0]); !strings.Contains(b.Markdown.Text, "图表不可用：图片上传失败") || strings.Contains(b.Markdown.Text, "![") || res.Note == "" {
+		t.Fatalf("%s", b.Markdown.Text)
+	}
+}

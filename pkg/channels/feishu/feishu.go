@@ -120,7 +120,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 		if imageKey == "" {
 			var note string
-			imageURL, note = channels.HostChart(ctx, n.Opts.Images, m.Chart, n.Lang())
+			imageURL, note = n.Opts.HostChart(ctx, m.Chart, n.Lang())
 			if note != "" {
 				if n.Opts.Channel.FeishuAppID == "" {
 					note = channels.ChartNote(n.Lang(), "no image store or Feishu app configured")

@@ -122,7 +122,7 @@ func (n *Notifier) sendWebhook(ctx context.Context, m *channels.Message) (*chann
 	imgURL := ""
 	if n.Opts.WantsChart(m) {
 		var note string
-		imgURL, note = channels.HostChart(ctx, n.Opts.Images, m.Chart, n.Lang())
+		imgURL, note = n.Opts.HostChart(ctx, m.Chart, n.Lang())
 		if note != "" {
 			m = channels.WithNote(m, note)
 			notes = append(notes, note)

@@ -70,7 +70,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	if n.Opts.WantsChart(m) {
 		var note string
 		if n.Opts.Images != nil || m.Chart.URL != "" {
-			imgURL, note = channels.HostChart(ctx, n.Opts.Images, m.Chart, n.Lang())
+			imgURL, note = n.Opts.HostChart(ctx, m.Chart, n.Lang())
 		}
 		if imgURL == "" && len(m.Chart.Image) < MaxMessageBytes*3/4-4096 {
 			dataURI = "data:" + m.Chart.ContentTypeOrPNG() + ";base64," + base64.StdEncoding.EncodeToString(m.Chart.Image)

@@ -141,7 +141,7 @@ func (n *Notifier) send(ctx context.Context, m *channels.Message, b64 bool) (*ch
 				pc.Base64 = base64.StdEncoding.EncodeToString(c.Image)
 			} else {
 				var note string
-				pc.URL, note = channels.HostChart(ctx, n.Opts.Images, c, n.Lang())
+				pc.URL, note = n.Opts.HostChart(ctx, c, n.Lang())
 				if note != "" {
 					m = channels.WithNote(m, note)
 					notes = append(notes, note)
