@@ -144,6 +144,9 @@ func ContentKey(data []byte, contentType string) string {
 
 // Put uploads data and returns its URL.
 func (s *S3) Put(ctx context.Context, key string, data []byte, contentType string) (string, error) {
+	if s == nil {
+		return "", errors.New("image store: not configured")
+	}
 	if !ValidKey(key) {
 		return "", fmt.Errorf("image store: unsafe key %q", key)
 	}

@@ -59,7 +59,9 @@ func New(ch settings.Channel, s *settings.Settings, deps Deps) (channels.Notifie
 		client = defaultClient
 	}
 	opts := channels.Options{Channel: ch, HTTP: client, Logger: deps.Logger, Lang: lang, Location: loc}
-	if deps.ImageStore != nil {
+	// imagestore.FromSettings returns a nil *S3 when no store is configured;
+	// stored in the interface it would not compare equal to nil.
+	if s3, ok := deps.ImageStore.(*imagestore.S3); deps.ImageStore != nil && !(ok && s3 == nil) {
 		opts.Images = deps.ImageStore
 	}
 	secret := func(field string) string { return s.ChannelSecret(ch.Name, field) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/channels/registry"
+	"github.com/alertchart/alertchart/pkg/imagestore"
 	"github.com/alertchart/alertchart/pkg/settings"
 	fakedt "github.com/alertchart/alertchart/test/fakes/dingtalk"
 	fakewc "github.com/alertchart/alertchart/test/fakes/wecom"
@@ -41,7 +42,11 @@ func TestBuildsEveryTypeAndSendsTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, errs := registry.All(s, registry.Deps{})
+	store, err := imagestore.FromSettings(s, nil) // nil *S3: no store configured
+	if err != nil || store != nil {
+		t.Fatal(err)
+	}
+	all, errs := registry.All(s, registry.Deps{ImageStore: store})
 	if len(errs) != 0 || len(all) != len(settings.ChannelTypes) {
 		t.Fatalf("errs %v, built %d", errs, len(all))
 	}
