@@ -15,12 +15,16 @@ func benchRender(b *testing.B, c *render.Chart, o render.Options) {
 	b.Helper()
 	b.ReportAllocs()
 	var size int
+	cpu0 := processCPU()
 	for b.Loop() {
 		img, err := render.Render(c, o)
 		if err != nil {
 			b.Fatal(err)
 		}
 		size = len(img.Bytes)
+	}
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	}
 	b.ReportMetric(float64(size)/1024, "KiB/img")
 }

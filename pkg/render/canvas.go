@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
@@ -27,8 +28,27 @@ type canvas struct {
 	poly    []pt
 }
 
+// pixPool recycles image buffers between renders: a 2000×1000 canvas is
+// 8 MB, and allocating it per chart makes the garbage collector the
+// renderer's biggest cost under load.
+var pixPool sync.Pool
+
 func newCanvas(w, h int) *canvas {
-	return &canvas{img: image.NewRGBA(image.Rect(0, 0, w, h))}
+	n := 4 * w * h
+	var pix []byte
+	if b, ok := pixPool.Get().(*[]byte); ok && cap(*b) >= n {
+		pix = (*b)[:n]
+	} else {
+		pix = make([]byte, n)
+	}
+	return &canvas{img: &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}}
+}
+
+// release returns the image buffer to the pool; c must not be used after.
+func (c *canvas) release() {
+	p := c.img.Pix
+	c.img = nil
+	pixPool.Put(&p)
 }
 
 // clear fills the whole image with an opaque colour.

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/jpeg"
+	"sync"
 )
 
 // encode turns the opaque canvas into PNG (default) or JPEG bytes, falling
@@ -38,13 +39,16 @@ func encode(img *image.RGBA, o Options) (*Image, error) {
 	return nil, fmt.Errorf("%w: the %d×%d image does not fit in %d bytes even as a low-quality JPEG", ErrTooLarge, w, h, o.MaxBytes)
 }
 
+// zlibPool recycles compressors; each holds about a megabyte of tables.
+var zlibPool sync.Pool
+
 // encodePNG writes an 8-bit RGB PNG. The standard encoder spends most of its
 // time trying all five row filters; a chart is mostly flat colour, so this
 // one uses one cheap filter per row and zlib's BestSpeed.
 func encodePNG(img *image.RGBA) ([]byte, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	var out bytes.Buffer
-	out.Grow(w * h / 3)
+	out.Grow(w * h / 2)
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	var ihdr [13]byte
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
@@ -55,10 +59,16 @@ func encodePNG(img *image.RGBA) ([]byte, error) {
 	// IDAT: reserve the length and type, stream zlib data, then patch.
 	start := out.Len()
 	out.Write([]byte{0, 0, 0, 0, 'I', 'D', 'A', 'T'})
-	zw, err := zlib.NewWriterLevel(&out, zlib.BestSpeed)
-	if err != nil {
-		return nil, err
+	zw, ok := zlibPool.Get().(*zlib.Writer)
+	if ok {
+		zw.Reset(&out)
+	} else {
+		var err error
+		if zw, err = zlib.NewWriterLevel(&out, zlib.BestSpeed); err != nil {
+			return nil, err
+		}
 	}
+	defer zlibPool.Put(zw)
 	// Row filter: Up (all zeros) when the row repeats the previous one,
 	// which is common in flat areas, otherwise Sub, which turns runs of one
 	// colour into zeros. Cheaper than trying filters and nearly as small.

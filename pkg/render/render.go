@@ -179,6 +179,7 @@ func Render(c *Chart, o Options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer cv.release()
 	return encode(cv.img, o)
 }
 
