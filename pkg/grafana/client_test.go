@@ -5,6 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -319,5 +322,46 @@ func TestHealth(t *testing.T) {
 	checks = newClient(t, f, token).Health(context.Background(), s2)
 	if checks[1].Status != grafana.CheckError || !strings.Contains(checks[1].Message, "no panel with id 99") {
 		t.Fatalf("missing panel: %+v", checks[1])
+	}
+}
+
+// Grafana served under a sub-path (root_url = https://host/grafana/): every
+// call, openapi and plain HTTP, must keep the prefix.
+func TestSubPathBaseURL(t *testing.T) {
+	f := newFake(t)
+	target, _ := url.Parse(f.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.StripPrefix("/grafana", proxy))
+	t.Cleanup(front.Close)
+
+	c, err := grafana.NewClient(grafana.Credentials{URL: front.URL + "/grafana/", Token: token}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.GetPanel(ctx, fakegrafana.SampleDashboardUID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetPanel(ctx, fakegrafana.SampleV2UID, fakegrafana.SampleV2PanelID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := c.Render(ctx, grafana.RenderRequest{DashboardUID: fakegrafana.SampleDashboardUID, PanelID: 2,
+		From: now.Add(-time.Hour), To: now, Width: 300, Height: 200, Theme: "dark"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL() != front.URL+"/grafana" {
+		t.Fatalf("base URL %s", c.BaseURL())
+	}
+}
+
+func TestUnreachableGrafana(t *testing.T) {
+	c, err := grafana.NewClient(grafana.Credentials{URL: "http://127.0.0.1:1/", Token: token}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetPanel(context.Background(), "x", 1)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach Grafana") {
+		t.Fatalf("got %v", err)
 	}
 }
