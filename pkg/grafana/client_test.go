@@ -365,3 +365,28 @@ func TestUnreachableGrafana(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func BenchmarkGetPanel(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		uid  string
+		id   int64
+	}{{"v1", fakegrafana.SampleDashboardUID, fakegrafana.SamplePanelID}, {"v2-via-406", fakegrafana.SampleV2UID, fakegrafana.SampleV2PanelID}} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := fakegrafana.New(b)
+			f.AddToken(token, fakegrafana.AllPermissions...)
+			_ = f.AddDashboard(fakegrafana.SampleDashboard, "")
+			_ = f.AddV2Dashboard(fakegrafana.SampleV2UID, fakegrafana.SampleV2Spec, "", "v2beta1")
+			c, err := grafana.NewClient(grafana.Credentials{URL: f.URL, Token: token}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.GetPanel(context.Background(), bc.uid, bc.id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
