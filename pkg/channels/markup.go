@@ -130,7 +130,9 @@ func htmlEscape(s string) string { return htmlEscaper.Replace(s) }
 // matchers for the given labels (alertname and the identifying labels), or
 // "" without an Alertmanager URL.
 func SilenceURL(externalURL string, labels map[string]string) string {
-	if externalURL == "" || len(labels) == 0 {
+	// Without an alertname the matchers would silence far more than this
+	// alert (e.g. every job="node" alert), so no link is offered.
+	if externalURL == "" || labels["alertname"] == "" {
 		return ""
 	}
 	var keys []string

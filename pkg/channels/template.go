@@ -27,7 +27,8 @@ var DefaultTemplates = map[string]string{
 {{end}}开始：{{.StartsAt}}（{{if .IsResolved}}持续 {{.Duration}}，恢复于 {{.EndsAt}}{{else}}已持续 {{.Duration}}{{end}}）
 {{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
 {{end}}{{if .Digest}}告警风暴摘要：合并 {{.Total}} 条告警（告警中 {{.Firing}}，已恢复 {{.Resolved}}）
-{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{if .Summary}}：{{.Summary}}{{end}}（{{.Duration}}）
+{{end}}{{if .Compact}}
+{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{if $.SameName}}{{or .Instance .Name}}{{else}}{{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{end}}{{if .Summary}}：{{.Summary}}{{end}}（{{.Duration}}）
 {{else}}
 {{template "alert" .}}{{end}}{{end}}{{if .More}}… 另有 {{.More}} 条告警
 {{end}}{{if .Stats}}
@@ -37,7 +38,7 @@ var DefaultTemplates = map[string]string{
 {{end}}{{end}}{{if .ChartNote}}
 ⚠️ {{.ChartNote}}
 {{end}}{{if or .GrafanaURL .SilenceURL}}
-{{if .GrafanaURL}}{{link .GrafanaURL "📈 在 Grafana 中查看"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL "🔕 静默此告警"}}{{end}}
+{{if .GrafanaURL}}{{link .GrafanaURL "📈 在 Grafana 中查看"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (print "🔕 静默" (or (and (gt .Total 1) "这组") "此") "告警")}}{{end}}
 {{end}}`,
 	"en": `{{define "alert"}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
 {{if .Instance}}Instance: {{.Instance}}
@@ -47,7 +48,8 @@ var DefaultTemplates = map[string]string{
 {{end}}Started: {{.StartsAt}} ({{if .IsResolved}}lasted {{.Duration}}, resolved {{.EndsAt}}{{else}}for {{.Duration}}{{end}})
 {{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
 {{end}}{{if .Digest}}Alert storm digest: {{.Total}} alerts merged ({{.Firing}} firing, {{.Resolved}} resolved)
-{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{if .Summary}}: {{.Summary}}{{end}} ({{.Duration}})
+{{end}}{{if .Compact}}
+{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{if $.SameName}}{{or .Instance .Name}}{{else}}{{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{end}}{{if .Summary}}: {{.Summary}}{{end}} ({{.Duration}})
 {{else}}
 {{template "alert" .}}{{end}}{{end}}{{if .More}}… and {{.More}} more alerts
 {{end}}{{if .Stats}}
@@ -57,7 +59,7 @@ var DefaultTemplates = map[string]string{
 {{end}}{{end}}{{if .ChartNote}}
 ⚠️ {{.ChartNote}}
 {{end}}{{if or .GrafanaURL .SilenceURL}}
-{{if .GrafanaURL}}{{link .GrafanaURL "📈 Open in Grafana"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL "🔕 Silence"}}{{end}}
+{{if .GrafanaURL}}{{link .GrafanaURL "📈 Open in Grafana"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (or (and (gt .Total 1) "🔕 Silence group") "🔕 Silence")}}{{end}}
 {{end}}`,
 }
 
@@ -88,7 +90,10 @@ type View struct {
 	// or embed title, so the body need not repeat it.
 	Card bool
 	// Compact is true for digests and groups of more than 3 alerts.
-	Compact                 bool
+	Compact bool
+	// SameName is true when every alert has the same alertname (shown in
+	// the headline, so compact lines can lead with the instance).
+	SameName                bool
 	Total, Firing, Resolved int
 	// More is the number of alerts left out to fit the platform's limit.
 	More       int
@@ -420,8 +425,9 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 		Lang: f.Lang, Status: status, Emoji: statusEmoji(status),
 		Headline: f.escHeadline(m, alerts), Severity: esc(groupSeverity(m, alerts)),
 		Receiver: esc(m.Data.Receiver), Digest: m.Digest, Card: f.Card,
-		Compact: m.Digest || len(alerts) > compactAbove,
-		Total:   len(alerts), Firing: firing, Resolved: resolved,
+		Compact:  m.Digest || len(alerts) > compactAbove,
+		SameName: sameName(alerts),
+		Total:    len(alerts), Firing: firing, Resolved: resolved,
 		ChartNote: esc(m.ChartNote), GrafanaURL: m.GrafanaURL, Data: m.Data,
 	}
 	amURL := m.AlertmanagerURL
@@ -485,6 +491,15 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 		}
 	}
 	return v
+}
+
+func sameName(alerts []amtemplate.Alert) bool {
+	for _, a := range alerts {
+		if a.Labels["alertname"] != alerts[0].Labels["alertname"] {
+			return false
+		}
+	}
+	return len(alerts) > 0
 }
 
 // statName is the series' legend: its name, the only label's value, or the
