@@ -10,8 +10,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"golang.org/x/image/font/sfnt"
+
 	"github.com/alertchart/alertchart/pkg/render"
+	"github.com/alertchart/alertchart/pkg/render/fonts"
 	"github.com/alertchart/alertchart/pkg/render/internal/samples"
+	"github.com/alertchart/alertchart/pkg/series"
 )
 
 var update = flag.Bool("update", false, "rewrite the reference PNGs in testdata/ from the current renderer")
@@ -140,4 +144,37 @@ func TestSimilarRejectsDifferentCharts(t *testing.T) {
 	if similar(ia, ib) == nil {
 		t.Error("removing the threshold line went unnoticed")
 	}
+}
+
+// TestSamplesNeedOnlyEmbeddedFonts keeps the reference images independent of
+// the host: every character the samples draw is in the embedded fonts, so CI
+// machines without a CJK font render the same pictures.
+func TestSamplesNeedOnlyEmbeddedFonts(t *testing.T) {
+	chain, err := fonts.Regular()
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded := chain.Fonts[:2]
+	var buf sfnt.Buffer
+	check := func(s string) {
+		for _, r := range s {
+			found := false
+			for _, f := range embedded {
+				if g, err := f.SFNT.GlyphIndex(&buf, r); err == nil && g != 0 {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("%q (in %q) is not in the embedded fonts", r, s)
+			}
+		}
+	}
+	for _, c := range samples.All() {
+		check(c.Chart.Title + c.Chart.NoDataReason)
+		for _, s := range c.Chart.Series {
+			check(series.LabelString(s.Labels))
+		}
+	}
+	check("告警开始 告警恢复 无数据 … 还有 个序列 ◀ – Max Min Last * Mean 0123456789:/.%µ")
 }

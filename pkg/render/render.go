@@ -1034,3 +1034,22 @@ func (l legendRow) String() string {
 	}
 	return s
 }
+
+// Fonts loads the font chain (embedded fonts plus the host CJK font, if
+// any) and describes it, e.g. for a health check or the start-up log. The
+// first call does the system font discovery; Render would otherwise do it
+// on the first chart.
+func Fonts() ([]string, error) {
+	chain, err := fonts.Regular()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(chain.Fonts))
+	for _, f := range chain.Fonts {
+		out = append(out, f.Name)
+	}
+	if name, path, ok := fonts.System(); ok {
+		out[len(out)-1] = name + " from " + path
+	}
+	return out, nil
+}

@@ -663,3 +663,41 @@ func TestFarOutOfRangeSamplesAreClipped(t *testing.T) {
 		t.Errorf("column %d has %d line pixels; the spike smeared", x, inked)
 	}
 }
+
+func TestConcurrentRenders(t *testing.T) {
+	c := &Chart{Title: "并发 concurrent", Series: []series.Series{{Name: "x", Points: wave(240, 50, 30, 0)}}, Unit: "percent"}
+	want, err := Render(c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			o := Options{}
+			if i%2 == 1 {
+				o.PixelRatio = 2 // different buffer sizes through the pool
+			}
+			img, err := Render(c, o)
+			if err == nil && i%2 == 0 && !bytes.Equal(img.Bytes, want.Bytes) {
+				err = errors.New("concurrent render differs from a lone one")
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestFontsDescribesChain(t *testing.T) {
+	names, err := Fonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 2 || !strings.Contains(names[0], "Inter") || !strings.Contains(names[1], "Noto Sans CJK SC") {
+		t.Errorf("font chain %v", names)
+	}
+	t.Logf("font chain: %v", names)
+}
