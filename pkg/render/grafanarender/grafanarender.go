@@ -40,6 +40,13 @@ const Tag = "alertchart-tmp"
 // base 36>-<random>"; the janitor reads the creation time from it.
 const uidPrefix = "act-"
 
+// Input limits: a query or title this long is a bug upstream, not a chart.
+const (
+	maxQueryBytes = 64 << 10
+	maxTitleRunes = 300
+	maxThresholds = 20
+)
+
 // DefaultJanitorAge is how old a temporary dashboard must be before the
 // janitor deletes it: far longer than any render may take.
 const DefaultJanitorAge = 10 * time.Minute
@@ -220,6 +227,15 @@ func (r *Renderer) checkRequest(req *Request) error {
 	}
 	if strings.TrimSpace(req.Query) == "" {
 		return errors.New("the chart has no query")
+	}
+	if len(req.Query) > maxQueryBytes {
+		return fmt.Errorf("the chart query is %d bytes long, more than the %d a dashboard copy may carry", len(req.Query), maxQueryBytes)
+	}
+	if len(req.Thresholds) > maxThresholds {
+		return fmt.Errorf("%d thresholds, at most %d can be drawn", len(req.Thresholds), maxThresholds)
+	}
+	if r := []rune(req.Title); len(r) > maxTitleRunes {
+		req.Title = string(r[:maxTitleRunes-1]) + "…"
 	}
 	if !req.To.After(req.From) {
 		return fmt.Errorf("the time range %s – %s is empty", req.From.Format(time.RFC3339), req.To.Format(time.RFC3339))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -554,6 +555,8 @@ func TestBadRequestsRejected(t *testing.T) {
 		{Query: "up", From: time.Now(), To: time.Now().Add(-time.Hour)},
 		{Query: "up", From: time.Now().Add(-time.Hour), To: time.Now(), Theme: "blue"},
 		{Query: "up", From: time.Now().Add(-time.Hour), To: time.Now(), Timezone: "Mars/Base"},
+		{Query: strings.Repeat("x", 70000), From: time.Now().Add(-time.Hour), To: time.Now()},
+		{Query: "up", From: time.Now().Add(-time.Hour), To: time.Now(), Thresholds: []series.Threshold{{Op: ">", Value: math.NaN()}}},
 	}
 	for i, req := range bad {
 		_, err := r.Render(context.Background(), req)
