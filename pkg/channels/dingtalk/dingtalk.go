@@ -143,7 +143,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	build := func(lim channels.Limit) ([]byte, error) {
 		var body string
-		if m.Part == channels.PartChart && imgURL != "" {
+		if m.Part == channels.PartChart { // the text went out before; only the chart (or why not)
 			body = n.Fmt.Caption(m, lim)
 		} else {
 			t, err := n.Fmt.Render(m, lim)

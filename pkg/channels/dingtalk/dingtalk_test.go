@@ -162,3 +162,16 @@ func TestFailingImageStoreStillSendsTheAlert(t *testing.T) {
 		t.Fatalf("%s", b.Markdown.Text)
 	}
 }
+
+func TestChartPartWithoutStoreSendsOnlyTheNote(t *testing.T) {
+	n, s := setup(t, settings.Channel{}, "en", nil)
+	m := fixture.Message(fixture.Data(1, false, false), fixture.Chart())
+	m.Part = channels.PartChart
+	if _, err := n.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	b := decode(t, s.Accepted()[0])
+	if strings.Contains(b.Markdown.Text, "Summary:") || !strings.Contains(b.Markdown.Text, "📈 CPU usage (last 10m)") || !strings.Contains(b.Markdown.Text, "chart unavailable") {
+		t.Fatalf("%s", b.Markdown.Text)
+	}
+}

@@ -93,7 +93,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	for attempt := 0; ; attempt++ {
 		var desc string
-		if m.Part == channels.PartChart && wantChart {
+		if m.Part == channels.PartChart {
 			desc = n.Fmt.Caption(m, lim)
 		} else {
 			t, err := n.Fmt.Render(m, lim)

@@ -153,7 +153,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	title := n.Fmt.Title(m)
 	build := func(lim channels.Limit) ([]byte, error) {
 		var md string
-		if m.Part == channels.PartChart && (imageKey != "" || imageURL != "") {
+		if m.Part == channels.PartChart {
 			md = n.Fmt.Caption(m, lim)
 		} else {
 			t, err := n.Fmt.Render(m, lim)

@@ -95,7 +95,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	n.seq++
 	now := n.Now().UTC()
 	var body string
-	if m.Part == channels.PartChart && n.Opts.WantsChart(m) {
+	if m.Part == channels.PartChart {
 		body = n.Fmt.Caption(m, channels.Limit{})
 	} else {
 		t, err := n.Fmt.Render(m, channels.Limit{Max: 256 << 10, Unit: channels.Bytes})

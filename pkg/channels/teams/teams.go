@@ -86,7 +86,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	title := n.Fmt.Title(m)
 	build := func(lim channels.Limit, image string) ([]byte, error) {
 		var text string
-		if m.Part == channels.PartChart && image != "" {
+		if m.Part == channels.PartChart {
 			text = n.Fmt.Caption(m, lim)
 		} else {
 			t, err := n.Fmt.Render(m, lim)

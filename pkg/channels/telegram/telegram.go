@@ -118,6 +118,10 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			if err != nil {
 				return nil, err
 			}
+			if m.Part == channels.PartChart {
+				// The text went out before; say why no chart follows.
+				t.Body = n.Fmt.Caption(m, channels.Limit{Max: max, Unit: channels.UTF16})
+			}
 			resp, err := n.call(ctx, "sendMessage", map[string]any{
 				"chat_id": n.Opts.Channel.ChatID, "text": t.Body, "parse_mode": "HTML",
 				"link_preview_options": map[string]bool{"is_disabled": true},

@@ -109,3 +109,15 @@ func TestRefusedPhotoFallsBackToText(t *testing.T) {
 		t.Fatalf("%+v %q", view(acc), res.Note)
 	}
 }
+
+func TestChartPartSendsPhotoWithChartCaption(t *testing.T) {
+	n, s := setup(t, "en", "123456:fake-token")
+	m := fixture.Message(fixture.Data(1, false, false), fixture.Chart())
+	m.Part = channels.PartChart
+	if _, err := n.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if acc := s.Accepted(); len(acc) != 1 || acc[0].Method != "sendPhoto" || acc[0].Text != "📈 CPU usage (last 10m)" {
+		t.Fatalf("%+v", view(acc))
+	}
+}
