@@ -137,8 +137,7 @@ func (c *canvas) polyline(p []pt, lw float64, col color.NRGBA, clip image.Rectan
 	}
 	hw := lw / 2
 	if len(p) == 1 {
-		c.polygonsIn(clip, col, func(ox, oy float64) { c.dot(p[0].x-ox, p[0].y-oy, math.Max(hw, 0.75)) }, p[0].x-hw-1, p[0].y-hw-1, p[0].x+hw+1, p[0].y+hw+1)
-		return
+		return // a lone sample has no line; the caller draws it as a point
 	}
 	round := lw >= 2.5
 	m := hw + 2
@@ -324,9 +323,12 @@ func (c *canvas) segment(ax, ay, bx, by, hw float64, ext bool) {
 
 // dot adds an octagon of radius r with the same winding as segment's quads.
 func (c *canvas) dot(x, y, r float64) {
-	const n = 8
+	n := 8
+	if r > 2 {
+		n = 16
+	}
 	for i := 0; i <= n; i++ {
-		a := -2 * math.Pi * float64(i) / n
+		a := -2 * math.Pi * float64(i) / float64(n)
 		px, py := float32(x+r*math.Cos(a)), float32(y+r*math.Sin(a))
 		if i == 0 {
 			c.rast.MoveTo(px, py)

@@ -726,7 +726,7 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 	} else if pl.hi < 0 {
 		base = pl.top
 	}
-	var buf []pt
+	var buf, stepped []pt
 	for _, p := range ps {
 		maxGap := r.maxGap(p.pts)
 		fill := withAlpha(p.color, r.st.FillOpacity/100)
@@ -739,14 +739,47 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 			if len(buf) > 4*int(pl.right-pl.left) {
 				buf = decimate(buf)
 			}
-			if r.st.FillOpacity > 0 && len(buf) > 1 {
-				cv.fillUnder(buf, base, fill, plot)
+			stepped = steps(stepped[:0], buf, r.st.LineInterpolation)
+			line := buf
+			if len(stepped) > 0 {
+				line = stepped
+			}
+			if r.st.FillOpacity > 0 && len(line) > 1 {
+				cv.fillUnder(line, base, fill, plot)
 			}
 			if lwCSS >= 0.01 {
-				cv.polyline(buf, lw, p.color, plot)
+				cv.polyline(line, lw, p.color, plot)
+			}
+			// Like Grafana's showPoints "auto": samples far apart (or alone)
+			// get a dot, so a lone sample is not invisible.
+			if len(buf) == 1 || (len(buf) > 1 && (buf[len(buf)-1].x-buf[0].x)/float64(len(buf)-1) > r.px(20)) {
+				rad := math.Max(r.px(2.5), lw)
+				for _, q := range buf {
+					cv.polygonsIn(plot, p.color, func(ox, oy float64) { cv.dot(q.x-ox, q.y-oy, rad) }, q.x-rad-1, q.y-rad-1, q.x+rad+1, q.y+rad+1)
+				}
 			}
 		}
 	}
+}
+
+// steps appends to dst the corner points of a stepped line through p
+// ("stepAfter" holds a value until the next sample, "stepBefore" jumps at the
+// previous one); for other modes it appends nothing.
+func steps(dst, p []pt, mode string) []pt {
+	if (mode != "stepAfter" && mode != "stepBefore") || len(p) < 2 {
+		return dst
+	}
+	for i, q := range p {
+		if i > 0 {
+			if mode == "stepAfter" {
+				dst = append(dst, pt{q.x, p[i-1].y})
+			} else {
+				dst = append(dst, pt{p[i-1].x, q.y})
+			}
+		}
+		dst = append(dst, q)
+	}
+	return dst
 }
 
 // decimate keeps, for every device pixel column, the first, lowest,

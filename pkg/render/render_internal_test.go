@@ -701,3 +701,24 @@ func TestFontsDescribesChain(t *testing.T) {
 	}
 	t.Logf("font chain: %v", names)
 }
+
+func TestStepInterpolation(t *testing.T) {
+	p := []pt{{0, 10}, {10, 20}, {20, 5}}
+	after := steps(nil, p, "stepAfter")
+	want := []pt{{0, 10}, {10, 10}, {10, 20}, {20, 20}, {20, 5}}
+	if len(after) != len(want) {
+		t.Fatalf("stepAfter %v", after)
+	}
+	for i := range want {
+		if after[i] != want[i] {
+			t.Errorf("stepAfter[%d] = %v, want %v", i, after[i], want[i])
+		}
+	}
+	before := steps(nil, p, "stepBefore")
+	if before[1] != (pt{0, 20}) || before[3] != (pt{10, 5}) {
+		t.Errorf("stepBefore %v", before)
+	}
+	if len(steps(nil, p, "linear")) != 0 {
+		t.Error("linear must not add points")
+	}
+}

@@ -28,6 +28,9 @@ type Style struct {
 	LineWidth float64
 	// FillOpacity is 0–100 (Grafana's custom.fillOpacity).
 	FillOpacity float64
+	// LineInterpolation is "linear" (default), "smooth" (drawn linear),
+	// "stepBefore" or "stepAfter".
+	LineInterpolation string
 	// SpanNulls connects lines across missing samples: nil/false breaks at
 	// gaps, true never breaks, a positive SpanNullsMs breaks only at gaps
 	// longer than that many milliseconds.
@@ -133,6 +136,7 @@ func StyleFromPanel(panel map[string]any) (Style, error) {
 		return Style{}, fmt.Errorf("panel custom.spanNulls must be a boolean or a number, not %T", v)
 	}
 	st.SoftMin, st.SoftMax = c.AxisSoftMin, c.AxisSoftMax
+	st.LineInterpolation = c.LineInterpolation
 	st.ThresholdsStyle = c.ThresholdsStyle.Mode
 	st.ThresholdsMode = d.Thresholds.Mode
 	for i, s := range d.Thresholds.Steps {
@@ -181,12 +185,13 @@ type panelJSON struct {
 				FixedColor string `json:"fixedColor"`
 			} `json:"color"`
 			Custom struct {
-				LineWidth       *float64 `json:"lineWidth"`
-				FillOpacity     *float64 `json:"fillOpacity"`
-				SpanNulls       any      `json:"spanNulls"`
-				AxisSoftMin     *float64 `json:"axisSoftMin"`
-				AxisSoftMax     *float64 `json:"axisSoftMax"`
-				ThresholdsStyle struct {
+				LineWidth         *float64 `json:"lineWidth"`
+				LineInterpolation string   `json:"lineInterpolation"`
+				FillOpacity       *float64 `json:"fillOpacity"`
+				SpanNulls         any      `json:"spanNulls"`
+				AxisSoftMin       *float64 `json:"axisSoftMin"`
+				AxisSoftMax       *float64 `json:"axisSoftMax"`
+				ThresholdsStyle   struct {
 					Mode string `json:"mode"`
 				} `json:"thresholdsStyle"`
 			} `json:"custom"`
@@ -315,6 +320,11 @@ func (s Style) validate() error {
 		if !strings.HasPrefix(s.ColorMode, "continuous-") && !strings.HasPrefix(s.ColorMode, "palette-") {
 			return fmt.Errorf("style: unknown colour mode %q", s.ColorMode)
 		}
+	}
+	switch s.LineInterpolation {
+	case "", "linear", "smooth", "stepBefore", "stepAfter":
+	default:
+		return fmt.Errorf("style: unknown line interpolation %q", s.LineInterpolation)
 	}
 	switch s.LegendDisplay {
 	case "", "table", "list", "hidden":
