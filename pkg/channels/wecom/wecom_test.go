@@ -217,3 +217,25 @@ func TestAPIURLRebases(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkSendFiftyAlertsWithChart measures one full send (render, fit,
+// JSON, base64+md5 of a 50 KB chart, two HTTP round trips to the fake).
+func BenchmarkSendFiftyAlertsWithChart(b *testing.B) {
+	s := fake.New()
+	defer s.Close()
+	var tick time.Time
+	s.Now = func() time.Time { tick = tick.Add(time.Minute); return tick } // no rate limit
+	n, err := wecom.New(channels.Options{Channel: settings.Channel{Name: "wc"}, Lang: "zh"}, s.WebhookURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := fixture.Chart()
+	c.Image = fixture.NoisePNG(110, 110) // ~50 KB
+	m := fixture.Message(fixture.Data(50, true, false), c)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := n.Send(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
