@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // time zones must work on Windows Grafana hosts too
 
 	"github.com/alertchart/alertchart/pkg/render/fonts"
+	"github.com/alertchart/alertchart/pkg/render/units"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
@@ -340,6 +341,7 @@ func (r *resolved) draw() (*canvas, error) {
 	r.drawSeries(cv, pl, plot, ps)
 	r.drawThresholdLines(cv, pl, ps, from, to)
 	r.drawAlertMarkers(cv, body, pl)
+	r.drawThresholdLabels(cv, body, pl)
 	r.drawLegend(cv, body, lg, plotBottom+r.px(26))
 	return cv, nil
 }
@@ -629,6 +631,36 @@ func (r *resolved) drawThresholdLines(cv *canvas, pl plotArea, ps []plotted, fro
 			continue
 		}
 		cv.hline(pl.left, pl.right, math.Round(pl.y(t.Value)), lw, r.th.threshold, r.px(10), r.px(6))
+	}
+}
+
+// drawThresholdLabels writes the rule's condition ("> 80%") at the left end
+// of each threshold line (alert charts are busiest at the right, where the
+// alert fires), so the reader needs no legend to know what the
+// dashed line means. Drawn last, on a backing of the panel colour.
+func (r *resolved) drawThresholdLabels(cv *canvas, f face, pl plotArea) {
+	dec := -1
+	if r.decimals != nil {
+		dec = *r.decimals
+	}
+	for _, t := range r.Thresholds {
+		if t.Value < pl.lo || t.Value > pl.hi {
+			continue
+		}
+		label := units.Format(r.unit, t.Value, dec)
+		if t.Op != "" {
+			label = t.Op + " " + label
+		}
+		w := cv.measure(f, label)
+		y := math.Round(pl.y(t.Value))
+		base := y - r.px(5) // above the line
+		if base-f.size < pl.top {
+			base = y + r.px(5) + f.size*0.75 // below it, near the top edge
+		}
+		x := pl.left + r.px(6)
+		box := image.Rect(int(x-r.px(3)), int(base-f.size*0.8), int(x+w+r.px(3)), int(base+r.px(3)))
+		cv.fillRect(box, withAlpha(r.th.bg, 0.9))
+		cv.text(f, x, base, r.th.threshold, label)
 	}
 }
 
