@@ -439,6 +439,12 @@ func TestStyleFromPanel(t *testing.T) {
 		t.Errorf("template legend format not applied: %q", r.rows[0].Name)
 	}
 
+	// A displayName with label variables becomes the legend format.
+	dn := map[string]any{"type": "timeseries", "fieldConfig": map[string]any{"defaults": map[string]any{"displayName": "${__field.labels.job}/${__field.labels.instance}"}}}
+	if st, err := StyleFromPanel(dn); err != nil || st.LegendFormat != "{{job}}/{{instance}}" {
+		t.Errorf("displayName: %q %v", st.LegendFormat, err)
+	}
+
 	// Hidden legend, list legend, legacy graph panel.
 	hidden := map[string]any{"type": "timeseries", "options": map[string]any{"legend": map[string]any{"showLegend": false, "displayMode": "list", "calcs": []any{}}}}
 	if st, err := StyleFromPanel(hidden); err != nil || st.LegendDisplay != "hidden" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -169,6 +170,10 @@ func StyleFromPanel(panel map[string]any) (Style, error) {
 			st.LegendFormat = ""
 		}
 	}
+	if st.LegendFormat == "" && strings.Contains(d.DisplayName, "${__field.labels.") {
+		// fieldConfig displayName such as "${__field.labels.instance}".
+		st.LegendFormat = displayNameVar.ReplaceAllString(d.DisplayName, "{{$1}}")
+	}
 	return st, st.validate()
 }
 
@@ -176,11 +181,12 @@ type panelJSON struct {
 	Type        string `json:"type"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit     string   `json:"unit"`
-			Decimals *int     `json:"decimals"`
-			Min      *float64 `json:"min"`
-			Max      *float64 `json:"max"`
-			Color    struct {
+			Unit        string   `json:"unit"`
+			DisplayName string   `json:"displayName"`
+			Decimals    *int     `json:"decimals"`
+			Min         *float64 `json:"min"`
+			Max         *float64 `json:"max"`
+			Color       struct {
 				Mode       string `json:"mode"`
 				FixedColor string `json:"fixedColor"`
 			} `json:"color"`
@@ -217,6 +223,8 @@ type panelJSON struct {
 		LegendFormat string `json:"legendFormat"`
 	} `json:"targets"`
 }
+
+var displayNameVar = regexp.MustCompile(`\$\{__field\.labels\.([a-zA-Z_][a-zA-Z0-9_]*)\}`)
 
 // styleFromGraphPanel reads Grafana's legacy "graph" panel.
 func styleFromGraphPanel(raw []byte) (Style, error) {
