@@ -293,13 +293,18 @@ func (r *resolved) draw() (*canvas, error) {
 		format = r.st.LegendFormat
 	}
 	rows := legendRows(windowed, r.calcs, colors, format, r.unit, r.decimals, r.st.LegendSortBy, r.st.LegendSortDesc)
-	lg := r.layoutLegend(cv, body, rows)
+	plotTop := top + r.px(6)
+	var lg legendLayout
+	if r.st.LegendPlacement == "right" && r.st.LegendDisplay != "hidden" {
+		lg = r.layoutRightLegend(cv, body, rows, float64(r.h)-r.px(26)-plotTop)
+	} else {
+		lg = r.layoutLegend(cv, body, rows)
+	}
 
 	plotBottom := float64(r.h) - lg.height - r.px(26)
-	if lg.height == 0 {
+	if lg.height == 0 || lg.right {
 		plotBottom = float64(r.h) - r.px(26)
 	}
-	plotTop := top + r.px(6)
 	if plotBottom-plotTop < r.px(40) {
 		plotBottom = plotTop + r.px(40)
 	}
@@ -314,6 +319,9 @@ func (r *resolved) draw() (*canvas, error) {
 	}
 	plotLeft := math.Round(pad + labelW + r.px(8))
 	plotRight := math.Round(float64(r.w) - pad)
+	if lg.right {
+		plotRight = math.Round(float64(r.w) - pad - lg.width - r.px(16))
+	}
 	plotTop, plotBottom = math.Round(plotTop), math.Round(plotBottom)
 	plot := image.Rect(int(plotLeft), int(plotTop), int(plotRight), int(plotBottom)+1)
 	pl := plotArea{left: plotLeft, right: plotRight, top: plotTop, bottom: plotBottom, from: from, to: to, lo: ax.lo, hi: ax.hi}
@@ -342,7 +350,11 @@ func (r *resolved) draw() (*canvas, error) {
 	r.drawThresholdLines(cv, pl, ps, from, to)
 	r.drawAlertMarkers(cv, body, pl)
 	r.drawThresholdLabels(cv, body, pl)
-	r.drawLegend(cv, body, lg, plotBottom+r.px(26))
+	if lg.right {
+		r.drawLegend(cv, body, lg, plotTop-r.px(6), plotRight+r.px(16))
+	} else {
+		r.drawLegend(cv, body, lg, plotBottom+r.px(26), pad)
+	}
 	return cv, nil
 }
 
@@ -930,6 +942,9 @@ type legendLayout struct {
 	rows   []legendRow
 	more   int // series not shown
 	height float64
+	// right: a table beside the plot, width wide (placement "right").
+	right bool
+	width float64
 	// list mode: one entry per line of items
 	lines [][]listItem
 }
@@ -971,6 +986,47 @@ func (r *resolved) layoutLegend(cv *canvas, f face, rows []legendRow) legendLayo
 	if len(r.calcs) > 0 {
 		lg.height += r.px(legendRowH)
 	}
+	return lg
+}
+
+// columnWidths are the value columns' widths: header or widest value.
+func (r *resolved) columnWidths(cv *canvas, f face, rows []legendRow) []float64 {
+	colW := make([]float64, len(r.calcs))
+	for j, c := range r.calcs {
+		colW[j] = math.Max(r.px(64), cv.measure(f, calcTitles[c]))
+		for _, row := range rows {
+			colW[j] = math.Max(colW[j], cv.measure(f, row.Texts[j]))
+		}
+		colW[j] += r.px(16)
+	}
+	return colW
+}
+
+// layoutRightLegend places the table beside the plot, at most 45 % of the
+// width and as many rows as the plot is tall.
+func (r *resolved) layoutRightLegend(cv *canvas, f face, rows []legendRow, avail float64) legendLayout {
+	lg := legendLayout{table: true, right: true}
+	fit := max(1, int((avail-r.px(legendRowH))/r.px(legendRowH)))
+	if r.o.MaxLegendRows > 0 && r.o.MaxLegendRows < fit {
+		fit = r.o.MaxLegendRows
+	}
+	lg.rows = rows
+	if len(rows) > fit {
+		lg.rows = rows[:fit-1]
+		lg.more = len(rows) - len(lg.rows)
+	}
+	cols := 0.0
+	for _, w := range r.columnWidths(cv, f, lg.rows) {
+		cols += w
+	}
+	names := 0.0
+	for _, row := range lg.rows {
+		names = math.Max(names, cv.measure(f, row.Name))
+	}
+	if lg.more > 0 {
+		names = math.Max(names, cv.measure(f, fmt.Sprintf(r.words["more"], lg.more)))
+	}
+	lg.width = math.Min(r.px(40)+names+cols, float64(r.w)*0.45)
 	return lg
 }
 
@@ -1022,9 +1078,8 @@ func (r *resolved) layoutList(cv *canvas, f face, rows []legendRow) legendLayout
 	return lg
 }
 
-func (r *resolved) drawLegend(cv *canvas, f face, lg legendLayout, top float64) {
-	pad := r.px(8)
-	right := float64(r.w) - pad
+func (r *resolved) drawLegend(cv *canvas, f face, lg legendLayout, top, pad float64) {
+	right := float64(r.w) - r.px(8)
 	swatch := func(x, cy float64, c color.NRGBA) {
 		cv.roundRect(x, cy-r.px(2), x+r.px(14), cy+r.px(2), r.px(1.5), c)
 	}
@@ -1049,14 +1104,7 @@ func (r *resolved) drawLegend(cv *canvas, f face, lg legendLayout, top float64) 
 		return
 	}
 	// Value columns: right-aligned, wide enough for header and values.
-	colW := make([]float64, len(r.calcs))
-	for j, c := range r.calcs {
-		colW[j] = math.Max(r.px(64), cv.measure(f, calcTitles[c]))
-		for _, row := range lg.rows {
-			colW[j] = math.Max(colW[j], cv.measure(f, row.Texts[j]))
-		}
-		colW[j] += r.px(16)
-	}
+	colW := r.columnWidths(cv, f, lg.rows)
 	colRight := make([]float64, len(r.calcs))
 	x := right - r.px(4)
 	for j := len(r.calcs) - 1; j >= 0; j-- {

@@ -426,8 +426,8 @@ func TestStyleFromPanel(t *testing.T) {
 	if strings.Join(st.LegendCalcs, ",") != "mean,max,lastNotNull" || st.LegendDisplay != "table" || st.LegendSortBy != "Max" || !st.LegendSortDesc {
 		t.Errorf("legend: %+v", st)
 	}
-	if st.LegendFormat != "{{instance}}" {
-		t.Errorf("legend format %q", st.LegendFormat)
+	if st.LegendFormat != "{{instance}}" || st.LegendPlacement != "bottom" {
+		t.Errorf("legend format %q placement %q", st.LegendFormat, st.LegendPlacement)
 	}
 	// Rendering with it works and uses the fixed colour.
 	c := &Chart{Series: []series.Series{{Labels: map[string]string{"instance": "a"}, Points: wave(240, 50, 20, 0)}}, From: t0, To: t0.Add(time.Hour), Style: st}

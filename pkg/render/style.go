@@ -53,6 +53,9 @@ type Style struct {
 	LegendCalcs []string
 	// LegendDisplay is "table" (default), "list" or "hidden".
 	LegendDisplay string
+	// LegendPlacement is "bottom" (default) or "right" (a table beside the
+	// plot).
+	LegendPlacement string
 	// LegendSortBy is a column title such as "Max" or "Last *"; empty keeps
 	// series order.
 	LegendSortBy   string
@@ -159,6 +162,7 @@ func StyleFromPanel(panel map[string]any) (Style, error) {
 			}
 		}
 		st.LegendDisplay = l.DisplayMode
+		st.LegendPlacement = l.Placement
 		if l.ShowLegend != nil && !*l.ShowLegend {
 			st.LegendDisplay = "hidden"
 		}
@@ -214,6 +218,7 @@ type panelJSON struct {
 		Legend *struct {
 			Calcs       []string `json:"calcs"`
 			DisplayMode string   `json:"displayMode"`
+			Placement   string   `json:"placement"`
 			ShowLegend  *bool    `json:"showLegend"`
 			SortBy      string   `json:"sortBy"`
 			SortDesc    bool     `json:"sortDesc"`
@@ -338,6 +343,11 @@ func (s Style) validate() error {
 	case "", "table", "list", "hidden":
 	default:
 		return fmt.Errorf("style: legend display must be table, list or hidden, not %q", s.LegendDisplay)
+	}
+	switch s.LegendPlacement {
+	case "", "bottom", "right":
+	default:
+		return fmt.Errorf("style: legend placement must be bottom or right, not %q", s.LegendPlacement)
 	}
 	switch s.ThresholdsStyle {
 	case "", "off", "line", "dashed", "area", "line+area", "dashed+area", "series":

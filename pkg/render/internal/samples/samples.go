@@ -240,7 +240,32 @@ func All() []Case {
 		},
 		Options: render.Options{Location: Shanghai},
 	})
+	// Template panel with the legend table on the right (placement "right").
+	cases = append(cases, Case{
+		Name: "dark-legend-right",
+		Chart: &render.Chart{
+			Title: "磁盘写入 Disk write", Series: diskWrites(), From: From, To: To, AlertStart: AlertStart, Unit: "Bps",
+			Thresholds: []series.Threshold{{Op: ">", Value: 80e6}},
+			Style:      render.Style{LegendPlacement: "right", LegendCalcs: []string{"max", "lastNotNull"}, FillOpacity: 8, LineInterpolation: "stepAfter"},
+		},
+		Options: render.Options{Location: Shanghai, LegendFormat: "{{device}}"},
+	})
 	return cases
+}
+
+func diskWrites() []series.Series {
+	var out []series.Series
+	for i, dev := range []string{"nvme0n1", "nvme1n1", "sda", "sdb", "dm-0"} {
+		jump := -1.0
+		if i == 0 {
+			jump = 0.8
+		}
+		out = append(out, series.Series{
+			Labels: map[string]string{"device": dev, "instance": "db-master-01:9100"},
+			Points: Walk(uint64(80+i), From, time.Minute, 60, 20e6+8e6*float64(i), 1e6, 120e6, 6e6, jump, 100e6),
+		})
+	}
+	return out
 }
 
 // Bench is the benchmark chart: 10 series × 720 points with threshold, alert
