@@ -233,3 +233,50 @@ func buildYAxis(lo, hi float64, fixedLo, fixedHi bool, unit string, decimals *in
 	}
 	return ax
 }
+
+// buildLogAxis is buildYAxis for a logarithmic axis: ticks at the powers of
+// base (and 2× and 5× between powers of ten when the range is short), each
+// label formatted on its own since the magnitudes differ.
+func buildLogAxis(lo, hi, base float64, fixedLo, fixedHi bool, unit string, decimals *int, maxTicks int) yAxis {
+	if lo <= 0 {
+		lo = 1
+	}
+	if hi <= lo {
+		hi = lo * base
+	}
+	lb := math.Log(base)
+	elo, ehi := math.Floor(math.Log(lo)/lb+1e-9), math.Ceil(math.Log(hi)/lb-1e-9)
+	if ehi <= elo {
+		ehi = elo + 1
+	}
+	ax := yAxis{lo: lo, hi: hi}
+	if !fixedLo {
+		ax.lo = math.Pow(base, elo)
+	}
+	if !fixedHi {
+		ax.hi = math.Pow(base, ehi)
+	}
+	dec := units.Auto
+	if decimals != nil {
+		dec = *decimals
+	}
+	stride := 1
+	if maxTicks > 1 {
+		stride = max(1, int(math.Ceil((ehi-elo+1)/float64(maxTicks))))
+	}
+	mults := []float64{1}
+	if base == 10 && ehi-elo <= 2 {
+		mults = []float64{1, 2, 5}
+	}
+	for e := elo; e <= ehi; e += float64(stride) {
+		for _, m := range mults {
+			v := m * math.Pow(base, e)
+			if v < ax.lo*(1-1e-9) || v > ax.hi*(1+1e-9) {
+				continue
+			}
+			ax.ticks = append(ax.ticks, v)
+			ax.labels = append(ax.labels, units.Format(unit, v, dec))
+		}
+	}
+	return ax
+}

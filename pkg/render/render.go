@@ -312,7 +312,12 @@ func (r *resolved) draw() (*canvas, error) {
 	// Value axis.
 	lo, hi := r.valueRange(ps, from, to)
 	maxTicks := int((plotBottom - plotTop) / r.px(32))
-	ax := buildYAxis(lo, hi, r.min != nil, r.max != nil, r.unit, r.decimals, maxTicks)
+	var ax yAxis
+	if r.st.LogBase > 0 {
+		ax = buildLogAxis(lo, hi, r.st.LogBase, r.min != nil, r.max != nil, r.unit, r.decimals, maxTicks)
+	} else {
+		ax = buildYAxis(lo, hi, r.min != nil, r.max != nil, r.unit, r.decimals, maxTicks)
+	}
 	labelW := 0.0
 	for _, l := range ax.labels {
 		labelW = math.Max(labelW, cv.measure(body, l))
@@ -324,7 +329,7 @@ func (r *resolved) draw() (*canvas, error) {
 	}
 	plotTop, plotBottom = math.Round(plotTop), math.Round(plotBottom)
 	plot := image.Rect(int(plotLeft), int(plotTop), int(plotRight), int(plotBottom)+1)
-	pl := plotArea{left: plotLeft, right: plotRight, top: plotTop, bottom: plotBottom, from: from, to: to, lo: ax.lo, hi: ax.hi}
+	pl := plotArea{left: plotLeft, right: plotRight, top: plotTop, bottom: plotBottom, from: from, to: to, lo: ax.lo, hi: ax.hi, log: r.st.LogBase > 0}
 	r.pl, r.rows, r.lg, r.ax = pl, rows, lg, ax
 
 	// Grid and axis labels.
@@ -363,6 +368,7 @@ type plotArea struct {
 	left, right, top, bottom float64
 	from, to                 time.Time
 	lo, hi                   float64
+	log                      bool // logarithmic value axis
 }
 
 func (p plotArea) x(t time.Time) float64 { return p.xms(t.UnixMilli()) }
@@ -373,6 +379,12 @@ func (p plotArea) xms(ms int64) float64 {
 }
 
 func (p plotArea) y(v float64) float64 {
+	if p.log {
+		if v <= 0 {
+			return p.bottom
+		}
+		return p.bottom - (math.Log(v)-math.Log(p.lo))/(math.Log(p.hi)-math.Log(p.lo))*(p.bottom-p.top)
+	}
 	return p.bottom - (v-p.lo)/(p.hi-p.lo)*(p.bottom-p.top)
 }
 
@@ -500,15 +512,18 @@ func (r *resolved) thresholdColor(v float64) color.NRGBA {
 // panel's soft limits, and replaced by its hard limits.
 func (r *resolved) valueRange(ps []plotted, from, to time.Time) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
+	log := r.st.LogBase > 0
 	for _, p := range ps {
 		for _, s := range inWindow(p.pts, from, to) {
-			if finite(s.V) {
+			if finite(s.V) && (!log || s.V > 0) {
 				lo, hi = math.Min(lo, s.V), math.Max(hi, s.V)
 			}
 		}
 	}
 	for _, t := range r.Thresholds {
-		lo, hi = math.Min(lo, t.Value), math.Max(hi, t.Value)
+		if !log || t.Value > 0 {
+			lo, hi = math.Min(lo, t.Value), math.Max(hi, t.Value)
+		}
 	}
 	if r.showPanelThresholdLines() || r.showPanelThresholdAreas() {
 		for _, v := range r.panelThresholdValues(lo, hi) {
@@ -533,6 +548,14 @@ func (r *resolved) valueRange(ps []plotted, from, to time.Time) (lo, hi float64)
 	}
 	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		lo, hi = 0, 1
+	}
+	if log {
+		if hi <= 0 {
+			hi = 1
+		}
+		if lo <= 0 {
+			lo = math.Min(hi, 1) / r.st.LogBase
+		}
 	}
 	return lo, hi
 }
@@ -639,7 +662,7 @@ func (r *resolved) drawThresholdLines(cv *canvas, pl plotArea, ps []plotted, fro
 		}
 	}
 	for _, t := range r.Thresholds {
-		if t.Value < pl.lo || t.Value > pl.hi {
+		if t.Value < pl.lo || t.Value > pl.hi || (pl.log && t.Value <= 0) {
 			continue
 		}
 		cv.hline(pl.left, pl.right, math.Round(pl.y(t.Value)), lw, r.th.threshold, r.px(10), r.px(6))
@@ -765,7 +788,7 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 	}
 	lw := r.px(lwCSS)
 	base := pl.y(0)
-	if pl.lo > 0 {
+	if pl.log || pl.lo > 0 {
 		base = pl.bottom
 	} else if pl.hi < 0 {
 		base = pl.top
@@ -774,7 +797,7 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 	for _, p := range ps {
 		maxGap := r.maxGap(p.pts)
 		fill := withAlpha(p.color, r.st.FillOpacity/100)
-		runs := splitRuns(p.pts, maxGap)
+		runs := splitRuns(p.pts, maxGap, pl.log)
 		for _, run := range runs {
 			buf = buf[:0]
 			for _, s := range run {
@@ -889,13 +912,13 @@ func typicalStep(pts []series.Point) int64 {
 	return d[len(d)/2]
 }
 
-// splitRuns cuts the samples into runs without NaN/Inf values and without
-// gaps longer than maxGap.
-func splitRuns(pts []series.Point, maxGap int64) [][]series.Point {
+// splitRuns cuts the samples into runs without NaN/Inf values (nor values
+// ≤ 0 on a log axis) and without gaps longer than maxGap.
+func splitRuns(pts []series.Point, maxGap int64, positive bool) [][]series.Point {
 	var runs [][]series.Point
 	start := -1
 	for i, p := range pts {
-		if !finite(p.V) {
+		if !finite(p.V) || (positive && p.V <= 0) {
 			if start >= 0 {
 				runs = append(runs, pts[start:i])
 				start = -1

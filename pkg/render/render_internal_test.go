@@ -259,7 +259,7 @@ func TestGapsBreakLines(t *testing.T) {
 	pts := flat(20, 1, 15*time.Second)
 	pts[5].V = math.NaN()
 	pts = append(pts[:12], pts[15:]...) // 45 s hole: 3 × the step
-	runs := splitRuns(pts, 2*typicalStep(pts))
+	runs := splitRuns(pts, 2*typicalStep(pts), false)
 	if len(runs) != 3 {
 		t.Fatalf("want 3 runs (NaN and hole break the line), got %d", len(runs))
 	}
@@ -268,7 +268,7 @@ func TestGapsBreakLines(t *testing.T) {
 	}
 	// spanNulls joins the hole but a NaN still ends a run.
 	r := &resolved{st: Style{SpanNulls: true}}
-	if n := len(splitRuns(pts, r.maxGap(pts))); n != 2 {
+	if n := len(splitRuns(pts, r.maxGap(pts), false)); n != 2 {
 		t.Errorf("spanNulls: want 2 runs, got %d", n)
 	}
 	// A drawn gap leaves the background visible between the runs.
@@ -726,5 +726,38 @@ func TestStepInterpolation(t *testing.T) {
 	}
 	if len(steps(nil, p, "linear")) != 0 {
 		t.Error("linear must not add points")
+	}
+}
+
+func TestLogAxis(t *testing.T) {
+	ax := buildLogAxis(0.003, 7.5, 10, false, false, "s", nil, 10)
+	if ax.lo != 0.001 || ax.hi != 10 {
+		t.Errorf("log axis %v–%v, want 0.001–10", ax.lo, ax.hi)
+	}
+	if ax.labels[0] != "1 ms" || ax.labels[len(ax.labels)-1] != "10 s" {
+		t.Errorf("log labels %v", ax.labels)
+	}
+	ax = buildLogAxis(1, 50, 10, false, false, "", nil, 10)
+	if strings.Join(ax.labels, " ") != "1 2 5 10 20 50 100" {
+		t.Errorf("short log range labels %v", ax.labels)
+	}
+	// Zero and negative samples are gaps on a log axis; the plot maps
+	// powers of the base to equal steps.
+	pts := []series.Point{{T: 1, V: 1}, {T: 2, V: 0}, {T: 3, V: 10}, {T: 4, V: 100}}
+	if n := len(splitRuns(pts, math.MaxInt64, true)); n != 2 {
+		t.Errorf("log runs %d, want 2", n)
+	}
+	pl := plotArea{top: 0, bottom: 300, lo: 1, hi: 1000, log: true}
+	if math.Abs(pl.y(10)-200) > 1e-9 || math.Abs(pl.y(100)-100) > 1e-9 {
+		t.Errorf("log mapping y(10)=%v y(100)=%v", pl.y(10), pl.y(100))
+	}
+	var panel map[string]any
+	json.Unmarshal([]byte(`{"type":"timeseries","fieldConfig":{"defaults":{"custom":{"scaleDistribution":{"type":"log","log":10}}}}}`), &panel)
+	if st, err := StyleFromPanel(panel); err != nil || st.LogBase != 10 {
+		t.Errorf("scaleDistribution: %+v %v", st, err)
+	}
+	c := &Chart{Series: []series.Series{{Name: "x", Points: wave(240, 50, 49.9, 0)}}, Style: Style{LogBase: 10}, Thresholds: []series.Threshold{{Op: ">", Value: 90}}}
+	if _, err := Render(c, Options{}); err != nil {
+		t.Fatal(err)
 	}
 }

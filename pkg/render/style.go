@@ -18,6 +18,9 @@ type Style struct {
 	Decimals *int
 	// Min and Max fix the y-axis range; SoftMin/SoftMax only widen it.
 	Min, Max, SoftMin, SoftMax *float64
+	// LogBase is 2 or 10 for a logarithmic value axis
+	// (custom.scaleDistribution), 0 for linear.
+	LogBase float64
 
 	// ColorMode is Grafana's color.mode: "palette-classic" (default),
 	// "palette-classic-by-name", "fixed", "shades" or "thresholds".
@@ -141,6 +144,12 @@ func StyleFromPanel(panel map[string]any) (Style, error) {
 	}
 	st.SoftMin, st.SoftMax = c.AxisSoftMin, c.AxisSoftMax
 	st.LineInterpolation = c.LineInterpolation
+	if c.ScaleDistribution.Type == "log" {
+		st.LogBase = c.ScaleDistribution.Log
+		if st.LogBase == 0 {
+			st.LogBase = 2
+		}
+	}
 	st.ThresholdsStyle = c.ThresholdsStyle.Mode
 	st.ThresholdsMode = d.Thresholds.Mode
 	for i, s := range d.Thresholds.Steps {
@@ -200,8 +209,12 @@ type panelJSON struct {
 				FillOpacity       *float64 `json:"fillOpacity"`
 				SpanNulls         any      `json:"spanNulls"`
 				AxisSoftMin       *float64 `json:"axisSoftMin"`
-				AxisSoftMax       *float64 `json:"axisSoftMax"`
-				ThresholdsStyle   struct {
+				ScaleDistribution struct {
+					Type string  `json:"type"`
+					Log  float64 `json:"log"`
+				} `json:"scaleDistribution"`
+				AxisSoftMax     *float64 `json:"axisSoftMax"`
+				ThresholdsStyle struct {
 					Mode string `json:"mode"`
 				} `json:"thresholdsStyle"`
 			} `json:"custom"`
@@ -333,6 +346,9 @@ func (s Style) validate() error {
 		if !strings.HasPrefix(s.ColorMode, "continuous-") && !strings.HasPrefix(s.ColorMode, "palette-") {
 			return fmt.Errorf("style: unknown colour mode %q", s.ColorMode)
 		}
+	}
+	if s.LogBase != 0 && s.LogBase != 2 && s.LogBase != 10 {
+		return fmt.Errorf("style: log base must be 2 or 10, not %v", s.LogBase)
 	}
 	switch s.LineInterpolation {
 	case "", "linear", "smooth", "stepBefore", "stepAfter":

@@ -250,6 +250,26 @@ func All() []Case {
 		},
 		Options: render.Options{Location: Shanghai, LegendFormat: "{{device}}"},
 	})
+	// Log axis (custom.scaleDistribution log 10) for latencies spanning
+	// decades; one quantile stops reporting (a zero is a gap on a log axis).
+	q := make([]series.Series, 3)
+	for i, name := range []string{"0.5", "0.9", "0.99"} {
+		base := []float64{0.004, 0.03, 0.2}[i]
+		pts := Walk(uint64(100+i), From, 15*time.Second, 240, base, base/4, base*6, base/3, 0.8, base*4)
+		q[i] = series.Series{Labels: map[string]string{"quantile": name, "handler": "/api/v1/query"}, Points: pts}
+	}
+	for k := 100; k < 110; k++ {
+		q[1].Points[k].V = 0
+	}
+	cases = append(cases, Case{
+		Name: "light-log-latency",
+		Chart: &render.Chart{
+			Title: "Query latency by quantile (log scale)", Series: q, From: From, To: To, AlertStart: AlertStart, Unit: "s",
+			Thresholds: []series.Threshold{{Op: ">", Value: 0.5}},
+			Style:      render.Style{LogBase: 10, LegendCalcs: []string{"mean", "max"}},
+		},
+		Options: render.Options{Location: Shanghai, Theme: "light", Language: "en", LegendFormat: "p{{quantile}}"},
+	})
 	return cases
 }
 
