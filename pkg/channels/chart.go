@@ -29,6 +29,20 @@ type Options struct {
 	Lang string
 	// Location formats times in messages.
 	Location *time.Location
+	// Links configure the Grafana Explore link of messages whose
+	// Message.GrafanaURL is a base URL (or empty).
+	Links Links
+}
+
+// Formatter returns a Formatter for the platform's markup with the
+// channel's language, template, time zone and link settings.
+func (o Options) Formatter(mk Markup) (*Formatter, error) {
+	f, err := NewFormatter(mk, o.Lang, o.Channel.Template, o.Location)
+	if err != nil {
+		return nil, err
+	}
+	f.Links = o.Links
+	return f, nil
 }
 
 // Log returns the logger, never nil.

@@ -1,13 +1,16 @@
 package channels
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 	"time"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
-	"github.com/alertchart/alertchart/pkg/render"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
@@ -28,8 +31,10 @@ func (b *Base) Type() string { return b.TypeName }
 func (b *Base) Lang() string { return b.Fmt.Lang }
 
 // SampleMessage is a realistic firing alert with a chart, for the config
-// page's "send test" button. chart may be nil: a small chart drawn here is
-// used, so the test shows the whole path including the image.
+// page's "send test" button. Pass the chart drawn by the real renderer;
+// with nil, a plain line drawing made here stands in, so the test still
+// exercises the whole path including the image (and this package does not
+// depend on the renderer).
 func SampleMessage(lang string, chart *Chart) *Message {
 	now := time.Now().Truncate(time.Second)
 	start := now.Add(-7 * time.Minute)
@@ -53,7 +58,7 @@ func SampleMessage(lang string, chart *Chart) *Message {
 		ExternalURL:       "http://alertmanager.example:9093",
 	}
 	if chart == nil {
-		chart = sampleChart(now, title, lang, start)
+		chart = sampleChart(now, title)
 	}
 	return &Message{
 		Data: data, Part: PartBoth, Chart: chart,
@@ -61,17 +66,16 @@ func SampleMessage(lang string, chart *Chart) *Message {
 	}
 }
 
-// sampleChart draws two made-up CPU series with the native renderer, so
-// the test message shows what real alerts will look like.
-func sampleChart(now time.Time, title, lang string, start time.Time) *Chart {
-	const n = 90
+// sampleChart draws a plain line chart of two made-up CPU series.
+func sampleChart(now time.Time, title string) *Chart {
+	const w, h, n = 600, 240, 90
 	from := now.Add(-15 * time.Minute)
-	mk := func(inst string, base, peak float64) series.Series {
-		s := series.Series{Labels: map[string]string{"instance": inst}}
+	mk := func(name string, base, peak float64) series.Series {
+		s := series.Series{Name: name, Labels: map[string]string{"instance": name}}
 		for i := 0; i < n; i++ {
 			t := from.Add(time.Duration(i) * 10 * time.Second)
 			v := base + 0.05*math.Sin(float64(i)/4)
-			if !t.Before(start) {
+			if i > n/2 {
 				v = peak + 0.03*math.Sin(float64(i)/3)
 			}
 			s.Points = append(s.Points, series.Point{T: t.UnixMilli(), V: v})
@@ -79,18 +83,77 @@ func sampleChart(now time.Time, title, lang string, start time.Time) *Chart {
 		return s
 	}
 	ss := []series.Series{mk("web-01:9100", 0.42, 0.95), mk("web-02:9100", 0.35, 0.4)}
-	c := &Chart{
-		ContentType: "image/png", Title: title, Series: ss, Unit: "percentunit",
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	bg := color.RGBA{0x18, 0x1b, 0x1f, 0xff}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, bg)
+		}
+	}
+	grid := color.RGBA{0x2c, 0x30, 0x35, 0xff}
+	for gy := 20; gy < h; gy += 50 {
+		for x := 0; x < w; x++ {
+			img.Set(x, gy, grid)
+		}
+	}
+	thr := color.RGBA{0xf2, 0x49, 0x5c, 0xff}
+	ty := h - int(0.9*float64(h-20)) - 10
+	for x := 0; x < w; x += 2 {
+		img.Set(x, ty, thr)
+	}
+	colors := []color.RGBA{{0x73, 0xbf, 0x69, 0xff}, {0xf2, 0xcc, 0x0c, 0xff}}
+	for si, s := range ss {
+		px, py := -1, -1
+		for i, p := range s.Points {
+			x := i * (w - 1) / (n - 1)
+			y := h - int(p.V*float64(h-20)) - 10
+			if px >= 0 {
+				drawLine(img, px, py, x, y, colors[si])
+			}
+			px, py = x, y
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return &Chart{
+		Image: buf.Bytes(), ContentType: "image/png", Title: title, Series: ss, Unit: "percentunit",
 		Query: `1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))`, From: from, To: now,
 	}
-	img, err := render.Render(&render.Chart{
-		Title: title, Series: ss, Thresholds: []series.Threshold{{Op: ">", Value: 0.9}},
-		AlertStart: start, From: from, To: now, Unit: "percentunit",
-	}, render.Options{Width: 800, Height: 400, Theme: "dark", Language: lang, LegendFormat: "{{instance}}"})
-	if err == nil {
-		c.Image, c.ContentType = img.Bytes, img.ContentType
+}
+
+func drawLine(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := 1, 1
+	if x0 > x1 {
+		sx = -1
 	}
-	return c
+	if y0 > y1 {
+		sy = -1
+	}
+	e := dx + dy
+	for {
+		img.Set(x0, y0, c)
+		img.Set(x0, y0+1, c)
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		e2 := 2 * e
+		if e2 >= dy {
+			e += dy
+			x0 += sx
+		}
+		if e2 <= dx {
+			e += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // SendTest sends SampleMessage through n in the notifier's language, for

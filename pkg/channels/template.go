@@ -141,6 +141,8 @@ type Formatter struct {
 	Location *time.Location
 	// Card: the platform shows Title in a header (Feishu, Teams, Discord).
 	Card bool
+	// Links build the Explore link.
+	Links Links
 	// Now is the clock for durations of firing alerts (tests pin it).
 	Now      func() time.Time
 	tmpl     *template.Template
@@ -428,7 +430,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 		Compact:  m.Digest || len(alerts) > compactAbove,
 		SameName: sameName(alerts),
 		Total:    len(alerts), Firing: firing, Resolved: resolved,
-		ChartNote: esc(m.ChartNote), GrafanaURL: m.GrafanaURL, Data: m.Data,
+		ChartNote: esc(m.ChartNote), Data: m.Data,
 	}
 	amURL := m.AlertmanagerURL
 	if amURL == "" {
@@ -483,6 +485,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 			v.ChartTitle = esc(c.Query)
 		}
 	}
+	v.GrafanaURL = f.Links.explore(m, alerts, f.Now())
 	if len(alerts) > 0 {
 		if len(alerts) == 1 {
 			v.SilenceURL = v.Alerts[0].SilenceURL

@@ -2,9 +2,11 @@ package channels_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,8 +107,8 @@ func TestFiftyAlertGroupsFitEveryLimit(t *testing.T) {
 		{channels.DingTalkMarkdown, channels.Limit{Max: 12000, Unit: channels.Bytes}},
 		{channels.LarkMarkdown, channels.Limit{Max: 16000, Unit: channels.Bytes}},
 		{channels.SlackMrkdwn, channels.Limit{Max: 2900, Unit: channels.Runes}},
-		{channels.TelegramHTML, channels.Limit{Max: 1024, Unit: channels.UTF16}},
-		{channels.TelegramHTML, channels.Limit{Max: 4096, Unit: channels.UTF16}},
+		{channels.TelegramHTML, channels.Limit{Max: 1024, Unit: channels.UTF16Text}},
+		{channels.TelegramHTML, channels.Limit{Max: 4096, Unit: channels.UTF16Text}},
 		{channels.DiscordMarkdown, channels.Limit{Max: 4096, Unit: channels.Runes}},
 		{channels.TeamsText, channels.Limit{Max: 12000, Unit: channels.Bytes}},
 	}
@@ -152,16 +154,21 @@ func TestHugeSingleAlertIsTruncatedOnRuneBoundary(t *testing.T) {
 func TestTruncateHTMLKeepsTagsBalanced(t *testing.T) {
 	s := "<b>告警</b> <a href=\"http://x?a=1&amp;b=2\">链接 &lt;很长&gt;" + strings.Repeat("字", 100) + "</a>"
 	for max := 20; max < 120; max += 7 {
-		out := channels.Limit{Max: max, Unit: channels.UTF16}.Truncate(s, "…", true)
-		if strings.Count(out, "<a ") != strings.Count(out, "</a>") || strings.Count(out, "<b>") != strings.Count(out, "</b>") {
-			t.Errorf("max %d: unbalanced %q", max, out)
+		for _, unit := range []channels.Unit{channels.UTF16, channels.UTF16Text} {
+			out := channels.Limit{Max: max, Unit: unit}.Truncate(s, "…", true)
+			if strings.Count(out, "<a ") != strings.Count(out, "</a>") || strings.Count(out, "<b>") != strings.Count(out, "</b>") {
+				t.Errorf("max %d: unbalanced %q", max, out)
+			}
+			if strings.Contains(out, "&am…") || strings.HasSuffix(strings.TrimSuffix(out, "…"), "&") {
+				t.Errorf("max %d: entity cut %q", max, out)
+			}
+			if (channels.Limit{Max: max, Unit: unit}).Len(out) > max {
+				t.Errorf("max %d: too long %q", max, out)
+			}
 		}
-		if strings.Contains(out, "&am…") || strings.HasSuffix(strings.TrimSuffix(out, "…"), "&") {
-			t.Errorf("max %d: entity cut %q", max, out)
-		}
-		if (channels.Limit{Max: max, Unit: channels.UTF16}).Len(out) > max {
-			t.Errorf("max %d: too long %q", max, out)
-		}
+	}
+	if n := (channels.Limit{Unit: channels.UTF16Text}).Len(`<a href="http://long/url">ab</a> &lt;😀`); n != 6 {
+		t.Errorf("visible length %d, want 6 (a, b, space, entity, surrogate pair)", n)
 	}
 	if got := channels.TruncateBytes("告警告警", 7, "…"); got != "告…" || !utf8.ValidString(got) {
 		t.Errorf("bytes: %q", got)
@@ -174,7 +181,7 @@ func TestCustomTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(txt.Body, "<b>[FIRING · critical] HighCPUUsage</b> on *bold*") || !strings.Contains(txt.Body, "&lt;x&gt;") || !strings.Contains(txt.Body, `<a href="http://grafana.example:3000/explore?left=%7B%7D">go</a>`) {
+	if !strings.HasPrefix(txt.Body, "<b>[FIRING · critical] HighCPUUsage</b> on *bold*") || !strings.Contains(txt.Body, "&lt;x&gt;") || !strings.Contains(txt.Body, `<a href="http://grafana.example:3000/explore?panes=`) || !strings.HasSuffix(txt.Body, `">go</a>`) {
 		t.Errorf("%s", txt.Body)
 	}
 	if _, err := channels.NewFormatter(channels.CommonMark, "en", "{{.Broken", nil); err == nil {
@@ -285,5 +292,49 @@ func BenchmarkRenderFiftyAlertsFitted(b *testing.B) {
 		if _, err := f.Render(m, lim); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestExploreLink(t *testing.T) {
+	// With a chart: its query and window.
+	m := fixture.Message(fixture.Data(1, false, false), fixture.Chart())
+	f := formatter(t, channels.TelegramHTML, "en", "")
+	f.Links = channels.Links{DatasourceUID: "prom-uid", OrgID: 2}
+	txt, _ := f.Render(m, channels.Limit{})
+	from, to := fixture.Now.Add(-10*time.Minute).UnixMilli(), fixture.Now.UnixMilli()
+	want := channels.ExploreURL("http://grafana.example:3000", "prom-uid", 2, fixture.Chart().Query,
+		time.UnixMilli(from), time.UnixMilli(to))
+	if !strings.Contains(txt.Body, `<a href="`+strings.ReplaceAll(want, "&", "&amp;")+`">`) {
+		t.Fatalf("no explore link %s in\n%s", want, txt.Body)
+	}
+	u, _ := url.Parse(want)
+	var panes map[string]struct {
+		Datasource string
+		Queries    []struct{ Expr string }
+		Range      struct{ From, To string }
+	}
+	if err := json.Unmarshal([]byte(u.Query().Get("panes")), &panes); err != nil || panes["a"].Queries[0].Expr != fixture.Chart().Query ||
+		panes["a"].Range.From != strconv.FormatInt(from, 10) || u.Query().Get("orgId") != "2" || panes["a"].Datasource != "prom-uid" {
+		t.Fatalf("%v %+v", err, panes)
+	}
+	// Text before the chart: the rule's expression from generatorURL.
+	m = fixture.Message(fixture.Data(1, false, false), nil)
+	m.GrafanaURL = ""
+	f.Links.GrafanaURL = "https://grafana.example/"
+	txt, _ = f.Render(m, channels.Limit{})
+	if !strings.Contains(txt.Body, "https://grafana.example/explore?") || !strings.Contains(txt.Body, url.QueryEscape(`"expr":"node_cpu_usage > 0.9"`)) {
+		t.Fatalf("%s", txt.Body)
+	}
+	// A full link is kept as given; no Grafana at all means no link.
+	m.GrafanaURL = "https://grafana.example/d/abc?viewPanel=2"
+	if txt, _ = f.Render(m, channels.Limit{}); !strings.Contains(txt.Body, `href="https://grafana.example/d/abc?viewPanel=2"`) {
+		t.Fatalf("%s", txt.Body)
+	}
+	m.GrafanaURL, f.Links.GrafanaURL = "", ""
+	if txt, _ = f.Render(m, channels.Limit{}); strings.Contains(txt.Body, "Grafana") {
+		t.Fatalf("%s", txt.Body)
+	}
+	if channels.GeneratorExpr("http://p:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1") != "up == 0" || channels.GeneratorExpr("::") != "" {
+		t.Fatal("GeneratorExpr")
 	}
 }

@@ -14,8 +14,12 @@ const (
 	Bytes Unit = iota
 	// Runes, i.e. Unicode code points (Discord, Slack).
 	Runes
-	// UTF16 code units (Telegram counts captions and texts this way).
+	// UTF16 code units.
 	UTF16
+	// UTF16Text counts UTF-16 code units of the visible text of HTML:
+	// tags count nothing and an entity counts as one character. Telegram
+	// measures captions and messages this way ("after entities parsing").
+	UTF16Text
 )
 
 // Limit is a platform's size limit for one text.
@@ -29,19 +33,51 @@ func (l Limit) Len(s string) int {
 	switch l.Unit {
 	case Runes:
 		return utf8.RuneCountInString(s)
+	case UTF16Text:
+		return utf16Len(visibleText(s))
 	case UTF16:
-		n := 0
-		for _, r := range s {
-			if w := utf16.RuneLen(r); w > 0 {
-				n += w
-			} else {
-				n++ // invalid rune, sent as U+FFFD
-			}
-		}
-		return n
+		return utf16Len(s)
 	default:
 		return len(s)
 	}
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if w := utf16.RuneLen(r); w > 0 {
+			n += w
+		} else {
+			n++ // invalid rune, sent as U+FFFD
+		}
+	}
+	return n
+}
+
+// visibleText strips tags and turns entities into one placeholder each.
+func visibleText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '<':
+			if j := strings.IndexByte(s[i:], '>'); j >= 0 {
+				i += j + 1
+				continue
+			}
+		case '&':
+			if j := strings.IndexByte(s[i:], ';'); j > 0 && j < 10 {
+				b.WriteByte('x')
+				i += j + 1
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
 }
 
 // Fits reports whether s is within the limit (a zero Max means no limit).

@@ -50,7 +50,7 @@ func New(opts channels.Options, webhookURL, secret string) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := channels.NewFormatter(channels.DingTalkMarkdown, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.DingTalkMarkdown)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 	} else {
 		u += "?wait=true"
 	}
-	f, err := channels.NewFormatter(channels.DiscordMarkdown, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.DiscordMarkdown)
 	if err != nil {
 		return nil, err
 	}

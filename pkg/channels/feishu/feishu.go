@@ -72,7 +72,7 @@ func New(opts channels.Options, webhookURL, secret, appSecret string) (*Notifier
 	if opts.Channel.FeishuAppID != "" && appSecret == "" {
 		return nil, fmt.Errorf("feishuAppId is set but secureJsonData appSecret is missing")
 	}
-	f, err := channels.NewFormatter(channels.LarkMarkdown, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.LarkMarkdown)
 	if err != nil {
 		return nil, err
 	}

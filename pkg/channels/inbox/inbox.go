@@ -67,7 +67,7 @@ func New(opts channels.Options) (*Notifier, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("inbox dir: %w", err)
 	}
-	f, err := channels.NewFormatter(channels.CommonMark, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.CommonMark)
 	if err != nil {
 		return nil, err
 	}

@@ -28,8 +28,11 @@ import (
 type Deps struct {
 	// HTTP sends platform requests; nil means a client with a 15s timeout.
 	HTTP *http.Client
-	// ImageStore hosts charts for URL-only platforms; may be nil.
-	ImageStore imagestore.Store
+	// Images hosts charts for URL-only platforms; may be nil.
+	Images imagestore.Store
+	// GrafanaURL is Grafana's public URL for Explore links, used when a
+	// message carries none.
+	GrafanaURL string
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -58,11 +61,12 @@ func New(ch settings.Channel, s *settings.Settings, deps Deps) (channels.Notifie
 	if client == nil {
 		client = defaultClient
 	}
-	opts := channels.Options{Channel: ch, HTTP: client, Logger: deps.Logger, Lang: lang, Location: loc}
+	opts := channels.Options{Channel: ch, HTTP: client, Logger: deps.Logger, Lang: lang, Location: loc,
+		Links: channels.Links{GrafanaURL: deps.GrafanaURL, DatasourceUID: s.Prometheus.DatasourceUID, OrgID: s.Grafana.OrgID}}
 	// imagestore.FromSettings returns a nil *S3 when no store is configured;
 	// stored in the interface it would not compare equal to nil.
-	if s3, ok := deps.ImageStore.(*imagestore.S3); deps.ImageStore != nil && !(ok && s3 == nil) {
-		opts.Images = deps.ImageStore
+	if s3, ok := deps.Images.(*imagestore.S3); deps.Images != nil && !(ok && s3 == nil) {
+		opts.Images = deps.Images
 	}
 	secret := func(field string) string { return s.ChannelSecret(ch.Name, field) }
 	var n channels.Notifier

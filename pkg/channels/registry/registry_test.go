@@ -46,7 +46,7 @@ func TestBuildsEveryTypeAndSendsTests(t *testing.T) {
 	if err != nil || store != nil {
 		t.Fatal(err)
 	}
-	all, errs := registry.All(s, registry.Deps{ImageStore: store})
+	all, errs := registry.All(s, registry.Deps{Images: store})
 	if len(errs) != 0 || len(all) != len(settings.ChannelTypes) {
 		t.Fatalf("errs %v, built %d", errs, len(all))
 	}

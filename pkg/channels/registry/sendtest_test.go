@@ -42,7 +42,7 @@ func TestSendTestReachesEveryPlatform(t *testing.T) {
 	}}
 	s.ApplyDefaults()
 	for _, ch := range s.Channels {
-		n, err := registry.New(ch, s, registry.Deps{ImageStore: store})
+		n, err := registry.New(ch, s, registry.Deps{Images: store})
 		if err != nil {
 			t.Fatal(err)
 		}

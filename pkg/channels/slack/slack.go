@@ -65,7 +65,7 @@ func New(opts channels.Options, webhookURL, token string) (*Notifier, error) {
 	default:
 		return nil, fmt.Errorf("set either a bot token (secureJsonData token) and slackChannel, or an incoming webhook URL (secureJsonData url)")
 	}
-	f, err := channels.NewFormatter(channels.SlackMrkdwn, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.SlackMrkdwn)
 	if err != nil {
 		return nil, err
 	}

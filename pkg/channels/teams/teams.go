@@ -40,7 +40,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := channels.NewFormatter(channels.TeamsText, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.TeamsText)
 	if err != nil {
 		return nil, err
 	}

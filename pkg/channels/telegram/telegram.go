@@ -48,7 +48,7 @@ func New(opts channels.Options, token string) (*Notifier, error) {
 		}
 		api = strings.TrimRight(opts.Channel.APIURL, "/")
 	}
-	f, err := channels.NewFormatter(channels.TelegramHTML, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.TelegramHTML)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (n *Notifier) Limits() channels.Limits {
 }
 
 func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {
-	t, err := n.Fmt.Render(m, channels.Limit{Max: max, Unit: channels.UTF16})
+	t, err := n.Fmt.Render(m, channels.Limit{Max: max, Unit: channels.UTF16Text})
 	if err != nil {
 		return t, channels.Errorf(channels.Permanent, "%v", err)
 	}
@@ -120,7 +120,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			}
 			if m.Part == channels.PartChart {
 				// The text went out before; say why no chart follows.
-				t.Body = n.Fmt.Caption(m, channels.Limit{Max: max, Unit: channels.UTF16})
+				t.Body = n.Fmt.Caption(m, channels.Limit{Max: max, Unit: channels.UTF16Text})
 			}
 			resp, err := n.call(ctx, "sendMessage", map[string]any{
 				"chat_id": n.Opts.Channel.ChatID, "text": t.Body, "parse_mode": "HTML",
@@ -141,7 +141,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		sentText = true
 	}
 	if wantChart {
-		resp, err := n.photo(ctx, m.Chart, n.Fmt.Caption(m, channels.Limit{Max: CaptionMax, Unit: channels.UTF16}))
+		resp, err := n.photo(ctx, m.Chart, n.Fmt.Caption(m, channels.Limit{Max: CaptionMax, Unit: channels.UTF16Text}))
 		requests++
 		if resp != nil {
 			last = resp

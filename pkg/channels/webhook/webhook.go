@@ -89,7 +89,7 @@ func New(opts channels.Options, url, token, secret string) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := channels.NewFormatter(channels.PlainText, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.PlainText)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := channels.NewFormatter(channels.WeComMarkdown, opts.Lang, opts.Channel.Template, opts.Location)
+	f, err := opts.Formatter(channels.WeComMarkdown)
 	if err != nil {
 		return nil, err
 	}
