@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/channels/telegram"
@@ -57,7 +56,7 @@ func TestLongGroupGoesAsTextThenPhoto(t *testing.T) {
 	if len(acc) != 2 || acc[0].Method != "sendMessage" || acc[1].Method != "sendPhoto" {
 		t.Fatalf("%+v", view(acc))
 	}
-	if n := len(utf16.Encode([]rune(acc[0].Text))); n > telegram.TextMax || !strings.Contains(acc[0].Text, "more alerts") {
+	if n := (channels.Limit{Unit: channels.UTF16Text}).Len(acc[0].Text); n > telegram.TextMax || !strings.Contains(acc[0].Text, "more alerts") {
 		t.Fatalf("text of %d units", n)
 	}
 }
