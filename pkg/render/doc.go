@@ -24,15 +24,22 @@
 // (x/image/vector, strokes rasterised in short chunks so the work follows the
 // line, not the plot area); optional fill; lines break at NaN samples and at
 // gaps longer than twice the series' median step (or as the panel's
-// spanNulls says); the alert rule's thresholds as dashed red lines; the
-// panel's own thresholds as lines/areas when its thresholdsStyle asks; the
+// spanNulls says); the alert rule's thresholds as dashed red lines labelled
+// with their condition ("> 80%"); the panel's own thresholds as lines/areas
+// when its thresholdsStyle asks; dots for sparse or lone samples; step lines
+// and a log value axis when the panel asks; the
 // firing period lightly shaded with a dashed marker, a triangle on the axis
 // and "告警开始 10:27:10" / "alert start 10:27:10" (plus a green "resolved"
 // marker when AlertEnd is set); a legend table with colour swatch, name
 // (Options.LegendFormat or the template panel's legendFormat), right-aligned
 // Max / Min / Last * columns (or the panel's legend calcs) formatted in the
 // unit, names ellipsised, capped at half the image height with
-// "… N more series". Units follow Grafana's formatters (package units).
+// "… N more series" (or a list legend, a table on the right, or none, as the
+// template panel says). Units follow Grafana's formatters (package units).
+//
+// Not drawn: stacking, bars/points draw styles, gradient fills, per-series
+// field overrides and right-hand axes — alert charts rarely need them, and a
+// template panel using them still renders, as plain lines.
 //
 // # Style precedence
 //
