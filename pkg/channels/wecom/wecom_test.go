@@ -239,3 +239,23 @@ func BenchmarkSendFiftyAlertsWithChart(b *testing.B) {
 		}
 	}
 }
+
+// The delivery stage's "no chart after all" message: PartChart, no chart,
+// a note.
+func TestChartNoteWithoutChart(t *testing.T) {
+	s := start(t)
+	n := newNotifier(t, s.WebhookURL(), settings.Channel{}, "en")
+	m := fixture.Message(fixture.Data(1, false, false), nil)
+	m.Part, m.ChartNote = channels.PartChart, "chart unavailable: query timed out"
+	if _, err := n.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	acc := s.Accepted()
+	if len(acc) != 1 || acc[0].MsgType != "markdown" {
+		t.Fatalf("%+v", acc)
+	}
+	body := string(acc[0].Body)
+	if !strings.Contains(body, "[FIRING · critical] HighCPUUsage") || !strings.Contains(body, "⚠️ chart unavailable: query timed out") || strings.Contains(body, "Summary:") {
+		t.Fatalf("%s", body)
+	}
+}
