@@ -252,7 +252,9 @@ func (f *Formatter) Caption(m *Message, lim Limit) string {
 	case m.Chart != nil && m.Chart.Title != "":
 		s = fmt.Sprintf(words[f.Lang]["chart"], f.Markup.Escape(m.Chart.Title))
 	case m.Data != nil:
-		s = f.Markup.Escape(f.title(m, sortedAlerts(m.Data.Alerts)))
+		alerts := sortedAlerts(m.Data.Alerts)
+		status, _, _ := groupStatus(m, alerts)
+		s = statusEmoji(status) + " " + f.escHeadline(m, alerts)
 	}
 	if m.ChartNote != "" {
 		s += f.Markup.Newline + "⚠️ " + f.Markup.Escape(m.ChartNote)
