@@ -103,8 +103,10 @@ var (
 	}, Bold: mdBold, Link: mdLink, Code: mdCode, Newline: "\n"}
 
 	// TeamsText is the Adaptive Card TextBlock markdown subset; a single
-	// newline does not break a line there.
-	TeamsText = Markup{Name: "teams", Escape: escapeMarkdown, Bold: mdBold, Link: mdLink, Code: mdCode, Newline: "\n\n"}
+	// newline does not break a line there. Backslash escapes render
+	// differently across Teams clients (mobile showed the backslashes), so
+	// syntax characters get look-alike forms as for WeCom.
+	TeamsText = Markup{Name: "teams", Escape: lookalike, Bold: mdBold, Link: mdLink, Code: lookalikeCode, Newline: "\n\n"}
 
 	// PlainText is for the generic webhook's "text" field.
 	PlainText = Markup{Name: "plain", Escape: func(s string) string { return s },
