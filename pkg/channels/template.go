@@ -252,14 +252,23 @@ func (f *Formatter) Caption(m *Message, lim Limit) string {
 	case m.Chart != nil && m.Chart.Title != "":
 		s = fmt.Sprintf(words[f.Lang]["chart"], f.Markup.Escape(m.Chart.Title))
 	case m.Data != nil:
-		alerts := sortedAlerts(m.Data.Alerts)
-		status, _, _ := groupStatus(m, alerts)
-		s = statusEmoji(status) + " " + f.escHeadline(m, alerts)
+		s = f.EscTitle(m)
 	}
 	if m.ChartNote != "" {
 		s += f.Markup.Newline + "⚠️ " + f.Markup.Escape(m.ChartNote)
 	}
 	return lim.Truncate(s, "…", f.Markup.HTML)
+}
+
+// EscTitle is Title escaped for the markup, keeping the status brackets
+// readable (for headers that interpret markup, like Teams TextBlocks).
+func (f *Formatter) EscTitle(m *Message) string {
+	if m == nil || m.Data == nil {
+		return ""
+	}
+	alerts := sortedAlerts(m.Data.Alerts)
+	status, _, _ := groupStatus(m, alerts)
+	return statusEmoji(status) + " " + f.escHeadline(m, alerts)
 }
 
 // Title returns the plain headline of m, e.g. "🔥 [FIRING·critical] HighCPU".

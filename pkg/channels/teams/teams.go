@@ -83,7 +83,6 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			notes = append(notes, note)
 		}
 	}
-	title := n.Fmt.Title(m)
 	build := func(lim channels.Limit, image string) ([]byte, error) {
 		var text string
 		if m.Part == channels.PartChart {
@@ -103,7 +102,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			color = "good"
 		}
 		body := []any{
-			map[string]any{"type": "TextBlock", "text": n.Fmt.Markup.Escape(title), "weight": "bolder", "size": "medium", "color": color, "wrap": true},
+			map[string]any{"type": "TextBlock", "text": n.Fmt.EscTitle(m), "weight": "bolder", "size": "medium", "color": color, "wrap": true},
 			map[string]any{"type": "TextBlock", "text": text, "wrap": true},
 		}
 		if image != "" {
