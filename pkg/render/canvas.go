@@ -519,10 +519,16 @@ func f26(v fixed.Int26_6) float32 { return float32(v) / 64 }
 
 // ellipsize shortens s with "…" so that it fits in maxW pixels.
 func (c *canvas) ellipsize(f face, s string, maxW float64) string {
-	if c.measure(f, s) <= maxW {
+	// Nothing wider than the image fits: cut absurdly long input first so
+	// measuring stays cheap.
+	const maxRunes = 400
+	rs := []rune(s)
+	if len(rs) > maxRunes {
+		rs = rs[:maxRunes]
+		s = string(rs)
+	} else if c.measure(f, s) <= maxW {
 		return s
 	}
-	rs := []rune(s)
 	lo, hi := 0, len(rs)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2

@@ -37,9 +37,11 @@
 // "… N more series" (or a list legend, a table on the right, or none, as the
 // template panel says). Units follow Grafana's formatters (package units).
 //
-// Not drawn: stacking, bars/points draw styles, gradient fills, per-series
-// field overrides and right-hand axes — alert charts rarely need them, and a
-// template panel using them still renders, as plain lines.
+// Field overrides that select series by name or regexp apply their colour,
+// line width, fill opacity and hideFrom.viz. Not drawn: stacking,
+// bars/points draw styles, gradient fills, other override properties and
+// right-hand axes — alert charts rarely need them, and a template panel
+// using them still renders, as plain lines.
 //
 // # Style precedence
 //

@@ -101,6 +101,7 @@ type resolved struct {
 	w, h     int
 	words    map[string]string
 	calcs    []string
+	format   string // legend format in effect
 	// Layout results, kept for tests.
 	pl   plotArea
 	rows []legendRow
@@ -232,6 +233,10 @@ func resolve(c *Chart, o Options) (*resolved, error) {
 			return nil, fmt.Errorf("render: threshold %s %v is not a finite number", t.Op, t.Value)
 		}
 	}
+	r.format = o.LegendFormat
+	if r.st.LegendFormat != "" {
+		r.format = r.st.LegendFormat
+	}
 	r.calcs = r.st.LegendCalcs
 	if r.calcs == nil {
 		r.calcs = defaultCalcs
@@ -249,6 +254,10 @@ func (r *resolved) px(v float64) float64 { return v * r.scale }
 type plotted struct {
 	pts   []series.Point // sorted, inside the window (plus one neighbour each side)
 	color color.NRGBA
+	// lineWidth (CSS px) and fillOpacity (0–100) after field overrides;
+	// hidden series are in the legend but not drawn (custom.hideFrom.viz).
+	lineWidth, fillOpacity float64
+	hidden                 bool
 }
 
 func (r *resolved) draw() (*canvas, error) {
@@ -288,11 +297,7 @@ func (r *resolved) draw() (*canvas, error) {
 	for i, s := range r.Series {
 		windowed[i] = series.Series{Name: s.Name, Labels: s.Labels, Points: inWindow(ps[i].pts, from, to)}
 	}
-	format := r.o.LegendFormat
-	if r.st.LegendFormat != "" {
-		format = r.st.LegendFormat
-	}
-	rows := legendRows(windowed, r.calcs, colors, format, r.unit, r.decimals, r.st.LegendSortBy, r.st.LegendSortDesc)
+	rows := legendRows(windowed, r.calcs, colors, r.format, r.unit, r.decimals, r.st.LegendSortBy, r.st.LegendSortDesc)
 	plotTop := top + r.px(6)
 	var lg legendLayout
 	if r.st.LegendPlacement == "right" && r.st.LegendDisplay != "hidden" {
@@ -443,6 +448,11 @@ func (r *resolved) prepare() (from, to time.Time, ps []plotted, any bool) {
 	}
 	for i := range ps {
 		ps[i].color = r.seriesColor(i, ps[i].pts)
+		ps[i].lineWidth, ps[i].fillOpacity = r.st.LineWidth, r.st.FillOpacity
+		if ps[i].lineWidth == 0 {
+			ps[i].lineWidth = 1
+		}
+		r.applyOverrides(i, &ps[i])
 	}
 	return from, to, ps, any
 }
@@ -477,12 +487,39 @@ func (r *resolved) seriesColor(i int, pts []series.Point) color.NRGBA {
 		}
 		return c
 	case "palette-classic-by-name":
-		name := legendName(r.Series[i], r.st.LegendFormat)
-		return paletteByName(name)
+		return paletteByName(legendName(r.Series[i], r.format))
 	case "thresholds":
 		return r.thresholdColor(calc("lastNotNull", pts))
 	}
 	return paletteColor(i)
+}
+
+// applyOverrides applies the template panel's field overrides whose matcher
+// selects series i by its legend name.
+func (r *resolved) applyOverrides(i int, p *plotted) {
+	if len(r.st.Overrides) == 0 {
+		return
+	}
+	name := legendName(r.Series[i], r.format)
+	for _, o := range r.st.Overrides {
+		if !o.matches(name, r.Series[i].Name) {
+			continue
+		}
+		if o.Color != "" {
+			if c, err := ParseColor(o.Color); err == nil {
+				p.color = c
+			}
+		}
+		if o.LineWidth != nil {
+			p.lineWidth = *o.LineWidth
+		}
+		if o.FillOpacity != nil {
+			p.fillOpacity = *o.FillOpacity
+		}
+		if o.Hidden {
+			p.hidden = true
+		}
+	}
 }
 
 func shade(c color.NRGBA, f float64) color.NRGBA {
@@ -782,11 +819,6 @@ func sameDay(a, b time.Time) bool {
 // drawSeries fills and strokes every series, breaking lines at NaN samples
 // and at gaps longer than twice the series' usual step.
 func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps []plotted) {
-	lwCSS := r.st.LineWidth
-	if lwCSS == 0 {
-		lwCSS = 1
-	}
-	lw := r.px(lwCSS)
 	base := pl.y(0)
 	if pl.log || pl.lo > 0 {
 		base = pl.bottom
@@ -795,8 +827,12 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 	}
 	var buf, stepped []pt
 	for _, p := range ps {
+		if p.hidden {
+			continue
+		}
+		lwCSS, lw := p.lineWidth, r.px(p.lineWidth)
 		maxGap := r.maxGap(p.pts)
-		fill := withAlpha(p.color, r.st.FillOpacity/100)
+		fill := withAlpha(p.color, p.fillOpacity/100)
 		runs := splitRuns(p.pts, maxGap, pl.log)
 		for _, run := range runs {
 			buf = buf[:0]
@@ -811,7 +847,7 @@ func (r *resolved) drawSeries(cv *canvas, pl plotArea, plot image.Rectangle, ps 
 			if len(stepped) > 0 {
 				line = stepped
 			}
-			if r.st.FillOpacity > 0 && len(line) > 1 {
+			if p.fillOpacity > 0 && len(line) > 1 {
 				cv.fillUnder(line, base, fill, plot)
 			}
 			if lwCSS >= 0.01 {

@@ -66,6 +66,50 @@ type Style struct {
 	// LegendFormat, e.g. "{{instance}}", comes from the template panel's first
 	// query and wins over Options.LegendFormat.
 	LegendFormat string
+	// Overrides are the panel's by-name field overrides (colour, line width,
+	// fill opacity, hidden).
+	Overrides []Override
+}
+
+// Override is a field override of the template panel that selects series by
+// name ("byName": exact, "byRegexp": a regular expression matching the whole
+// name), applied to the legend name of each alert series.
+type Override struct {
+	Matcher string
+	Pattern string
+	// Color is a fixed colour; LineWidth and FillOpacity replace the
+	// panel's; Hidden leaves the series out of the plot (custom.hideFrom.viz).
+	Color       string
+	LineWidth   *float64
+	FillOpacity *float64
+	Hidden      bool
+	re          *regexp.Regexp
+}
+
+func (o Override) matches(names ...string) bool {
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		switch o.Matcher {
+		case "byName":
+			if n == o.Pattern {
+				return true
+			}
+		case "byRegexp":
+			re := o.re
+			if re == nil {
+				var err error
+				if re, err = regexp.Compile("^(?:" + o.Pattern + ")$"); err != nil {
+					return false
+				}
+			}
+			if re.MatchString(n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ThresholdStep is one step of a Grafana threshold scheme.
@@ -159,6 +203,23 @@ func StyleFromPanel(panel map[string]any) (Style, error) {
 		st.Thresholds = append(st.Thresholds, ThresholdStep{Color: s.Color, Value: s.Value})
 	}
 
+	for i, ov := range p.FieldConfig.Overrides {
+		o, ok, err := parseOverride(ov.Matcher.ID, ov.Matcher.Options, func(yield func(id string, v json.RawMessage) error) error {
+			for _, pr := range ov.Properties {
+				if err := yield(pr.ID, pr.Value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return Style{}, fmt.Errorf("panel fieldConfig.overrides[%d]: %w", i, err)
+		}
+		if ok {
+			st.Overrides = append(st.Overrides, o)
+		}
+	}
+
 	l := p.Options.Legend
 	if l != nil {
 		st.LegendCalcs = []string{}
@@ -188,6 +249,71 @@ func StyleFromPanel(panel map[string]any) (Style, error) {
 		st.LegendFormat = displayNameVar.ReplaceAllString(d.DisplayName, "{{$1}}")
 	}
 	return st, st.validate()
+}
+
+// parseOverride reads one Grafana field override. ok is false for matchers
+// that cannot select alert series by name (byType, byFrameRefID …) and for
+// overrides with no property the renderer uses.
+func parseOverride(matcher string, options any, props func(func(id string, v json.RawMessage) error) error) (o Override, ok bool, err error) {
+	if matcher != "byName" && matcher != "byRegexp" {
+		return o, false, nil
+	}
+	pattern, isString := options.(string)
+	if !isString {
+		return o, false, fmt.Errorf("matcher %s wants a string option, got %T", matcher, options)
+	}
+	o.Matcher, o.Pattern = matcher, pattern
+	if matcher == "byRegexp" {
+		if o.re, err = regexp.Compile("^(?:" + pattern + ")$"); err != nil {
+			return o, false, fmt.Errorf("matcher byRegexp: %w", err)
+		}
+	}
+	used := false
+	err = props(func(id string, v json.RawMessage) error {
+		switch id {
+		case "color":
+			var c struct {
+				Mode       string `json:"mode"`
+				FixedColor string `json:"fixedColor"`
+			}
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("color: %w", err)
+			}
+			if c.Mode == "fixed" && c.FixedColor != "" {
+				if _, err := ParseColor(c.FixedColor); err != nil {
+					return fmt.Errorf("color: %w", err)
+				}
+				o.Color, used = c.FixedColor, true
+			}
+		case "custom.lineWidth", "custom.fillOpacity":
+			var f float64
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			if id == "custom.lineWidth" {
+				if f < 0 || f > 10 {
+					return fmt.Errorf("custom.lineWidth %v is outside 0–10", f)
+				}
+				o.LineWidth = &f
+			} else {
+				if f < 0 || f > 100 {
+					return fmt.Errorf("custom.fillOpacity %v is outside 0–100", f)
+				}
+				o.FillOpacity = &f
+			}
+			used = true
+		case "custom.hideFrom":
+			var h struct {
+				Viz bool `json:"viz"`
+			}
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("custom.hideFrom: %w", err)
+			}
+			o.Hidden, used = h.Viz, used || h.Viz
+		}
+		return nil
+	})
+	return o, used && err == nil, err
 }
 
 type panelJSON struct {
@@ -226,6 +352,16 @@ type panelJSON struct {
 				} `json:"steps"`
 			} `json:"thresholds"`
 		} `json:"defaults"`
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options any    `json:"options"`
+			} `json:"matcher"`
+			Properties []struct {
+				ID    string          `json:"id"`
+				Value json.RawMessage `json:"value"`
+			} `json:"properties"`
+		} `json:"overrides"`
 	} `json:"fieldConfig"`
 	Options struct {
 		Legend *struct {
@@ -345,6 +481,22 @@ func (s Style) validate() error {
 	default:
 		if !strings.HasPrefix(s.ColorMode, "continuous-") && !strings.HasPrefix(s.ColorMode, "palette-") {
 			return fmt.Errorf("style: unknown colour mode %q", s.ColorMode)
+		}
+	}
+	for i, o := range s.Overrides {
+		switch o.Matcher {
+		case "byName":
+		case "byRegexp":
+			if _, err := regexp.Compile("^(?:" + o.Pattern + ")$"); err != nil {
+				return fmt.Errorf("style: override %d: %w", i, err)
+			}
+		default:
+			return fmt.Errorf("style: override %d: matcher must be byName or byRegexp, not %q", i, o.Matcher)
+		}
+		if o.Color != "" {
+			if _, err := ParseColor(o.Color); err != nil {
+				return fmt.Errorf("style: override %d: %w", i, err)
+			}
 		}
 	}
 	if s.LogBase != 0 && s.LogBase != 2 && s.LogBase != 10 {
