@@ -71,6 +71,7 @@ func New(opts channels.Options) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.Card = true // the file starts with the headline as a heading
 	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "inbox"}, dir: dir, Now: time.Now}, nil
 }
 
@@ -102,7 +103,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if err != nil {
 			return nil, channels.Errorf(channels.Permanent, "%v", err)
 		}
-		body = "# " + channels.CommonMark.Escape(t.Title) + "\n\n" + t.Body
+		body = "# " + n.Fmt.EscTitle(m) + "\n\n" + t.Body
 	}
 	sum := sha256.Sum256([]byte(body))
 	id := fmt.Sprintf("%s-%04d-%s", now.Format("20060102T150405.000Z"), n.seq%10000, hex.EncodeToString(sum[:4]))
