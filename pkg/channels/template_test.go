@@ -338,3 +338,35 @@ func TestExploreLink(t *testing.T) {
 		t.Fatal("GeneratorExpr")
 	}
 }
+
+// FuzzTruncate: whatever the text, a cut stays within the limit, stays
+// valid UTF-8 and keeps Telegram HTML balanced.
+func FuzzTruncate(f *testing.F) {
+	for _, s := range []string{"", "告警 <b>&", "a&amp;b", strings.Repeat("磁盘", 50), "\n\n<<>>&&;;", "😀😀😀"} {
+		f.Add(s, 17)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max < 0 {
+			max = -max
+		}
+		max = max%300 + 1
+		if !utf8.ValidString(s) {
+			return
+		}
+		html := "<b>" + channels.TelegramHTML.Escape(s) + "</b>\n" + channels.TelegramHTML.Link("http://x/?a=1&b=2", channels.TelegramHTML.Escape(s))
+		for _, unit := range []channels.Unit{channels.Bytes, channels.Runes, channels.UTF16, channels.UTF16Text} {
+			lim := channels.Limit{Max: max, Unit: unit}
+			out := lim.Truncate(html, "…", true)
+			if !utf8.ValidString(out) || lim.Len(out) > max && lim.Len("…") <= max {
+				t.Fatalf("unit %d max %d: %q", unit, max, out)
+			}
+			if strings.Count(out, "<b>") != strings.Count(out, "</b>") || strings.Count(out, "<a ") != strings.Count(out, "</a>") {
+				t.Fatalf("unbalanced: %q", out)
+			}
+			plain := lim.Truncate(s, channels.TruncatedMarker, false)
+			if !utf8.ValidString(plain) || (lim.Len(plain) > max && lim.Len(channels.TruncatedMarker) <= max) {
+				t.Fatalf("plain unit %d max %d: %q", unit, max, plain)
+			}
+		}
+	})
+}
