@@ -175,3 +175,22 @@ func TestChartPartWithoutStoreSendsOnlyTheNote(t *testing.T) {
 		t.Fatalf("%s", b.Markdown.Text)
 	}
 }
+
+func TestAtAllOnlyWhileFiring(t *testing.T) {
+	n, s := setup(t, settings.Channel{MentionAll: true}, "zh", nil)
+	d := fixture.Data(1, true, false)
+	if _, err := n.Send(context.Background(), fixture.Message(d, nil)); err != nil {
+		t.Fatal(err)
+	}
+	d.Status, d.Alerts[0].Status, d.Alerts[0].EndsAt = "resolved", "resolved", fixture.Now
+	if _, err := n.Send(context.Background(), fixture.Message(d, nil)); err != nil {
+		t.Fatal(err)
+	}
+	acc := s.Accepted()
+	if !decode(t, acc[0]).At.IsAtAll || decode(t, acc[1]).At.IsAtAll {
+		t.Fatalf("isAtAll firing=%v resolved=%v", decode(t, acc[0]).At.IsAtAll, decode(t, acc[1]).At.IsAtAll)
+	}
+	if !strings.Contains(decode(t, acc[1]).Markdown.Text, "✅ **[已恢复] HighCPUUsage**") {
+		t.Fatalf("%s", decode(t, acc[1]).Markdown.Text)
+	}
+}
