@@ -53,3 +53,9 @@ func BenchmarkRender1000x500Fill(b *testing.B) {
 func BenchmarkRender1000x500JPEG(b *testing.B) {
 	benchRender(b, samples.Bench(), render.Options{Location: samples.Shanghai, Format: "jpeg"})
 }
+
+func BenchmarkRender2000x1000Ratio2Fill(b *testing.B) {
+	c := *samples.Bench()
+	c.Style.FillOpacity = 20
+	benchRender(b, &c, render.Options{Location: samples.Shanghai, PixelRatio: 2})
+}

@@ -26,29 +26,31 @@ type canvas struct {
 	maskBuf []byte
 	segs    [][2]pt
 	poly    []pt
+	pix     []byte // backing store of img, kept across renders
 }
 
-// pixPool recycles image buffers between renders: a 2000×1000 canvas is
-// 8 MB, and allocating it per chart makes the garbage collector the
-// renderer's biggest cost under load.
-var pixPool sync.Pool
+// canvasPool recycles canvases between renders: the image (8 MB at
+// 2000×1000), the rasteriser's coverage buffer and the mask. Allocating them
+// per chart made the garbage collector the renderer's biggest cost.
+var canvasPool sync.Pool
 
 func newCanvas(w, h int) *canvas {
 	n := 4 * w * h
-	var pix []byte
-	if b, ok := pixPool.Get().(*[]byte); ok && cap(*b) >= n {
-		pix = (*b)[:n]
-	} else {
-		pix = make([]byte, n)
+	c, _ := canvasPool.Get().(*canvas)
+	if c == nil {
+		c = &canvas{}
 	}
-	return &canvas{img: &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}}
+	if cap(c.pix) < n {
+		c.pix = make([]byte, n)
+	}
+	c.img = &image.RGBA{Pix: c.pix[:n], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	return c
 }
 
-// release returns the image buffer to the pool; c must not be used after.
+// release returns the canvas to the pool; c must not be used after.
 func (c *canvas) release() {
-	p := c.img.Pix
 	c.img = nil
-	pixPool.Put(&p)
+	canvasPool.Put(c)
 }
 
 // clear fills the whole image with an opaque colour.
@@ -85,7 +87,6 @@ func (c *canvas) fillRect(r image.Rectangle, col color.NRGBA) {
 			row[x] = uint8((sr + uint32(row[x])*ia + 127) / 255)
 			row[x+1] = uint8((sg + uint32(row[x+1])*ia + 127) / 255)
 			row[x+2] = uint8((sb + uint32(row[x+2])*ia + 127) / 255)
-			row[x+3] = uint8((a*255 + uint32(row[x+3])*ia + 127) / 255)
 		}
 	}
 }
@@ -294,7 +295,7 @@ func (c *canvas) blendMask(r image.Rectangle, col color.NRGBA) {
 			row[i] = uint8((cr*a + uint32(row[i])*ia + 32512) / 65025)
 			row[i+1] = uint8((cg*a + uint32(row[i+1])*ia + 32512) / 65025)
 			row[i+2] = uint8((cb*a + uint32(row[i+2])*ia + 32512) / 65025)
-			row[i+3] = uint8((255*a + uint32(row[i+3])*ia + 32512) / 65025)
+			// The canvas is opaque (cleared to the panel colour), so alpha stays 255.
 		}
 	}
 }
