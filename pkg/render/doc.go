@@ -78,18 +78,21 @@
 //
 // PNG encoding costs more than drawing, so the encoder writes 8-bit RGB with
 // one cheap filter per row (Up for repeated rows, else Sub) and
-// klauspost/compress zlib at BestSpeed; image buffers and compressors are
-// pooled. Measured on the 2-core build machine (10 series × 720 points, full
-// panel: title, grid, threshold, alert marker and shading, 10-row legend),
-// medians of -count 8, render + encode:
+// klauspost/compress zlib at BestSpeed; canvases (image, coverage and mask
+// buffers) and compressors are pooled. Measured on the 2-core build machine
+// with other builds running (load ≈ 3), 10 series × 720 points, full panel
+// (title, grid, threshold, alert marker and shading, 10-row legend),
+// render + encode, medians of -count 8:
 //
-//	1000×500            10.5 ms   0.9 MB allocated   255 KiB PNG
-//	2000×1000 (ratio 2) 28 ms     1.2 MB allocated   660 KiB PNG
-//	2000×1000 (ratio 1) 33 ms     1.4 MB allocated   908 KiB PNG
+//	1000×500                 11 ms   0.9 MB allocated   256 KiB PNG
+//	2000×1000 (ratio 2)      28 ms   1.1 MB allocated   661 KiB PNG
+//	2000×1000 (ratio 1)      30 ms   1.3 MB allocated   909 KiB PNG
+//	1000×500, 20 % fill      24 ms   1.0 MB
+//	2000×1000 ratio 2, fill  54 ms   1.7 MB
+//	1000×500 JPEG            17 ms   0.4 MB             119 KiB
 //
-// (drawing ≈ 5 / 10 ms, encoding ≈ 4 / 12 ms of CPU; a cold first render
-// also allocates its 2 / 8 MB canvas). Under heavy load from concurrent
-// compiles the wall-clock medians rise while the cpu-ms/op metric the
+// (a cold first render also allocates its 2 / 8 MB canvas). Under heavier
+// load the wall-clock medians rise while the cpu-ms/op metric the
 // benchmarks report stays put. Run:
 //
 //	go test ./pkg/render -run '^$' -bench . -benchmem -count 8
