@@ -234,7 +234,7 @@ func All() []Case {
 	cases = append(cases, Case{
 		Name: "dark-long-names-early-alert",
 		Chart: &render.Chart{
-			Title:  "这是一个非常非常长的告警标题，用来检查标题在图片宽度不够时是否会被省略号截断而不是溢出画面 (very long title)",
+			Title:  "这是一个非常非常长的告警标题，用来检查标题在图片宽度不够时是否会被省略号截断而不是溢出画面，并且还要再长一些才能超出宽度 (a very long title that must end in an ellipsis)",
 			Series: long, From: From, To: To, AlertStart: From.Add(-2 * time.Hour), Unit: "percent",
 			Thresholds: []series.Threshold{{Op: "<", Value: 20}},
 		},
