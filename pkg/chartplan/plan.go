@@ -621,3 +621,13 @@ func sortedKeys(m map[string]string) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Ping checks that the data source answers the rules API with the
+// configured credentials, for health checks.
+func (p *Planner) Ping(ctx context.Context) error {
+	if p.src == nil {
+		return promapi.ErrNoDataSource
+	}
+	_, err := p.src.Rules(ctx, "alertchart_health_probe")
+	return err
+}

@@ -34,6 +34,12 @@ type Chart struct {
 	// NoDataReason is shown on the "no data" image, e.g. the query error.
 	NoDataReason string
 	Style        Style
+	// HiddenSeries counts series the query returned but the chart leaves
+	// out (the planner's series cap); the legend says "… N more series".
+	HiddenSeries int
+	// References are moving thresholds (the other side of `x > y`), drawn
+	// as thin lines in the threshold colour without legend rows.
+	References []series.Series
 }
 
 // Options are per-render output settings.
@@ -357,6 +363,7 @@ func (r *resolved) draw() (*canvas, error) {
 	r.drawThresholdAreas(cv, pl, plot, ps, from, to)
 	r.drawAlertShade(cv, pl)
 	r.drawSeries(cv, pl, plot, ps)
+	r.drawReferences(cv, pl, plot)
 	r.drawThresholdLines(cv, pl, ps, from, to)
 	r.drawAlertMarkers(cv, body, pl)
 	r.drawThresholdLabels(cv, body, pl)
@@ -1016,6 +1023,37 @@ type listItem struct {
 
 const legendRowH = 20
 
+// capRows keeps at most fit legend lines, one of them the "… N more series"
+// note when rows are cut or the chart has HiddenSeries.
+func (r *resolved) capRows(rows []legendRow, fit int) (kept []legendRow, more int) {
+	keep := len(rows)
+	if len(rows) > fit || r.HiddenSeries > 0 {
+		keep = min(keep, fit-1)
+	}
+	keep = max(keep, 0)
+	return rows[:keep], len(rows) - keep + r.HiddenSeries
+}
+
+// drawReferences draws moving thresholds as thin lines in the threshold colour.
+func (r *resolved) drawReferences(cv *canvas, pl plotArea, plot image.Rectangle) {
+	col := withAlpha(r.th.threshold, 0.85)
+	var buf []pt
+	for _, ref := range r.References {
+		for _, run := range splitRuns(ref.Points, r.maxGap(ref.Points), pl.log) {
+			buf = buf[:0]
+			for _, s := range run {
+				buf = append(buf, pt{pl.xms(s.T), pl.y(s.V)})
+			}
+			if len(buf) > 4*int(pl.right-pl.left) {
+				buf = decimate(buf)
+			}
+			if len(buf) > 1 {
+				cv.polyline(buf, r.px(1), col, plot)
+			}
+		}
+	}
+}
+
 func (r *resolved) layoutLegend(cv *canvas, f face, rows []legendRow) legendLayout {
 	switch r.st.LegendDisplay {
 	case "hidden":
@@ -1029,14 +1067,7 @@ func (r *resolved) layoutLegend(cv *canvas, f face, rows []legendRow) legendLayo
 	if r.o.MaxLegendRows > 0 && r.o.MaxLegendRows < fit {
 		fit = r.o.MaxLegendRows
 	}
-	lg.rows = rows
-	if len(rows) > fit {
-		lg.rows = rows[:fit-1]
-		if fit == 1 {
-			lg.rows = nil
-		}
-		lg.more = len(rows) - len(lg.rows)
-	}
+	lg.rows, lg.more = r.capRows(rows, fit)
 	n := len(lg.rows)
 	if lg.more > 0 {
 		n++
@@ -1069,11 +1100,7 @@ func (r *resolved) layoutRightLegend(cv *canvas, f face, rows []legendRow, avail
 	if r.o.MaxLegendRows > 0 && r.o.MaxLegendRows < fit {
 		fit = r.o.MaxLegendRows
 	}
-	lg.rows = rows
-	if len(rows) > fit {
-		lg.rows = rows[:fit-1]
-		lg.more = len(rows) - len(lg.rows)
-	}
+	lg.rows, lg.more = r.capRows(rows, fit)
 	cols := 0.0
 	for _, w := range r.columnWidths(cv, f, lg.rows) {
 		cols += w
@@ -1122,7 +1149,7 @@ func (r *resolved) layoutList(cv *canvas, f face, rows []legendRow) legendLayout
 	} else if len(line) > 0 {
 		shown -= len(line)
 	}
-	lg.more = len(rows) - shown
+	lg.more = len(rows) - shown + r.HiddenSeries
 	if lg.more > 0 {
 		// The last line makes room for the "… N more series" note.
 		last := lg.lines[len(lg.lines)-1]

@@ -818,3 +818,31 @@ func TestFieldOverrides(t *testing.T) {
 		t.Error("invalid override regexp accepted")
 	}
 }
+
+func TestHiddenSeriesCountInLegend(t *testing.T) {
+	ss := []series.Series{{Name: "a", Points: wave(60, 1, 3, 1)}, {Name: "b", Points: wave(60, 2, 3, 2)}}
+	r, _ := drawChart(t, &Chart{Series: ss, HiddenSeries: 7}, Options{Language: "en"})
+	if len(r.lg.rows) != 2 || r.lg.more != 7 {
+		t.Fatalf("rows %d, more %d; want 2 rows and 7 more", len(r.lg.rows), r.lg.more)
+	}
+	r, _ = drawChart(t, &Chart{Series: ss, HiddenSeries: 7}, Options{Language: "en", MaxLegendRows: 2})
+	if len(r.lg.rows) != 1 || r.lg.more != 8 {
+		t.Fatalf("capped: rows %d, more %d; want 1 row and 8 more", len(r.lg.rows), r.lg.more)
+	}
+}
+
+func TestReferencesAreDrawnInThresholdColour(t *testing.T) {
+	s := series.Series{Name: "a", Points: wave(120, 50, 10, 0)}
+	ref := series.Series{Name: "< ref", Points: make([]series.Point, len(s.Points))}
+	for i, p := range s.Points {
+		ref.Points[i] = series.Point{T: p.T, V: 45}
+	}
+	with, a := drawChart(t, &Chart{Series: []series.Series{s}, References: []series.Series{ref}}, Options{})
+	_, b := drawChart(t, &Chart{Series: []series.Series{s}}, Options{})
+	if bytes.Equal(a.Pix, b.Pix) {
+		t.Fatal("the reference line changed nothing")
+	}
+	if len(with.lg.rows) != 1 {
+		t.Fatalf("references got legend rows: %d", len(with.lg.rows))
+	}
+}
