@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,10 +44,40 @@ type sqlQuerier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-type sqlDB struct{ q sqlQuerier }
+// sqlDB runs statements on a *sql.DB or *sql.Tx. With a statement cache
+// (SQLite), each statement is parsed once per connection instead of on every
+// call: modernc.org/sqlite spends most of a small query parsing it.
+type sqlDB struct {
+	q     sqlQuerier
+	cache *stmtCache
+	tx    *sql.Tx
+}
+
+func (d sqlDB) querier(ctx context.Context, q string) (sqlQuerier, bool) {
+	if d.cache == nil {
+		return d.q, false
+	}
+	if d.tx != nil {
+		// The transaction holds the pool's only connection: preparing on the
+		// pool now would wait for it forever. Use a cached statement if there
+		// is one, else parse this time and prepare for next time.
+		st := d.cache.lookup(q)
+		if st == nil {
+			go func() { _, _ = d.cache.get(context.Background(), q) }()
+			return d.q, false
+		}
+		return stmtQuerier{d.tx.StmtContext(ctx, st)}, true
+	}
+	st, err := d.cache.get(ctx, q)
+	if err != nil {
+		return d.q, false
+	}
+	return stmtQuerier{st}, true
+}
 
 func (d sqlDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := d.q.ExecContext(ctx, q, args...)
+	qq, _ := d.querier(ctx, q)
+	res, err := qq.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -54,7 +85,8 @@ func (d sqlDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
 }
 
 func (d sqlDB) query(ctx context.Context, q string, args ...any) (rowsIter, error) {
-	rows, err := d.q.QueryContext(ctx, q, args...)
+	qq, _ := d.querier(ctx, q)
+	rows, err := qq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +94,62 @@ func (d sqlDB) query(ctx context.Context, q string, args ...any) (rowsIter, erro
 }
 
 func (d sqlDB) queryRow(ctx context.Context, q string, args ...any) rowScanner {
-	return sqlRow{d.q.QueryRowContext(ctx, q, args...)}
+	qq, _ := d.querier(ctx, q)
+	return sqlRow{qq.QueryRowContext(ctx, q, args...)}
+}
+
+// stmtCache holds prepared statements of one *sql.DB by SQL text.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+
+func (c *stmtCache) lookup(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[q]
+}
+
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	st := c.m[q]
+	c.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if old := c.m[q]; old != nil {
+		c.mu.Unlock()
+		_ = st.Close()
+		return old, nil
+	}
+	c.m[q] = st
+	c.mu.Unlock()
+	return st, nil
+}
+
+// stmtQuerier adapts a prepared statement to sqlQuerier (the SQL text
+// argument is ignored: the statement already has it).
+// A statement bound to a transaction by Tx.StmtContext is closed with it.
+type stmtQuerier struct{ st *sql.Stmt }
+
+func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return s.st.ExecContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return s.st.QueryContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return s.st.QueryRowContext(ctx, args...)
 }
 
 type sqlRows struct{ *sql.Rows }

@@ -163,8 +163,9 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 // pool with the one it replaces (the SDK disposes the old instance 5 s
 // later): one connection, so writers never race for SQLite's lock.
 type sharedSQLite struct {
-	db   *sql.DB
-	refs int
+	db    *sql.DB
+	cache *stmtCache
+	refs  int
 }
 
 var sqliteMu sync.Mutex
@@ -194,7 +195,7 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 			_ = db.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-		sh = &sharedSQLite{db: db}
+		sh = &sharedSQLite{db: db, cache: newStmtCache(db)}
 	}
 	driver := riversqlite.New(sh.db)
 	fail := func(err error) (backend, error) {
@@ -207,7 +208,7 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 		if err := migrate(ctx, driver); err != nil {
 			return fail(err)
 		}
-		if err := migrateOwn(ctx, sqlDB{sh.db}, sqliteDialect); err != nil {
+		if err := migrateOwn(ctx, sqlDB{q: sh.db}, sqliteDialect); err != nil {
 			return fail(err)
 		}
 		// This process is the only user of the file and no Service of it has
@@ -226,13 +227,13 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 	sqliteDBs[path] = sh
 	return &riverBackend[*sql.Tx]{
 		client:  client,
-		plainDB: sqlDB{sh.db},
+		plainDB: sqlDB{q: sh.db, cache: sh.cache},
 		beginFn: func(ctx context.Context) (*sql.Tx, dbtx, func(context.Context) error, func(), error) {
 			tx, err := sh.db.BeginTx(ctx, nil)
 			if err != nil {
 				return nil, nil, nil, nil, err
 			}
-			return tx, sqlDB{tx}, func(context.Context) error { return tx.Commit() }, func() { _ = tx.Rollback() }, nil
+			return tx, sqlDB{q: tx, cache: sh.cache, tx: tx}, func(context.Context) error { return tx.Commit() }, func() { _ = tx.Rollback() }, nil
 		},
 		closeFn: func() {
 			sqliteMu.Lock()

@@ -201,6 +201,20 @@ func lastErr(r *channelRow) string {
 // claim makes the job the owner of its row, or adds the row to the open
 // digest of a robot that has no free slot. It returns the owner.
 func (s *Service) claim(ctx context.Context, row *channelRow, self string, limit int) (string, error) {
+	if limit <= 0 {
+		// No robot limit, so no digest to join: just take the row.
+		n, err := s.b.plain().exec(ctx, `UPDATE alertchart_channel SET digest_owner = $1 WHERE delivery_id = $2 AND channel = $3 AND digest_owner = ''`,
+			self, row.DeliveryID, row.Channel)
+		if err != nil {
+			return "", err
+		}
+		if n == 1 {
+			return self, nil
+		}
+		var cur string
+		err = s.b.plain().queryRow(ctx, `SELECT digest_owner FROM alertchart_channel WHERE delivery_id = $1 AND channel = $2`, row.DeliveryID, row.Channel).Scan(&cur)
+		return cur, err
+	}
 	owner := ""
 	err := withTx(ctx, s.b, func(t txn) error {
 		db := t.db()
@@ -281,12 +295,15 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	if err != nil {
 		return err
 	}
-	dec, err := s.peek(ctx, row.Channel, 1, limit)
-	if err != nil {
-		return err
-	}
-	if !dec.ok {
-		return s.waitForSlot(ctx, row.Channel, self, row.NAlerts, dec.wait)
+	if limit > 0 {
+		// Do not start charts for a robot that has to wait anyway.
+		dec, err := s.peek(ctx, row.Channel, 1, limit)
+		if err != nil {
+			return err
+		}
+		if !dec.ok {
+			return s.waitForSlot(ctx, row.Channel, self, row.NAlerts, dec.wait)
+		}
 	}
 	data := channelData(del.Data, row.Fingerprints)
 	chartAlerts := s.chartAlerts(row.Channel, del, row)
@@ -310,7 +327,7 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 			cost = max(1, lim.MessagesPerSend)
 		}
 	}
-	dec, err = s.acquire(ctx, row.Channel, cost, limit)
+	dec, err := s.acquire(ctx, row.Channel, cost, limit)
 	if err != nil {
 		return err
 	}
@@ -569,14 +586,17 @@ func (s *Service) workChart(ctx context.Context, a chartArgs) error {
 	if s.now().Sub(row.ReceivedAt) > s.horizon() {
 		return s.chartDone(ctx, row, "skipped", "chart unavailable: gave up after delivery.retryHorizon")
 	}
-	var backlog int64
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND status = 'pending'`, a.Channel).Scan(&backlog); err != nil {
-		return err
-	}
-	if backlog > 0 && !row.ChartSentAt.Valid {
-		return s.chartDone(ctx, row, "skipped", "chart skipped: the channel is rate limited and alert text goes first")
-	}
 	limit := s.perMinute(a.Channel, n.Limits())
+	if limit > 0 && !row.ChartSentAt.Valid {
+		// A rate-limited robot with text still waiting spends its slots on text.
+		var backlog int64
+		if err := db.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND status = 'pending'`, a.Channel).Scan(&backlog); err != nil {
+			return err
+		}
+		if backlog > 0 {
+			return s.chartDone(ctx, row, "skipped", "chart skipped: the channel is rate limited and alert text goes first")
+		}
+	}
 	del, err := s.loadDelivery(ctx, db, a.DeliveryID)
 	if err != nil {
 		return err
