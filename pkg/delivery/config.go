@@ -66,7 +66,8 @@ type Config struct {
 	// MaxChartsPerNotification caps follow-up charts per notification and
 	// channel (default 3); further alerts are covered by the text.
 	MaxChartsPerNotification int
-	// Workers is how many deliveries run at once (default 20).
+	// Workers is how many texts, and separately how many charts, are delivered
+	// at once (default 8; one SQLite connection serves them all).
 	Workers int
 	// JobTimeout bounds one queue job (default 2m); RescueAfter is when a job
 	// of a vanished replica is taken over (PostgreSQL only, default 3m).
@@ -92,7 +93,7 @@ const (
 	defaultRateWindow   = 61 * time.Second
 	defaultDigestAlerts = 1000
 	defaultMaxCharts    = 3
-	defaultWorkers      = 20
+	defaultWorkers      = 8
 	defaultJobTimeout   = 2 * time.Minute
 	defaultRescueAfter  = 3 * time.Minute
 	defaultPoll         = 20 * time.Millisecond

@@ -135,7 +135,7 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 	poll := cfg.PollInterval
 	cooldown := min(poll, 5*time.Millisecond)
 	textQ := river.QueueConfig{MaxWorkers: cfg.Workers}
-	chartQ := river.QueueConfig{MaxWorkers: max(2, cfg.Workers/4)}
+	chartQ := river.QueueConfig{MaxWorkers: cfg.Workers}
 	if pollOnly {
 		textQ.FetchPollInterval, textQ.FetchCooldown = poll, cooldown
 		chartQ.FetchPollInterval, chartQ.FetchCooldown = poll, cooldown

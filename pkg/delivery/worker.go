@@ -42,6 +42,8 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 	return w.s.maintain(ctx)
 }
 
+// ownerKey names the job that owns (sends) a row: "<delivery id>/<channel>".
+// Channel names cannot contain "/" (settings validation).
 func ownerKey(id, channel string) string { return id + "/" + channel }
 
 const (
@@ -159,7 +161,7 @@ func (s *Service) workText(ctx context.Context, a textArgs) error {
 			return nil
 		}
 	}
-	rows, err := s.queryChannels(ctx, db, `digest_owner = $1 AND status = 'pending' AND text_sent_at IS NULL ORDER BY received_at`, self)
+	rows, err := s.queryChannels(ctx, db, `channel = $2 AND status = 'pending' AND digest_owner = $1 AND text_sent_at IS NULL ORDER BY received_at`, self, a.Channel)
 	if err != nil {
 		return err
 	}
@@ -544,14 +546,15 @@ func (s *Service) release(ctx context.Context, self string, keep []*channelRow) 
 // fresh text job for each, so rows that joined a digest but did not fit are
 // never stranded.
 func (s *Service) releaseTx(ctx context.Context, t txn, self string, _ []*channelRow) error {
-	left, err := s.queryChannels(ctx, t.db(), `digest_owner = $1 AND status = 'pending' AND text_sent_at IS NULL`, self)
+	channel := self[strings.LastIndex(self, "/")+1:]
+	left, err := s.queryChannels(ctx, t.db(), `channel = $2 AND status = 'pending' AND digest_owner = $1 AND text_sent_at IS NULL`, self, channel)
 	if err != nil {
 		return err
 	}
 	if len(left) == 0 {
 		return nil
 	}
-	if _, err := t.db().exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE digest_owner = $1 AND status = 'pending' AND text_sent_at IS NULL`, self); err != nil {
+	if _, err := t.db().exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND status = 'pending' AND digest_owner = $1 AND text_sent_at IS NULL`, self, channel); err != nil {
 		return err
 	}
 	jobs := make([]river.InsertManyParams, 0, len(left))
