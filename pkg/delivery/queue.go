@@ -101,10 +101,10 @@ func (b *riverBackend[TTx]) begin(ctx context.Context) (txn, error) {
 	return &riverTxn[TTx]{b: b, tx: tx, d: d, commitFn: commit, rollbackFn: rollback}, nil
 }
 
-func (b *riverBackend[TTx]) plain() dbtx                         { return b.plainDB }
-func (b *riverBackend[TTx]) start(ctx context.Context) error     { return b.client.Start(ctx) }
-func (b *riverBackend[TTx]) stop(ctx context.Context) error      { return b.client.Stop(ctx) }
-func (b *riverBackend[TTx]) close()                              { b.closeFn() }
+func (b *riverBackend[TTx]) plain() dbtx                     { return b.plainDB }
+func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
+func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
+func (b *riverBackend[TTx]) close()                          { b.closeFn() }
 func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error {
 	return b.client.StopAndCancel(ctx)
 }
