@@ -205,9 +205,15 @@ func checkChannelFields(t *testing.T, where string, ch settings.Channel, s *sett
 			t.Errorf("%s: channel %s: chatId %q is not a Telegram chat id or @channelname", where, ch.Name, ch.ChatID)
 		}
 	}
-	if ch.Type != "wecom" && ch.Type != "dingtalk" && ch.Type != "feishu" && ch.Type != "discord" &&
-		(len(ch.MentionUsers) > 0 || ch.MentionLabel != "") {
-		t.Errorf("%s: channel %s: %s does not use mentionUsers/mentionLabel", where, ch.Name, ch.Type)
+	switch ch.Type {
+	case "wecom", "dingtalk", "feishu", "slack", "discord":
+	default:
+		if len(ch.MentionUsers) > 0 || ch.MentionLabel != "" {
+			t.Errorf("%s: channel %s: %s does not use mentionUsers/mentionLabel", where, ch.Name, ch.Type)
+		}
+	}
+	if len(ch.MentionMobiles) > 0 && ch.Type != "wecom" && ch.Type != "dingtalk" {
+		t.Errorf("%s: channel %s: mentionMobiles is only for WeCom and DingTalk", where, ch.Name)
 	}
 	if ch.Keyword != "" && ch.Type != "dingtalk" && ch.Type != "feishu" {
 		t.Errorf("%s: channel %s: keyword is only for DingTalk and Feishu", where, ch.Name)
@@ -436,7 +442,7 @@ func checkAlertmanager(t *testing.T, where, body string) {
 
 // docTypes checks every YAML (and webhook JSON) block of a doc and returns
 // the channel types its standalone and provisioning blocks build.
-func docTypes(t *testing.T, doc string) (standaloneTypes, provisioningTypes []string) {
+func docTypes(t *testing.T, doc string) (standaloneTypes, provisioningTypes []string, payloads int) {
 	path := filepath.Join(root, "docs", doc)
 	blocks := codeBlocks(t, path)
 	if len(blocks) == 0 {
@@ -447,7 +453,13 @@ func docTypes(t *testing.T, doc string) (standaloneTypes, provisioningTypes []st
 		first, _, _ := strings.Cut(b.body, "\n")
 		switch {
 		case b.lang == "json":
-			checkWebhookPayload(t, where, b.body)
+			var v map[string]any
+			if err := json.Unmarshal([]byte(b.body), &v); err != nil {
+				t.Errorf("%s: invalid JSON: %v", where, err)
+			} else if _, ok := v["alertmanager"]; ok {
+				checkWebhookPayload(t, where, b.body)
+				payloads++
+			}
 		case b.lang != "yaml":
 		case strings.HasPrefix(first, "# standalone"):
 			c, err := standalone.Parse([]byte(b.body), lookupEnv)
@@ -465,7 +477,7 @@ func docTypes(t *testing.T, doc string) (standaloneTypes, provisioningTypes []st
 			t.Errorf("%s: YAML block without a marker (# standalone, # provisioning or # alertmanager) on its first line", where)
 		}
 	}
-	return standaloneTypes, provisioningTypes
+	return standaloneTypes, provisioningTypes, payloads
 }
 
 // checkWebhookPayload decodes a documented generic-webhook body strictly
@@ -497,7 +509,10 @@ func checkWebhookPayload(t *testing.T, where, body string) {
 }
 
 func TestDocsChannels(t *testing.T) {
-	st, pr := docTypes(t, "channels.md")
+	st, pr, payloads := docTypes(t, "channels.md")
+	if payloads == 0 {
+		t.Error("docs/channels.md does not show the generic webhook's JSON payload")
+	}
 	for _, typ := range settings.ChannelTypes {
 		if !contains(st, typ) {
 			t.Errorf("docs/channels.md has no standalone example building a %s channel", typ)
@@ -533,7 +548,7 @@ func TestDocsChannels(t *testing.T) {
 }
 
 func TestDocsStandalone(t *testing.T) {
-	st, _ := docTypes(t, "standalone.md")
+	st, _, _ := docTypes(t, "standalone.md")
 	if len(st) == 0 {
 		t.Error("docs/standalone.md has no standalone config example")
 	}
