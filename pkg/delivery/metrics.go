@@ -33,7 +33,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"result"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "alertchart", Name: "deliveries_total",
-			Help: "Finished channel deliveries by outcome (sent, digest, failed, deduplicated).",
+			Help: "Finished channel deliveries by outcome (sent, digest, failed, deduplicated; chart_skipped for follow-up charts dropped to save a robot's rate budget).",
 		}, []string{"channel", "outcome"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "alertchart", Name: "delivery_retries_total",

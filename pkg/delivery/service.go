@@ -406,7 +406,9 @@ func (s *Service) updateDepth() {
 // idempotency keys and rate-limit slots.
 func (s *Service) maintain(ctx context.Context) error {
 	now := s.now().UnixMilli()
-	cut := now - s.s.Delivery.Retention.D().Milliseconds()
+	// Never delete what may still be retried.
+	keep := max(s.s.Delivery.Retention.D(), s.horizon()+time.Hour)
+	cut := now - keep.Milliseconds()
 	db := s.b.plain()
 	stmts := []struct {
 		q    string
