@@ -41,6 +41,10 @@ export interface MatchDraft {
 export interface RouteDraft {
   key: string;
   receiver: string;
+  /**
+   * Channel references: a ChannelDraft key, so renaming a channel keeps its
+   * routes, or "?<name>" for a name no channel has (shown so it can be fixed).
+   */
   channels: string[];
   match: MatchDraft[];
 }
@@ -95,7 +99,7 @@ export function draftFromMeta(jsonData: unknown, secureJsonFields: Record<string
   const routes: RouteDraft[] = (json.routes ?? []).map((r) => ({
     key: newKey('rt'),
     receiver: r.receiver ?? '',
-    channels: [...(r.channels ?? [])],
+    channels: (r.channels ?? []).map((name) => channels.find((c) => c.data.name === name)?.key ?? `?${name}`),
     match: Object.entries(r.match ?? {}).map(([name, value]) => ({ key: newKey('m'), name, value })),
   }));
 
@@ -162,6 +166,27 @@ export interface SavePayload {
   secureJsonData: Record<string, string>;
 }
 
+/** The channel name a route reference stands for. */
+export function channelRefName(d: Draft, ref: string): string {
+  if (ref.startsWith('?')) {
+    return ref.slice(1);
+  }
+  return d.channels.find((c) => c.key === ref)?.data.name.trim() ?? '';
+}
+
+/** Removes a channel; routes keep its name as a dangling reference so validation shows what to fix. */
+export function removeChannel(d: Draft, key: string): Draft {
+  const gone = d.channels.find((c) => c.key === key);
+  return {
+    ...d,
+    channels: d.channels.filter((c) => c.key !== key),
+    routes: d.routes.map((r) => ({
+      ...r,
+      channels: r.channels.map((ref) => (ref === key ? `?${gone?.data.name ?? ''}` : ref)),
+    })),
+  };
+}
+
 /** The jsonData this draft stands for (before pruning). */
 export function draftJson(d: Draft): JsonData {
   const plainHeaders: Record<string, string> = {};
@@ -177,7 +202,7 @@ export function draftJson(d: Draft): JsonData {
         match[m.name.trim()] = m.value;
       }
     }
-    const route: Route = { receiver: r.receiver.trim(), channels: [...r.channels] };
+    const route: Route = { receiver: r.receiver.trim(), channels: r.channels.map((ref) => channelRefName(d, ref)) };
     if (Object.keys(match).length) {
       route.match = match;
     }

@@ -6,8 +6,7 @@
  * data like the real BackendSrv. Every call is recorded so tests can assert
  * the exact requests. Unrouted requests fail with 404 as Grafana would.
  *
- * Use in a test file:
- *   jest.mock('@grafana/runtime', () => jest.requireActual('../test/runtime').runtimeModule);
+ * jest.config.js maps '@grafana/runtime' to this module for every test.
  */
 import React from 'react';
 import { Observable, lastValueFrom } from 'rxjs';
@@ -139,7 +138,7 @@ export const dataSources = [
   { uid: 'loki-1', name: 'Loki', type: 'loki' },
 ];
 
-function DataSourcePicker(props: {
+export function DataSourcePicker(props: {
   current?: string | null;
   type?: string | string[];
   inputId?: string;
@@ -172,19 +171,15 @@ function DataSourcePicker(props: {
   );
 }
 
-function PluginPage({ children }: { children: React.ReactNode }) {
+export function PluginPage({ children }: { children: React.ReactNode }) {
   return <div>{children}</div>;
 }
 
-function isFetchError(e: unknown): e is FetchError {
+export function isFetchError(e: unknown): e is FetchError {
   return typeof e === 'object' && e !== null && 'status' in e && 'data' in e;
 }
 
-export const runtimeModule = {
-  __esModule: true,
-  getBackendSrv: () => backend,
-  config,
-  isFetchError,
-  DataSourcePicker,
-  PluginPage,
-};
+/** getBackendSrv() of the fake: every call goes to `backend`. */
+export function getBackendSrv() {
+  return backend;
+}

@@ -11,7 +11,7 @@ import {
   Switch,
   TextArea,
 } from '@grafana/ui';
-import { ChannelDraft, SecretState, newKey } from '../../settings/draft';
+import { ChannelDraft, SecretState, newKey, removeChannel } from '../../settings/draft';
 import {
   CHANNEL_SPECS,
   CHANNEL_TYPES,
@@ -43,22 +43,11 @@ export function ChannelsSection({ draft, update, issue, dirty }: Props) {
     setOpen((o) => ({ ...o, [key]: true }));
   };
 
-  const remove = (c: ChannelDraft) =>
-    update((d) => ({
-      ...d,
-      channels: d.channels.filter((x) => x.key !== c.key),
-      // Routes keep pointing at the removed name so validation shows what needs fixing.
-    }));
+  const remove = (c: ChannelDraft) => update((d) => removeChannel(d, c.key));
 
+  // Routes refer to channels by key, so they follow a rename.
   const rename = (c: ChannelDraft, name: string) =>
-    update((d) => ({
-      ...d,
-      channels: d.channels.map((x) => (x.key === c.key ? { ...x, data: { ...x.data, name } } : x)),
-      // Routes follow a renamed channel.
-      routes: c.data.name
-        ? d.routes.map((r) => ({ ...r, channels: r.channels.map((n) => (n === c.data.name ? name : n)) }))
-        : d.routes,
-    }));
+    setChannels((cs) => cs.map((x) => (x.key === c.key ? { ...x, data: { ...x.data, name } } : x)));
 
   return (
     <FieldSet label={t('channels.title')}>

@@ -7,7 +7,7 @@ import { SectionProps } from './types';
 
 /** Receivers → channels routing, with optional label matchers. */
 export function RoutesSection({ draft, update, issue }: SectionProps) {
-  const names = draft.channels.map((c) => c.data.name.trim()).filter(Boolean);
+  const channels = draft.channels.map((c) => ({ ref: c.key, name: c.data.name.trim() })).filter((c) => c.name);
   const setRoutes = (change: (r: RouteDraft[]) => RouteDraft[]) => update((d) => ({ ...d, routes: change(d.routes) }));
   const setRoute = (key: string, patch: Partial<RouteDraft>) =>
     setRoutes((rs) => rs.map((r) => (r.key === key ? { ...r, ...patch } : r)));
@@ -20,7 +20,7 @@ export function RoutesSection({ draft, update, issue }: SectionProps) {
       {draft.routes.map((r, i) => {
         const p = `routes[${i}]`;
         // Names a route points at that are not (or no longer) channels, so they can be seen and removed.
-        const dangling = r.channels.filter((n) => !names.includes(n));
+        const dangling = r.channels.filter((ref) => ref.startsWith('?')).map((ref) => ({ ref, name: ref.slice(1) }));
         const channelErrors = [
           issue(`${p}.channels`),
           ...r.channels.map((_, k) => issue(`${p}.channels[${k}]`)),
@@ -44,21 +44,27 @@ export function RoutesSection({ draft, update, issue }: SectionProps) {
               error={issue(`${p}.receiver`)}
               onChange={(v) => setRoute(r.key, { receiver: v })}
             />
-            <Field label={t('routes.channels')} invalid={channelErrors.length > 0} error={channelErrors.join('; ')}>
+            <Field
+              label={t('routes.channels')}
+              invalid={channelErrors.length > 0 || undefined}
+              error={channelErrors.join('; ')}
+            >
               <Stack gap={2} wrap="wrap">
-                {[...names, ...dangling].map((n) => (
+                {[...channels, ...dangling].map((c) => (
                   <Checkbox
-                    key={n}
-                    label={dangling.includes(n) ? `${n} ⚠` : n}
-                    value={r.channels.includes(n)}
+                    key={c.ref}
+                    label={c.ref.startsWith('?') ? `${c.name} ⚠` : c.name}
+                    value={r.channels.includes(c.ref)}
                     onChange={(e) =>
                       setRoute(r.key, {
-                        channels: e.currentTarget.checked ? [...r.channels, n] : r.channels.filter((x) => x !== n),
+                        channels: e.currentTarget.checked
+                          ? [...r.channels, c.ref]
+                          : r.channels.filter((x) => x !== c.ref),
                       })
                     }
                   />
                 ))}
-                {names.length === 0 && dangling.length === 0 && <span>{t('routes.noChannels')}</span>}
+                {channels.length === 0 && dangling.length === 0 && <span>{t('routes.noChannels')}</span>}
               </Stack>
             </Field>
             <Field label={t('routes.match')} description={t('routes.match.desc')}>
