@@ -155,7 +155,10 @@ function normaliseAlert(a: Record<string, unknown>): AmAlert {
   let s = 'firing';
   if (typeof status === 'string') {
     s = status;
-  } else if (a.endsAt && typeof a.endsAt === 'string' && Date.parse(a.endsAt) < Date.now()) {
+  } else if (status && typeof status === 'object') {
+    // API v2 alerts are active, suppressed or unprocessed: all still firing.
+    s = 'firing';
+  } else if (typeof a.endsAt === 'string' && !a.endsAt.startsWith('0001-') && Date.parse(a.endsAt) < Date.now()) {
     s = 'resolved';
   }
   return { ...(a as unknown as AmAlert), status: s };
@@ -295,27 +298,25 @@ export function PreviewSection() {
           onChange={setSource}
         />
       </Field>
+      {source === 'recent' && recentError && (
+        <Alert severity="warning" title={t('preview.recent.error')}>
+          {recentError}
+        </Alert>
+      )}
       {source === 'recent' && (
         <Field
           label={t('preview.recent')}
           description={recent && recent.length === 0 ? t('preview.recent.none') : undefined}
         >
-          <>
-            {recentError && (
-              <Alert severity="warning" title={t('preview.recent.error')}>
-                {recentError}
-              </Alert>
-            )}
-            <Combobox<number>
-              id="ac-preview-recent"
-              width={60}
-              loading={recent === null && !recentError}
-              placeholder={t('preview.recent.placeholder')}
-              options={recentOptions}
-              value={picked}
-              onChange={(o) => setPicked(o.value)}
-            />
-          </>
+          <Combobox<number>
+            id="ac-preview-recent"
+            width={60}
+            loading={recent === null && !recentError}
+            placeholder={t('preview.recent.placeholder')}
+            options={recentOptions}
+            value={picked}
+            onChange={(o) => setPicked(o.value)}
+          />
         </Field>
       )}
       {source === 'paste' && (
