@@ -136,10 +136,15 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 	cooldown := min(poll, 5*time.Millisecond)
 	textQ := river.QueueConfig{MaxWorkers: cfg.Workers}
 	chartQ := river.QueueConfig{MaxWorkers: cfg.Workers}
-	if pollOnly {
-		textQ.FetchPollInterval, textQ.FetchCooldown = poll, cooldown
-		chartQ.FetchPollInterval, chartQ.FetchCooldown = poll, cooldown
+	// River waits FetchCooldown (default 100 ms) between fetches of at most
+	// MaxWorkers jobs, which would cap a queue at 80 jobs/s; a few ms lets a
+	// burst through. PostgreSQL wakes the fetcher by LISTEN/NOTIFY, so it
+	// only polls as a fallback.
+	if !pollOnly {
+		poll = time.Second
 	}
+	textQ.FetchPollInterval, textQ.FetchCooldown = poll, cooldown
+	chartQ.FetchPollInterval, chartQ.FetchCooldown = poll, cooldown
 	return &river.Config{
 		ID:                          fmt.Sprintf("alertchart_%s_%d_%d", host, os.Getpid(), clientSeq.Add(1)),
 		Queues:                      map[string]river.QueueConfig{queueText: textQ, queueChart: chartQ, queueMaint: {MaxWorkers: 1}},

@@ -17,7 +17,7 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 // startPostgres runs a throw-away PostgreSQL 15 on a free loopback port and
 // returns its DSN. As root it runs the server as the postgres user (the
 // server refuses to run as root).
-func startPostgres(t *testing.T) string {
+func startPostgres(t testing.TB) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
 		if os.Getenv("CI") == "true" {
