@@ -1,8 +1,12 @@
 // Package examples proves that the user documentation's configurations
 // work: every examples/standalone/*.yaml file, and every YAML block of
 // docs/channels.md and docs/standalone.md, is parsed the way AlertChart
-// parses it and every channel in it is built with registry.New, so a field
-// or secret name that drifted from the code fails here, not for a user.
+// parses it, every channel in it is built with registry.New, and each one
+// sends the config page's test message to a contract-enforcing fake of its
+// platform (test/fakes) set up with the example's own credentials — so a
+// field or secret name that drifted from the code, a secret in the wrong
+// key, or a URL-only platform without an image store fails here, not for a
+// user.
 //
 // Doc blocks say what they are on their first line:
 //
@@ -15,24 +19,38 @@ package examples
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/channels/registry"
 	"github.com/alertchart/alertchart/pkg/channels/webhook"
 	"github.com/alertchart/alertchart/pkg/imagestore"
 	"github.com/alertchart/alertchart/pkg/promapi"
 	"github.com/alertchart/alertchart/pkg/settings"
 	"github.com/alertchart/alertchart/pkg/standalone"
+	fakedingtalk "github.com/alertchart/alertchart/test/fakes/dingtalk"
+	fakediscord "github.com/alertchart/alertchart/test/fakes/discord"
+	fakefeishu "github.com/alertchart/alertchart/test/fakes/feishu"
+	"github.com/alertchart/alertchart/test/fakes/fixture"
+	fakeslack "github.com/alertchart/alertchart/test/fakes/slack"
+	faketeams "github.com/alertchart/alertchart/test/fakes/teams"
+	faketelegram "github.com/alertchart/alertchart/test/fakes/telegram"
+	fakewebhook "github.com/alertchart/alertchart/test/fakes/webhook"
+	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
 )
 
 const root = "../.."
@@ -170,6 +188,7 @@ func checkSettings(t *testing.T, where string, s *settings.Settings, grafanaURL,
 			continue
 		}
 		types = append(types, ch.Type)
+		deliver(t, where, s, ch, store != nil)
 		for field, re := range secretShapes[ch.Type] {
 			if v := s.ChannelSecret(ch.Name, field); v != "" && !re.MatchString(v) {
 				t.Errorf("%s: channel %s (%s): secret %q does not look like a real one (want %s); is the wrong variable used?", where, ch.Name, ch.Type, field, re)
@@ -178,6 +197,128 @@ func checkSettings(t *testing.T, where string, s *settings.Settings, grafanaURL,
 		checkChannelFields(t, where, ch, s)
 	}
 	return types
+}
+
+// deliver sends the config page's test message through ch to a fake of
+// its platform that accepts exactly the credentials the example holds (the
+// robot key, DingTalk's SEC secret and keyword, Feishu's signing secret and
+// app, the Teams sig, the Slack channel, the Telegram chat, …), with the
+// fakes enforcing the platforms' contracts. Only the host is swapped, via
+// apiUrl. When the example configures an image store, a local S3 fake
+// stands in for it; when it does not, a platform that needs one shows up as
+// a degraded send ("chart unavailable"), which fails the test.
+func deliver(t *testing.T, where string, s *settings.Settings, ch settings.Channel, hasStore bool) {
+	t.Helper()
+	secret := func(f string) string { return s.ChannelSecret(ch.Name, f) }
+	parse := func(f string) *url.URL {
+		u, err := url.Parse(secret(f))
+		if err != nil {
+			t.Fatalf("%s: channel %s: %v", where, ch.Name, err)
+		}
+		return u
+	}
+	sent := ch
+	var delivered func() bool
+	closeFake := func(c interface{ Close() }) { t.Cleanup(c.Close) }
+	switch ch.Type {
+	case "wecom":
+		f := fakewecom.New()
+		closeFake(f)
+		f.Key = parse(settings.SecretURL).Query().Get("key")
+		sent.APIURL = f.URL
+		delivered = func() bool { return len(f.Accepted()) > 0 }
+	case "dingtalk":
+		f := fakedingtalk.New()
+		closeFake(f)
+		f.Token = parse(settings.SecretURL).Query().Get("access_token")
+		f.Secret = secret(settings.SecretSecret)
+		if ch.Keyword != "" {
+			f.Keywords = []string{ch.Keyword}
+		}
+		f.FetchImages = true
+		sent.APIURL = f.URL
+		delivered = func() bool { return len(f.Accepted()) > 0 }
+	case "feishu":
+		f := fakefeishu.New()
+		closeFake(f)
+		f.Token = path.Base(parse(settings.SecretURL).Path)
+		f.Secret = secret(settings.SecretSecret)
+		f.AppID, f.AppSecret = ch.FeishuAppID, secret(settings.SecretAppSecret)
+		if ch.Keyword != "" {
+			f.Keywords = []string{ch.Keyword}
+		}
+		sent.APIURL = f.URL
+		delivered = func() bool { return len(f.Accepted()) > 0 }
+	case "teams":
+		f := faketeams.New()
+		closeFake(f)
+		f.Sig = parse(settings.SecretURL).Query().Get("sig")
+		sent.APIURL = f.URL
+		delivered = func() bool {
+			runs := f.Runs()
+			return len(runs) > 0 && runs[len(runs)-1].Status == "Succeeded"
+		}
+	case "slack":
+		f := fakeslack.New()
+		closeFake(f)
+		if tok := secret(settings.SecretToken); tok != "" {
+			f.Token, f.Channels = tok, []string{ch.SlackChannel}
+			sent.APIURL = f.URL + "/api"
+		} else {
+			f.HookPath = parse(settings.SecretURL).Path
+			sent.APIURL = f.URL
+		}
+		delivered = func() bool { return len(f.Posts()) > 0 }
+	case "telegram":
+		f := faketelegram.New()
+		closeFake(f)
+		f.Token, f.ChatID = secret(settings.SecretToken), ch.ChatID
+		sent.APIURL = f.URL
+		delivered = func() bool { return len(f.Accepted()) > 0 }
+	case "discord":
+		f := fakediscord.New()
+		closeFake(f)
+		parts := strings.Split(strings.Trim(parse(settings.SecretURL).Path, "/"), "/")
+		f.ID, f.Token = parts[len(parts)-2], parts[len(parts)-1]
+		sent.APIURL = f.URL
+		delivered = func() bool { return len(f.Accepted()) > 0 }
+	case "webhook":
+		f := fakewebhook.New()
+		closeFake(f)
+		f.Token, f.Secret = secret(settings.SecretToken), secret(settings.SecretSecret)
+		sent.APIURL = f.URL
+		delivered = func() bool { return len(f.Accepted()) > 0 }
+	case "inbox":
+		sent.Dir = t.TempDir()
+		delivered = func() bool {
+			entries, _ := os.ReadDir(sent.Dir)
+			return len(entries) > 0
+		}
+	default:
+		t.Errorf("%s: channel %s: no fake for type %s", where, ch.Name, ch.Type)
+		return
+	}
+	deps := registry.Deps{}
+	if hasStore {
+		store, _ := fixture.ImageStore(t)
+		deps.Images = store
+	}
+	n, err := registry.New(sent, s, deps)
+	if err != nil {
+		t.Errorf("%s: channel %s: %v", where, ch.Name, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := channels.SendTest(ctx, n, nil)
+	switch {
+	case err != nil:
+		t.Errorf("%s: channel %s (%s): the platform refused the test message: %v", where, ch.Name, ch.Type, err)
+	case !delivered():
+		t.Errorf("%s: channel %s (%s): the platform did not receive the test message", where, ch.Name, ch.Type)
+	case res != nil && res.Note != "" && !ch.DisableChart:
+		t.Errorf("%s: channel %s (%s): delivered without its chart: %s", where, ch.Name, ch.Type, res.Note)
+	}
 }
 
 // checkChannelFields checks the non-secret fields the registry accepts but
