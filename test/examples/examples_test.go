@@ -160,7 +160,7 @@ func checkSettings(t *testing.T, where string, s *settings.Settings, grafanaURL,
 		t.Errorf("%s: image store: %v", where, err)
 	}
 	if store != nil && s.ImageStore.Region == "" {
-		t.Errorf("%s: imageStore.region is empty: set it (MinIO: us-east-1), else every first upload asks the bucket for its location, which needs an extra permission", where)
+		t.Errorf("%s: imageStore.region is empty: set it (MinIO: us-east-1), else the first upload asks the bucket for its location, which needs one more permission", where)
 	}
 	if s.Prometheus.URL != "" || s.Prometheus.DatasourceUID != "" {
 		cfg, err := promapi.FromSettings(s, grafanaURL, grafanaToken)
