@@ -184,7 +184,7 @@ func (s *Service) workText(ctx context.Context, a textArgs) error {
 	}
 	if len(mine) == 0 {
 		// Our own row expired; hand the rest back to the queue.
-		return s.release(ctx, self, nil)
+		return s.release(ctx, self)
 	}
 	rows = append(mine, live...)
 	if len(rows) == 1 {
@@ -437,7 +437,7 @@ func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow,
 				return err
 			}
 		}
-		if err := s.releaseTx(ctx, t, self, rows); err != nil {
+		if err := s.releaseTx(ctx, t, self); err != nil {
 			return err
 		}
 		return t.enqueue(ctx, jobs...)
@@ -526,7 +526,7 @@ func (s *Service) failRows(ctx context.Context, self string, rows []*channelRow,
 				return err
 			}
 		}
-		return s.releaseTx(ctx, t, self, nil)
+		return s.releaseTx(ctx, t, self)
 	})
 	if err != nil {
 		return err
@@ -538,14 +538,14 @@ func (s *Service) failRows(ctx context.Context, self string, rows []*channelRow,
 }
 
 // release hands rows owned by self back to the queue (see releaseTx).
-func (s *Service) release(ctx context.Context, self string, keep []*channelRow) error {
-	return withTx(context.WithoutCancel(ctx), s.b, func(t txn) error { return s.releaseTx(ctx, t, self, keep) })
+func (s *Service) release(ctx context.Context, self string) error {
+	return withTx(context.WithoutCancel(ctx), s.b, func(t txn) error { return s.releaseTx(ctx, t, self) })
 }
 
 // releaseTx un-claims every still pending row owned by self and queues a
 // fresh text job for each, so rows that joined a digest but did not fit are
 // never stranded.
-func (s *Service) releaseTx(ctx context.Context, t txn, self string, _ []*channelRow) error {
+func (s *Service) releaseTx(ctx context.Context, t txn, self string) error {
 	channel := self[strings.LastIndex(self, "/")+1:]
 	left, err := s.queryChannels(ctx, t.db(), `channel = $2 AND status = 'pending' AND digest_owner = $1 AND text_sent_at IS NULL`, self, channel)
 	if err != nil {
