@@ -1,6 +1,7 @@
 import { en } from './en';
 import { zh } from './zh';
-import { langFor, t, uiLang } from './i18n';
+import { hasMessage, langFor, t, uiLang } from './i18n';
+import { CHANNEL_SPECS, CHANNEL_TYPES } from '../settings/model';
 import { setLanguage } from '../test/runtime';
 
 test.each([
@@ -34,4 +35,20 @@ test('every message has a Chinese translation with the same placeholders', () =>
 test('placeholders are filled', () => {
   expect(t('v.width', { value: 50 }, 'en')).toBe('must be between 200 and 4000, not 50');
   expect(t('deliveries.resent', { id: 'X' }, 'zh')).toBe('新通知 X。');
+});
+
+test('every channel type has its name, secret help and mention help', () => {
+  for (const type of CHANNEL_TYPES) {
+    expect(hasMessage(`type.${type}`)).toBe(true);
+    for (const s of CHANNEL_SPECS[type].secrets) {
+      expect([type, s.field, hasMessage(`channel.secret.${s.field}.${type}`)]).toEqual([type, s.field, true]);
+    }
+    if (CHANNEL_SPECS[type].options.includes('mentionUsers')) {
+      expect(hasMessage(`channel.mentionUsers.${type}`)).toBe(true);
+    }
+  }
+});
+
+test('an unknown id comes back as is instead of breaking the page', () => {
+  expect(t('status.exploded' as never)).toBe('status.exploded');
 });

@@ -31,9 +31,14 @@ export function uiLang(): Lang {
   return langFor(grafanaLanguage());
 }
 
-/** Translates a message id, filling {name} placeholders. */
+/** Whether a message id exists (for ids built from backend values such as a status). */
+export function hasMessage(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(en, key);
+}
+
+/** Translates a message id, filling {name} placeholders; an unknown id is returned as is. */
 export function t(key: MessageKey, vars?: Record<string, string | number>, lang: Lang = uiLang()): string {
-  let s = dictionaries[lang][key] ?? en[key];
+  let s: string = dictionaries[lang][key] ?? en[key] ?? key;
   if (vars) {
     for (const [k, v] of Object.entries(vars)) {
       s = s.split(`{${k}}`).join(String(v));

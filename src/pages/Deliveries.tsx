@@ -16,7 +16,7 @@ import {
   useStyles2,
 } from '@grafana/ui';
 import { errorMessage, errorStatus, resourceGet, resourcePost, resourceUrl } from '../api/resources';
-import { MessageKey, t } from '../i18n/i18n';
+import { hasMessage, t } from '../i18n/i18n';
 
 /** One accepted webhook notification (notes/API.md "Delivery"). */
 export interface Delivery {
@@ -67,8 +67,8 @@ const statusColor: Record<string, BadgeColor> = {
 };
 
 export function StatusBadge({ status }: { status: string }) {
-  const key = `status.${status}` as MessageKey;
-  return <Badge color={statusColor[status] ?? 'darkgrey'} text={t(key) || status} />;
+  const key = `status.${status}`;
+  return <Badge color={statusColor[status] ?? 'darkgrey'} text={hasMessage(key) ? t(key) : status} />;
 }
 
 const formatTime = (s: string | null | undefined) => (s ? new Date(s).toLocaleString() : '–');

@@ -20,7 +20,7 @@ import {
   ChannelSecretField,
   isChannelType,
 } from '../../settings/model';
-import { MessageKey, t } from '../../i18n/i18n';
+import { MessageKey, hasMessage, t } from '../../i18n/i18n';
 import { ListField, NumberField, SecretField, TextField } from './fields';
 import { SectionProps } from './types';
 import { ChannelTest } from './ChannelTest';
@@ -64,7 +64,7 @@ export function ChannelsSection({ draft, update, issue, dirty }: Props) {
             key={c.key}
             isOpen={Boolean(open[c.key]) || hasIssue}
             onToggle={() => setOpen((o) => ({ ...o, [c.key]: !o[c.key] }))}
-            label={`${c.data.name || t('channels.unnamed')} · ${t(`type.${c.data.type}` as MessageKey) ?? c.data.type}`}
+            label={`${c.data.name || t('channels.unnamed')} · ${typeLabel(c.data.type)}`}
           >
             <ChannelEditor
               channel={c}
@@ -83,6 +83,11 @@ export function ChannelsSection({ draft, update, issue, dirty }: Props) {
       </Button>
     </FieldSet>
   );
+}
+
+function typeLabel(type: string): string {
+  const key = `type.${type}`;
+  return hasMessage(key) ? t(key) : type;
 }
 
 interface EditorProps {
