@@ -57,6 +57,9 @@ type Config struct {
 	Timezone string
 	// LegendFormat is the default legend ("{{instance}}"); chart_legend wins.
 	LegendFormat string
+	// MinStep is the data's resolution (prometheus.scrapeInterval): steps
+	// finer than it only repeat samples as stair steps. Zero means no floor.
+	MinStep time.Duration
 }
 
 // ConfigFrom reads the planner's settings (defaults already applied by settings.Parse).
@@ -71,6 +74,7 @@ func ConfigFrom(s *settings.Settings) Config {
 		RulesCacheTTL:    s.Prometheus.RulesCacheTTL.D(),
 		Timezone:         s.Chart.Timezone,
 		LegendFormat:     s.Chart.LegendFormat,
+		MinStep:          s.Prometheus.ScrapeInterval.D(),
 	}
 }
 
@@ -490,7 +494,7 @@ func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown 
 	if pl.End.Before(end) {
 		pl.End = pl.End.Add(time.Second)
 	}
-	pl.Step = Duration(stepFor(pl.End.Sub(pl.Start)))
+	pl.Step = Duration(max(stepFor(pl.End.Sub(pl.Start)), p.cfg.MinStep))
 	if ruleKnown && forDur > 0 && !pl.Alert.StartsAt.IsZero() {
 		t := pl.Alert.StartsAt.Add(-forDur)
 		pl.PendingAt = &t

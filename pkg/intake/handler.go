@@ -14,7 +14,7 @@ import (
 // Acceptor takes a validated notification. It must persist it durably before
 // returning nil; an error makes the handler answer 503 so Alertmanager retries.
 type Acceptor interface {
-	Accept(ctx context.Context, receiver string, data *template.Data) (Accepted, error)
+	Accept(ctx context.Context, receiver, groupKey string, data *template.Data) (Accepted, error)
 }
 
 // Accepted is the webhook's 200 answer.
@@ -61,11 +61,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	data, err := Decode(body)
+	n, err := DecodeNotification(body)
 	if err != nil {
 		WriteError(w, err)
 		return
 	}
+	data := n.Data
 	if receiver == "" {
 		receiver = data.Receiver
 	}
@@ -82,7 +83,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res := Accepted{Status: "accepted", Alerts: len(data.Alerts)}
 	if h.Acceptor != nil {
-		res, err = h.Acceptor.Accept(r.Context(), receiver, data)
+		res, err = h.Acceptor.Accept(r.Context(), receiver, n.GroupKey, data)
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {

@@ -70,8 +70,27 @@ func tooLarge(limit int64) *Error {
 		Msg: fmt.Sprintf("body larger than %d bytes (webhook.maxBodyBytes); lower max_alerts in the Alertmanager webhook_config", limit)}
 }
 
+// Notification is a decoded webhook: Alertmanager's template data plus the
+// fields template.Data does not carry.
+type Notification struct {
+	*template.Data
+	// GroupKey identifies the Alertmanager group (stable across repeats).
+	GroupKey string
+	// TruncatedAlerts is how many alerts max_alerts cut off.
+	TruncatedAlerts int
+}
+
 // Decode parses and validates an Alertmanager webhook notification.
 func Decode(body []byte) (*template.Data, error) {
+	n, err := DecodeNotification(body)
+	if err != nil {
+		return nil, err
+	}
+	return n.Data, nil
+}
+
+// DecodeNotification is Decode keeping groupKey and truncatedAlerts.
+func DecodeNotification(body []byte) (*Notification, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, badRequest("", "empty body: expected an Alertmanager webhook notification (JSON)")
@@ -80,10 +99,12 @@ func Decode(body []byte) (*template.Data, error) {
 		return nil, badRequest("", "body is not a JSON object: expected an Alertmanager webhook notification")
 	}
 	var raw struct {
-		Version  *string          `json:"version"`
-		Status   *string          `json:"status"`
-		Receiver *string          `json:"receiver"`
-		Alerts   *json.RawMessage `json:"alerts"`
+		GroupKey        string           `json:"groupKey"`
+		TruncatedAlerts int              `json:"truncatedAlerts"`
+		Version         *string          `json:"version"`
+		Status          *string          `json:"status"`
+		Receiver        *string          `json:"receiver"`
+		Alerts          *json.RawMessage `json:"alerts"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, badRequest("", "malformed JSON: %s", jsonProblem(err))
@@ -102,7 +123,7 @@ func Decode(body []byte) (*template.Data, error) {
 	if err := Validate(&d); err != nil {
 		return nil, err
 	}
-	return &d, nil
+	return &Notification{Data: &d, GroupKey: raw.GroupKey, TruncatedAlerts: raw.TruncatedAlerts}, nil
 }
 
 // Validate checks the semantic rules of a notification.

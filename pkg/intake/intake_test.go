@@ -27,9 +27,11 @@ type recordingAcceptor struct {
 	got  []*template.Data
 	err  error
 	recv []string
+	keys []string
 }
 
-func (r *recordingAcceptor) Accept(_ context.Context, receiver string, d *template.Data) (Accepted, error) {
+func (r *recordingAcceptor) Accept(_ context.Context, receiver, groupKey string, d *template.Data) (Accepted, error) {
+	r.keys = append(r.keys, groupKey)
 	if r.err != nil {
 		return Accepted{}, r.err
 	}
@@ -65,6 +67,9 @@ func TestWebhookAcceptsAlertmanagerPayload(t *testing.T) {
 	}
 	if res.Alerts != 1 || res.ID != "n1" || res.Status != "accepted" {
 		t.Fatalf("answer %+v", res)
+	}
+	if len(acc.keys) != 1 || acc.keys[0] != `{}:{alertname="HighCPU"}` {
+		t.Fatalf("group key %q", acc.keys)
 	}
 	if len(acc.got) != 1 || acc.recv[0] != "ops" || acc.got[0].Alerts[0].Labels["instance"] != "node-2:9100" {
 		t.Fatalf("acceptor got %+v", acc.got)

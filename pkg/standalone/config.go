@@ -46,8 +46,6 @@ type Config struct {
 type ServerConfig struct {
 	// Listen address (default 127.0.0.1:8080).
 	Listen string `yaml:"listen"`
-	// ExternalURL is how chat users reach this server (inbox links, previews).
-	ExternalURL string `yaml:"externalUrl"`
 	// GrafanaURL is used for Explore links in messages (optional).
 	GrafanaURL string `yaml:"grafanaUrl"`
 }
