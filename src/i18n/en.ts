@@ -339,6 +339,7 @@ export const en = {
   'deliveries.resendOk': 'Queued again',
   'deliveries.resendFailed': 'Resend failed',
   'deliveries.resent': 'New notification {id}.',
+  'deliveries.resentFrom': 'resent from {id}',
   'deliveries.fallback': 'fallback: {reason}',
   'deliveries.attempts': 'Attempts',
   'deliveries.noAttempts': 'No attempts yet.',

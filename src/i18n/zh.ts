@@ -334,6 +334,7 @@ export const zh: Record<keyof typeof en, string> = {
   'deliveries.resendOk': '已重新排队',
   'deliveries.resendFailed': '重新发送失败',
   'deliveries.resent': '新通知 {id}。',
+  'deliveries.resentFrom': '重发自 {id}',
   'deliveries.fallback': '回退：{reason}',
   'deliveries.attempts': '发送尝试',
   'deliveries.noAttempts': '还没有尝试。',

@@ -39,8 +39,8 @@ const delivery: Delivery = {
       lastError: 'retryable: send too fast (HTTP 200, code 130101)',
       textSentAt: null,
       chartSentAt: null,
-      textLatencyMs: 0,
-      chartLatencyMs: 0,
+      textLatencyMs: null,
+      chartLatencyMs: null,
       renderer: '',
       fallbackReason: '',
       chartNote: 'no image store configured',
@@ -51,6 +51,7 @@ const delivery: Delivery = {
 
 const detail: Delivery = {
   ...delivery,
+  resentFrom: '01JORIGINAL',
   attempts: [
     {
       channel: 'ops-wecom',
@@ -132,6 +133,8 @@ test('details list every channel and attempt; resend queues a new notification',
   expect(within(drawer).getByText('41 ms')).toBeInTheDocument();
   expect(within(drawer).getAllByText('retryable: send too fast (HTTP 200, code 130101)')).toHaveLength(2);
   expect(within(drawer).getByText('{}:{alertname="HighCPU"}')).toBeInTheDocument();
+  expect(within(drawer).getByText('resent from 01JORIGINAL')).toBeInTheDocument();
+  expect(within(drawer).queryByText(/null/)).not.toBeInTheDocument();
 
   const before = backend.callsTo('GET', `${RESOURCES}/deliveries`).length;
   await user.click(within(drawer).getByRole('button', { name: 'Resend' }));

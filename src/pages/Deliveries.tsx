@@ -25,6 +25,8 @@ export interface Delivery {
   receiver: string;
   status: 'pending' | 'sent' | 'partial' | 'failed';
   groupKey: string;
+  /** Set on a resent notification: the id it copies. */
+  resentFrom?: string;
   alerts: Array<{ fingerprint: string; alertname: string; status: string; instance?: string; severity?: string }>;
   channels: DeliveryChannel[];
   hasChart: boolean;
@@ -39,8 +41,9 @@ export interface DeliveryChannel {
   lastError: string;
   textSentAt: string | null;
   chartSentAt: string | null;
-  textLatencyMs: number;
-  chartLatencyMs: number;
+  /** Milliseconds from receipt to the text / chart being accepted; null until sent. */
+  textLatencyMs: number | null;
+  chartLatencyMs: number | null;
   renderer: string;
   fallbackReason: string;
   chartNote: string;
@@ -72,6 +75,7 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 const formatTime = (s: string | null | undefined) => (s ? new Date(s).toLocaleString() : '–');
+const latency = (ms: number | null) => (ms === null ? '' : ` · ${ms} ms`);
 
 /** URL of a delivery's chart image for one alert. */
 export function chartUrl(id: string, fingerprint?: string): string {
@@ -211,10 +215,10 @@ function Deliveries() {
                     {d.channels.map((c) => (
                       <div key={c.channel} title={c.lastError || undefined}>
                         {c.channel} <StatusBadge status={c.status} />
-                        {c.textSentAt && (
+                        {c.textSentAt && c.textLatencyMs !== null && (
                           <span className={s.weak}> {t('deliveries.textMs', { ms: c.textLatencyMs })}</span>
                         )}
-                        {c.chartSentAt && (
+                        {c.chartSentAt && c.chartLatencyMs !== null && (
                           <span className={s.weak}> {t('deliveries.chartMs', { ms: c.chartLatencyMs })}</span>
                         )}
                         {c.lastError && <div className={s.error}>{c.lastError}</div>}
@@ -302,6 +306,7 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
               {t('deliveries.col.receiver')}: {d.receiver}
             </span>
             <code>{d.groupKey}</code>
+            {d.resentFrom && <span>{t('deliveries.resentFrom', { id: d.resentFrom })}</span>}
           </Stack>
           <Stack gap={1} alignItems="center">
             <Button icon="repeat" onClick={doResend} disabled={resending}>
@@ -340,9 +345,9 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
                     <StatusBadge status={c.status} />
                   </td>
                   <td>{c.attempts}</td>
-                  <td>{c.textSentAt ? `${formatTime(c.textSentAt)} · ${c.textLatencyMs} ms` : '–'}</td>
+                  <td>{c.textSentAt ? `${formatTime(c.textSentAt)}${latency(c.textLatencyMs)}` : '–'}</td>
                   <td>
-                    {c.chartSentAt ? `${formatTime(c.chartSentAt)} · ${c.chartLatencyMs} ms` : c.chartNote || '–'}
+                    {c.chartSentAt ? `${formatTime(c.chartSentAt)}${latency(c.chartLatencyMs)}` : c.chartNote || '–'}
                   </td>
                   <td>
                     {c.renderer || '–'}

@@ -122,7 +122,7 @@ describe('Preview chart', () => {
         image: 'data:image/png;base64,iVBORw0KGgo=',
         renderer: 'native',
         fallbackReason: 'grafana renderer not installed',
-        imageError: '',
+        note: '3 of 14 series shown (chart.maxSeries)',
       },
     });
     const { user } = renderConfig(saved, secure);
@@ -135,6 +135,7 @@ describe('Preview chart', () => {
     expect(screen.getByText('rule has no for; used chart.minWindow')).toBeInTheDocument();
     expect(screen.getByText('Renderer: native')).toBeInTheDocument();
     expect(screen.getByText('grafana renderer not installed')).toBeInTheDocument();
+    expect(screen.getByText('3 of 14 series shown (chart.maxSeries)')).toBeInTheDocument();
 
     const [explain] = backend.callsTo('POST', `${RESOURCES}/explain`);
     expect(explain.data).toEqual(payloadFor('ops', [firing]));

@@ -129,6 +129,8 @@ export interface PreviewAnswer {
   image: string;
   renderer: string;
   fallbackReason?: string;
+  /** A degradation worth knowing, e.g. series dropped over chart.maxSeries. */
+  note?: string;
   imageError?: string;
 }
 
@@ -360,7 +362,8 @@ export function PreviewSection() {
             )}
             {pv && pv !== 'loading' && !('error' in pv) && (
               <Stack direction="column" gap={1}>
-                <div>{t('preview.renderer', { renderer: pv.renderer })}</div>
+                {pv.renderer && <div>{t('preview.renderer', { renderer: pv.renderer })}</div>}
+                {pv.note && <div>{pv.note}</div>}
                 {pv.fallbackReason && (
                   <Alert severity="warning" title={t('preview.fallback')}>
                     {pv.fallbackReason}
