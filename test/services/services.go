@@ -136,13 +136,19 @@ func Start(t testing.TB, name, bin string, args []string, dir string, port int, 
 // content) and rule files (file name → content), written into a temp dir.
 func Prometheus(t testing.TB, config string, rules map[string]string) *Process {
 	t.Helper()
+	return PrometheusOnPort(t, FreePort(t), config, rules)
+}
+
+// PrometheusOnPort is Prometheus on a port chosen beforehand (when another
+// server must know Prometheus's URL before it starts).
+func PrometheusOnPort(t testing.TB, port int, config string, rules map[string]string) *Process {
+	t.Helper()
 	bin := Lookup(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	write(t, dir, "prometheus.yml", config)
 	for name, content := range rules {
 		write(t, dir, name, content)
 	}
-	port := FreePort(t)
 	args := []string{
 		"--config.file=" + filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
