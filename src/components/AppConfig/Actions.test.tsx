@@ -39,6 +39,7 @@ const plan = {
 beforeEach(() => {
   backend.reset();
   setLanguage('en-US');
+  backend.on('GET', `${RESOURCES}/health`, { data: { status: 'ok', message: 'settings are valid' } });
   backend.on('GET', `${RESOURCES}/recent`, {
     data: { alerts: [{ receiver: 'ops', receivedAt: '2026-11-25T02:21:00Z', alert: firing }] },
   });

@@ -19,6 +19,7 @@ const secure = { prometheusPassword: true, grafanaToken: true, 'channels.ops-wec
 beforeEach(() => {
   backend.reset();
   setLanguage('en-US');
+  backend.on('GET', `${RESOURCES}/health`, { data: { status: 'ok', message: 'settings are valid' } });
   (reloadPage as jest.Mock).mockClear();
   backend.on('GET', `${RESOURCES}/recent`, { data: { alerts: [] } });
   backend.on('POST', SETTINGS_URL, { data: { message: 'Plugin settings updated' } });
@@ -278,4 +279,23 @@ test('Chinese UI when Grafana’s language is zh-Hans', async () => {
   await user.clear(width);
   await fill(user, width, '50');
   expect(screen.getByText('必须在 200 到 4000 之间，而不是 50')).toBeInTheDocument();
+});
+
+test('the backend’s health (its verdict on the saved settings) is shown', async () => {
+  backend.on('GET', `${RESOURCES}/health`, {
+    data: {
+      status: 'error',
+      message: 'settings are invalid',
+      checks: [
+        {
+          name: 'settings',
+          status: 'error',
+          message: 'invalid settings: chart.width: must be between 200 and 4000, not 50',
+        },
+      ],
+    },
+  });
+  renderConfig(saved, secure);
+  expect(await screen.findByText('AlertChart is not working')).toBeInTheDocument();
+  expect(screen.getByText(/chart\.width: must be between 200 and 4000, not 50/)).toBeInTheDocument();
 });

@@ -17,6 +17,7 @@ import { ChannelsSection } from './ChannelsSection';
 import { RoutesSection } from './RoutesSection';
 import { DeliverySection, ImageStoreSection } from './StorageSection';
 import { PreviewSection } from './PreviewSection';
+import { HealthBanner } from '../HealthBanner';
 
 export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<JsonData>> {}
 
@@ -98,6 +99,8 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
           {t('config.disabled.desc')}
         </Alert>
       )}
+      {/* The backend's verdict on the saved settings (it parses them with the same rules). */}
+      {enabled && <HealthBanner />}
       <DataSourceSection {...sectionProps} />
       <RendererSection {...sectionProps} />
       <ChartSection {...sectionProps} />
