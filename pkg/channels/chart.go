@@ -243,3 +243,12 @@ func CheckURL(u, what string) error {
 	}
 	return nil
 }
+
+// Limits returns a platform's limits with the channel's rateLimitPerMinute
+// override applied, so every notifier reports them the same way.
+func (o Options) Limits(platform Limits) Limits {
+	if o.Channel.RateLimitPerMinute > 0 {
+		platform.PerMinute = o.Channel.RateLimitPerMinute
+	}
+	return platform
+}

@@ -59,11 +59,7 @@ func New(opts channels.Options, webhookURL, secret string) (*Notifier, error) {
 
 // Limits: 20 messages a minute; text and chart share one markdown message.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
-	return l
+	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Sign returns the URL-encoded signature of DingTalk's 加签 mode.

@@ -56,11 +56,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 
 // Limits: webhooks allow about 30 messages a minute per channel.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: 30, CombinesTextAndImage: true, MessagesPerSend: 1}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
-	return l
+	return n.Opts.Limits(channels.Limits{PerMinute: 30, CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Send delivers m.

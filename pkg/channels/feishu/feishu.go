@@ -82,11 +82,7 @@ func New(opts channels.Options, webhookURL, secret, appSecret string) (*Notifier
 
 // Limits: 100 a minute (and 5 a second); text and chart share one card.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
-	return l
+	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Sign is Feishu's signature: HMAC-SHA256 keyed by "timestamp\nsecret" over

@@ -75,11 +75,7 @@ func New(opts channels.Options, webhookURL, token string) (*Notifier, error) {
 
 // Limits: about one message a second per channel.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
-	return l
+	return n.Opts.Limits(channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Send delivers m.

@@ -53,11 +53,7 @@ var errTeamsConnector = channels.Errorf(channels.Permanent, "Office 365 connecto
 // Limits: Teams throttles above 4 requests a second; one card carries
 // text and chart.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
-	return l
+	return n.Opts.Limits(channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Send delivers m.

@@ -57,11 +57,7 @@ func New(opts channels.Options, token string) (*Notifier, error) {
 
 // Limits: 20 messages a minute in a group.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: 20, CombinesTextAndImage: true, MessagesPerSend: 1}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
-	return l
+	return n.Opts.Limits(channels.Limits{PerMinute: 20, CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {

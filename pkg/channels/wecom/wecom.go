@@ -51,10 +51,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 
 // Limits: 20 messages a minute per robot; text and image are two messages.
 func (n *Notifier) Limits() channels.Limits {
-	l := channels.Limits{PerMinute: PerMinute, MessagesPerSend: 2}
-	if n.Opts.Channel.RateLimitPerMinute > 0 {
-		l.PerMinute = n.Opts.Channel.RateLimitPerMinute
-	}
+	l := n.Opts.Limits(channels.Limits{PerMinute: PerMinute, MessagesPerSend: 2})
 	if len(channels.Mobiles(n.Opts.Channel)) > 0 || n.Opts.Channel.MentionAll {
 		l.MessagesPerSend++
 	}
