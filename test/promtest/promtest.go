@@ -1,28 +1,21 @@
 // Package promtest runs a real Prometheus server (the Debian package's
-// /usr/bin/prometheus, or $PROMETHEUS_BIN) for integration tests, with
+// /usr/bin/prometheus) for integration tests, with
 // synthetic scrape targets served from the test process.
 //
-// Start picks free loopback ports, writes the configuration and rule files
-// to a temporary directory, waits until the server is ready and stops it
-// when the test ends. The server's log is printed when the test fails. A
-// missing binary fails the test when CI=true and skips it otherwise.
+// It adds Prometheus configuration building (jobs, targets, external
+// labels, an Alertmanager) on top of test/services, which runs the server.
 package promtest
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/alertchart/alertchart/test/services"
 )
 
 // Target is one scrape target of a job. Addr is host:port; Labels are
@@ -55,126 +48,22 @@ type Server struct {
 	Dir string
 }
 
-// Binary returns the Prometheus binary to use, or "" when there is none.
-func Binary() string {
-	if b := os.Getenv("PROMETHEUS_BIN"); b != "" {
-		return b
-	}
-	if p, err := exec.LookPath("prometheus"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/prometheus"); err == nil {
-		return "/usr/bin/prometheus"
-	}
-	return ""
-}
-
-// FreePort returns a free loopback port.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("no free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects the server's output from its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// Start runs Prometheus and waits until it is ready.
+// Start runs Prometheus (through test/services, which also finds the
+// binary and fails or skips when it is missing) and waits until it is ready.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	bin := Binary()
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prometheus binary not found: install the Debian package (apt-get install prometheus) or set PROMETHEUS_BIN")
-		}
-		t.Skip("prometheus binary not found (apt-get install prometheus, or set PROMETHEUS_BIN)")
-	}
 	if opts.ScrapeInterval == 0 {
 		opts.ScrapeInterval = time.Second
 	}
 	if opts.EvalInterval == 0 {
 		opts.EvalInterval = time.Second
 	}
-	dir := t.TempDir()
-	cfg := config(opts)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(opts.Rules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := FreePort(t)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
-		"--web.external-url="+url+"/",
-		"--log.level=info",
-	)
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cancel()
-			<-done
-		}
-		cancel()
-		if t.Failed() {
-			t.Logf("prometheus configuration:\n%s\nprometheus log:\n%s", cfg, logs.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-done:
-			t.Fatalf("prometheus exited during start-up:\n%s", logs.String())
-		default:
-		}
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready after 30s:\n%s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return &Server{URL: url, Dir: dir}
+	p := services.Prometheus(t, config(opts), map[string]string{"rules.yml": opts.Rules})
+	return &Server{URL: p.URL, Dir: p.Dir}
 }
+
+// FreePort returns a free loopback port.
+func FreePort(t testing.TB) int { return services.FreePort(t) }
 
 func config(o Options) string {
 	var b strings.Builder
