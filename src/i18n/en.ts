@@ -38,6 +38,8 @@ export const en = {
   'ds.rulesUrl.desc': 'Where /api/v1/rules is read when it differs from the query URL (for example a Thanos ruler).',
   'ds.timeout': 'Query timeout',
   'ds.rulesCacheTtl': 'Rules cache',
+  'ds.scrapeInterval': 'Scrape interval',
+  'ds.scrapeInterval.desc': 'The data’s resolution; chart steps are never finer.',
   'ds.externalLabels': 'External labels',
   'ds.externalLabels.desc': 'Label names added by Prometheus external_labels; they are never put into chart queries.',
 
@@ -118,6 +120,8 @@ export const en = {
   'channel.secret.token.telegram': 'Bot token from @BotFather (123456:ABC…).',
   'channel.secret.url.discord': 'Webhook URL (https://discord.com/api/webhooks/…).',
   'channel.secret.url.webhook': 'Receives an Alertmanager-compatible JSON body plus the chart.',
+  'channel.keyword': 'Security keyword',
+  'channel.keyword.desc': 'The robot’s custom keyword; added to messages that lack it.',
   'channel.mentionUsers': 'Mention users',
   'channel.mentionUsers.wecom': 'WeCom user IDs, comma separated.',
   'channel.mentionUsers.dingtalk': 'DingTalk user IDs, comma separated.',
@@ -372,5 +376,6 @@ export const en = {
   'v.presign': 'must be at most 7 days (S3 limit)',
   'v.bucket': 'is required when imageStore.endpoint is set',
   'v.maxBody': 'must be at least 1024',
+  'v.scrapeInterval': 'must be between 1s and 1h',
   'v.duration': 'invalid duration "{value}" (use e.g. "10m" or "1h30m")',
 };

@@ -40,6 +40,8 @@ export const zh: Record<keyof typeof en, string> = {
   'ds.rulesUrl.desc': '当 /api/v1/rules 与查询地址不同时填写（例如 Thanos ruler）。',
   'ds.timeout': '查询超时',
   'ds.rulesCacheTtl': '规则缓存',
+  'ds.scrapeInterval': '采集间隔',
+  'ds.scrapeInterval.desc': '数据的分辨率；图表步长不会比它更细。',
   'ds.externalLabels': '外部标签',
   'ds.externalLabels.desc': 'Prometheus external_labels 添加的标签名；不会写入图表查询。',
 
@@ -117,6 +119,8 @@ export const zh: Record<keyof typeof en, string> = {
   'channel.secret.token.telegram': '@BotFather 提供的机器人令牌（123456:ABC…）。',
   'channel.secret.url.discord': 'Webhook 地址（https://discord.com/api/webhooks/…）。',
   'channel.secret.url.webhook': '接收与 Alertmanager 兼容的 JSON 以及图表。',
+  'channel.keyword': '安全关键词',
+  'channel.keyword.desc': '机器人的自定义关键词；消息中没有时会自动加上。',
   'channel.mentionUsers': '@用户',
   'channel.mentionUsers.wecom': '企业微信用户 ID，逗号分隔。',
   'channel.mentionUsers.dingtalk': '钉钉用户 ID，逗号分隔。',
@@ -367,5 +371,6 @@ export const zh: Record<keyof typeof en, string> = {
   'v.presign': '最长 7 天（S3 限制）',
   'v.bucket': '设置 imageStore.endpoint 时必填',
   'v.maxBody': '至少为 1024',
+  'v.scrapeInterval': '必须在 1s 到 1h 之间',
   'v.duration': '无效的时长 "{value}"（例如 "10m" 或 "1h30m"）',
 };

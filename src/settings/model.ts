@@ -16,6 +16,8 @@ export interface PrometheusSettings {
   tlsSkipVerify?: boolean;
   timeout?: DurationValue;
   rulesCacheTtl?: DurationValue;
+  /** Data resolution; chart steps are never finer (default 15s, 1s–1h). */
+  scrapeInterval?: DurationValue;
   externalLabels?: string[];
 }
 
@@ -62,6 +64,8 @@ export interface Channel {
   disableChart?: boolean;
   rateLimitPerMinute?: number;
   apiUrl?: string;
+  /** DingTalk/Feishu "custom keyword" security word, appended when a message lacks it. */
+  keyword?: string;
 }
 
 export interface Route {
@@ -154,7 +158,8 @@ export type ChannelOptionField =
   | 'feishuAppId'
   | 'lark'
   | 'imageBase64'
-  | 'dir';
+  | 'dir'
+  | 'keyword';
 
 export interface ChannelSpec {
   /** Secret fields this type uses; `required` ones are needed to send anything. */
@@ -179,7 +184,7 @@ export const CHANNEL_SPECS: Record<ChannelType, ChannelSpec> = {
       { field: 'url', required: true },
       { field: 'secret', required: false },
     ],
-    options: ['mentionUsers', 'mentionMobiles', 'mentionAll', 'mentionLabel'],
+    options: ['keyword', 'mentionUsers', 'mentionMobiles', 'mentionAll', 'mentionLabel'],
   },
   // Bot webhook URL, optional signing secret; charts need an app (app id + app secret).
   feishu: {
@@ -188,7 +193,7 @@ export const CHANNEL_SPECS: Record<ChannelType, ChannelSpec> = {
       { field: 'secret', required: false },
       { field: 'appSecret', required: false },
     ],
-    options: ['feishuAppId', 'lark', 'mentionUsers', 'mentionAll', 'mentionLabel'],
+    options: ['keyword', 'feishuAppId', 'lark', 'mentionUsers', 'mentionAll', 'mentionLabel'],
   },
   // Workflows webhook URL (the whole URL is the secret).
   teams: { secrets: [{ field: 'url', required: true }], options: [] },
@@ -231,6 +236,7 @@ export const DEFAULTS = {
   maxGrafanaRenders: 2,
   timeout: '10s',
   rulesCacheTtl: '30s',
+  scrapeInterval: '15s',
   orgId: 1,
   queue: 'sqlite',
   dedupeWindow: '10m',

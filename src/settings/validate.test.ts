@@ -58,6 +58,16 @@ describe('validateDraft mirrors pkg/settings Validate', () => {
     expect(issues({ chart: { renderer: 'grafana', templateDashboardUid: 'abc', templatePanelId: 2 } })).toEqual([]);
   });
 
+  test('scrape interval between 1s and 1h', () => {
+    expect(issues({ prometheus: { scrapeInterval: '500ms' } })).toEqual([
+      ['prometheus.scrapeInterval', 'must be between 1s and 1h'],
+    ]);
+    expect(issues({ prometheus: { scrapeInterval: '2h' } })).toEqual([
+      ['prometheus.scrapeInterval', 'must be between 1s and 1h'],
+    ]);
+    expect(issues({ prometheus: { scrapeInterval: '30s' } })).toEqual([]);
+  });
+
   test('prometheus URL scheme', () => {
     expect(issues({ prometheus: { url: 'prometheus:9090' } })).toEqual([
       ['prometheus.url', 'must start with http:// or https://'],

@@ -40,7 +40,8 @@ export type ValidationCode =
   | 'v.presign'
   | 'v.bucket'
   | 'v.maxBody'
-  | 'v.duration';
+  | 'v.duration'
+  | 'v.scrapeInterval';
 
 /** Whether an IANA zone name is one the browser (and Go's tzdata) knows. */
 export function validTimezone(tz: string): boolean {
@@ -123,6 +124,10 @@ export function validateDraft(d: Draft): FieldIssue[] {
   }
   dur('prometheus.timeout', p.timeout, DEFAULTS.timeout);
   dur('prometheus.rulesCacheTtl', p.rulesCacheTtl, DEFAULTS.rulesCacheTtl);
+  const scrape = dur('prometheus.scrapeInterval', p.scrapeInterval, DEFAULTS.scrapeInterval);
+  if (scrape < 1000 || scrape > 3_600_000) {
+    add('prometheus.scrapeInterval', 'v.scrapeInterval');
+  }
 
   const names = new Set<string>();
   (j.channels ?? []).forEach((ch, i) => {

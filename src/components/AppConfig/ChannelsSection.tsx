@@ -223,6 +223,18 @@ function ChannelEditor({ channel, index, issue, dirty, onRename, onChange, onRem
             />
           </Field>
         );
+      case 'keyword':
+        return (
+          <TextField
+            key={f}
+            id={id(f)}
+            label={t('channel.keyword')}
+            description={t('channel.keyword.desc')}
+            placeholder={c.type === 'dingtalk' ? '告警' : 'alert'}
+            value={c.keyword}
+            onChange={(v) => set({ keyword: v.trim() || undefined })}
+          />
+        );
       case 'dir':
         return (
           <TextField

@@ -185,6 +185,16 @@ export function DataSourceSection({ draft, update, issue }: SectionProps) {
           error={issue('prometheus.rulesCacheTtl')}
           onChange={(v) => set({ rulesCacheTtl: v.trim() || undefined })}
         />
+        <TextField
+          id="ac-prometheus-scrape-interval"
+          width={15}
+          label={t('ds.scrapeInterval')}
+          description={t('ds.scrapeInterval.desc')}
+          placeholder={DEFAULTS.scrapeInterval}
+          value={prom.scrapeInterval === undefined ? undefined : String(prom.scrapeInterval)}
+          error={issue('prometheus.scrapeInterval')}
+          onChange={(v) => set({ scrapeInterval: v.trim() || undefined })}
+        />
       </Stack>
       <ListField
         id="ac-prometheus-external-labels"
