@@ -286,6 +286,32 @@ func (h *Host) Kill() {
 	h.client.Kill()
 }
 
+// HardKill ends the plugin process with SIGKILL (os.Process.Kill), as a
+// crash or the OOM killer would: no Dispose, no graceful shutdown, in-flight
+// work cut wherever it is. It waits until the process is gone; the bridge
+// keeps answering (500, as Grafana does while a plugin is down) until Kill.
+func (h *Host) HardKill() error {
+	pid := h.Pid()
+	if pid == 0 {
+		return errors.New("plugin process id unknown")
+	}
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	if err := proc.Kill(); err != nil {
+		return fmt.Errorf("SIGKILL %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !h.client.Exited() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("plugin process %d still running 30s after SIGKILL", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
 // Exited reports whether the plugin process has exited.
 func (h *Host) Exited() bool { return h.client.Exited() }
 
