@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alertchart/alertchart/test/pluginhost"
 	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
+	"github.com/alertchart/alertchart/test/pluginhost"
 )
 
 // wecomRobotURL is what a user pastes into the channel's secret URL field;

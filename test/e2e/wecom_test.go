@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
 	"github.com/alertchart/alertchart/test/pluginhost"
 	"github.com/alertchart/alertchart/test/services"
-	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
 )
 
 // TestPluginDeliversTextThenChartToWeCom is the product's promise end to
