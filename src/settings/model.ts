@@ -245,3 +245,92 @@ export const DEFAULTS = {
   presignExpiry: '24h',
   maxBodyBytes: 4 << 20,
 } as const;
+
+/** Compile-time check that a field list names every key of T and nothing else. */
+type Exactly<T, L extends readonly string[]> = [Exclude<keyof T, L[number]>] extends [never] ? L : never;
+function fieldList<T>() {
+  return <const L extends ReadonlyArray<keyof T & string>>(l: Exactly<T, L>) => l;
+}
+
+/**
+ * The JSON field names of each settings struct, checked against the
+ * interfaces above by the compiler and against pkg/settings/settings.go's
+ * json tags by settings/model.test.ts, so the page cannot drift from the Go model.
+ */
+export const JSON_FIELDS = {
+  Settings: fieldList<JsonData>()([
+    'prometheus',
+    'grafana',
+    'chart',
+    'channels',
+    'routes',
+    'imageStore',
+    'delivery',
+    'webhook',
+  ]),
+  PrometheusSettings: fieldList<PrometheusSettings>()([
+    'url',
+    'datasourceUid',
+    'rulesUrl',
+    'basicAuthUser',
+    'headers',
+    'tlsSkipVerify',
+    'timeout',
+    'rulesCacheTtl',
+    'scrapeInterval',
+    'externalLabels',
+  ]),
+  GrafanaSettings: fieldList<GrafanaSettings>()(['url', 'orgId']),
+  ChartSettings: fieldList<ChartSettings>()([
+    'renderer',
+    'windowMultiplier',
+    'minWindow',
+    'maxWindow',
+    'width',
+    'height',
+    'pixelRatio',
+    'theme',
+    'timezone',
+    'language',
+    'maxSeries',
+    'legendFormat',
+    'budget',
+    'templateDashboardUid',
+    'templatePanelId',
+    'tempFolderUid',
+    'maxGrafanaRenders',
+  ]),
+  Channel: fieldList<Channel>()([
+    'name',
+    'type',
+    'language',
+    'template',
+    'mentionUsers',
+    'mentionMobiles',
+    'mentionAll',
+    'mentionLabel',
+    'slackChannel',
+    'chatId',
+    'feishuAppId',
+    'lark',
+    'imageBase64',
+    'dir',
+    'disableChart',
+    'rateLimitPerMinute',
+    'apiUrl',
+    'keyword',
+  ]),
+  Route: fieldList<Route>()(['receiver', 'channels', 'match']),
+  ImageStoreSettings: fieldList<ImageStoreSettings>()([
+    'endpoint',
+    'bucket',
+    'region',
+    'prefix',
+    'insecure',
+    'pathStyle',
+    'presignExpiry',
+    'publicUrlPrefix',
+  ]),
+  DeliverySettings: fieldList<DeliverySettings>()(['dataDir', 'queue', 'dedupeWindow', 'retryHorizon', 'retention']),
+  WebhookSettings: fieldList<WebhookSettings>()(['maxBodyBytes']),
+};
