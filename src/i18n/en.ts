@@ -3,6 +3,7 @@ export const en = {
   'secret.placeholder': 'Enter a new value',
   'secret.configured': 'configured',
   'secret.reset': 'Reset',
+  advanced: 'Advanced',
 
   'config.disabled': 'The app is disabled',
   'config.disabled.desc': 'Alertmanager webhooks are refused until the app is enabled in this organisation.',

@@ -5,6 +5,7 @@ export const zh: Record<keyof typeof en, string> = {
   'secret.placeholder': '输入新值',
   'secret.configured': '已配置',
   'secret.reset': '重置',
+  advanced: '高级',
 
   'config.disabled': '应用未启用',
   'config.disabled.desc': '在本组织启用应用之前，Alertmanager 的 webhook 会被拒绝。',

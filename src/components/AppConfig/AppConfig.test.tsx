@@ -299,3 +299,18 @@ test('the backend’s health (its verdict on the saved settings) is shown', asyn
   expect(await screen.findByText('AlertChart is not working')).toBeInTheDocument();
   expect(screen.getByText(/chart\.width: must be between 200 and 4000, not 50/)).toBeInTheDocument();
 });
+
+test('advanced settings are folded away; opened, their edits are saved', async () => {
+  const { user } = renderConfig({}, {});
+  expect(document.getElementById('ac-webhook-token')).toBeNull();
+  const toggles = screen.getAllByRole('button', { name: 'Advanced' });
+  await user.click(toggles[toggles.length - 1]);
+  await fill(user, document.getElementById('ac-webhook-token')!, 'intake-secret');
+  await fill(user, document.getElementById('ac-max-body')!, '2097152');
+  await user.click(screen.getByRole('button', { name: 'Save settings' }));
+  await waitFor(() => expect(reloadPage).toHaveBeenCalled());
+  expect(savedBody()).toMatchObject({
+    jsonData: { webhook: { maxBodyBytes: 2097152 } },
+    secureJsonData: { webhookToken: 'intake-secret' },
+  });
+});

@@ -4,7 +4,7 @@ import { Button, Field, FieldSet, IconButton, InlineSwitch, Input, RadioButtonGr
 import { HeaderDraft, newKey } from '../../settings/draft';
 import { DEFAULTS, PrometheusSettings } from '../../settings/model';
 import { t } from '../../i18n/i18n';
-import { ListField, SecretField, TextField } from './fields';
+import { Advanced, ListField, SecretField, TextField } from './fields';
 import { SectionProps } from './types';
 
 type Mode = 'datasource' | 'url';
@@ -159,51 +159,57 @@ export function DataSourceSection({ draft, update, issue }: SectionProps) {
         </>
       )}
 
-      <TextField
-        id="ac-prometheus-rules-url"
-        label={t('ds.rulesUrl')}
-        description={t('ds.rulesUrl.desc')}
-        value={prom.rulesUrl}
-        onChange={(v) => set({ rulesUrl: v.trim() || undefined })}
-      />
-      <Stack gap={2}>
+      <Advanced
+        forceOpen={['prometheus.timeout', 'prometheus.rulesCacheTtl', 'prometheus.scrapeInterval'].some((p) =>
+          issue(p)
+        )}
+      >
         <TextField
-          id="ac-prometheus-timeout"
-          width={15}
-          label={t('ds.timeout')}
-          placeholder={DEFAULTS.timeout}
-          value={prom.timeout === undefined ? undefined : String(prom.timeout)}
-          error={issue('prometheus.timeout')}
-          onChange={(v) => set({ timeout: v.trim() || undefined })}
+          id="ac-prometheus-rules-url"
+          label={t('ds.rulesUrl')}
+          description={t('ds.rulesUrl.desc')}
+          value={prom.rulesUrl}
+          onChange={(v) => set({ rulesUrl: v.trim() || undefined })}
         />
-        <TextField
-          id="ac-prometheus-rules-ttl"
-          width={15}
-          label={t('ds.rulesCacheTtl')}
-          placeholder={DEFAULTS.rulesCacheTtl}
-          value={prom.rulesCacheTtl === undefined ? undefined : String(prom.rulesCacheTtl)}
-          error={issue('prometheus.rulesCacheTtl')}
-          onChange={(v) => set({ rulesCacheTtl: v.trim() || undefined })}
+        <Stack gap={2}>
+          <TextField
+            id="ac-prometheus-timeout"
+            width={15}
+            label={t('ds.timeout')}
+            placeholder={DEFAULTS.timeout}
+            value={prom.timeout === undefined ? undefined : String(prom.timeout)}
+            error={issue('prometheus.timeout')}
+            onChange={(v) => set({ timeout: v.trim() || undefined })}
+          />
+          <TextField
+            id="ac-prometheus-rules-ttl"
+            width={15}
+            label={t('ds.rulesCacheTtl')}
+            placeholder={DEFAULTS.rulesCacheTtl}
+            value={prom.rulesCacheTtl === undefined ? undefined : String(prom.rulesCacheTtl)}
+            error={issue('prometheus.rulesCacheTtl')}
+            onChange={(v) => set({ rulesCacheTtl: v.trim() || undefined })}
+          />
+          <TextField
+            id="ac-prometheus-scrape-interval"
+            width={15}
+            label={t('ds.scrapeInterval')}
+            description={t('ds.scrapeInterval.desc')}
+            placeholder={DEFAULTS.scrapeInterval}
+            value={prom.scrapeInterval === undefined ? undefined : String(prom.scrapeInterval)}
+            error={issue('prometheus.scrapeInterval')}
+            onChange={(v) => set({ scrapeInterval: v.trim() || undefined })}
+          />
+        </Stack>
+        <ListField
+          id="ac-prometheus-external-labels"
+          label={t('ds.externalLabels')}
+          description={t('ds.externalLabels.desc')}
+          placeholder="cluster, replica"
+          value={prom.externalLabels}
+          onChange={(v) => set({ externalLabels: v })}
         />
-        <TextField
-          id="ac-prometheus-scrape-interval"
-          width={15}
-          label={t('ds.scrapeInterval')}
-          description={t('ds.scrapeInterval.desc')}
-          placeholder={DEFAULTS.scrapeInterval}
-          value={prom.scrapeInterval === undefined ? undefined : String(prom.scrapeInterval)}
-          error={issue('prometheus.scrapeInterval')}
-          onChange={(v) => set({ scrapeInterval: v.trim() || undefined })}
-        />
-      </Stack>
-      <ListField
-        id="ac-prometheus-external-labels"
-        label={t('ds.externalLabels')}
-        description={t('ds.externalLabels.desc')}
-        placeholder="cluster, replica"
-        value={prom.externalLabels}
-        onChange={(v) => set({ externalLabels: v })}
-      />
+      </Advanced>
     </FieldSet>
   );
 }

@@ -4,7 +4,7 @@ import { Alert, Combobox, ComboboxOption, Field, FieldSet, RadioButtonGroup, Sta
 import { errorMessage } from '../../api/resources';
 import { ChartSettings, DEFAULTS, GrafanaSettings } from '../../settings/model';
 import { t } from '../../i18n/i18n';
-import { NumberField, SecretField, TextField } from './fields';
+import { Advanced, NumberField, SecretField, TextField } from './fields';
 import { SectionProps } from './types';
 
 /** One hit of Grafana's GET /api/search?type=dash-db. */
@@ -169,39 +169,41 @@ export function RendererSection({ draft, update, issue }: SectionProps) {
         </>
       )}
 
-      <Stack gap={2}>
+      <Advanced>
+        <Stack gap={2}>
+          <TextField
+            id="ac-temp-folder"
+            width={25}
+            label={t('renderer.tempFolder')}
+            placeholder={DEFAULTS.tempFolderUid}
+            value={chart.tempFolderUid}
+            onChange={(v) => setChart({ tempFolderUid: v.trim() || undefined })}
+          />
+          <NumberField
+            id="ac-max-renders"
+            label={t('renderer.maxRenders')}
+            placeholder={String(DEFAULTS.maxGrafanaRenders)}
+            value={chart.maxGrafanaRenders}
+            onChange={(v) => setChart({ maxGrafanaRenders: v })}
+          />
+        </Stack>
+
         <TextField
-          id="ac-temp-folder"
-          width={25}
-          label={t('renderer.tempFolder')}
-          placeholder={DEFAULTS.tempFolderUid}
-          value={chart.tempFolderUid}
-          onChange={(v) => setChart({ tempFolderUid: v.trim() || undefined })}
+          id="ac-grafana-url"
+          label={t('grafana.url')}
+          description={t('grafana.url.desc')}
+          placeholder="http://grafana:3000"
+          value={grafana.url}
+          onChange={(v) => setGrafana({ url: v.trim() || undefined })}
         />
         <NumberField
-          id="ac-max-renders"
-          label={t('renderer.maxRenders')}
-          placeholder={String(DEFAULTS.maxGrafanaRenders)}
-          value={chart.maxGrafanaRenders}
-          onChange={(v) => setChart({ maxGrafanaRenders: v })}
+          id="ac-grafana-org"
+          label={t('grafana.orgId')}
+          placeholder={String(DEFAULTS.orgId)}
+          value={grafana.orgId}
+          onChange={(v) => setGrafana({ orgId: v })}
         />
-      </Stack>
-
-      <TextField
-        id="ac-grafana-url"
-        label={t('grafana.url')}
-        description={t('grafana.url.desc')}
-        placeholder="http://grafana:3000"
-        value={grafana.url}
-        onChange={(v) => setGrafana({ url: v.trim() || undefined })}
-      />
-      <NumberField
-        id="ac-grafana-org"
-        label={t('grafana.orgId')}
-        placeholder={String(DEFAULTS.orgId)}
-        value={grafana.orgId}
-        onChange={(v) => setGrafana({ orgId: v })}
-      />
+      </Advanced>
       <SecretField
         id="ac-grafana-token"
         label={t('grafana.token')}

@@ -2,7 +2,7 @@ import React from 'react';
 import { Field, FieldSet, RadioButtonGroup, Stack, Switch } from '@grafana/ui';
 import { DEFAULTS, DeliverySettings, ImageStoreSettings, WebhookSettings } from '../../settings/model';
 import { t } from '../../i18n/i18n';
-import { NumberField, SecretField, TextField } from './fields';
+import { Advanced, NumberField, SecretField, TextField } from './fields';
 import { SectionProps } from './types';
 
 const text = (v: string | number | undefined) => (v === undefined ? undefined : String(v));
@@ -137,15 +137,6 @@ export function DeliverySection({ draft, update, issue }: SectionProps) {
           onChange={(v) => update((d) => ({ ...d, secrets: { ...d.secrets, postgresDsn: v } }))}
         />
       )}
-      {queue === 'sqlite' && (
-        <TextField
-          id="ac-data-dir"
-          label={t('delivery.dataDir')}
-          description={t('delivery.dataDir.desc')}
-          value={s.dataDir}
-          onChange={(v) => set({ dataDir: v.trim() || undefined })}
-        />
-      )}
       <Stack gap={2} wrap="wrap">
         <TextField
           id="ac-dedupe"
@@ -178,22 +169,33 @@ export function DeliverySection({ draft, update, issue }: SectionProps) {
           onChange={(v) => set({ retention: v.trim() || undefined })}
         />
       </Stack>
-      <NumberField
-        id="ac-max-body"
-        width={20}
-        label={t('webhook.maxBody')}
-        placeholder={String(DEFAULTS.maxBodyBytes)}
-        value={w.maxBodyBytes}
-        error={issue('webhook.maxBodyBytes')}
-        onChange={(v) => setWebhook({ maxBodyBytes: v })}
-      />
-      <SecretField
-        id="ac-webhook-token"
-        label={t('webhook.token')}
-        description={t('webhook.token.desc')}
-        state={draft.secrets.webhookToken}
-        onChange={(v) => update((d) => ({ ...d, secrets: { ...d.secrets, webhookToken: v } }))}
-      />
+      <Advanced forceOpen={Boolean(issue('webhook.maxBodyBytes'))}>
+        {queue === 'sqlite' && (
+          <TextField
+            id="ac-data-dir"
+            label={t('delivery.dataDir')}
+            description={t('delivery.dataDir.desc')}
+            value={s.dataDir}
+            onChange={(v) => set({ dataDir: v.trim() || undefined })}
+          />
+        )}
+        <NumberField
+          id="ac-max-body"
+          width={20}
+          label={t('webhook.maxBody')}
+          placeholder={String(DEFAULTS.maxBodyBytes)}
+          value={w.maxBodyBytes}
+          error={issue('webhook.maxBodyBytes')}
+          onChange={(v) => setWebhook({ maxBodyBytes: v })}
+        />
+        <SecretField
+          id="ac-webhook-token"
+          label={t('webhook.token')}
+          description={t('webhook.token.desc')}
+          state={draft.secrets.webhookToken}
+          onChange={(v) => update((d) => ({ ...d, secrets: { ...d.secrets, webhookToken: v } }))}
+        />
+      </Advanced>
     </FieldSet>
   );
 }

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Field, Input, SecretInput } from '@grafana/ui';
+import { Collapse, Field, Input, SecretInput } from '@grafana/ui';
 import { SecretState } from '../../settings/draft';
 import { t } from '../../i18n/i18n';
 
@@ -147,5 +147,21 @@ export function ListField({ label, description, value, placeholder, error, id, w
         }}
       />
     </Field>
+  );
+}
+
+interface AdvancedProps {
+  /** Keeps the section open while one of its fields has a problem. */
+  forceOpen?: boolean;
+  children: React.ReactNode;
+}
+
+/** Settings most users leave at their defaults, folded away. */
+export function Advanced({ forceOpen, children }: AdvancedProps) {
+  const [open, setOpen] = React.useState(false);
+  return (
+    <Collapse label={t('advanced')} isOpen={open || Boolean(forceOpen)} onToggle={() => setOpen(!open)}>
+      {children}
+    </Collapse>
   );
 }
