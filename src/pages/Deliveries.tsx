@@ -117,6 +117,12 @@ function Deliveries() {
   const s = useStyles2(getStyles);
   const [status, setStatus] = React.useState<StatusFilter>('');
   const [receiver, setReceiver] = React.useState('');
+  // The list follows the receiver filter once typing pauses, not on every key.
+  const [receiverQuery, setReceiverQuery] = React.useState('');
+  React.useEffect(() => {
+    const id = setTimeout(() => setReceiverQuery(receiver.trim()), 300);
+    return () => clearTimeout(id);
+  }, [receiver]);
   const [list, setList] = React.useState<Delivery[] | null>(null);
   const [failure, setFailure] = React.useState('');
   const [openId, setOpenId] = React.useState<string | null>(null);
@@ -124,7 +130,7 @@ function Deliveries() {
 
   React.useEffect(() => {
     let cancelled = false;
-    const q = new URLSearchParams({ limit: '50', status, receiver: receiver.trim() });
+    const q = new URLSearchParams({ limit: '50', status, receiver: receiverQuery });
     resourceGet<{ deliveries: Delivery[] }>(`deliveries?${q.toString()}`)
       .then((r) => {
         if (!cancelled) {
@@ -136,7 +142,7 @@ function Deliveries() {
     return () => {
       cancelled = true;
     };
-  }, [status, receiver, reload]);
+  }, [status, receiverQuery, reload]);
 
   return (
     <PluginPage>

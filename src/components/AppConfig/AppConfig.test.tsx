@@ -265,6 +265,9 @@ test('a v2 dashboard Grafana will not return as classic JSON falls back to typin
 test('a disabled app can be enabled and saved in one go', async () => {
   const { user } = renderConfig({}, {}, false);
   expect(screen.getByText('The app is disabled')).toBeInTheDocument();
+  // the backend does not answer for a disabled app: no health, no previews
+  expect(screen.queryByText('Preview a chart')).not.toBeInTheDocument();
+  expect(backend.calls.filter((c) => c.url.includes('/resources/'))).toHaveLength(0);
   await user.click(screen.getByRole('button', { name: 'Enable and save' }));
   await waitFor(() => expect(reloadPage).toHaveBeenCalled());
   expect(savedBody()).toMatchObject({ enabled: true, pinned: true });

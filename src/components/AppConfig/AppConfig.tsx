@@ -136,9 +136,12 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
         )}
       </Stack>
 
-      <div className={s.actions}>
-        <PreviewSection />
-      </div>
+      {/* Previews run in the plugin backend, which only answers while the app is enabled. */}
+      {enabled && (
+        <div className={s.actions}>
+          <PreviewSection />
+        </div>
+      )}
     </form>
   );
 };
