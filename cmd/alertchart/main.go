@@ -34,6 +34,10 @@ func main() {
 		cfg.Server.Listen = *listen
 	}
 	if *check {
+		if err := cfg.Check(); err != nil {
+			fmt.Fprintf(os.Stderr, "alertchart: %s: %v\n", *path, err)
+			os.Exit(2)
+		}
 		fmt.Printf("%s: ok (%d channels, %d routes)\n", *path, len(cfg.Channels), len(cfg.Routes))
 		return
 	}

@@ -14,6 +14,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/alertchart/alertchart/pkg/channels/registry"
+	"github.com/alertchart/alertchart/pkg/imagestore"
+	"github.com/alertchart/alertchart/pkg/promapi"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -109,4 +112,29 @@ func Parse(b []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 		return nil, problems
 	}
 	return c, nil
+}
+
+// Check builds everything the server would build from the settings — every
+// channel, the data source client and the image store — without opening the
+// queue or listening, so `alertchart -check` catches what start-up would.
+func (c *Config) Check() error {
+	var errs []error
+	for _, ch := range c.Channels {
+		if _, err := registry.New(ch, &c.Settings, registry.Deps{}); err != nil {
+			errs = append(errs, fmt.Errorf("channels %s: %w", ch.Name, err))
+		}
+	}
+	if pc, err := promapi.FromSettings(&c.Settings, c.Grafana.URL, ""); err == nil {
+		if _, err := promapi.New(pc); err != nil {
+			errs = append(errs, fmt.Errorf("prometheus: %w", err))
+		}
+	} else if !errors.Is(err, promapi.ErrNoDataSource) {
+		errs = append(errs, fmt.Errorf("prometheus: %w", err))
+	}
+	if c.ImageStore.Endpoint != "" {
+		if _, err := imagestore.FromSettings(&c.Settings, nil); err != nil {
+			errs = append(errs, fmt.Errorf("imageStore: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

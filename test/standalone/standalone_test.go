@@ -325,6 +325,12 @@ func TestStandaloneRejectsBadConfigBeforeStarting(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "ok") {
 		t.Fatalf("-check: %v %s", err, out)
 	}
+	// -check builds the channels too: a WeCom channel without its URL fails.
+	_ = os.WriteFile(path, []byte("channels:\n  - name: ops\n    type: wecom\n"), 0o644)
+	out, err = exec.Command(binary(t), "-config", path, "-check").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "channels ops") {
+		t.Fatalf("-check accepted a channel that cannot be built: %v %s", err, out)
+	}
 }
 
 func freePort(t *testing.T) int { return services.FreePort(t) }
