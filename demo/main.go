@@ -228,7 +228,7 @@ routes:
 		}
 		if md, png := inboxResult(inbox); png != "" {
 			step("charted notification delivered:")
-			fmt.Printf("\n    message: %s\n    chart:   %s\n    inbox:   %s/inbox\n    explain: curl -s %s/deliveries | head\n\n", md, png, acURL, acURL)
+			fmt.Printf("\n    message: %s\n    chart:   %s\n    inbox:   %s/inbox\n    records: curl -s %s/deliveries\n\n", md, png, acURL, acURL)
 			if b, err := os.ReadFile(md); err == nil {
 				fmt.Println(indent(string(b)))
 			}

@@ -6,7 +6,7 @@
 # Pass -exit to stop once the charted notification has arrived.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+ALERTCHART_SKIP_NPM=1 bash scripts/setup.sh
 echo "==> go build -o bin/alertchart ./cmd/alertchart"
 mkdir -p bin
 go build -o bin/alertchart ./cmd/alertchart

@@ -25,7 +25,9 @@ fi
 echo "==> go mod download"
 go mod download
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ "${ALERTCHART_SKIP_NPM:-}" = 1 ]; then
+  : # the demo needs no frontend
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
