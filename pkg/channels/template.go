@@ -246,6 +246,19 @@ func (f *Formatter) truncMarker() string {
 
 // Caption renders the short text that goes with a chart sent on its own
 // (Part "chart"): the chart title, or the headline, plus the chart note.
+// Body is what a message says: for PartChart (the text went out before) the
+// chart's caption or why no chart follows, otherwise the rendered alert
+// text. note reports a degradation worth recording (e.g. a template that
+// failed and fell back to the default).
+func (f *Formatter) Body(m *Message, lim Limit) (body, note string, err error) {
+	if m.Part == PartChart {
+		return f.Caption(m, lim), "", nil
+	}
+	t, err := f.Render(m, lim)
+	return t.Body, t.Note, err
+}
+
+// Caption is the short text that goes with a chart sent on its own.
 func (f *Formatter) Caption(m *Message, lim Limit) string {
 	var s string
 	switch {

@@ -138,18 +138,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		tail += "  \n" + kw // checked below: only added when missing
 	}
 	build := func(lim channels.Limit) ([]byte, error) {
-		var body string
-		if m.Part == channels.PartChart { // the text went out before; only the chart (or why not)
-			body = n.Fmt.Caption(m, lim)
-		} else {
-			t, err := n.Fmt.Render(m, lim)
-			if err != nil {
-				return nil, err
-			}
-			if t.Note != "" {
-				notes = append(notes, t.Note)
-			}
-			body = t.Body
+		body, note, err := n.Fmt.Body(m, lim)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 		tl := tail
 		if kw := n.Opts.Channel.Keyword; kw != "" && (strings.Contains(body, kw) || strings.Contains(p.Markdown.Title, kw)) {

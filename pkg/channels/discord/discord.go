@@ -88,18 +88,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		lim.Max = budget
 	}
 	for attempt := 0; ; attempt++ {
-		var desc string
-		if m.Part == channels.PartChart {
-			desc = n.Fmt.Caption(m, lim)
-		} else {
-			t, err := n.Fmt.Render(m, lim)
-			if err != nil {
-				return nil, channels.Errorf(channels.Permanent, "%v", err)
-			}
-			if t.Note != "" {
-				notes = append(notes, t.Note)
-			}
-			desc = t.Body
+		desc, note, berr := n.Fmt.Body(m, lim)
+		if berr != nil {
+			return nil, channels.Errorf(channels.Permanent, "%v", berr)
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 		color := 0xE02F44
 		if m.Data.Status == "resolved" {

@@ -148,18 +148,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	title := n.Fmt.Title(m)
 	build := func(lim channels.Limit) ([]byte, error) {
-		var md string
-		if m.Part == channels.PartChart {
-			md = n.Fmt.Caption(m, lim)
-		} else {
-			t, err := n.Fmt.Render(m, lim)
-			if err != nil {
-				return nil, err
-			}
-			if t.Note != "" {
-				notes = append(notes, t.Note)
-			}
-			md = t.Body
+		md, note, err := n.Fmt.Body(m, lim)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 		md += extra
 		if kw := n.Opts.Channel.Keyword; kw != "" && !strings.Contains(md, kw) && !strings.Contains(title, kw) {

@@ -93,14 +93,13 @@ func (n *Notifier) text(m *channels.Message, lim channels.Limit, notes *[]string
 	if m.Part == channels.PartChart {
 		return n.Fmt.Caption(m, lim), nil
 	}
-	t, err := n.Fmt.Render(m, lim)
-	if t.Note != "" {
-		*notes = append(*notes, t.Note)
+	body, note, err := n.Fmt.Body(m, lim)
+	if note != "" {
+		*notes = append(*notes, note)
 	}
 	if err != nil {
 		return "", channels.Errorf(channels.Permanent, "%v", err)
 	}
-	body := t.Body
 	if ids := channels.Mentions(n.Opts.Channel, m); len(ids) > 0 {
 		body += "\n"
 		for _, id := range ids {

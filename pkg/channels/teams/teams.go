@@ -80,18 +80,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 	}
 	build := func(lim channels.Limit, image string) ([]byte, error) {
-		var text string
-		if m.Part == channels.PartChart {
-			text = n.Fmt.Caption(m, lim)
-		} else {
-			t, err := n.Fmt.Render(m, lim)
-			if err != nil {
-				return nil, err
-			}
-			if t.Note != "" {
-				notes = append(notes, t.Note)
-			}
-			text = t.Body
+		text, note, err := n.Fmt.Body(m, lim)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 		color := "attention"
 		if m.Data.Status == "resolved" {

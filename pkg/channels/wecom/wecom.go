@@ -81,14 +81,11 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		mention := n.mentionTags(m)
 		lim := channels.Limit{Max: MarkdownMaxBytes - len(mention), Unit: channels.Bytes}
 		content := func(lim channels.Limit) (string, error) {
-			if m.Part == channels.PartChart {
-				return n.Fmt.Caption(m, lim) + mention, nil
+			body, note, err := n.Fmt.Body(m, lim)
+			if note != "" {
+				notes = append(notes, note)
 			}
-			t, err := n.Fmt.Render(m, lim)
-			if t.Note != "" {
-				notes = append(notes, t.Note)
-			}
-			return t.Body + mention, err
+			return body + mention, err
 		}
 		body, err := content(lim)
 		if err != nil {
