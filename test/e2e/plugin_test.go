@@ -188,20 +188,7 @@ receivers:
         credentials: %s
 `, base, pluginhost.ResourcePrefix, saToken))
 
-	prom := services.Prometheus(t, fmt.Sprintf(`
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-alerting:
-  alertmanagers:
-  - static_configs:
-    - targets: ['127.0.0.1:%d']
-rule_files: [rules.yml]
-scrape_configs:
-- job_name: demo
-  static_configs:
-  - targets: ['%s', '%s']
-`, am.Port, strings.TrimPrefix(good.URL, "http://"), strings.TrimPrefix(bad.URL, "http://")),
+	prom := services.Prometheus(t, services.PrometheusConfig(am.Port, "demo", strings.TrimPrefix(good.URL, "http://"), strings.TrimPrefix(bad.URL, "http://")),
 		map[string]string{"rules.yml": `
 groups:
 - name: demo

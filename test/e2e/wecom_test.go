@@ -71,20 +71,7 @@ receivers:
         type: Bearer
         credentials: %s
 `, base, saToken))
-	services.PrometheusOnPort(t, promPort, fmt.Sprintf(`
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-alerting:
-  alertmanagers:
-  - static_configs:
-    - targets: ['127.0.0.1:%d']
-rule_files: [rules.yml]
-scrape_configs:
-- job_name: demo
-  static_configs:
-  - targets: ['%s', '%s']
-`, am.Port, goodInst, badInst), map[string]string{"rules.yml": `
+	services.PrometheusOnPort(t, promPort, services.PrometheusConfig(am.Port, "demo", goodInst, badInst), map[string]string{"rules.yml": `
 groups:
 - name: demo
   rules:

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,4 +199,27 @@ func WaitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool 
 		}
 	}
 	return cond()
+}
+
+// PrometheusConfig is a prometheus.yml for tests: 1 s scrape and rule
+// evaluation, rules.yml, alerts to the Alertmanager on amPort, and one job
+// scraping the given host:port targets.
+func PrometheusConfig(amPort int, job string, targets ...string) string {
+	quoted := make([]string, len(targets))
+	for i, t := range targets {
+		quoted[i] = "'" + t + "'"
+	}
+	return fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+alerting:
+  alertmanagers:
+  - static_configs:
+    - targets: ['127.0.0.1:%d']
+rule_files: [rules.yml]
+scrape_configs:
+- job_name: %s
+  static_configs:
+  - targets: [%s]
+`, amPort, job, strings.Join(quoted, ", "))
 }

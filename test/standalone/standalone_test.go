@@ -171,20 +171,7 @@ receivers:
       authorization:
         credentials: s3cret-token
 `, srv.url))
-	services.PrometheusOnPort(t, promPort, fmt.Sprintf(`
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-alerting:
-  alertmanagers:
-  - static_configs:
-    - targets: ['127.0.0.1:%d']
-rule_files: [rules.yml]
-scrape_configs:
-- job_name: app
-  static_configs:
-  - targets: ['%s', '%s']
-`, am.Port, host(good), host(bad)), map[string]string{"rules.yml": `
+	services.PrometheusOnPort(t, promPort, services.PrometheusConfig(am.Port, "app", host(good), host(bad)), map[string]string{"rules.yml": `
 groups:
 - name: app
   rules:
