@@ -52,8 +52,8 @@ type PrometheusSettings struct {
 	RulesCacheTTL Duration `json:"rulesCacheTtl,omitempty" yaml:"rulesCacheTtl,omitempty"`
 	// ScrapeInterval is the data's resolution, like the "Scrape interval" of
 	// Grafana's Prometheus data source: chart steps are never finer, so a
-	// short window does not turn each sample into a stair step (default 15s;
-	// "1s" effectively disables the floor).
+	// short window does not turn each raw sample into a stair step. Unset,
+	// the step only aims at 300–1000 points per series.
 	ScrapeInterval Duration `json:"scrapeInterval,omitempty" yaml:"scrapeInterval,omitempty"`
 	// ExternalLabels are label names added by Prometheus' external_labels;
 	// they are never injected into chart queries.
@@ -208,7 +208,6 @@ const (
 	DefaultBudget           = 5 * time.Second
 	DefaultQueryTimeout     = 10 * time.Second
 	DefaultRulesCacheTTL    = 30 * time.Second
-	DefaultScrapeInterval   = 15 * time.Second
 	DefaultDedupeWindow     = 10 * time.Minute
 	DefaultRetryHorizon     = time.Hour
 	DefaultRetention        = 7 * 24 * time.Hour
@@ -289,9 +288,6 @@ func (s *Settings) ApplyDefaults() {
 	p := &s.Prometheus
 	if p.Timeout == 0 {
 		p.Timeout = Duration(DefaultQueryTimeout)
-	}
-	if p.ScrapeInterval == 0 {
-		p.ScrapeInterval = Duration(DefaultScrapeInterval)
 	}
 	if p.RulesCacheTTL == 0 {
 		p.RulesCacheTTL = Duration(DefaultRulesCacheTTL)
@@ -383,7 +379,7 @@ func (s *Settings) Validate() error {
 	if s.Chart.Renderer == "grafana" && (s.Chart.TemplateDashboardUID == "" || s.Chart.TemplatePanelID == 0) {
 		add("chart.templateDashboardUid", "the grafana renderer needs a template dashboard and panel")
 	}
-	if s.Prometheus.ScrapeInterval < Duration(time.Second) || s.Prometheus.ScrapeInterval > Duration(time.Hour) {
+	if si := s.Prometheus.ScrapeInterval; si != 0 && (si < Duration(time.Second) || si > Duration(time.Hour)) {
 		add("prometheus.scrapeInterval", "must be between 1s and 1h")
 	}
 	if s.Prometheus.URL != "" && !strings.HasPrefix(s.Prometheus.URL, "http://") && !strings.HasPrefix(s.Prometheus.URL, "https://") {

@@ -56,7 +56,8 @@ func TestValidationNamesEveryField(t *testing.T) {
 	js := `{"chart":{"renderer":"gpu","theme":"blue","timezone":"Mars/Base","minWindow":"2h","maxWindow":"1h","maxSeries":1000},
 	"channels":[{"name":"a","type":"pager"},{"name":"a","type":"wecom"}],
 	"routes":[{"receiver":"ops","channels":["missing"]}],
-	"delivery":{"queue":"postgres"},"imageStore":{"endpoint":"s3.example.com","presignExpiry":"200h"}}`
+	"delivery":{"queue":"postgres"},"imageStore":{"endpoint":"s3.example.com","presignExpiry":"200h"},
+	"prometheus":{"scrapeInterval":"500ms"}}`
 	_, err := Parse([]byte(js), nil)
 	var ve ValidationError
 	if !errors.As(err, &ve) {
@@ -64,7 +65,7 @@ func TestValidationNamesEveryField(t *testing.T) {
 	}
 	want := []string{"chart.renderer", "chart.theme", "chart.timezone", "chart.minWindow", "chart.maxSeries",
 		"channels[0].type", "channels[1].name", "routes[0].channels[0]", "secureJsonData.postgresDsn",
-		"imageStore.presignExpiry", "imageStore.bucket"}
+		"imageStore.presignExpiry", "imageStore.bucket", "prometheus.scrapeInterval"}
 	msg := err.Error()
 	for _, w := range want {
 		if !strings.Contains(msg, w+":") {

@@ -40,7 +40,7 @@ export const en = {
   'ds.timeout': 'Query timeout',
   'ds.rulesCacheTtl': 'Rules cache',
   'ds.scrapeInterval': 'Scrape interval',
-  'ds.scrapeInterval.desc': 'The data’s resolution; chart steps are never finer.',
+  'ds.scrapeInterval.desc': 'Your Prometheus scrape interval, as in Grafana’s data source: chart steps are never finer. Empty: 300–1000 points per chart.',
   'ds.externalLabels': 'External labels',
   'ds.externalLabels.desc': 'Label names added by Prometheus external_labels; they are never put into chart queries.',
 

@@ -42,7 +42,7 @@ export const zh: Record<keyof typeof en, string> = {
   'ds.timeout': '查询超时',
   'ds.rulesCacheTtl': '规则缓存',
   'ds.scrapeInterval': '采集间隔',
-  'ds.scrapeInterval.desc': '数据的分辨率；图表步长不会比它更细。',
+  'ds.scrapeInterval.desc': 'Prometheus 的采集间隔（同 Grafana 数据源设置）：图表步长不会比它更细。留空：每张图 300–1000 个点。',
   'ds.externalLabels': '外部标签',
   'ds.externalLabels.desc': 'Prometheus external_labels 添加的标签名；不会写入图表查询。',
 

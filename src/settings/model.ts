@@ -236,7 +236,6 @@ export const DEFAULTS = {
   maxGrafanaRenders: 2,
   timeout: '10s',
   rulesCacheTtl: '30s',
-  scrapeInterval: '15s',
   orgId: 1,
   queue: 'sqlite',
   dedupeWindow: '10m',

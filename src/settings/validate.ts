@@ -124,8 +124,9 @@ export function validateDraft(d: Draft): FieldIssue[] {
   }
   dur('prometheus.timeout', p.timeout, DEFAULTS.timeout);
   dur('prometheus.rulesCacheTtl', p.rulesCacheTtl, DEFAULTS.rulesCacheTtl);
-  const scrape = dur('prometheus.scrapeInterval', p.scrapeInterval, DEFAULTS.scrapeInterval);
-  if (scrape < 1000 || scrape > 3_600_000) {
+  // Unset (0) means no floor under the chart step.
+  const scrape = dur('prometheus.scrapeInterval', p.scrapeInterval, '0s');
+  if (scrape !== 0 && (scrape < 1000 || scrape > 3_600_000)) {
     add('prometheus.scrapeInterval', 'v.scrapeInterval');
   }
 

@@ -195,7 +195,7 @@ export function DataSourceSection({ draft, update, issue }: SectionProps) {
             width={15}
             label={t('ds.scrapeInterval')}
             description={t('ds.scrapeInterval.desc')}
-            placeholder={DEFAULTS.scrapeInterval}
+            placeholder="15s"
             value={prom.scrapeInterval === undefined ? undefined : String(prom.scrapeInterval)}
             error={issue('prometheus.scrapeInterval')}
             onChange={(v) => set({ scrapeInterval: v.trim() || undefined })}
