@@ -79,10 +79,10 @@ type ChartSettings struct {
 	Width            int      `json:"width,omitempty" yaml:"width,omitempty"`         // default 1000
 	Height           int      `json:"height,omitempty" yaml:"height,omitempty"`       // default 500
 	PixelRatio       float64  `json:"pixelRatio,omitempty" yaml:"pixelRatio,omitempty"`
-	Theme            string   `json:"theme,omitempty" yaml:"theme,omitempty"`       // dark (default) | light
-	Timezone         string   `json:"timezone,omitempty" yaml:"timezone,omitempty"` // IANA name, default UTC
-	Language         string   `json:"language,omitempty" yaml:"language,omitempty"` // zh (default) | en
-	MaxSeries        int      `json:"maxSeries,omitempty" yaml:"maxSeries,omitempty"`     // default 10
+	Theme            string   `json:"theme,omitempty" yaml:"theme,omitempty"`               // dark (default) | light
+	Timezone         string   `json:"timezone,omitempty" yaml:"timezone,omitempty"`         // IANA name, default UTC
+	Language         string   `json:"language,omitempty" yaml:"language,omitempty"`         // zh (default) | en
+	MaxSeries        int      `json:"maxSeries,omitempty" yaml:"maxSeries,omitempty"`       // default 10
 	LegendFormat     string   `json:"legendFormat,omitempty" yaml:"legendFormat,omitempty"` // e.g. {{instance}}
 	// Budget is how long text may wait for the chart to share one message (default 5s).
 	Budget Duration `json:"budget,omitempty" yaml:"budget,omitempty"`
