@@ -1,22 +1,20 @@
+// Command gpx_alertchart is the AlertChart plugin's backend, started by
+// Grafana through the plugin SDK (go-plugin over gRPC).
 package main
 
 import (
 	"os"
 
-	"github.com/alertchart/alertchart/pkg/plugin"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/app"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/alertchart/alertchart/pkg/plugin"
 )
 
 func main() {
-	// Start listening to requests sent from Grafana. This call is blocking so
-	// it won't finish until Grafana shuts down the process or the plugin choose
-	// to exit by itself using os.Exit. Manage automatically manages life cycle
-	// of app instances. It accepts app instance factory as first
-	// argument. This factory will be automatically called on incoming request
-	// from Grafana to create different instances of `App` (per plugin
-	// ID).
-	if err := app.Manage("alertchart-webhook-app", plugin.NewApp, app.ManageOpts{}); err != nil {
+	// Manage serves Grafana's calls until Grafana stops the process; it
+	// creates an App per settings version and disposes replaced ones.
+	if err := app.Manage(plugin.PluginID, plugin.NewApp, app.ManageOpts{}); err != nil {
 		log.DefaultLogger.Error(err.Error())
 		os.Exit(1)
 	}
