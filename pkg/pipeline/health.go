@@ -77,6 +77,12 @@ func (p *Pipeline) Checks(ctx context.Context) []Check {
 	}
 	if p.storeErr != nil {
 		out = append(out, Check{"image store", "warning", p.storeErr.Error() + " (DingTalk, Teams and Slack webhooks get text only)"})
+	} else if c, ok := p.store.(interface{ Check(context.Context) error }); ok {
+		if err := c.Check(ctx); err != nil {
+			out = append(out, Check{"image store", "warning", err.Error() + " (charts for URL-only platforms become a note)"})
+		} else {
+			out = append(out, Check{"image store", "ok", "bucket reachable"})
+		}
 	}
 	if p.gclient != nil {
 		for _, c := range p.gclient.Health(ctx, s) {

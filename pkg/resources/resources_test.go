@@ -16,6 +16,7 @@ import (
 	"github.com/alertchart/alertchart/pkg/resources"
 	"github.com/alertchart/alertchart/pkg/settings"
 	fakeprom "github.com/alertchart/alertchart/test/fakes/prometheus"
+	fakes3 "github.com/alertchart/alertchart/test/fakes/s3"
 )
 
 type source struct{ p *pipeline.Pipeline }
@@ -154,5 +155,37 @@ func TestWebhookThenDeliveriesAndRecent(t *testing.T) {
 	_, m = do(h, http.MethodGet, "/recent", nil)
 	if alerts, _ := m["alerts"].([]any); len(alerts) != 1 {
 		t.Fatalf("recent: %v", m)
+	}
+}
+
+func TestHealthChecksTheImageStoreBucket(t *testing.T) {
+	s3 := fakes3.New()
+	defer s3.Close()
+	for _, c := range []struct {
+		bucket, want string
+	}{{"charts", "ok"}, {"missing", "warning"}} {
+		js := `{"chart":{"language":"en"},"delivery":{"dataDir":"` + t.TempDir() + `"},
+			"imageStore":{"endpoint":"` + s3.Endpoint() + `","bucket":"` + c.bucket + `","region":"us-east-1","insecure":true,"pathStyle":true}}`
+		s, err := settings.Parse([]byte(js), map[string]string{"imageStoreAccessKey": s3.AccessKey, "imageStoreSecretKey": s3.SecretKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pipeline.New(context.Background(), s, pipeline.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, ch := range p.Checks(context.Background()) {
+			if ch.Name == "image store" {
+				found = true
+				if ch.Status != c.want {
+					t.Errorf("bucket %s: %s %s", c.bucket, ch.Status, ch.Message)
+				}
+			}
+		}
+		_ = p.Close(context.Background())
+		if !found {
+			t.Errorf("bucket %s: no image store check", c.bucket)
+		}
 	}
 }
