@@ -19,8 +19,8 @@ import (
 // escaped for the platform's markup. A channel's Template setting replaces
 // them; it sees the same View and functions.
 var DefaultTemplates = map[string]string{
-	"zh": `{{define "alert"}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
-{{if .Instance}}实例：{{.Instance}}
+	"zh": `{{define "alert"}}{{if not .Single}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
+{{end}}{{if .Instance}}实例：{{.Instance}}
 {{end}}{{if .Summary}}摘要：{{.Summary}}
 {{end}}{{if .Description}}描述：{{.Description}}
 {{end}}{{if .Value}}当前值：{{.Value}}
@@ -40,8 +40,8 @@ var DefaultTemplates = map[string]string{
 {{end}}{{if or .GrafanaURL .SilenceURL}}
 {{if .GrafanaURL}}{{link .GrafanaURL "📈 在 Grafana 中查看"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (print "🔕 静默" (or (and (gt .Total 1) "这组") "此") "告警")}}{{end}}
 {{end}}`,
-	"en": `{{define "alert"}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
-{{if .Instance}}Instance: {{.Instance}}
+	"en": `{{define "alert"}}{{if not .Single}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
+{{end}}{{if .Instance}}Instance: {{.Instance}}
 {{end}}{{if .Summary}}Summary: {{.Summary}}
 {{end}}{{if .Description}}Description: {{.Description}}
 {{end}}{{if .Value}}Value: {{.Value}}
@@ -112,8 +112,11 @@ type AlertView struct {
 	Status, Emoji, Name, Severity, Instance, Summary, Description, Value string
 	StartsAt, EndsAt, Duration                                           string
 	IsResolved                                                           bool
-	Labels, Annotations                                                  map[string]string
-	GeneratorURL, SilenceURL                                             string
+	// Single is true when this is the message's only alert: the headline
+	// already names it, so the built-in templates skip its name line.
+	Single                   bool
+	Labels, Annotations      map[string]string
+	GeneratorURL, SilenceURL string
 }
 
 // StatView is one series' legend values, formatted with the chart's unit.
@@ -473,6 +476,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 			Labels:      escMap(a.Labels, esc), Annotations: escMap(a.Annotations, esc),
 			GeneratorURL: a.GeneratorURL,
 			SilenceURL:   SilenceURL(amURL, a.Labels),
+			Single:       len(alerts) == 1,
 		}
 		if !a.StartsAt.IsZero() {
 			av.StartsAt = a.StartsAt.In(f.Location).Format("2006-01-02 15:04:05 MST")
