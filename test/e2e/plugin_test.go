@@ -170,23 +170,7 @@ func TestRealAlertmanagerReachesPlugin(t *testing.T) {
 	defer good.Close()
 	defer bad.Close()
 
-	am := services.Alertmanager(t, fmt.Sprintf(`
-route:
-  receiver: alertchart
-  group_by: [alertname]
-  group_wait: 1s
-  group_interval: 5s
-  repeat_interval: 1h
-receivers:
-- name: alertchart
-  webhook_configs:
-  - url: %s%swebhook/ops
-    send_resolved: true
-    http_config:
-      authorization:
-        type: Bearer
-        credentials: %s
-`, base, pluginhost.ResourcePrefix, saToken))
+	am := services.Alertmanager(t, services.AlertmanagerConfig(base+pluginhost.ResourcePrefix+"webhook/ops", saToken))
 
 	prom := services.Prometheus(t, services.PrometheusConfig(am.Port, "demo", strings.TrimPrefix(good.URL, "http://"), strings.TrimPrefix(bad.URL, "http://")),
 		map[string]string{"rules.yml": `

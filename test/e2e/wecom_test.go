@@ -54,23 +54,7 @@ func TestPluginDeliversTextThenChartToWeCom(t *testing.T) {
 		Secure: map[string]string{"channels.ops-wecom.url": wecomRobotURL}})
 	_ = h
 
-	am := services.Alertmanager(t, fmt.Sprintf(`
-route:
-  receiver: alertchart
-  group_by: [alertname]
-  group_wait: 1s
-  group_interval: 5s
-  repeat_interval: 1h
-receivers:
-- name: alertchart
-  webhook_configs:
-  - url: %swebhook/ops
-    send_resolved: true
-    http_config:
-      authorization:
-        type: Bearer
-        credentials: %s
-`, base, saToken))
+	am := services.Alertmanager(t, services.AlertmanagerConfig(base+"webhook/ops", saToken))
 	services.PrometheusOnPort(t, promPort, services.PrometheusConfig(am.Port, "demo", goodInst, badInst), map[string]string{"rules.yml": `
 groups:
 - name: demo

@@ -223,3 +223,28 @@ scrape_configs:
   - targets: [%s]
 `, amPort, job, strings.Join(quoted, ", "))
 }
+
+// AlertmanagerConfig is an alertmanager.yml for tests: every alert goes at
+// once (group_wait 1s) to one webhook receiver posting to webhookURL with a
+// bearer token, grouped by groupBy (default alertname).
+func AlertmanagerConfig(webhookURL, bearer string, groupBy ...string) string {
+	if len(groupBy) == 0 {
+		groupBy = []string{"alertname"}
+	}
+	return fmt.Sprintf(`route:
+  receiver: alertchart
+  group_by: [%s]
+  group_wait: 1s
+  group_interval: 5s
+  repeat_interval: 1h
+receivers:
+- name: alertchart
+  webhook_configs:
+  - url: %s
+    send_resolved: true
+    http_config:
+      authorization:
+        type: Bearer
+        credentials: %s
+`, strings.Join(groupBy, ", "), webhookURL, bearer)
+}

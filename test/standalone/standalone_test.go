@@ -157,20 +157,7 @@ secureJsonData:
   webhookToken: ${AC_TOKEN}
 `, promPort, t.TempDir(), inbox), "AC_TOKEN=s3cret-token")
 
-	am := services.Alertmanager(t, fmt.Sprintf(`
-route:
-  receiver: team
-  group_by: [alertname, instance]
-  group_wait: 1s
-  group_interval: 10s
-receivers:
-- name: team
-  webhook_configs:
-  - url: %s/webhook/team
-    http_config:
-      authorization:
-        credentials: s3cret-token
-`, srv.url))
+	am := services.Alertmanager(t, services.AlertmanagerConfig(srv.url+"/webhook/team", "s3cret-token", "alertname", "instance"))
 	services.PrometheusOnPort(t, promPort, services.PrometheusConfig(am.Port, "app", host(good), host(bad)), map[string]string{"rules.yml": `
 groups:
 - name: app
