@@ -14,11 +14,16 @@ type dialect struct {
 	// forUpdate locks a selected row until the transaction ends (PostgreSQL);
 	// SQLite transactions are already exclusive (BEGIN IMMEDIATE).
 	forUpdate string
+	// jsonText extracts a top-level string field of a JSON column (River's
+	// job args): jsonb on PostgreSQL, SQLite's JSONB blob.
+	jsonText func(col, key string) string
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite", blob: "BLOB", forUpdate: ""}
-	postgresDialect = dialect{name: "postgres", blob: "BYTEA", forUpdate: " FOR UPDATE"}
+	sqliteDialect = dialect{name: "sqlite", blob: "BLOB", forUpdate: "",
+		jsonText: func(col, key string) string { return "json_extract(" + col + ", '$." + key + "')" }}
+	postgresDialect = dialect{name: "postgres", blob: "BYTEA", forUpdate: " FOR UPDATE",
+		jsonText: func(col, key string) string { return "(" + col + " ->> '" + key + "')" }}
 )
 
 // schema creates AlertChart's own tables next to River's. Times are Unix

@@ -425,5 +425,62 @@ func (s *Service) maintain(ctx context.Context) error {
 			return fmt.Errorf("retention: %w", err)
 		}
 	}
+	return s.requeueStranded(ctx)
+}
+
+// strandedAfter is how old a pending text must be before maintenance looks
+// for a job that will send it.
+const strandedAfter = 2 * time.Minute
+
+// requeueStranded is the safety net behind "an accepted alert is never
+// lost": every pending text must have a live River job that will send it,
+// either its own or the job of the digest it joined. Accept, release and
+// the digest hand-over create rows and jobs in one transaction, so finding
+// a row without one means a bug; rather than let that lose an alert, the
+// row gets a fresh text job and the incident is logged.
+func (s *Service) requeueStranded(ctx context.Context) error {
+	d, c := s.d.jsonText("j.args", "d"), s.d.jsonText("j.args", "c")
+	live := `j.kind = 'alertchart_text' AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND ` + c + ` = r.channel`
+	orphan := `r.status = 'pending' AND r.text_sent_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` = r.delivery_id)
+		AND (r.digest_owner = '' OR NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` || '/' || r.channel = r.digest_owner))`
+	rows, err := s.b.plain().query(ctx, `SELECT r.delivery_id, r.channel FROM alertchart_channel r
+		WHERE r.received_at < $1 AND `+orphan+` ORDER BY r.received_at LIMIT 1000`, s.now().Add(-strandedAfter).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("look for stranded deliveries: %w", err)
+	}
+	type key struct{ id, channel string }
+	var stranded []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.id, &k.channel); err != nil {
+			rows.close()
+			return err
+		}
+		stranded = append(stranded, k)
+	}
+	rows.close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range stranded {
+		err := withTx(ctx, s.b, func(t txn) error {
+			if err := s.lockDigests(ctx, t.db(), k.channel); err != nil {
+				return err
+			}
+			// Checked again under the lock: a job may have appeared since.
+			n, err := t.db().exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE delivery_id = $1 AND channel = $2 AND EXISTS (
+				SELECT 1 FROM alertchart_channel r WHERE r.delivery_id = $1 AND r.channel = $2 AND `+orphan+`)`, k.id, k.channel)
+			if err != nil || n == 0 {
+				return err
+			}
+			return t.enqueue(ctx, river.InsertManyParams{Args: textArgs{DeliveryID: k.id, Channel: k.channel},
+				InsertOpts: &river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}})
+		})
+		if err != nil {
+			return fmt.Errorf("requeue stranded delivery %s: %w", k.id, err)
+		}
+		s.log.Error("delivery: a pending text had no job that would send it; queued it again", "delivery", k.id, "channel", k.channel)
+	}
 	return nil
 }

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,5 +122,83 @@ func TestOverlappingInstances(t *testing.T) {
 	}
 	if len(count) != 100 || len(n.messages()) != 100 {
 		t.Fatalf("%d distinct alerts in %d messages", len(count), len(n.messages()))
+	}
+}
+
+// TestMaintenanceRequeuesStranded forges the state a lost hand-over would
+// leave: a pending text that joined a digest whose owner job is gone and
+// that has no job of its own. Maintenance must queue it again, and must
+// leave alone a pending text whose job is merely waiting.
+func TestMaintenanceRequeuesStranded(t *testing.T) {
+	var skew atomic.Int64
+	s := testSettings(t, "ops")
+	n := newFake("ops", 0, false)
+	var down atomic.Bool
+	down.Store(true)
+	n.fail = func(int, *channels.Message) error {
+		if down.Load() {
+			return &channels.Error{Kind: channels.Retryable, StatusCode: 503, Msg: "unavailable", RetryAfter: 30 * time.Minute}
+		}
+		return nil
+	}
+	svc := openTest(t, s, nil, func(c *Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	}, n)
+	ctx := context.Background()
+	lost, err := svc.Accept(ctx, "ops", payload(1, "lost"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := svc.Accept(ctx, "ops", payload(1, "wait"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := svc.b.plain()
+	jobsOf := func(id string) (live int64) {
+		t.Helper()
+		err := db.queryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state IN ('available', 'running', 'scheduled', 'retryable')
+			AND json_extract(args, '$.d') = $1`, id).Scan(&live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return live
+	}
+	waitFor(t, 10*time.Second, "both texts to wait for the channel", func() bool {
+		var snoozed int64
+		_ = db.queryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state = 'scheduled'`).Scan(&snoozed)
+		return snoozed == 2
+	})
+	// The forged loss: the first text's job is gone and its row claims an
+	// owner that does not exist.
+	if _, err := db.exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = CURRENT_TIMESTAMP WHERE kind = 'alertchart_text' AND json_extract(args, '$.d') = $1`, lost.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.exec(ctx, `UPDATE alertchart_channel SET digest_owner = 'gone/ops' WHERE delivery_id = $1`, lost.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := jobsOf(lost.ID); got != 0 {
+		t.Fatalf("a text younger than %s was requeued (%d jobs)", strandedAfter, got)
+	}
+	skew.Store(int64(strandedAfter + time.Minute))
+	if _, err := db.exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(false)
+	if err := svc.maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := jobsOf(waiting.ID); got != 1 {
+		t.Fatalf("the waiting text has %d live jobs after maintenance, want its own 1", got)
+	}
+	waitFor(t, 10*time.Second, "the stranded text to be sent", func() bool { return len(n.messages()) == 1 })
+	if fps := n.messages()[0].fps; len(fps) != 1 || fps[0] != "lost0000" {
+		t.Fatalf("sent %v, want the stranded alert", fps)
+	}
+	d, err := svc.Delivery(ctx, lost.ID)
+	if err != nil || d.Status != "sent" {
+		t.Fatalf("stranded delivery after requeue: %v %+v", err, d)
 	}
 }

@@ -404,6 +404,9 @@ func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow,
 	err := withTx(ctx, s.b, func(t txn) error {
 		db := t.db()
 		if len(rows) > 0 {
+			if err := s.lockDigests(ctx, db, rows[0].Channel); err != nil {
+				return err
+			}
 			if err := s.settleTx(ctx, db, rows[0].Channel, dec); err != nil {
 				return err
 			}
@@ -520,6 +523,9 @@ func (s *Service) textFailed(ctx context.Context, self string, rows []*channelRo
 func (s *Service) failRows(ctx context.Context, self string, rows []*channelRow, reason string) error {
 	ctx = context.WithoutCancel(ctx)
 	err := withTx(ctx, s.b, func(t txn) error {
+		if err := s.lockDigests(ctx, t.db(), rows[0].Channel); err != nil {
+			return err
+		}
 		for _, r := range rows {
 			if _, err := t.db().exec(ctx, `UPDATE alertchart_channel SET status = 'failed', last_error = $1, digest_owner = '' WHERE delivery_id = $2 AND channel = $3`,
 				truncate(reason, 2000), r.DeliveryID, r.Channel); err != nil {
@@ -547,6 +553,9 @@ func (s *Service) release(ctx context.Context, self string) error {
 // never stranded.
 func (s *Service) releaseTx(ctx context.Context, t txn, self string) error {
 	channel := self[strings.LastIndex(self, "/")+1:]
+	if err := s.lockDigests(ctx, t.db(), channel); err != nil {
+		return err
+	}
 	left, err := s.queryChannels(ctx, t.db(), `channel = $2 AND status = 'pending' AND digest_owner = $1 AND text_sent_at IS NULL`, self, channel)
 	if err != nil {
 		return err
@@ -563,6 +572,26 @@ func (s *Service) releaseTx(ctx context.Context, t txn, self string) error {
 			InsertOpts: &river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}})
 	}
 	return t.enqueue(ctx, jobs...)
+}
+
+// lockDigests takes the channel's rate row lock, which claim holds while it
+// picks a digest to join. An owner finishing (sent, failed or released)
+// takes it before it looks for rows left in its digest, so a row can never
+// join a digest whose owner has already looked for the last time: either the
+// join commits first and the owner hands the row back, or the owner
+// finishes first and the joiner no longer sees it as an open digest. Taken
+// first in the transaction, before any channel row, so the two orders cannot
+// deadlock. SQLite transactions are exclusive already.
+func (s *Service) lockDigests(ctx context.Context, db dbtx, channel string) error {
+	if s.d.forUpdate == "" {
+		return nil
+	}
+	var paused int64
+	err := db.queryRow(ctx, `SELECT paused_until FROM alertchart_rate WHERE channel = $1`+s.d.forUpdate, channel).Scan(&paused)
+	if err == errNoRows {
+		return nil // no rate row, so no digest was ever gathered for the channel
+	}
+	return err
 }
 
 // ---- chart ----

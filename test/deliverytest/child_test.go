@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -149,6 +150,7 @@ func runChild(cfg childConfig) error {
 		DataDir:     cfg.DataDir,
 		Notifiers:   map[string]channels.Notifier{"robot": &recorderNotifier{url: cfg.Recorder, perMinute: cfg.PerMinute, client: &http.Client{Timeout: 10 * time.Second}}},
 		Registerer:  prometheus.NewRegistry(),
+		Logger:      log.New(),
 		RateWindow:  cfg.RateWindow,
 		JobTimeout:  cfg.JobTimeout,
 		RescueAfter: cfg.RescueAfter,

@@ -194,7 +194,11 @@ func TestHAFailover(t *testing.T) {
 		_, f := webhook(i, alertsPer)
 		fps = append(fps, f...)
 	}
-	waitUntil(t, 2*time.Minute, "replica b delivers everything", func() bool { return rec.has(fps) == 0 })
+	if !eventually(2*time.Minute, func() bool { return rec.has(fps) == 0 }) {
+		t.Errorf("replica b did not deliver everything within 2m: %d of %d alerts missing", rec.has(fps), len(fps))
+		dumpQueue(t, dsn)
+		t.FailNow()
+	}
 	got := rec.tally()
 	t.Logf("HA: %d alerts, all delivered %s after replica a was killed; messages by replica %v; %d digests; rate-limit errors %d; duplicates %d",
 		len(fps), time.Since(killed).Round(time.Millisecond), got.byFrom, got.digests, got.rateHits, got.duplicates)
