@@ -30,6 +30,9 @@
 // the whole channel for every replica. Permanent and BadCredentials errors
 // fail at once; a combined message that is TooBig is retried as text + chart.
 // After delivery.retryHorizon (default 1 h) the delivery is marked failed.
+// As a safety net, the periodic maintenance job gives a fresh text job to
+// any pending text that has been waiting a while without a live job to send
+// it (its own or its digest owner's) and logs it as an error.
 //
 // # Storm control
 //
@@ -60,7 +63,9 @@
 //
 // One process owns a data directory. Services of the same process (a
 // settings change creates the new instance before disposing the old one)
-// share the SQLite connection. When the first Service of a process opens the
+// share the SQLite connection. That one connection serves the webhook, River
+// and the workers; a priority gate (sqlitegate.go) lets Accept's transaction
+// go first so the webhook answers quickly under load. When the first Service of a process opens the
 // file, jobs left "running" by a crashed process are made available again.
 //
 // With delivery.queue = "postgres" (secret postgresDsn) the queue and the

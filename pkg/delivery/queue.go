@@ -19,7 +19,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	_ "modernc.org/sqlite" // CGO-free SQLite driver "sqlite"
 )
 
 // River queues used by the pipeline. Text and charts have separate queues so
@@ -169,6 +168,7 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 // later): one connection, so writers never race for SQLite's lock.
 type sharedSQLite struct {
 	db    *sql.DB
+	conn  *gatedConnector
 	cache *stmtCache
 	refs  int
 }
@@ -191,21 +191,28 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 	if first {
 		dsn := "file:" + filepath.ToSlash(path) +
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		db, err := sql.Open("sqlite", dsn)
+		conn, err := newGatedConnector(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-		db.SetMaxOpenConns(1)
+		// Logical connections are free (they share the one physical
+		// connection through the gate), so database/sql never makes anyone
+		// wait: the gate alone orders the work, urgent first.
+		db := sql.OpenDB(conn)
+		db.SetMaxOpenConns(0)
+		db.SetMaxIdleConns(64)
 		if err := db.PingContext(ctx); err != nil {
 			_ = db.Close()
+			_ = conn.closePhysical()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-		sh = &sharedSQLite{db: db, cache: newStmtCache(db)}
+		sh = &sharedSQLite{db: db, conn: conn, cache: newStmtCache(db)}
 	}
 	driver := riversqlite.New(sh.db)
 	fail := func(err error) (backend, error) {
 		if first {
 			_ = sh.db.Close()
+			_ = sh.conn.closePhysical()
 		}
 		return nil, err
 	}
@@ -247,6 +254,7 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 			if sh.refs == 0 {
 				delete(sqliteDBs, path)
 				_ = sh.db.Close()
+				_ = sh.conn.closePhysical()
 			}
 		},
 	}, nil

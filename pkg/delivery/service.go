@@ -255,6 +255,9 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 	var order []*chanPlan
 	plans := map[string]*chanPlan{}
 	duplicates := 0
+	// The webhook is waiting: its transaction takes the SQLite connection
+	// before any queued background work (see sqlitegate.go).
+	ctx = withPriority(ctx)
 	err = withTx(ctx, s.b, func(t txn) error {
 		db := t.db()
 		if _, err := db.exec(ctx, `INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from)
