@@ -61,12 +61,15 @@
 //  4. a directory under the system temp dir, with a health warning
 //     (Service.Warning), since it may not survive a reboot.
 //
-// One process owns a data directory. Services of the same process (a
-// settings change creates the new instance before disposing the old one)
-// share the SQLite connection. That one connection serves the webhook, River
-// and the workers; a priority gate (sqlitegate.go) lets Accept's transaction
-// go first so the webhook answers quickly under load. When the first Service of a process opens the
-// file, jobs left "running" by a crashed process are made available again.
+// One process owns a data directory: it holds an OS lock on
+// delivery.lock there, and a second process is refused with an error that
+// names the directory. Services of the same process (a settings change
+// creates the new instance before disposing the old one) share the SQLite
+// connection. That one connection serves the webhook, River and the
+// workers; a priority gate (sqlitegate.go) lets Accept's transaction go
+// first so the webhook answers quickly under load. When the first Service of
+// a process opens the file, jobs left "running" by a crashed process are
+// made available again.
 //
 // With delivery.queue = "postgres" (secret postgresDsn) the queue and the
 // records live in PostgreSQL (riverpgxv5) and several Grafana replicas share

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -167,6 +168,7 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 // pool with the one it replaces (the SDK disposes the old instance 5 s
 // later): one connection, so writers never race for SQLite's lock.
 type sharedSQLite struct {
+	lock  *flock.Flock
 	db    *sql.DB
 	conn  *gatedConnector
 	cache *stmtCache
@@ -189,10 +191,23 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 	sh := sqliteDBs[path]
 	first := sh == nil
 	if first {
+		// One process owns a data directory: a second one would take the
+		// first one's running jobs for abandoned ones (see below) and send
+		// them again. The lock is released by the OS if the process dies.
+		lock := flock.New(filepath.Join(filepath.Dir(path), "delivery.lock"))
+		ok, err := lock.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("lock data directory %s: %w", dir, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("data directory %s is in use by another AlertChart process (%s is locked); "+
+				"give each process its own delivery.dataDir, or use delivery.queue \"postgres\" to share one queue", dir, lock.Path())
+		}
 		dsn := "file:" + filepath.ToSlash(path) +
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		conn, err := newGatedConnector(dsn)
 		if err != nil {
+			_ = lock.Unlock()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		// Logical connections are free (they share the one physical
@@ -204,15 +219,17 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 		if err := db.PingContext(ctx); err != nil {
 			_ = db.Close()
 			_ = conn.closePhysical()
+			_ = lock.Unlock()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-		sh = &sharedSQLite{db: db, conn: conn, cache: newStmtCache(db)}
+		sh = &sharedSQLite{lock: lock, db: db, conn: conn, cache: newStmtCache(db)}
 	}
 	driver := riversqlite.New(sh.db)
 	fail := func(err error) (backend, error) {
 		if first {
 			_ = sh.db.Close()
 			_ = sh.conn.closePhysical()
+			_ = sh.lock.Unlock()
 		}
 		return nil, err
 	}
@@ -255,6 +272,7 @@ func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Wor
 				delete(sqliteDBs, path)
 				_ = sh.db.Close()
 				_ = sh.conn.closePhysical()
+				_ = sh.lock.Unlock()
 			}
 		},
 	}, nil

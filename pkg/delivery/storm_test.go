@@ -3,9 +3,13 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
@@ -201,4 +205,26 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 	if err != nil || d.Status != "sent" {
 		t.Fatalf("stranded delivery after requeue: %v %+v", err, d)
 	}
+}
+
+// TestDataDirLockedByAnotherProcess: a data directory whose lock another
+// process holds is refused with an error that says what to do, and the
+// directory can be opened once the lock is gone.
+func TestDataDirLockedByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	// flock locks belong to an open file, so a second handle in this
+	// process stands in for another process.
+	other := flock.New(filepath.Join(dir, "delivery.lock"))
+	if ok, err := other.TryLock(); err != nil || !ok {
+		t.Fatalf("could not take the lock: %v %v", ok, err)
+	}
+	cfg := Config{Settings: testSettings(t, "ops"), DataDir: dir, Notifiers: map[string]channels.Notifier{"ops": newFake("ops", 0, false)}}
+	_, err := Open(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "in use by another AlertChart process") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("open of a locked data directory: %v", err)
+	}
+	if err := other.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	openTest(t, cfg.Settings, nil, func(c *Config) { c.DataDir = dir }, newFake("ops", 0, false))
 }
