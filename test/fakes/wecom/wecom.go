@@ -32,6 +32,9 @@ type Message struct {
 	Body    []byte
 	// Image is the decoded image of an image message.
 	Image []byte
+	// At is when the fake accepted the message (wall clock, not Now), for
+	// latency measurements.
+	At time.Time
 }
 
 // Server is the fake.
@@ -179,6 +182,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		reply(w, 40008, "invalid message type")
 		return
 	}
+	accepted.At = time.Now()
 	s.accepted = append(s.accepted, accepted)
 	reply(w, 0, "ok")
 }
