@@ -107,11 +107,12 @@ func chartNote(lang, reason string) string {
 		return "chart unavailable: " + reason
 	}
 	zh := map[string]string{
-		"no image store configured": "未配置图片存储",
-		"empty image":               "图片为空",
-		"image upload failed":       "图片上传失败",
-		"image too big":             "图片过大",
-		"image rejected":            "图片被平台拒绝",
+		"no image store configured":           "未配置图片存储",
+		"empty image":                         "图片为空",
+		"image upload failed":                 "图片上传失败",
+		"image too big":                       "图片过大",
+		"image rejected":                      "图片被平台拒绝",
+		"digest too long for a photo caption": "摘要过长，无法与图片合并发送",
 	}[reason]
 	if zh == "" {
 		zh = reason

@@ -179,6 +179,8 @@ type Plan struct {
 	Conditions []string `json:"conditions,omitempty"`
 	// InjectedLabels were added as matchers to the query's selectors.
 	InjectedLabels map[string]string `json:"injectedLabels,omitempty"`
+	// InjectedAny were added as regex unions (label=~"a|b") by PlanOverview.
+	InjectedAny map[string][]string `json:"injectedAny,omitempty"`
 	// PostFilter labels are checked on the returned series instead: a series
 	// whose value for one of them differs is dropped.
 	PostFilter map[string]string `json:"postFilterLabels,omitempty"`
@@ -204,6 +206,8 @@ type Plan struct {
 	Fallbacks []string `json:"fallbacks,omitempty"`
 	// NoChartReason is set when no chart can be drawn; the text is still sent.
 	NoChartReason string `json:"noChartReason,omitempty"`
+	// Overview is set for a plan of several alerts (PlanOverview).
+	Overview *Overview `json:"overview,omitempty"`
 }
 
 // HasChart reports whether the plan has a query to run.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,12 @@ type Rewrite struct {
 	Conditions []string `json:"conditions,omitempty"`
 	// Injected are the label matchers added to the query's selectors.
 	Injected map[string]string `json:"injected,omitempty"`
+	// InjectedAny are the regex matchers (label=~"a|b") added by
+	// RewriteExprAny for labels whose values differ between the alerts.
+	InjectedAny map[string][]string `json:"injectedAny,omitempty"`
+	// Unnarrowed are the labels RewriteExprAny could not inject safely; the
+	// chart shows every value of them (a superset of the alerts' series).
+	Unnarrowed []string `json:"unnarrowed,omitempty"`
 	// PostFilter are the labels that could not be injected safely; returned
 	// series whose value for such a label differs are dropped.
 	PostFilter map[string]string `json:"postFilter,omitempty"`
@@ -78,7 +85,11 @@ func RewriteExpr(expr string, ids map[string]string) (*Rewrite, error) {
 	if err != nil {
 		return nil, err
 	}
-	rw, err := rewriteAST(e, ids)
+	sets := make(map[string][]string, len(ids))
+	for k, v := range ids {
+		sets[k] = []string{v}
+	}
+	rw, err := rewriteAST(e, sets)
 	if errors.Is(err, errUnparseable) && len(ids) > 0 {
 		// An injected matcher made the query unprintable (a label the
 		// printer cannot write back): chart without injection and filter
@@ -99,9 +110,45 @@ func RewriteExpr(expr string, ids map[string]string) (*Rewrite, error) {
 	return rw, err
 }
 
+// RewriteExprAny is RewriteExpr for several alerts of one rule at once (a
+// storm digest's overview chart): each label of ids is narrowed to any of
+// its values, with label="v" when there is one value and label=~"v1|v2"
+// (values escaped with regexp.QuoteMeta, sorted) when there are several.
+// A label that cannot be pushed into the selectors safely is left out and
+// listed in Unnarrowed rather than post-filtered: the chart then shows a
+// superset, which Fetch caps to the top series. Several varying labels are
+// narrowed independently, so their cross product may add a few series no
+// alert named; an overview tolerates that, a wrong drop it would not.
+func RewriteExprAny(expr string, ids map[string][]string) (*Rewrite, error) {
+	e, err := ParseExpr(expr)
+	if err != nil {
+		return nil, err
+	}
+	rw, err := rewriteAST(e, ids)
+	if errors.Is(err, errUnparseable) && len(ids) > 0 {
+		if e, err = ParseExpr(expr); err != nil {
+			return nil, err
+		}
+		if rw, err = rewriteAST(e, nil); err != nil {
+			return nil, err
+		}
+		for k := range ids {
+			if k != labels.MetricName && k != "" {
+				rw.Unnarrowed = append(rw.Unnarrowed, k)
+			}
+		}
+		sort.Strings(rw.Unnarrowed)
+	}
+	return rw, err
+}
+
 var errUnparseable = errors.New("rewritten query does not parse")
 
-func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
+// rewriteAST strips e and narrows it to ids. A label with one value is
+// injected as label="v" (a failure to narrow it goes to PostFilter, which
+// checks one value); a label with several values as a regex union (a
+// failure goes to Unnarrowed).
+func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error) {
 	// The AST walkers below handle every node type the parser produces; the
 	// recover is a last line of defence so a parser change can never take
 	// down a delivery.
@@ -118,28 +165,46 @@ func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 		return nil, fmt.Errorf("the expression is a %s, not an instant vector", e.Type())
 	}
 	rw.Injected = map[string]string{}
+	rw.InjectedAny = map[string][]string{}
 	rw.PostFilter = map[string]string{}
 	names := make([]string, 0, len(ids))
-	for k := range ids {
+	matchers := map[string]*labels.Matcher{}
+	dedup := make(map[string][]string, len(ids))
+	for k, vals := range ids {
+		if k == labels.MetricName || k == "" || len(vals) == 0 {
+			continue
+		}
+		vals = sortedValues(vals)
+		dedup[k] = vals
+		m, err := valuesMatcher(k, vals)
+		if err != nil {
+			return nil, err
+		}
 		names = append(names, k)
+		matchers[k] = m
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if name == labels.MetricName || name == "" {
-			continue
-		}
-		v := ids[name]
+		vals := dedup[name]
 		res := narrow(e, name)
 		switch {
 		case !res.ok || !model.LabelName(name).IsValidLegacy():
 			// Quoted UTF-8 label names need Prometheus 3; check those on
 			// the returned series so older servers are not sent them.
-			rw.PostFilter[name] = v
+			if len(vals) == 1 {
+				rw.PostFilter[name] = vals[0]
+			} else {
+				rw.Unnarrowed = append(rw.Unnarrowed, name)
+			}
 		case len(res.sels) > 0:
 			for _, vs := range res.sels {
-				addMatcher(vs, name, v)
+				addMatcher(vs, matchers[name])
 			}
-			rw.Injected[name] = v
+			if len(vals) == 1 {
+				rw.Injected[name] = vals[0]
+			} else {
+				rw.InjectedAny[name] = vals
+			}
 		}
 		// ok with no selectors: the label cannot be on the result at all
 		// (aggregated away), so there is nothing to filter on.
@@ -151,7 +216,7 @@ func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 			}
 			if res := narrow(ref.expr, name); res.ok {
 				for _, vs := range res.sels {
-					addMatcher(vs, name, ids[name])
+					addMatcher(vs, matchers[name])
 				}
 			}
 		}
@@ -173,16 +238,49 @@ func rewriteAST(e parser.Expr, ids map[string]string) (rw *Rewrite, err error) {
 	if len(rw.PostFilter) == 0 {
 		rw.PostFilter = nil
 	}
+	if len(rw.InjectedAny) == 0 {
+		rw.InjectedAny = nil
+	}
 	return rw, nil
 }
 
-func addMatcher(vs *parser.VectorSelector, name, value string) {
-	for _, m := range vs.LabelMatchers {
-		if m.Name == name && m.Type == labels.MatchEqual && m.Value == value {
+// valuesMatcher is name="v" for one value and name=~"a|b" for several
+// (vals distinct and sorted):
+// PromQL regexes are fully anchored, and each value is escaped, so the
+// union matches exactly the listed values.
+func valuesMatcher(name string, vals []string) (*labels.Matcher, error) {
+	if len(vals) == 1 {
+		return labels.NewMatcher(labels.MatchEqual, name, vals[0])
+	}
+	quoted := make([]string, len(vals))
+	for i, v := range vals {
+		quoted[i] = regexp.QuoteMeta(v)
+	}
+	return labels.NewMatcher(labels.MatchRegexp, name, strings.Join(quoted, "|"))
+}
+
+// sortedValues returns the distinct values sorted, so the same alerts
+// always give the same query.
+func sortedValues(vals []string) []string {
+	out := append([]string(nil), vals...)
+	sort.Strings(out)
+	j := 0
+	for i, v := range out {
+		if i == 0 || v != out[j-1] {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j]
+}
+
+func addMatcher(vs *parser.VectorSelector, m *labels.Matcher) {
+	for _, x := range vs.LabelMatchers {
+		if x.Name == m.Name && x.Type == m.Type && x.Value == m.Value {
 			return
 		}
 	}
-	vs.LabelMatchers = append(vs.LabelMatchers, labels.MustNewMatcher(labels.MatchEqual, name, value))
+	vs.LabelMatchers = append(vs.LabelMatchers, m)
 }
 
 func unwrapParens(e parser.Expr) parser.Expr {

@@ -21,6 +21,14 @@ type Charter interface {
 	Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, ChartInfo, error)
 }
 
+// OverviewCharter is implemented by a Charter that can also draw one chart
+// for many alerts. A digest merges a storm's backlog into one text; a chart
+// per alert would cost a rate slot each, which is exactly what the robot
+// lacks, so the digest carries at most this one overview image.
+type OverviewCharter interface {
+	Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, ChartInfo, error)
+}
+
 // ChartInfo describes how a chart was made, for delivery records.
 type ChartInfo struct {
 	// Renderer that produced the image: "native" or "grafana".

@@ -46,6 +46,23 @@
 // are skipped while text is waiting for the same robot: images go first when
 // the budget is short. Nothing is dropped.
 //
+// A digest carries at most one image, an overview of its alerts, when the
+// Charter is also an OverviewCharter (see digest.go). Drawing starts when
+// the digest send starts and may take chart.budget (never more than
+// Config.ChartTimeout). On a platform that combines text and image the
+// digest goes as one PartBoth message if the overview is ready in time and
+// its Limits().MessagesPerSend slots are free (several slots only while no
+// other text waits); otherwise the text goes alone. On a platform that needs
+// separate messages (WeCom) the text goes at once and the overview follows
+// as a PartChart digest message only if it is ready in time, a slot is free
+// and no other text is pending for the robot, checked under the same lock
+// that joins texts to digests. A failed overview image is not retried. The
+// outcome ("overview chart sent with the digest", "… skipped: robot rate
+// limit", "… skipped: alert text is waiting for the robot", "… unavailable:
+// <reason>") is the chart_note of every digested delivery, and the image is
+// stored once, with the digest's first delivery, under the fingerprint
+// "overview/<channel>".
+//
 // # Queue and data directory
 //
 // The queue is River (github.com/riverqueue/river). By default it uses SQLite

@@ -131,12 +131,42 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	t.Fatalf("timed out after %s waiting for %s", timeout, what)
 }
 
-// fakeCharter returns a small PNG after delay, or err.
+// fakeCharter returns a small PNG after delay, or err. It also draws
+// digest overviews (OverviewCharter) after ovDelay, or fails with ovErr,
+// recording how many alerts each overview was asked for.
 type fakeCharter struct {
 	delay time.Duration
 	err   error
 	mu    sync.Mutex
 	calls int
+
+	ovDelay  time.Duration
+	ovErr    error
+	ovAlerts []int
+}
+
+func (c *fakeCharter) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, ChartInfo, error) {
+	c.mu.Lock()
+	c.ovAlerts = append(c.ovAlerts, len(alerts))
+	c.mu.Unlock()
+	if c.ovDelay > 0 {
+		select {
+		case <-time.After(c.ovDelay):
+		case <-ctx.Done():
+			return nil, ChartInfo{}, fmt.Errorf("prometheus did not answer: %w", ctx.Err())
+		}
+	}
+	if c.ovErr != nil {
+		return nil, ChartInfo{Renderer: "native"}, c.ovErr
+	}
+	return &channels.Chart{Image: testPNG(), ContentType: "image/png", Title: fmt.Sprintf("%s — %d alerts", alerts[0].Labels["alertname"], len(alerts))},
+		ChartInfo{Renderer: "native", Plan: []byte(`{"query":"up"}`), Note: "2 more series not shown"}, nil
+}
+
+func (c *fakeCharter) overviews() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.ovAlerts...)
 }
 
 func testPNG() []byte {

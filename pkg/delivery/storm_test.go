@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,10 +24,13 @@ func TestStormDigestShortWindow(t *testing.T) {
 	n.window = 3 * time.Second
 	svc := openTest(t, testSettings(t, "wecom"), &fakeCharter{}, func(c *Config) { c.RateWindow = 3100 * time.Millisecond }, n)
 	const total = 1500
+	var ids []string
 	for i := range total / 5 {
-		if _, err := svc.Accept(context.Background(), "ops", payload(5, fmt.Sprintf("s%04d-", i))); err != nil {
+		res, err := svc.Accept(context.Background(), "ops", payload(5, fmt.Sprintf("s%04d-", i)))
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, res.ID)
 	}
 	seen := func() map[string]int {
 		m := map[string]int{}
@@ -62,7 +66,33 @@ func TestStormDigestShortWindow(t *testing.T) {
 	if dup != 0 {
 		t.Fatalf("%d duplicate alerts", dup)
 	}
-	t.Logf("%d alerts in %d messages (%d digests)", total, len(n.messages()), digests)
+	// Each digest carries one overview, sent as the digest's second message
+	// when a slot was free and no text waited, and otherwise given up with
+	// the reason recorded.
+	var notes map[string]int
+	// The outcome of an image that follows the text is recorded after it.
+	waitFor(t, 10*time.Second, "every digested delivery to record its overview outcome", func() bool {
+		notes = map[string]int{}
+		for _, id := range ids {
+			c := channelOf(t, svc, id)
+			if c.Part != "digest" {
+				continue
+			}
+			if !strings.HasPrefix(c.ChartNote, "overview chart") {
+				return false
+			}
+			notes[strings.SplitN(c.ChartNote, ";", 2)[0]]++
+		}
+		return true
+	})
+	texts, images := digestsOf(n)
+	for _, img := range images {
+		if !slices.ContainsFunc(texts, func(d sent) bool { return slices.Equal(d.fps, img.fps) }) {
+			t.Errorf("an overview image of %d alerts matches no digest", len(img.fps))
+		}
+	}
+	t.Logf("%d alerts in %d messages (%d digests, %d overview images); digested deliveries by overview outcome: %v",
+		total, len(n.messages()), digests, len(images), notes)
 }
 
 // TestRestartResumes closes a Service while a channel is failing and opens a

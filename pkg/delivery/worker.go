@@ -349,26 +349,36 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	res, sendErr, dur := s.send(ctx, n, msg)
 	if sendErr != nil {
 		s.settle(ctx, row.Channel, dec)
-		return s.textFailed(ctx, self, []*channelRow{row}, string(part), at, dur, res, sendErr)
+		return s.textFailed(ctx, self, []*channelRow{row}, string(part), part == channels.PartBoth, at, dur, res, sendErr)
 	}
-	return s.textSent(ctx, self, []*channelRow{row}, string(part), at, dur, res, info, len(chartAlerts) > 0, dec)
+	return s.textSent(ctx, self, []*channelRow{row}, string(part), at, dur, res, info, len(chartAlerts) > 0, dec, nil)
 }
 
+// sendDigest sends one message listing every alert of rows and, when the
+// Charter draws overviews, one overview chart: in the same message on
+// platforms that combine text and image (if the extra slots are free),
+// otherwise as a second message right after the text (if a slot is free and
+// no other text waits). The overview may hold the text back for at most
+// chart.budget from the start of the send.
 func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int, rows []*channelRow, self string) error {
+	channel := rows[0].Channel
+	started := time.Now()
 	total := 0
 	for _, r := range rows {
 		total += r.NAlerts
 	}
-	dec, err := s.acquire(ctx, rows[0].Channel, 1, limit)
+	// Reserve nothing yet, and start no chart, for a robot that has to wait anyway.
+	dec, err := s.peek(ctx, channel, 1, limit)
 	if err != nil {
 		return err
 	}
 	if !dec.ok {
-		return s.waitForSlot(ctx, rows[0].Channel, self, total, dec.wait)
+		return s.waitForSlot(ctx, channel, self, total, dec.wait)
 	}
 	parts := make([]*template.Data, 0, len(rows))
 	var included []*channelRow
 	count := 0
+	receiver := ""
 	for _, r := range rows {
 		del, err := s.loadDelivery(ctx, s.b.plain(), r.DeliveryID)
 		if err != nil {
@@ -377,27 +387,90 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 		if len(included) > 0 && count+r.NAlerts > s.cfg.MaxDigestAlerts {
 			continue // released below, sent in a later message
 		}
+		if receiver == "" {
+			receiver = del.Receiver
+		}
 		count += r.NAlerts
 		parts = append(parts, channelData(del.Data, r.Fingerprints))
 		included = append(included, r)
 	}
 	data := mergeData(parts)
-	msg := &channels.Message{Data: data, Part: channels.PartText, Digest: true, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
-	unlock := s.lockChannel(rows[0].Channel)
-	defer unlock()
+	deadline := started.Add(s.overviewBudget())
+	ov := s.startOverview(channel, receiver, data.Alerts, deadline)
+	lim := n.Limits()
+	combine := ov != nil && lim.CombinesTextAndImage && !rows[0].NoCombine
+
+	part := channels.PartText
+	var chart *channels.Chart
+	var info ChartInfo
+	var outcome *overviewOutcome
+	dec = rateDecision{}
+	if combine {
+		res, ok := awaitOverview(ctx, ov, deadline)
+		if ctx.Err() != nil {
+			return river.JobSnooze(0)
+		}
+		switch {
+		case !ok:
+			outcome = overviewSkipped("overview chart skipped: not ready within chart.budget")
+		case res.err != nil:
+			outcome = overviewSkipped("overview chart unavailable: " + truncate(res.err.Error(), 300))
+		default:
+			s.storeOverview(ctx, rows[0].DeliveryID, channel, res)
+			cost := max(1, lim.MessagesPerSend)
+			// A combined message of one slot costs what the text alone costs;
+			// one of several slots must not take them from waiting text.
+			var idle bool
+			dec, idle, err = s.acquireImage(ctx, channel, self, cost, limit, cost > 1)
+			if err != nil {
+				return err
+			}
+			switch {
+			case dec.ok:
+				part, chart, info = channels.PartBoth, res.chart, res.info
+				outcome = overviewSent("overview chart sent with the digest", overviewRef(rows, channel, res.info))
+			case !idle:
+				outcome = overviewSkipped("overview chart skipped: alert text is waiting for the robot")
+			default:
+				outcome = overviewSkipped("overview chart skipped: robot rate limit")
+			}
+		}
+	}
+	if part == channels.PartText {
+		if dec, err = s.acquire(ctx, channel, 1, limit); err != nil {
+			return err
+		}
+		if !dec.ok {
+			return s.waitForSlot(ctx, channel, self, total, dec.wait)
+		}
+	}
+	msg := &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	unlock := s.lockChannel(channel)
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
 	if sendErr != nil {
-		s.settle(ctx, rows[0].Channel, dec)
-		return s.textFailed(ctx, self, included, "digest", at, dur, res, sendErr)
+		unlock()
+		s.settle(ctx, channel, dec)
+		return s.textFailed(ctx, self, included, "digest", part == channels.PartBoth, at, dur, res, sendErr)
 	}
-	return s.textSent(ctx, self, included, "digest", at, dur, res, ChartInfo{}, s.cfg.Charter != nil, dec)
+	err = s.textSent(ctx, self, included, "digest", at, dur, res, info, s.cfg.Charter != nil, dec, outcome)
+	unlock()
+	if err != nil || ov == nil || combine {
+		if outcome != nil && !outcome.sent && err == nil {
+			s.m.deliveries.WithLabelValues(channel, "chart_skipped").Inc()
+		}
+		return err
+	}
+	// The text is out and recorded; the image follows if it may.
+	return s.sendOverviewAfter(ctx, n, limit, included, self, data, ov, deadline)
 }
 
 // textSent records a successful text (or combined, or digest) send and
 // queues the chart follow-up where one is due.
+//
+// For a digest, ov (when set) is what became of its overview chart.
 func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow, part string, at time.Time, dur time.Duration,
-	res *channels.Result, info ChartInfo, chartWanted bool, dec rateDecision) error {
+	res *channels.Result, info ChartInfo, chartWanted bool, dec rateDecision, ov *overviewOutcome) error {
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
@@ -420,6 +493,11 @@ func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow,
 			switch {
 			case part == string(channels.PartBoth):
 				chartState, chartSent, chartLat = "done", done.UnixMilli(), lat
+			case part == "digest" && ov != nil:
+				chartState, note = ov.state, ov.note
+				if ov.sent {
+					chartSent, chartLat = done.UnixMilli(), lat
+				}
 			case part == "digest" && chartWanted:
 				chartState, note = "skipped", "chart skipped: sent in a digest while the channel was rate limited"
 			case chartWanted:
@@ -460,7 +538,9 @@ func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow,
 }
 
 // textFailed records a failed send and decides: retry later, or give up.
-func (s *Service) textFailed(ctx context.Context, self string, rows []*channelRow, part string, at time.Time, dur time.Duration,
+// combined says the message carried the chart too (PartBoth, or a digest
+// with its overview): one that is TooBig is retried without the image.
+func (s *Service) textFailed(ctx context.Context, self string, rows []*channelRow, part string, combined bool, at time.Time, dur time.Duration,
 	res *channels.Result, sendErr error) error {
 	shutdown := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
@@ -490,7 +570,7 @@ func (s *Service) textFailed(ctx context.Context, self string, rows []*channelRo
 		s.log.Warn("delivery: channel refused the message", "channel", channel, "kind", string(kind), "error", msg)
 		return s.failRows(ctx, self, rows, msg)
 	case channels.TooBig:
-		if part == string(channels.PartBoth) {
+		if combined {
 			_, err := s.b.plain().exec(ctx, `UPDATE alertchart_channel SET no_combine = 1 WHERE delivery_id = $1 AND channel = $2`, rows[0].DeliveryID, channel)
 			if err != nil {
 				return err

@@ -252,22 +252,76 @@ func (p *Pipeline) MakeChart(ctx context.Context, alert template.Alert) (ChartRe
 		res.Info.FallbackReason = "grafana renderer failed: " + err.Error()
 		p.logger.Warn("grafana render failed, using the native renderer", "alert", plan.Alert.Name, "error", err.Error())
 	}
+	err := p.nativeChart(ctx, &res)
+	return res, err
+}
+
+// nativeChart fetches the plan's data and draws it with the native
+// renderer, filling res.Chart and res.Info.
+func (p *Pipeline) nativeChart(ctx context.Context, res *ChartResult) error {
+	plan := res.Plan
 	res.Info.Renderer = "native"
 	data, err := p.planner.Fetch(ctx, plan)
 	if err != nil {
 		res.Info.Note = "query failed: " + err.Error()
-		return res, fmt.Errorf("chart query failed: %w", err)
+		return fmt.Errorf("chart query failed: %w", err)
 	}
 	chart := p.renderChart(ctx, plan, data)
 	img, err := render.Render(chart, p.renderOptions(plan))
 	if err != nil {
-		return res, fmt.Errorf("rendering: %w", err)
+		return fmt.Errorf("rendering: %w", err)
 	}
 	if data.Dropped > 0 {
 		res.Info.Note = fmt.Sprintf("%d more series not shown", data.Dropped)
 	}
 	res.Chart = p.chartOf(plan, data.Series, img.Bytes, img.ContentType)
-	return res, nil
+	return nil
+}
+
+var _ delivery.OverviewCharter = (*Pipeline)(nil)
+
+// Overview implements delivery.OverviewCharter: one chart for a storm
+// digest's alerts (chartplan.PlanOverview), drawn natively. The digest waits
+// for it only within chart.budget, and the native renderer is the fast,
+// always-available one; a Grafana render would mostly miss that budget.
+func (p *Pipeline) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
+	r, err := p.MakeOverview(ctx, alerts)
+	return r.Chart, r.Info, err
+}
+
+// MakeOverview plans and renders the overview chart of several alerts.
+func (p *Pipeline) MakeOverview(ctx context.Context, alerts []template.Alert) (ChartResult, error) {
+	plan := p.planner.PlanOverview(ctx, alerts, time.Now())
+	if plan == nil {
+		return ChartResult{}, errors.New("no alerts to chart")
+	}
+	res := ChartResult{Plan: plan}
+	if b, err := json.Marshal(plan); err == nil {
+		res.Info.Plan = b
+	}
+	if !plan.HasChart() {
+		reason := plan.NoChartReason
+		if reason == "" {
+			reason = "no chart query"
+		}
+		res.Info.Note = reason
+		return res, errors.New(reason)
+	}
+	err := p.nativeChart(ctx, &res)
+	if plan.Overview != nil && plan.Overview.Note != "" {
+		res.Info.Note = joinNotes(plan.Overview.Note, res.Info.Note)
+	}
+	return res, err
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 // grafanaDeadline leaves the native renderer a few seconds of the caller's

@@ -146,9 +146,9 @@ func TestStormRealTime(t *testing.T) {
 	done := time.Since(t0)
 	rss := c.rssPeakMB()
 	got := rec.tally()
-	t.Logf("storm: 10,000 alerts posted in %s, all delivered after %s in %d messages (%d digests, %d charts); "+
+	t.Logf("storm: 10,000 alerts posted in %s, all delivered after %s in %d messages (%d digests, %d charts of which %d digest overviews); "+
 		"rate-limit errors %d; duplicates %d; child peak RSS %.1f MB",
-		sendTime.Round(time.Millisecond), done.Round(time.Millisecond), got.messages, got.digests, got.charts, got.rateHits, got.duplicates, rss)
+		sendTime.Round(time.Millisecond), done.Round(time.Millisecond), got.messages, got.digests, got.charts, got.overviews, got.rateHits, got.duplicates, rss)
 	if got.rateHits != 0 {
 		t.Errorf("the robot answered 45009 %d times", got.rateHits)
 	}

@@ -28,8 +28,10 @@ type recorder struct {
 	charts   int
 	messages int
 	digests  int
-	rateHits int
-	byFrom   map[string]int
+	// overviews are digest overview images sent after their digest text.
+	overviews int
+	rateHits  int
+	byFrom    map[string]int
 }
 
 func newRecorder(t *testing.T, perMinute int, window time.Duration) *recorder {
@@ -64,7 +66,9 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.messages++
 	r.byFrom[m.From]++
-	if m.Digest {
+	if m.Digest && m.Part == "chart" {
+		r.overviews++
+	} else if m.Digest {
 		r.digests++
 	}
 	if m.Part == "chart" {
@@ -81,14 +85,14 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 type tally struct {
-	distinct, duplicates, messages, digests, charts, rateHits int
-	byFrom                                                    map[string]int
+	distinct, duplicates, messages, digests, overviews, charts, rateHits int
+	byFrom                                                               map[string]int
 }
 
 func (r *recorder) tally() tally {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t := tally{distinct: len(r.texts), messages: r.messages, digests: r.digests, charts: r.charts, rateHits: r.rateHits, byFrom: map[string]int{}}
+	t := tally{distinct: len(r.texts), messages: r.messages, digests: r.digests, overviews: r.overviews, charts: r.charts, rateHits: r.rateHits, byFrom: map[string]int{}}
 	for _, n := range r.texts {
 		t.duplicates += n - 1
 	}

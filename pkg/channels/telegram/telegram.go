@@ -105,6 +105,13 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			wantChart = false
 			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image rejected"))
 			notes = append(notes, "photo refused, sent as text: "+err.Error())
+		} else if m.Digest {
+			// A storm digest rarely fits a caption, and text plus photo
+			// would be two messages where the delivery stage paid for one
+			// of the robot's slots: the text stays, the overview goes.
+			wantChart = false
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "digest too long for a photo caption"))
+			notes = append(notes, "overview chart dropped: the digest does not fit a photo caption")
 		}
 	}
 	if m.Part != channels.PartChart || !wantChart {
