@@ -37,7 +37,9 @@
 // # Storm control
 //
 // Every send first reserves slots in a per-channel sliding window stored in
-// the queue database (see ratelimit.go), so a robot's limit
+// the queue database (see ratelimit.go), one per platform message the send
+// will cost (channels.CostOf: a WeCom text followed by its mention message
+// costs two), so a robot's limit
 // (Limits().PerMinute or the channel's rateLimitPerMinute) holds across
 // replicas. When a robot has no free slot, waiting notifications are merged:
 // the first job to wait becomes the owner of a digest, later ones join it,
@@ -51,7 +53,7 @@
 // the digest send starts and may take chart.budget (never more than
 // Config.ChartTimeout). On a platform that combines text and image the
 // digest goes as one PartBoth message if the overview is ready in time and
-// its Limits().MessagesPerSend slots are free (several slots only while no
+// the slots it costs are free (several slots only while no
 // other text waits); otherwise the text goes alone. On a platform that needs
 // separate messages (WeCom) the text goes at once and the overview follows
 // as a PartChart digest message only if it is ready in time, a slot is free

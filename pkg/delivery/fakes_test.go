@@ -38,6 +38,8 @@ type fakeNotifier struct {
 	// fail, when set, may fail call n (1-based) before the limit is checked.
 	fail  func(n int, m *channels.Message) error
 	delay time.Duration
+	// extra platform messages each Send costs (a WeCom mention message).
+	extra int
 
 	mu        sync.Mutex
 	calls     int
@@ -93,7 +95,10 @@ func (f *fakeNotifier) Send(ctx context.Context, m *channels.Message) (*channels
 				keep = append(keep, t)
 			}
 		}
-		f.stamps = append(keep, now)
+		f.stamps = keep
+		for range 1 + f.extra {
+			f.stamps = append(f.stamps, now)
+		}
 		if len(f.stamps) > f.limits.PerMinute {
 			f.rateHits++
 			return &channels.Result{StatusCode: 200, Body: `{"errcode":45009}`},

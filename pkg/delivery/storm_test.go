@@ -258,3 +258,48 @@ func TestDataDirLockedByAnotherProcess(t *testing.T) {
 	}
 	openTest(t, cfg.Settings, nil, func(c *Config) { c.DataDir = dir }, newFake("ops", 0, false))
 }
+
+// mentionFake costs two platform messages per send, like a WeCom robot
+// that follows each text with a mention message.
+type mentionFake struct{ *fakeNotifier }
+
+func (m mentionFake) Cost(*channels.Message) int { return 1 + m.extra }
+
+// TestCostlySendsKeepTheLimit: when a send costs two of the robot's
+// messages, the pipeline reserves two slots, so a burst never provokes a
+// rate-limit error.
+func TestCostlySendsKeepTheLimit(t *testing.T) {
+	f := newFake("wecom", 6, false)
+	f.window = 3 * time.Second
+	f.extra = 1
+	n := mentionFake{f}
+	s := testSettings(t, "wecom")
+	cfg := Config{Settings: s, DataDir: t.TempDir(), Notifiers: map[string]channels.Notifier{"wecom": n},
+		RateWindow: 3100 * time.Millisecond}
+	svc, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	const total = 40
+	for i := range total {
+		if _, err := svc.Accept(context.Background(), "ops", payload(1, fmt.Sprintf("m%02d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "every alert", func() bool {
+		seen := map[string]bool{}
+		for _, m := range f.messages() {
+			for _, fp := range m.fps {
+				seen[fp] = true
+			}
+		}
+		return len(seen) == total
+	})
+	f.mu.Lock()
+	hits := f.rateHits
+	f.mu.Unlock()
+	if hits != 0 {
+		t.Fatalf("%d sends were refused by the robot's limit: a two-message send was charged one slot", hits)
+	}
+}

@@ -315,7 +315,9 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	part := channels.PartText
 	var chart *channels.Chart
 	var info ChartInfo
-	cost := 1
+	msg := &channels.Message{Data: data, Part: part, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	textCost := channels.CostOf(n, msg)
+	cost := textCost
 	lim := n.Limits()
 	if lim.CombinesTextAndImage && len(chartAlerts) == 1 && !row.NoCombine {
 		wctx, cancel := context.WithDeadline(ctx, del.ReceivedAt.Add(s.s.Chart.Budget.D()))
@@ -326,7 +328,7 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 		}
 		if err == nil && res.err == nil {
 			part, chart, info = channels.PartBoth, res.chart, res.info
-			cost = max(1, lim.MessagesPerSend)
+			cost = channels.CostOf(n, &channels.Message{Data: data, Part: part, Chart: chart})
 		}
 	}
 	dec, err := s.acquire(ctx, row.Channel, cost, limit)
@@ -334,7 +336,7 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 		return err
 	}
 	if !dec.ok && part == channels.PartBoth {
-		part, chart, info, cost = channels.PartText, nil, ChartInfo{}, 1
+		part, chart, info, cost = channels.PartText, nil, ChartInfo{}, textCost
 		if dec, err = s.acquire(ctx, row.Channel, cost, limit); err != nil {
 			return err
 		}
@@ -342,7 +344,7 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	if !dec.ok {
 		return s.waitForSlot(ctx, row.Channel, self, row.NAlerts, dec.wait)
 	}
-	msg := &channels.Message{Data: data, Part: part, Chart: chart, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	msg.Part, msg.Chart = part, chart
 	unlock := s.lockChannel(row.Channel)
 	defer unlock()
 	at := s.now()
@@ -417,7 +419,7 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 			outcome = overviewSkipped("overview chart unavailable: " + truncate(res.err.Error(), 300))
 		default:
 			s.storeOverview(ctx, rows[0].DeliveryID, channel, res)
-			cost := max(1, lim.MessagesPerSend)
+			cost := channels.CostOf(n, &channels.Message{Data: data, Part: channels.PartBoth, Chart: res.chart, Digest: true})
 			// A combined message of one slot costs what the text alone costs;
 			// one of several slots must not take them from waiting text.
 			var idle bool
@@ -437,7 +439,8 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 		}
 	}
 	if part == channels.PartText {
-		if dec, err = s.acquire(ctx, channel, 1, limit); err != nil {
+		textCost := channels.CostOf(n, &channels.Message{Data: data, Part: part, Digest: true})
+		if dec, err = s.acquire(ctx, channel, textCost, limit); err != nil {
 			return err
 		}
 		if !dec.ok {

@@ -80,7 +80,11 @@ func TestDigestWithOverviewStaysWithinItsCost(t *testing.T) {
 			if l := n.Limits(); !l.CombinesTextAndImage || l.MessagesPerSend != 1 {
 				t.Fatalf("%s: limits %+v; the test assumes one message per combined send", ch.Name, l)
 			}
-			if _, err := n.Send(context.Background(), stormDigest(size, channels.PartBoth)); err != nil {
+			m := stormDigest(size, channels.PartBoth)
+			if c := channels.CostOf(n, m); c != 1 {
+				t.Errorf("%s, digest of %d: costs %d slots, want 1", ch.Name, size, c)
+			}
+			if _, err := n.Send(context.Background(), m); err != nil {
 				t.Errorf("%s, digest of %d: %v", ch.Name, size, err)
 			}
 		}

@@ -72,6 +72,22 @@ func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channe
 }
 
 // Send delivers m.
+// Cost is one message, except for an alert with a chart whose text does not
+// fit a photo caption: that goes as text plus photo (a digest drops the
+// photo instead, see Send).
+func (n *Notifier) Cost(m *channels.Message) int {
+	if m == nil || m.Data == nil || m.Part == channels.PartChart || m.Digest ||
+		!n.Opts.WantsChart(m) || len(m.Chart.Image) > PhotoMax {
+		return 1
+	}
+	var notes []string
+	t, err := n.render(m, CaptionMax, &notes)
+	if err != nil || t.Shown == t.Total && !t.Truncated {
+		return 1
+	}
+	return 2
+}
+
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {
 		return nil, channels.Errorf(channels.Permanent, "message without alert data")

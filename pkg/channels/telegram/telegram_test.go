@@ -36,7 +36,8 @@ func view(acc []fake.Message) []map[string]any {
 
 func TestPhotoWithCaption(t *testing.T) {
 	n, s := setup(t, "zh", "123456:fake-token")
-	res, err := n.Send(context.Background(), fixture.Message(fixture.Data(1, true, true), fixture.Chart()))
+	msg := fixture.Message(fixture.Data(1, true, true), fixture.Chart())
+	res, err := n.Send(context.Background(), msg)
 	if err != nil {
 		t.Fatalf("%v %+v", err, res)
 	}
@@ -44,17 +45,25 @@ func TestPhotoWithCaption(t *testing.T) {
 	if len(acc) != 1 || acc[0].Method != "sendPhoto" || string(acc[0].Photo) != string(fixture.Chart().Image) {
 		t.Fatalf("%+v", view(acc))
 	}
+	if c := channels.CostOf(n, msg); c != 1 {
+		t.Errorf("Cost %d for one photo message", c)
+	}
 	golden.JSON(t, "photo_caption_zh", view(acc))
 }
 
 func TestLongGroupGoesAsTextThenPhoto(t *testing.T) {
 	n, s := setup(t, "en", "123456:fake-token")
-	if _, err := n.Send(context.Background(), fixture.Message(fixture.Data(50, false, true), fixture.Chart())); err != nil {
+	msg := fixture.Message(fixture.Data(50, false, true), fixture.Chart())
+	if _, err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
 	acc := s.Accepted()
 	if len(acc) != 2 || acc[0].Method != "sendMessage" || acc[1].Method != "sendPhoto" {
 		t.Fatalf("%+v", view(acc))
+	}
+	// The delivery stage reserves two of the chat's slots for this send.
+	if c := channels.CostOf(n, msg); c != 2 {
+		t.Errorf("Cost %d for text plus photo", c)
 	}
 	if n := (channels.Limit{Unit: channels.UTF16Text}).Len(acc[0].Text); n > telegram.TextMax || !strings.Contains(acc[0].Text, "more alerts") {
 		t.Fatalf("text of %d units", n)

@@ -58,6 +58,22 @@ func (n *Notifier) Limits() channels.Limits {
 	return l
 }
 
+// Cost counts the markdown text, the image and the mention message that
+// follows a firing alert's text when mobiles or @all are configured.
+func (n *Notifier) Cost(m *channels.Message) int {
+	cost := 0
+	if m.Part != channels.PartChart {
+		cost++
+		if m.Data != nil && m.Data.Status != "resolved" && (len(channels.Mobiles(n.Opts.Channel)) > 0 || n.Opts.Channel.MentionAll) {
+			cost++
+		}
+	}
+	if n.Opts.WantsChart(m) {
+		cost++
+	}
+	return max(1, cost)
+}
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

@@ -185,13 +185,18 @@ func TestMentions(t *testing.T) {
 	s := start(t)
 	ch := settings.Channel{MentionUsers: []string{"wangwu"}, MentionLabel: "owner", MentionMobiles: []string{"13800000000"}}
 	n := newNotifier(t, s.WebhookURL(), ch, "zh")
-	res, err := n.Send(context.Background(), fixture.Message(fixture.Data(1, true, false), nil))
+	msg := fixture.Message(fixture.Data(1, true, false), nil)
+	res, err := n.Send(context.Background(), msg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	acc := s.Accepted()
 	if len(acc) != 2 || res.Requests != 2 {
 		t.Fatalf("accepted %d", len(acc))
+	}
+	// The delivery stage reserves the robot's slots from Cost.
+	if c := channels.CostOf(n, msg); c != len(acc) {
+		t.Errorf("Cost %d, but %d messages were sent", c, len(acc))
 	}
 	if !strings.Contains(string(acc[0].Body), "<@wangwu><@zhangsan><@lisi>") {
 		t.Errorf("markdown mentions missing: %s", acc[0].Body)
