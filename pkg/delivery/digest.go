@@ -24,21 +24,11 @@ type overviewOutcome struct {
 }
 
 func overviewSent(note, extra string) *overviewOutcome {
-	return &overviewOutcome{sent: true, state: "done", note: joinNote(note, extra)}
+	return &overviewOutcome{sent: true, state: "done", note: channels.JoinNotes(note, extra)}
 }
 
 func overviewSkipped(note string) *overviewOutcome {
 	return &overviewOutcome{state: "skipped", note: note}
-}
-
-func joinNote(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
 }
 
 // overviewFingerprint names the overview's alertchart_chart record. It is
@@ -219,7 +209,7 @@ func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, li
 // overviewRef says where the overview image is kept (and the chart's own
 // note, e.g. series left out).
 func overviewRef(rows []*channelRow, channel string, info ChartInfo) string {
-	return joinNote(info.Note, "image: deliveries/"+rows[0].DeliveryID+"/chart?fingerprint="+overviewFingerprint(channel))
+	return channels.JoinNotes(info.Note, "image: deliveries/"+rows[0].DeliveryID+"/chart?fingerprint="+overviewFingerprint(channel))
 }
 
 // recordOverview writes the overview outcome into every row of the digest.

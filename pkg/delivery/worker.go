@@ -479,10 +479,10 @@ func (s *Service) textSent(ctx context.Context, self string, rows []*channelRow,
 	done := s.now()
 	err := withTx(ctx, s.b, func(t txn) error {
 		db := t.db()
+		if err := s.lockDigests(ctx, db, ownerChannel(self)); err != nil {
+			return err
+		}
 		if len(rows) > 0 {
-			if err := s.lockDigests(ctx, db, rows[0].Channel); err != nil {
-				return err
-			}
 			if err := s.settleTx(ctx, db, rows[0].Channel, dec); err != nil {
 				return err
 			}
@@ -606,7 +606,7 @@ func (s *Service) textFailed(ctx context.Context, self string, rows []*channelRo
 func (s *Service) failRows(ctx context.Context, self string, rows []*channelRow, reason string) error {
 	ctx = context.WithoutCancel(ctx)
 	err := withTx(ctx, s.b, func(t txn) error {
-		if err := s.lockDigests(ctx, t.db(), rows[0].Channel); err != nil {
+		if err := s.lockDigests(ctx, t.db(), ownerChannel(self)); err != nil {
 			return err
 		}
 		for _, r := range rows {
@@ -628,17 +628,22 @@ func (s *Service) failRows(ctx context.Context, self string, rows []*channelRow,
 
 // release hands rows owned by self back to the queue (see releaseTx).
 func (s *Service) release(ctx context.Context, self string) error {
-	return withTx(context.WithoutCancel(ctx), s.b, func(t txn) error { return s.releaseTx(ctx, t, self) })
+	return withTx(context.WithoutCancel(ctx), s.b, func(t txn) error {
+		if err := s.lockDigests(ctx, t.db(), ownerChannel(self)); err != nil {
+			return err
+		}
+		return s.releaseTx(ctx, t, self)
+	})
 }
+
+func ownerChannel(self string) string { return self[strings.LastIndex(self, "/")+1:] }
 
 // releaseTx un-claims every still pending row owned by self and queues a
 // fresh text job for each, so rows that joined a digest but did not fit are
-// never stranded.
+// never stranded. The transaction must hold lockDigests for the channel
+// (taken first, before any channel row).
 func (s *Service) releaseTx(ctx context.Context, t txn, self string) error {
-	channel := self[strings.LastIndex(self, "/")+1:]
-	if err := s.lockDigests(ctx, t.db(), channel); err != nil {
-		return err
-	}
+	channel := ownerChannel(self)
 	left, err := s.queryChannels(ctx, t.db(), `channel = $2 AND status = 'pending' AND digest_owner = $1 AND text_sent_at IS NULL`, self, channel)
 	if err != nil {
 		return err

@@ -228,17 +228,9 @@ func (p *Pipeline) Chart(ctx context.Context, receiver string, alert template.Al
 // MakeChart plans and renders one alert's chart.
 func (p *Pipeline) MakeChart(ctx context.Context, alert template.Alert) (ChartResult, error) {
 	plan := p.planner.Plan(ctx, alert, time.Now())
-	res := ChartResult{Plan: plan}
-	if b, err := json.Marshal(plan); err == nil {
-		res.Info.Plan = b
-	}
-	if !plan.HasChart() {
-		reason := plan.NoChartReason
-		if reason == "" {
-			reason = "no chart query"
-		}
-		res.Info.Note = reason
-		return res, errors.New(reason)
+	res, err := planned(plan)
+	if err != nil {
+		return res, err
 	}
 	if p.useGrafana(ctx, &res.Info) {
 		gctx, cancel := grafanaDeadline(ctx)
@@ -252,8 +244,26 @@ func (p *Pipeline) MakeChart(ctx context.Context, alert template.Alert) (ChartRe
 		res.Info.FallbackReason = "grafana renderer failed: " + err.Error()
 		p.logger.Warn("grafana render failed, using the native renderer", "alert", plan.Alert.Name, "error", err.Error())
 	}
-	err := p.nativeChart(ctx, &res)
+	err = p.nativeChart(ctx, &res)
 	return res, err
+}
+
+// planned starts a ChartResult from a plan, recording it; a plan without a
+// chart query ends there with the reason as note and error.
+func planned(plan *chartplan.Plan) (ChartResult, error) {
+	res := ChartResult{Plan: plan}
+	if b, err := json.Marshal(plan); err == nil {
+		res.Info.Plan = b
+	}
+	if !plan.HasChart() {
+		reason := plan.NoChartReason
+		if reason == "" {
+			reason = "no chart query"
+		}
+		res.Info.Note = reason
+		return res, errors.New(reason)
+	}
+	return res, nil
 }
 
 // nativeChart fetches the plan's data and draws it with the native
@@ -295,33 +305,15 @@ func (p *Pipeline) MakeOverview(ctx context.Context, alerts []template.Alert) (C
 	if plan == nil {
 		return ChartResult{}, errors.New("no alerts to chart")
 	}
-	res := ChartResult{Plan: plan}
-	if b, err := json.Marshal(plan); err == nil {
-		res.Info.Plan = b
+	res, err := planned(plan)
+	if err != nil {
+		return res, err
 	}
-	if !plan.HasChart() {
-		reason := plan.NoChartReason
-		if reason == "" {
-			reason = "no chart query"
-		}
-		res.Info.Note = reason
-		return res, errors.New(reason)
-	}
-	err := p.nativeChart(ctx, &res)
-	if plan.Overview != nil && plan.Overview.Note != "" {
-		res.Info.Note = joinNotes(plan.Overview.Note, res.Info.Note)
+	err = p.nativeChart(ctx, &res)
+	if plan.Overview != nil {
+		res.Info.Note = channels.JoinNotes(plan.Overview.Note, res.Info.Note)
 	}
 	return res, err
-}
-
-func joinNotes(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
 }
 
 // grafanaDeadline leaves the native renderer a few seconds of the caller's

@@ -11,14 +11,7 @@ import (
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/channels/registry"
 	"github.com/alertchart/alertchart/pkg/settings"
-	fakedt "github.com/alertchart/alertchart/test/fakes/dingtalk"
-	fakedc "github.com/alertchart/alertchart/test/fakes/discord"
-	fakefs "github.com/alertchart/alertchart/test/fakes/feishu"
 	"github.com/alertchart/alertchart/test/fakes/fixture"
-	fakesl "github.com/alertchart/alertchart/test/fakes/slack"
-	faketm "github.com/alertchart/alertchart/test/fakes/teams"
-	faketg "github.com/alertchart/alertchart/test/fakes/telegram"
-	fakewh "github.com/alertchart/alertchart/test/fakes/webhook"
 	fakewc "github.com/alertchart/alertchart/test/fakes/wecom"
 )
 
@@ -48,29 +41,9 @@ func stormDigest(n int, part channels.Part) *channels.Message {
 // it into a text message plus a photo — with the text cut to the
 // platform's size limit rather than refused.
 func TestDigestWithOverviewStaysWithinItsCost(t *testing.T) {
-	fs, tm, sl, tg, dc, wh, dt := fakefs.New(), faketm.New(), fakesl.New(), faketg.New(), fakedc.New(), fakewh.New(), fakedt.New()
-	for _, c := range []interface{ Close() }{fs, tm, sl, tg, dc, wh, dt} {
-		defer c.Close()
-	}
+	f, s := newPlatformFakes(t)
+	fs, tm, sl, tg, dc, wh, dt := f.fs, f.tm, f.sl, f.tg, f.dc, f.wh, f.dt
 	store, _ := fixture.ImageStore(t)
-	s := &settings.Settings{Channels: []settings.Channel{
-		{Name: "fs", Type: "feishu", FeishuAppID: fs.AppID, APIURL: fs.URL},
-		{Name: "tm", Type: "teams"},
-		{Name: "sl", Type: "slack", SlackChannel: "C0123", APIURL: sl.URL + "/api"},
-		{Name: "tg", Type: "telegram", ChatID: tg.ChatID, APIURL: tg.URL, Language: "en"},
-		{Name: "dc", Type: "discord"},
-		{Name: "wh", Type: "webhook"},
-		{Name: "dt", Type: "dingtalk"},
-	}, Secrets: map[string]string{
-		"channels.fs.url": fs.WebhookURL(), "channels.fs.secret": fs.Secret, "channels.fs.appSecret": fs.AppSecret,
-		"channels.tm.url":   tm.WebhookURL(),
-		"channels.sl.token": sl.Token,
-		"channels.tg.token": tg.Token,
-		"channels.dc.url":   dc.WebhookURL(),
-		"channels.wh.url":   wh.URL, "channels.wh.token": wh.Token, "channels.wh.secret": wh.Secret,
-		"channels.dt.url": dt.WebhookURL(), "channels.dt.secret": dt.Secret,
-	}}
-	s.ApplyDefaults()
 	for _, size := range []int{3, 400} {
 		for _, ch := range s.Channels {
 			n, err := registry.New(ch, s, registry.Deps{Images: store})
