@@ -29,6 +29,12 @@ func newPipeline(t *testing.T, maxSeries int) (*pipeline.Pipeline, *fakeprom.Ser
 		"delivery":{"dataDir":%q},
 		"channels":[{"name":"box","type":"inbox","dir":%q}],
 		"routes":[{"receiver":"ops","channels":["box"]}]}`, prom.URL, maxSeries, t.TempDir(), t.TempDir())
+	return pipelineFrom(t, js), prom
+}
+
+// pipelineFrom builds a pipeline from settings JSON, closed when the test ends.
+func pipelineFrom(t *testing.T, js string) *pipeline.Pipeline {
+	t.Helper()
 	s, err := settings.Parse([]byte(js), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +44,7 @@ func newPipeline(t *testing.T, maxSeries int) (*pipeline.Pipeline, *fakeprom.Ser
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	return p, prom
+	return p
 }
 
 func cpuAlert(inst string) template.Alert {
@@ -102,15 +108,7 @@ func TestOverviewRendersOneChartForTheGroup(t *testing.T) {
 func TestOverviewWithoutDataSourceFails(t *testing.T) {
 	js := fmt.Sprintf(`{"delivery":{"dataDir":%q},"channels":[{"name":"box","type":"inbox","dir":%q}],
 		"routes":[{"receiver":"ops","channels":["box"]}]}`, t.TempDir(), t.TempDir())
-	s, err := settings.Parse([]byte(js), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	p := pipelineFrom(t, js)
 	chart, info, err := p.Overview(context.Background(), "ops", []template.Alert{cpuAlert("a"), cpuAlert("b")})
 	if err == nil || chart != nil || !strings.Contains(info.Note, "no Prometheus data source") {
 		t.Fatalf("chart %v, info %+v, err %v", chart, info, err)
