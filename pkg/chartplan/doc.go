@@ -69,7 +69,9 @@
 // and unknown rules use the minimum. Firing alerts end now; resolved alerts
 // end shortly after endsAt. The range always reaches back past startsAt
 // (capped at 30 days). The step is the smallest round step giving at most
-// 1000 points (400–1000 for windows above a few minutes). The title is the
+// 1000 points (400–1000 for windows above a few minutes). When the range
+// is longer than the window, the plan's rangeReason says why (the alert
+// started earlier; the 30-day cap) and at which step. The title is the
 // alert name with the span: "HighCPU (最近10分钟)" or "HighCPU (last 10m)".
 //
 // # Annotations

@@ -190,6 +190,11 @@ type Plan struct {
 	// Window is the span the rule's `for` asked for (End-Start may be longer
 	// to include startsAt).
 	Window Duration `json:"window"`
+	// RangeReason says in a sentence why Start–End is longer than Window
+	// (the alert started before the window; the 30-day cap), with the step
+	// that keeps the chart under 1000 points; empty when the range is the
+	// window.
+	RangeReason string `json:"rangeReason,omitempty"`
 	// PendingAt is startsAt minus the rule's `for`: when the condition began.
 	PendingAt *time.Time `json:"pendingAt,omitempty"`
 	Title     string     `json:"title"`
@@ -488,8 +493,10 @@ func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown 
 	if s := pl.Alert.StartsAt; !s.IsZero() && s.Before(end) && s.Add(-window/10).Before(start) {
 		start = s.Add(-window / 10)
 	}
+	capped := false
 	if end.Sub(start) > maxSpan {
 		start = end.Add(-maxSpan)
+		capped = true
 		pl.fallback("the alert started %s ago; the chart shows the last %s", end.Sub(pl.Alert.StartsAt).Round(time.Minute), spanLabel(maxSpan, "en"))
 	}
 	// Whole seconds, rounded outwards so an alert that started a few
@@ -499,6 +506,15 @@ func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown 
 		pl.End = pl.End.Add(time.Second)
 	}
 	pl.Step = Duration(max(stepFor(pl.End.Sub(pl.Start)), p.cfg.MinStep))
+	if span := pl.End.Sub(pl.Start); titleSpan(window, span) != window {
+		ago := end.Sub(pl.Alert.StartsAt).Round(time.Second)
+		pl.RangeReason = fmt.Sprintf("widened from the %s window to %s because the alert started %s before the chart's end (startsAt %s)",
+			durationText(window), durationText(span), durationText(ago), pl.Alert.StartsAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		if capped {
+			pl.RangeReason += fmt.Sprintf("; capped at %s", durationText(maxSpan))
+		}
+		pl.RangeReason += fmt.Sprintf("; one point every %s keeps it under %d points", durationText(pl.Step.D()), maxPoints)
+	}
 	if ruleKnown && forDur > 0 && !pl.Alert.StartsAt.IsZero() {
 		t := pl.Alert.StartsAt.Add(-forDur)
 		pl.PendingAt = &t
@@ -537,6 +553,26 @@ func stepFor(span time.Duration) time.Duration {
 		}
 	}
 	return (span/maxPoints + time.Second - 1).Truncate(time.Second)
+}
+
+// durationText renders a duration as "13d 23h 50m" (the three largest non-zero
+// units, whole seconds), for plan texts.
+func durationText(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d <= 0 {
+		return "0s"
+	}
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 && len(parts) < 3 {
+			parts = append(parts, strconv.FormatInt(int64(n), 10)+u.name)
+			d -= n * u.d
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // spanLabel renders "最近10分钟" / "last 10m".

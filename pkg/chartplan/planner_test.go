@@ -544,3 +544,32 @@ func TestConfigFromSettings(t *testing.T) {
 		t.Errorf("config = %+v", c)
 	}
 }
+
+// TestPlanOldAlertSaysWhyTheRangeIsWider: an alert that started two weeks
+// ago is charted from just before its start; the plan carries the range
+// drawn and a plain reason (issue 18 point 4).
+func TestPlanOldAlertSaysWhyTheRangeIsWider(t *testing.T) {
+	p := newPlanner(t, nil, Config{Language: "en"})
+	a := alert(map[string]string{"alertname": "X", "instance": "a"}, `up == 0`, t0.Add(-14*24*time.Hour))
+	pl := p.Plan(context.Background(), a, t0)
+	if pl.Window.D() != 10*time.Minute || pl.Step.D() != 30*time.Minute {
+		t.Fatalf("window %s step %s", pl.Window, pl.Step)
+	}
+	if !pl.Start.Before(a.StartsAt) || !pl.End.Equal(t0) {
+		t.Errorf("range %s – %s does not reach back to startsAt %s", pl.Start, pl.End, a.StartsAt)
+	}
+	for _, want := range []string{"widened from the 10m window to 14d 1m", "started 14d before", "one point every 30m"} {
+		if !strings.Contains(pl.RangeReason, want) {
+			t.Errorf("rangeReason %q lacks %q", pl.RangeReason, want)
+		}
+	}
+	b, _ := json.Marshal(pl)
+	if !strings.Contains(string(b), `"rangeReason":"widened`) {
+		t.Errorf("JSON lacks rangeReason: %s", b)
+	}
+	// A fresh alert's range is its window: no reason.
+	pl = p.Plan(context.Background(), alert(map[string]string{"alertname": "X", "instance": "a"}, `up == 0`, t0.Add(-time.Minute)), t0)
+	if pl.RangeReason != "" {
+		t.Errorf("rangeReason = %q for a range that is the window", pl.RangeReason)
+	}
+}
