@@ -5,8 +5,11 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alertchart/alertchart/pkg/series"
 )
@@ -36,11 +39,20 @@ type FetchResult struct {
 // NoChartReason says why.
 var ErrNoChart = errors.New("chartplan: the plan has no chart")
 
-// Fetch runs the plan's range query (bounded by the data source timeout),
-// keeps the series that match the alert's post-filter labels, names them
-// with the plan's legend format and keeps the MaxSeries with the highest
-// last value. An empty result is not an error (absent() rules expect it);
-// a failed query is, and the caller sends the text without a chart.
+// Fetch runs the plan's range query — each of its Parts on its own when it
+// has several — (bounded by the data source timeout), keeps the series
+// that are the alert's (PostFilter), names them with the plan's legend
+// format or, without one, by the labels that tell them apart, and keeps the
+// MaxSeries with the highest last value. An empty result is not an error
+// (absent() rules expect it); a failed query is, and the caller sends the
+// text without a chart.
+//
+// When the query comes back empty, Fetch checks the injected matchers
+// against the data: a matcher without which the query has the alert's
+// series (a label the evaluator added that no series carries) is dropped,
+// the label is checked on the returned series instead, and the plan says so
+// (Fetch updates pl.Query, Parts, InjectedLabels, PostFilter,
+// PostFilterOptional and Fallbacks).
 func (p *Planner) Fetch(ctx context.Context, pl *Plan) (*FetchResult, error) {
 	if pl == nil || !pl.HasChart() {
 		return nil, ErrNoChart
@@ -52,29 +64,23 @@ func (p *Planner) Fetch(ctx context.Context, pl *Plan) (*FetchResult, error) {
 	if step <= 0 {
 		step = stepFor(pl.End.Sub(pl.Start))
 	}
-	rr, err := p.src.QueryRange(ctx, pl.Query, pl.Start, pl.End, step)
+	res := &FetchResult{}
+	kept, err := p.fetchSeries(ctx, pl, pl.Query, pl.Parts, step, pl.PostFilter, pl.PostFilterOptional, res)
 	if err != nil {
 		return nil, err
 	}
-	res := &FetchResult{Returned: len(rr.Series), Warnings: rr.Warnings}
-	if rr.SkippedHistograms > 0 {
-		res.Warnings = append(res.Warnings, itoa(rr.SkippedHistograms)+" native histogram series cannot be drawn as lines and were skipped")
-	}
-	kept := rr.Series[:0]
-	for _, s := range rr.Series {
-		if matchesPostFilter(s.Labels, pl.PostFilter) {
-			kept = append(kept, s)
-		} else {
-			res.FilteredOut++
+	if len(kept) == 0 && len(pl.InjectedLabels) > 0 && pl.Expr != "" && pl.NoDataNote == "" && pl.Overview == nil &&
+		!slices.Contains(pl.Overrides, AnnotationQuery) {
+		if alt := p.verifyInjected(ctx, pl, step, res); alt != nil {
+			kept = alt
 		}
 	}
 	kept = topByLast(kept, p.cfg.MaxSeries, &res.Dropped)
-	for i := range kept {
-		if pl.Legend != "" {
-			kept[i].Name = FormatLegend(pl.Legend, kept[i].Labels)
-		}
+	p.nameSeries(pl, kept)
+	res.Series = make([]series.Series, len(kept))
+	for i, s := range kept {
+		res.Series[i] = s.Series
 	}
-	res.Series = kept
 	for _, ref := range pl.References {
 		rr, err := p.src.QueryRange(ctx, ref.Query, pl.Start, pl.End, step)
 		if err != nil {
@@ -82,29 +88,229 @@ func (p *Planner) Fetch(ctx context.Context, pl *Plan) (*FetchResult, error) {
 			continue
 		}
 		var dropped int
-		for _, s := range topByLast(rr.Series, p.cfg.MaxSeries, &dropped) {
+		for _, s := range topByLast(tagged(rr.Series, ""), p.cfg.MaxSeries, &dropped) {
 			s.Name = ref.Op + " " + series.LabelString(s.Labels)
-			res.References = append(res.References, s)
+			res.References = append(res.References, s.Series)
 		}
 	}
 	return res, nil
 }
 
-// matchesPostFilter keeps a series unless it carries one of the labels with
-// a different value. A series without the label passes: alert labels also
-// come from the rule and from external labels.
-func matchesPostFilter(l map[string]string, want map[string]string) bool {
+// partSeries is a fetched series with the name of the part it came from.
+type partSeries struct {
+	series.Series
+	part string
+}
+
+func tagged(ss []series.Series, part string) []partSeries {
+	out := make([]partSeries, len(ss))
+	for i, s := range ss {
+		out[i] = partSeries{Series: s, part: part}
+	}
+	return out
+}
+
+// fetchSeries runs query (or each of parts) and keeps the series that
+// match the post-filter; it counts into res.
+func (p *Planner) fetchSeries(ctx context.Context, pl *Plan, query string, parts []Part, step time.Duration, post map[string]string, optional []string, res *FetchResult) ([]partSeries, error) {
+	type q struct {
+		name, query string
+		free        []string
+	}
+	qs := []q{{query: query}}
+	if len(parts) > 1 {
+		qs = qs[:0]
+		for _, pt := range parts {
+			qs = append(qs, q{name: pt.Name, query: pt.Query, free: pt.Free})
+		}
+	}
+	var kept []partSeries
+	for _, q := range qs {
+		rr, err := p.src.QueryRange(ctx, q.query, pl.Start, pl.End, step)
+		if err != nil {
+			return nil, err
+		}
+		res.Returned += len(rr.Series)
+		res.Warnings = append(res.Warnings, rr.Warnings...)
+		if rr.SkippedHistograms > 0 {
+			res.Warnings = append(res.Warnings, itoa(rr.SkippedHistograms)+" native histogram series cannot be drawn as lines and were skipped")
+		}
+		for _, s := range rr.Series {
+			if matchesPostFilter(s.Labels, post, optional, q.free) {
+				kept = append(kept, partSeries{Series: s, part: q.name})
+			} else {
+				res.FilteredOut++
+			}
+		}
+	}
+	return kept, nil
+}
+
+// verifyInjected looks for an injected matcher that emptied the chart: it
+// reruns the query without one injected label at a time, then without all
+// of them, checking the dropped labels on the returned series instead
+// (series lacking them pass: the data does not carry them). The first
+// query that finds the alert's series is adopted and the plan amended.
+func (p *Planner) verifyInjected(ctx context.Context, pl *Plan, step time.Duration, res *FetchResult) []partSeries {
+	names := sortedKeys(pl.InjectedLabels)
+	tries := make([][]string, 0, len(names)+1)
+	for _, n := range names {
+		tries = append(tries, []string{n})
+	}
+	if len(names) > 1 {
+		tries = append(tries, names)
+	}
+	for _, drop := range tries {
+		ids := copyMap(pl.InjectedLabels)
+		post := copyMap(pl.PostFilter)
+		if post == nil {
+			post = map[string]string{}
+		}
+		optional := append([]string(nil), pl.PostFilterOptional...)
+		for _, n := range drop {
+			delete(ids, n)
+			post[n] = pl.InjectedLabels[n]
+			optional = append(optional, n)
+		}
+		rw, err := RewriteExpr(pl.Expr, ids)
+		if err != nil {
+			return nil
+		}
+		probe := &FetchResult{}
+		kept, err := p.fetchSeries(ctx, pl, rw.Query, rw.Parts, step, post, optional, probe)
+		if err != nil {
+			res.Warnings = append(res.Warnings, "checking the injected labels: "+err.Error())
+			return nil
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		pairs := make([]string, len(drop))
+		for i, n := range drop {
+			pairs[i] = n + "=" + strconv.Quote(pl.InjectedLabels[n])
+		}
+		pl.fallback("the chart was empty with %s injected while the query without it has %d series: no series carries it as the alert does (a label the evaluator added?), so it is checked on the returned series instead",
+			strings.Join(pairs, ", "), probe.Returned)
+		pl.Query, pl.Parts = rw.Query, rw.Parts
+		for _, n := range drop {
+			delete(pl.InjectedLabels, n)
+		}
+		if len(pl.InjectedLabels) == 0 {
+			pl.InjectedLabels = nil
+		}
+		pl.PostFilter = post
+		sort.Strings(optional)
+		pl.PostFilterOptional = slices.Compact(optional)
+		res.Returned, res.FilteredOut = probe.Returned, probe.FilteredOut
+		res.Warnings = append(res.Warnings, probe.Warnings...)
+		return kept
+	}
+	return nil
+}
+
+// matchesPostFilter keeps a series when it carries every post-filter label
+// with the alert's value. A series lacking a label is not the alert's
+// series, unless the label is optional (it may have been added by the rule
+// or the evaluator); free labels belong to the part's own window and are
+// not checked.
+func matchesPostFilter(l map[string]string, want map[string]string, optional, free []string) bool {
 	for k, v := range want {
-		if got, ok := l[k]; ok && got != v {
+		if slices.Contains(free, k) {
+			continue
+		}
+		got, ok := l[k]
+		if !ok {
+			if slices.Contains(optional, k) {
+				continue
+			}
+			return false
+		}
+		if got != v {
 			return false
 		}
 	}
 	return true
 }
 
+// nameSeries sets each series' display name: the legend format when the
+// plan has one; otherwise, like Grafana's automatic legend, the labels
+// that differ between the charted series, else the alert's identifying
+// labels the series carries — "web-1" rather than
+// `node_load1{instance="web-1", job="node"}`. A series of one of several
+// parts is prefixed with the part's name ("5m"). One label is shown as its
+// value, several as name=value pairs.
+func (p *Planner) nameSeries(pl *Plan, ss []partSeries) {
+	if pl.Legend != "" {
+		for i := range ss {
+			ss[i].Name = joinName(ss[i].part, FormatLegend(pl.Legend, ss[i].Labels))
+		}
+		return
+	}
+	keys := differingLabels(ss)
+	if len(keys) == 0 {
+		for k := range p.identifying(pl) {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+	}
+	for i := range ss {
+		var vals []string
+		for _, k := range keys {
+			if v, ok := ss[i].Labels[k]; ok {
+				vals = append(vals, k+"="+v)
+			}
+		}
+		name := ""
+		switch len(vals) {
+		case 0:
+		case 1:
+			name = ss[i].Labels[strings.SplitN(vals[0], "=", 2)[0]]
+		default:
+			name = strings.Join(vals, ", ")
+		}
+		ss[i].Name = joinName(ss[i].part, name)
+	}
+}
+
+func joinName(part, name string) string {
+	switch {
+	case part == "":
+		return name
+	case name == "":
+		return part
+	}
+	return part + " " + name
+}
+
+// differingLabels are the label names whose values (or presence) are not
+// the same on every series, sorted.
+func differingLabels(ss []partSeries) []string {
+	if len(ss) < 2 {
+		return nil
+	}
+	all := map[string]bool{}
+	for _, s := range ss {
+		for k := range s.Labels {
+			all[k] = true
+		}
+	}
+	var out []string
+	for k := range all {
+		v0, ok0 := ss[0].Labels[k]
+		for _, s := range ss[1:] {
+			if v, ok := s.Labels[k]; ok != ok0 || v != v0 {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // topByLast keeps the n series with the highest last finite value (series
 // without one go last) and counts the rest in dropped.
-func topByLast(ss []series.Series, n int, dropped *int) []series.Series {
+func topByLast(ss []partSeries, n int, dropped *int) []partSeries {
 	if len(ss) <= n {
 		return ss
 	}
@@ -123,7 +329,7 @@ func topByLast(ss []series.Series, n int, dropped *int) []series.Series {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return last[idx[a]] > last[idx[b]] })
-	out := make([]series.Series, 0, n)
+	out := make([]partSeries, 0, n)
 	for _, i := range idx[:n] {
 		out = append(out, ss[i])
 	}

@@ -471,16 +471,21 @@ func TestFetchFiltersCapsAndNames(t *testing.T) {
 	fake.Matrix[q] = append(fake.Matrix[q], fakeprom.Series{
 		Labels: map[string]string{"__name__": "node_load1", "instance": "x", "job": "other"},
 		Value:  func(time.Time) float64 { return 100 },
+	}, fakeprom.Series{ // lacks job: not the alert's series (issue 14 point 4)
+		Labels: map[string]string{"__name__": "node_load1", "instance": "y"},
+		Value:  func(time.Time) float64 { return 100 },
 	})
 	fake.Unlock()
 	p := newPlanner(t, fake, Config{MaxSeries: 3})
+	// severity may be a rule label (optional): series lacking it pass.
 	pl := &Plan{Query: q, Start: t0.Add(-10 * time.Minute), End: t0, Step: Duration(time.Second),
-		PostFilter: map[string]string{"job": "node", "severity": "page"}, Legend: "{{instance}} ({{ job }})"}
+		PostFilter: map[string]string{"job": "node", "severity": "page"}, PostFilterOptional: []string{"severity"},
+		Legend: "{{instance}} ({{ job }})"}
 	res, err := p.Fetch(context.Background(), pl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Returned != 6 || res.FilteredOut != 1 || res.Dropped != 2 || len(res.Series) != 3 {
+	if res.Returned != 7 || res.FilteredOut != 2 || res.Dropped != 2 || len(res.Series) != 3 {
 		t.Fatalf("result = %+v", res)
 	}
 	if res.Series[0].Name != "e (node)" || res.Series[2].Name != "c (node)" || len(res.Series[0].Points) != 601 {

@@ -22,17 +22,22 @@ func TestRewriteRejectsBadInput(t *testing.T) {
 }
 
 func TestRewriteDoesNotMutateAcrossLabels(t *testing.T) {
-	// A label that must be post-filtered must not leave matchers behind in
-	// other selectors.
+	// A label that must be post-filtered in one operand of `or` (topk
+	// outside its groups) leaves no matcher in that operand; the other
+	// operand, fetched on its own, is narrowed. (Before parts, the whole
+	// query stayed unnarrowed.)
 	rw, err := RewriteExpr(`topk(3, node_load1) > 5 or node_load5 > 5`, L{"instance": "a", "job": "node"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rw.Query != `topk(3, node_load1) or node_load5` {
+	if rw.Query != `topk(3, node_load1) or node_load5{instance="a",job="node"}` {
 		t.Errorf("query = %s", rw.Query)
 	}
-	if len(rw.Injected) != 0 || rw.PostFilter["instance"] != "a" || rw.PostFilter["job"] != "node" {
+	if rw.PostFilter["instance"] != "a" || rw.PostFilter["job"] != "node" {
 		t.Errorf("injected %v post %v", rw.Injected, rw.PostFilter)
+	}
+	if len(rw.Parts) != 2 || rw.Parts[0].Query != `topk(3, node_load1)` || rw.Parts[0].Name != "node_load1" || rw.Parts[1].Name != "node_load5" {
+		t.Errorf("parts = %+v", rw.Parts)
 	}
 }
 

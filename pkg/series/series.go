@@ -29,6 +29,10 @@ type Threshold struct {
 	// Op is the PromQL comparison operator: >, >=, <, <=, ==, !=.
 	Op    string  `json:"op"`
 	Value float64 `json:"value"`
+	// Series names the series the threshold applies to when it is not all
+	// of them ("5m, 1h": the short and long windows of one burn-rate tier);
+	// empty means every series. Renderers add it to the line's label.
+	Series string `json:"series,omitempty"`
 }
 
 // Stats are the legend values of a series, ignoring NaN and ±Inf samples.
