@@ -203,10 +203,10 @@ type Plan struct {
 	Evaluator string `json:"evaluator,omitempty"`
 	// EvaluatorLabels are the alert's labels the evaluator added (vmalert's
 	// alertgroup, Grafana's grafana_folder, external labels): never injected.
-	EvaluatorLabels []string `json:"evaluatorLabels,omitempty"`
-	Start      time.Time         `json:"start"`
-	End        time.Time         `json:"end"`
-	Step       Duration          `json:"step"`
+	EvaluatorLabels []string  `json:"evaluatorLabels,omitempty"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	Step            Duration  `json:"step"`
 	// Window is the span the rule's `for` asked for (End-Start may be longer
 	// to include startsAt).
 	Window Duration `json:"window"`
