@@ -729,7 +729,7 @@ func (s *stripper) aggregate(n *parser.AggregateExpr) []part {
 			return ps
 		}
 	}
-	s.keptFilters = append(s.keptFilters, fmt.Sprintf("%s: %s %s filters each series before %s, so the chart shows the %s of the series that pass and draws no line",
+	s.keptFilters = append(s.keptFilters, fmt.Sprintf("%s: %s %s filters each series before %s, so the chart shows the %s of the series that pass and draws no line for it",
 		n.String(), op.String(), scalar.String(), n.Op.String(), n.Op.String()))
 	return []part{{expr: n}}
 }

@@ -830,65 +830,69 @@ func TestRewriteTable(t *testing.T) {
 			t.Fatalf("duplicate case name %q", tc.name)
 		}
 		seen[tc.name] = true
-		t.Run(tc.name, func(t *testing.T) {
-			rw, err := RewriteExpr(tc.expr, tc.ids)
-			if err != nil {
-				t.Fatalf("RewriteExpr: %v", err)
-			}
-			if rw.Query != tc.query {
-				t.Errorf("query\n got: %s\nwant: %s", rw.Query, tc.query)
-			}
-			if !reflect.DeepEqual(nilIfEmpty(rw.Injected), tc.injected) {
-				t.Errorf("injected = %v, want %v", rw.Injected, tc.injected)
-			}
-			if !reflect.DeepEqual(nilIfEmpty(rw.PostFilter), tc.post) {
-				t.Errorf("post-filter = %v, want %v", rw.PostFilter, tc.post)
-			}
-			if len(rw.Thresholds) != len(tc.thresholds) {
-				t.Fatalf("thresholds = %v, want %v", rw.Thresholds, tc.thresholds)
-			}
-			for i, th := range rw.Thresholds {
-				want := tc.thresholds[i]
-				if th.Op != want.Op || th.Series != want.Series || math.Abs(th.Value-want.Value) > 1e-9*math.Max(1, math.Abs(want.Value)) {
-					t.Errorf("threshold %d = %v, want %v", i, th, want)
-				}
-			}
-			var refs []string
-			for _, r := range rw.References {
-				refs = append(refs, r.Query)
-				if _, err := ParseExpr(r.Query); err != nil {
-					t.Errorf("reference %q does not parse: %v", r.Query, err)
-				}
-			}
-			if !reflect.DeepEqual(refs, tc.refs) {
-				t.Errorf("references = %q, want %q", refs, tc.refs)
-			}
-			if len(rw.Conditions) != tc.conditions {
-				t.Errorf("conditions = %q, want %d of them", rw.Conditions, tc.conditions)
-			}
-			var parts []string
-			for _, p := range rw.Parts {
-				parts = append(parts, p.Name)
-				if _, err := ParseExpr(p.Query); err != nil {
-					t.Errorf("part %q does not parse: %v", p.Query, err)
-				}
-			}
-			if !reflect.DeepEqual(parts, tc.parts) {
-				t.Errorf("parts = %q, want %q", parts, tc.parts)
-			}
-			if len(rw.KeptFilters) != tc.kept || len(rw.Dropped) != tc.dropped {
-				t.Errorf("kept filters %q, dropped %q; want %d and %d", rw.KeptFilters, rw.Dropped, tc.kept, tc.dropped)
-			}
-			// The chart query must parse and must not compare against a
-			// scalar at its top any more.
-			e, err := ParseExpr(rw.Query)
-			if err != nil {
-				t.Fatalf("chart query does not parse: %v", err)
-			}
-			if e.String() != rw.Query {
-				t.Errorf("chart query is not in canonical form: %s", rw.Query)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRewrite(t, tc) })
+	}
+}
+
+// checkRewrite rewrites tc.expr for tc.ids and compares every output.
+func checkRewrite(t *testing.T, tc rewriteCase) {
+	t.Helper()
+	rw, err := RewriteExpr(tc.expr, tc.ids)
+	if err != nil {
+		t.Fatalf("RewriteExpr: %v", err)
+	}
+	if rw.Query != tc.query {
+		t.Errorf("query\n got: %s\nwant: %s", rw.Query, tc.query)
+	}
+	if !reflect.DeepEqual(nilIfEmpty(rw.Injected), tc.injected) {
+		t.Errorf("injected = %v, want %v", rw.Injected, tc.injected)
+	}
+	if !reflect.DeepEqual(nilIfEmpty(rw.PostFilter), tc.post) {
+		t.Errorf("post-filter = %v, want %v", rw.PostFilter, tc.post)
+	}
+	if len(rw.Thresholds) != len(tc.thresholds) {
+		t.Fatalf("thresholds = %v, want %v", rw.Thresholds, tc.thresholds)
+	}
+	for i, th := range rw.Thresholds {
+		want := tc.thresholds[i]
+		if th.Op != want.Op || th.Series != want.Series || math.Abs(th.Value-want.Value) > 1e-9*math.Max(1, math.Abs(want.Value)) {
+			t.Errorf("threshold %d = %v, want %v", i, th, want)
+		}
+	}
+	var refs []string
+	for _, r := range rw.References {
+		refs = append(refs, r.Query)
+		if _, err := ParseExpr(r.Query); err != nil {
+			t.Errorf("reference %q does not parse: %v", r.Query, err)
+		}
+	}
+	if !reflect.DeepEqual(refs, tc.refs) {
+		t.Errorf("references = %q, want %q", refs, tc.refs)
+	}
+	if len(rw.Conditions) != tc.conditions {
+		t.Errorf("conditions = %q, want %d of them", rw.Conditions, tc.conditions)
+	}
+	var parts []string
+	for _, p := range rw.Parts {
+		parts = append(parts, p.Name)
+		if _, err := ParseExpr(p.Query); err != nil {
+			t.Errorf("part %q does not parse: %v", p.Query, err)
+		}
+	}
+	if !reflect.DeepEqual(parts, tc.parts) {
+		t.Errorf("parts = %q, want %q", parts, tc.parts)
+	}
+	if len(rw.KeptFilters) != tc.kept || len(rw.Dropped) != tc.dropped {
+		t.Errorf("kept filters %q, dropped %q; want %d and %d", rw.KeptFilters, rw.Dropped, tc.kept, tc.dropped)
+	}
+	// The chart query must parse and must not compare against a
+	// scalar at its top any more.
+	e, err := ParseExpr(rw.Query)
+	if err != nil {
+		t.Fatalf("chart query does not parse: %v", err)
+	}
+	if e.String() != rw.Query {
+		t.Errorf("chart query is not in canonical form: %s", rw.Query)
 	}
 }
 
