@@ -237,8 +237,8 @@ func matchesPostFilter(l map[string]string, want map[string]string, optional, fr
 // that differ between the charted series, else the alert's identifying
 // labels the series carries — "web-1" rather than
 // `node_load1{instance="web-1", job="node"}`. A series of one of several
-// parts is prefixed with the part's name ("5m"). One label is shown as its
-// value, several as name=value pairs.
+// parts is named by the part ("5m"), followed by the labels that differ.
+// One label is shown as its value, several as name=value pairs.
 func (p *Planner) nameSeries(pl *Plan, ss []partSeries) {
 	if pl.Legend != "" {
 		for i := range ss {
@@ -247,7 +247,7 @@ func (p *Planner) nameSeries(pl *Plan, ss []partSeries) {
 		return
 	}
 	keys := differingLabels(ss)
-	if len(keys) == 0 {
+	if len(keys) == 0 && (len(ss) == 0 || ss[0].part == "") {
 		for k := range p.identifying(pl) {
 			keys = append(keys, k)
 		}
