@@ -22,7 +22,7 @@ func TestEvaluatorFromURL(t *testing.T) {
 		"http://prometheus:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1":                                          "",
 		"http://thanos-query:10902/graph?g0.expr=up+%3D%3D+0&g0.tab=1":                                       "",
 		"http://mimir-ruler/prometheus/graph?g0.expr=up+%3D%3D+0&g0.tab=1":                                   "",
-		"":                                                                                                   "",
+		"": "",
 	} {
 		if got := EvaluatorFromURL(raw); got != want {
 			t.Errorf("EvaluatorFromURL(%q) = %q, want %q", raw, got, want)
