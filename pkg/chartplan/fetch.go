@@ -246,7 +246,11 @@ func (p *Planner) nameSeries(pl *Plan, ss []partSeries) {
 		}
 		return
 	}
-	keys := differingLabels(ss)
+	plain := make([]series.Series, len(ss))
+	for i := range ss {
+		plain[i] = ss[i].Series
+	}
+	keys := series.DifferingLabels(plain)
 	if len(keys) == 0 && (len(ss) == 0 || ss[0].part == "") {
 		for k := range p.identifying(pl) {
 			keys = append(keys, k)
@@ -254,21 +258,7 @@ func (p *Planner) nameSeries(pl *Plan, ss []partSeries) {
 		sort.Strings(keys)
 	}
 	for i := range ss {
-		var vals []string
-		for _, k := range keys {
-			if v, ok := ss[i].Labels[k]; ok {
-				vals = append(vals, k+"="+v)
-			}
-		}
-		name := ""
-		switch len(vals) {
-		case 0:
-		case 1:
-			name = ss[i].Labels[strings.SplitN(vals[0], "=", 2)[0]]
-		default:
-			name = strings.Join(vals, ", ")
-		}
-		ss[i].Name = joinName(ss[i].part, name)
+		ss[i].Name = joinName(ss[i].part, series.ShortName(ss[i].Labels, keys))
 	}
 }
 
@@ -280,32 +270,6 @@ func joinName(part, name string) string {
 		return part
 	}
 	return part + " " + name
-}
-
-// differingLabels are the label names whose values (or presence) are not
-// the same on every series, sorted.
-func differingLabels(ss []partSeries) []string {
-	if len(ss) < 2 {
-		return nil
-	}
-	all := map[string]bool{}
-	for _, s := range ss {
-		for k := range s.Labels {
-			all[k] = true
-		}
-	}
-	var out []string
-	for k := range all {
-		v0, ok0 := ss[0].Labels[k]
-		for _, s := range ss[1:] {
-			if v, ok := s.Labels[k]; ok != ok0 || v != v0 {
-				out = append(out, k)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // topByLast keeps the n series with the highest last finite value (series

@@ -18,7 +18,7 @@ func (r *resolved) drawNoData(cv *canvas, f face, top float64) {
 	}
 	if !r.From.IsZero() && !r.To.IsZero() {
 		loc := r.o.Location
-		span := r.From.In(loc).Format("2006-01-02 15:04") + " – " + r.To.In(loc).Format("15:04 MST")
+		span := r.From.In(loc).Format("2006-01-02 15:04") + " – " + r.To.In(loc).Format("15:04") + " " + r.zone
 		w := cv.measure(f, span)
 		cv.text(f, (float64(r.w)-w)/2, float64(r.h)-r.px(noDataSpanBottom), r.th.textWeak, span)
 	}

@@ -105,6 +105,7 @@ type resolved struct {
 	words    map[string]string
 	calcs    []string
 	format   string // legend format in effect
+	zone     string // the time axis' zone, e.g. "UTC+08:00"
 	// Layout results, kept for tests.
 	pl   plotArea
 	rows []legendRow
@@ -240,6 +241,9 @@ func resolve(c *Chart, o Options) (*resolved, error) {
 	if r.st.LegendFormat != "" {
 		r.format = r.st.LegendFormat
 	}
+	if r.format == "" {
+		r.Chart = autoNamed(c)
+	}
 	r.calcs = r.st.LegendCalcs
 	if r.calcs == nil {
 		r.calcs = defaultCalcs
@@ -247,7 +251,30 @@ func resolve(c *Chart, o Options) (*resolved, error) {
 	if !c.From.IsZero() && !c.To.IsZero() && !c.From.Before(c.To) {
 		return nil, fmt.Errorf("render: time range from %s is not before to %s", c.From.Format(time.RFC3339), c.To.Format(time.RFC3339))
 	}
+	to := c.To
+	if to.IsZero() {
+		to = time.Now()
+	}
+	r.zone = ZoneLabel(o.Location, c.From, to)
 	return r, nil
+}
+
+// autoNamed returns c with unnamed series named like Grafana's automatic
+// legend: by the labels that differ between the series ("web-1" rather
+// than `node_load1{instance="web-1", job="node"}`). c is not modified.
+func autoNamed(c *Chart) *Chart {
+	keys := series.DifferingLabels(c.Series)
+	if len(keys) == 0 {
+		return c
+	}
+	cc := *c
+	cc.Series = append([]series.Series(nil), c.Series...)
+	for i := range cc.Series {
+		if cc.Series[i].Name == "" {
+			cc.Series[i].Name = series.ShortName(cc.Series[i].Labels, keys)
+		}
+	}
+	return &cc
 }
 
 // px converts CSS pixels to device pixels.

@@ -122,6 +122,9 @@ func (r *resolved) drawThresholdLabels(cv *canvas, f face, pl plotArea) {
 		if t.Op != "" {
 			label = t.Op + " " + label
 		}
+		if t.Series != "" {
+			label += " (" + t.Series + ")" // the series it applies to: "> 1.44% (5m, 1h)"
+		}
 		w := cv.measure(f, label)
 		y := math.Round(pl.y(t.Value))
 		base := y - r.px(thresholdLabelLift) // above the line
