@@ -276,6 +276,11 @@ func (p *Pipeline) nativeChart(ctx context.Context, res *ChartResult) error {
 		res.Info.Note = "query failed: " + err.Error()
 		return fmt.Errorf("chart query failed: %w", err)
 	}
+	// Fetch amends the plan when the data disproves an injected label;
+	// record the plan that was drawn.
+	if b, err := json.Marshal(plan); err == nil {
+		res.Info.Plan = b
+	}
 	chart := p.renderChart(ctx, plan, data)
 	img, err := render.Render(chart, p.renderOptions(plan))
 	if err != nil {
