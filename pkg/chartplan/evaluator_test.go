@@ -129,8 +129,14 @@ func TestFetchDropsAMatcherTheDataDoesNotBearOut(t *testing.T) {
 	fake.Lock()
 	fake.Rules = []fakeprom.Rule{{Group: "node", Name: "HighCPU", Query: `node_cpu_usage > 90`, For: time.Minute}}
 	val := func(v float64) func(time.Time) float64 { return func(time.Time) float64 { return v } }
-	fake.Matrix[`node_cpu_usage{instance="a:9100",job="node"}`] = []fakeprom.Series{
-		{Labels: map[string]string{"__name__": "node_cpu_usage", "instance": "a:9100", "job": "node"}, Value: val(95)}}
+	a9100 := fakeprom.Series{Labels: map[string]string{"__name__": "node_cpu_usage", "instance": "a:9100", "job": "node"}, Value: val(95)}
+	b9100 := fakeprom.Series{Labels: map[string]string{"__name__": "node_cpu_usage", "instance": "b:9100", "job": "node"}, Value: val(5)}
+	// The fake answers by query text: the chart query, and the probes of
+	// the data check (no injection, one label at a time).
+	fake.Matrix[`node_cpu_usage{instance="a:9100",job="node"}`] = []fakeprom.Series{a9100}
+	fake.Matrix[`node_cpu_usage`] = []fakeprom.Series{a9100, b9100}
+	fake.Matrix[`node_cpu_usage{instance="a:9100"}`] = []fakeprom.Series{a9100}
+	fake.Matrix[`node_cpu_usage{job="node"}`] = []fakeprom.Series{a9100, b9100}
 	fake.Unlock()
 	p := newPlanner(t, fake, Config{Language: "en"})
 	a := alert(map[string]string{"alertname": "HighCPU", "instance": "a:9100", "job": "node", "replica": "b"}, `node_cpu_usage > 90`, t0)
@@ -149,7 +155,7 @@ func TestFetchDropsAMatcherTheDataDoesNotBearOut(t *testing.T) {
 		pl.PostFilter["replica"] != "b" || !slices.Contains(pl.PostFilterOptional, "replica") {
 		t.Errorf("plan not amended: query %s injected %v post %v optional %v", pl.Query, pl.InjectedLabels, pl.PostFilter, pl.PostFilterOptional)
 	}
-	if !strings.Contains(strings.Join(pl.Fallbacks, "\n"), `replica="b" injected`) {
+	if !strings.Contains(strings.Join(pl.Fallbacks, "\n"), `replica="b" injected: no series carries it`) {
 		t.Errorf("fallbacks = %q", pl.Fallbacks)
 	}
 

@@ -146,66 +146,91 @@ func (p *Planner) fetchSeries(ctx context.Context, pl *Plan, query string, parts
 	return kept, nil
 }
 
-// verifyInjected looks for an injected matcher that emptied the chart: it
-// reruns the query without one injected label at a time, then without all
-// of them, checking the dropped labels on the returned series instead
-// (series lacking them pass: the data does not carry them). The first
-// query that finds the alert's series is adopted and the plan amended.
+// verifyInjected looks for injected matchers that emptied the chart. With
+// cheap probes (one or two points per series) it asks whether the query
+// has data without any injection, and then, label by label, whether any
+// series carries the alert's value of it. Labels no series carries (added
+// by the evaluator) are dropped from the query and checked on the returned
+// series instead, where series lacking them pass; the amended query is run
+// and adopted when it finds the alert's series.
 func (p *Planner) verifyInjected(ctx context.Context, pl *Plan, step time.Duration, res *FetchResult) []partSeries {
-	names := sortedKeys(pl.InjectedLabels)
-	tries := make([][]string, 0, len(names)+1)
-	for _, n := range names {
-		tries = append(tries, []string{n})
-	}
-	if len(names) > 1 {
-		tries = append(tries, names)
-	}
-	for _, drop := range tries {
-		ids := copyMap(pl.InjectedLabels)
-		post := copyMap(pl.PostFilter)
-		if post == nil {
-			post = map[string]string{}
-		}
-		optional := append([]string(nil), pl.PostFilterOptional...)
-		for _, n := range drop {
-			delete(ids, n)
-			post[n] = pl.InjectedLabels[n]
-			optional = append(optional, n)
-		}
+	probeStep := max(step, pl.End.Sub(pl.Start))
+	probe := func(ids map[string]string) (int, bool) {
 		rw, err := RewriteExpr(pl.Expr, ids)
 		if err != nil {
-			return nil
+			return 0, false
 		}
-		probe := &FetchResult{}
-		kept, err := p.fetchSeries(ctx, pl, rw.Query, rw.Parts, step, post, optional, probe)
+		rr, err := p.src.QueryRange(ctx, rw.Query, pl.Start, pl.End, probeStep)
 		if err != nil {
 			res.Warnings = append(res.Warnings, "checking the injected labels: "+err.Error())
+			return 0, false
+		}
+		return len(rr.Series), true
+	}
+	if n, ok := probe(nil); !ok || n == 0 {
+		return nil // no data at all: nothing an injected label could explain
+	}
+	var culprits []string
+	for _, name := range sortedKeys(pl.InjectedLabels) {
+		n, ok := probe(map[string]string{name: pl.InjectedLabels[name]})
+		if !ok {
 			return nil
 		}
-		if len(kept) == 0 {
-			continue
+		if n == 0 {
+			culprits = append(culprits, name)
 		}
-		pairs := make([]string, len(drop))
-		for i, n := range drop {
-			pairs[i] = n + "=" + strconv.Quote(pl.InjectedLabels[n])
-		}
-		pl.fallback("the chart was empty with %s injected while the query without it has %d series: no series carries it as the alert does (a label the evaluator added?), so it is checked on the returned series instead",
-			strings.Join(pairs, ", "), probe.Returned)
-		pl.Query, pl.Parts = rw.Query, rw.Parts
-		for _, n := range drop {
-			delete(pl.InjectedLabels, n)
-		}
-		if len(pl.InjectedLabels) == 0 {
-			pl.InjectedLabels = nil
-		}
-		pl.PostFilter = post
-		sort.Strings(optional)
-		pl.PostFilterOptional = slices.Compact(optional)
-		res.Returned, res.FilteredOut = probe.Returned, probe.FilteredOut
-		res.Warnings = append(res.Warnings, probe.Warnings...)
-		return kept
 	}
-	return nil
+	if len(culprits) == 0 {
+		return nil // every label is in the data: the alert's series has none in this range
+	}
+	ids := copyMap(pl.InjectedLabels)
+	post := copyMap(pl.PostFilter)
+	if post == nil {
+		post = map[string]string{}
+	}
+	optional := append([]string(nil), pl.PostFilterOptional...)
+	pairs := make([]string, len(culprits))
+	for i, n := range culprits {
+		delete(ids, n)
+		post[n] = pl.InjectedLabels[n]
+		optional = append(optional, n)
+		pairs[i] = n + "=" + strconv.Quote(pl.InjectedLabels[n])
+	}
+	rw, err := RewriteExpr(pl.Expr, ids)
+	if err != nil {
+		return nil
+	}
+	got := &FetchResult{}
+	kept, err := p.fetchSeries(ctx, pl, rw.Query, rw.Parts, step, post, optional, got)
+	if err != nil {
+		res.Warnings = append(res.Warnings, "checking the injected labels: "+err.Error())
+		return nil
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	pl.fallback("the chart was empty with %s injected: no series carries %s as the alert does (added by the evaluator?), so %s checked on the returned series instead",
+		strings.Join(pairs, ", "), plural(len(culprits), "it", "them"), plural(len(culprits), "it is", "they are"))
+	pl.Query, pl.Parts = rw.Query, rw.Parts
+	for _, n := range culprits {
+		delete(pl.InjectedLabels, n)
+	}
+	if len(pl.InjectedLabels) == 0 {
+		pl.InjectedLabels = nil
+	}
+	pl.PostFilter = post
+	sort.Strings(optional)
+	pl.PostFilterOptional = slices.Compact(optional)
+	res.Returned, res.FilteredOut = got.Returned, got.FilteredOut
+	res.Warnings = append(res.Warnings, got.Warnings...)
+	return kept
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // matchesPostFilter keeps a series when it carries every post-filter label
