@@ -200,7 +200,7 @@ func TestChartPlanClassesAgainstRealPrometheus(t *testing.T) {
 			// As a Thanos ruler replica would send it: a replica label no
 			// series carries, for a rule with no active alert to compare with.
 			return template.Alert{Status: "firing", StartsAt: time.Now().Add(-5 * time.Second),
-				Labels: map[string]string{"alertname": "LoadExtreme", "instance": "bad", "job": "synthetic", "replica": "B", "cluster": "itest"},
+				Labels:       map[string]string{"alertname": "LoadExtreme", "instance": "bad", "job": "synthetic", "replica": "B", "cluster": "itest"},
 				GeneratorURL: prom.URL + "/graph?g0.expr=" + url.QueryEscape("synthetic_load > 1000") + "&g0.tab=1"}, true
 		},
 			query: `synthetic_load{cluster="itest",instance="bad",job="synthetic"}`, names: []string{"instance=bad, job=synthetic"}, label: "instance", value: "bad",
