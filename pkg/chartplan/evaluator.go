@@ -1,7 +1,6 @@
 package chartplan
 
 import (
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -38,15 +37,15 @@ var vmalertStatusPath = regexp.MustCompile(`/api/v1/[0-9]+/[0-9]+/status$`)
 // Thanos ruler and Mimir/Cortex rulers all link to /graph?g0.expr=…; for
 // them it returns "" and the rules API's answer decides.
 func EvaluatorFromURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || raw == "" {
-		return ""
+	// Plain string tests, no URL parsing: this runs for every alert.
+	p, q := raw, ""
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		p, q = raw[:i], raw[i:]
 	}
-	p := u.Path
 	switch {
 	case strings.Contains(p, "/vmalert/alert") || strings.Contains(p, "/vmalert/api/v1/alert") || vmalertStatusPath.MatchString(p):
 		return EvaluatorVMAlert
-	case u.Query().Has("group_id") && u.Query().Has("alert_id"):
+	case strings.Contains(q, "group_id=") && strings.Contains(q, "alert_id="):
 		return EvaluatorVMAlert
 	case strings.Contains(p, "/alerting/grafana/") || strings.HasSuffix(p, "/alerting/list"):
 		return EvaluatorGrafana
@@ -66,6 +65,9 @@ func EvaluatorFromURL(raw string) string {
 // Labels that only the data can tell are caught by Fetch, which drops a
 // matcher that empties the chart.
 func addedLabels(evaluator string, match *candidate, alertLabels map[string]string) []string {
+	if len(evaluatorLabels[evaluator]) == 0 && (match == nil || (len(match.group.Labels) == 0 && len(match.rule.Alerts) == 0)) {
+		return nil
+	}
 	added := map[string]bool{}
 	for _, l := range evaluatorLabels[evaluator] {
 		if _, ok := alertLabels[l]; ok {

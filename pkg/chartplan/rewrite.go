@@ -216,10 +216,16 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 	// Which part can carry which label: a part that cannot carry a label
 	// the alert has (vector(0), a sum aggregated over it) cannot hold the
 	// alert's series when another part can.
-	res := make([][]narrowing, len(ps))
-	lacks := make([]int, len(ps))
+	// Small fixed buffers: most rules have one part and a few labels.
+	var resBuf [4][]narrowing
+	var flatBuf [16]narrowing
+	var lacksBuf [4]int
+	res, flat, lacks := resBuf[:0], flatBuf[:0], lacksBuf[:0]
+	res = slices.Grow(res, len(ps))[:len(ps)]
+	flat = slices.Grow(flat, len(ps)*len(names))[:len(ps)*len(names)]
+	lacks = slices.Grow(lacks, len(ps))[:len(ps)]
 	for i, p := range ps {
-		res[i] = make([]narrowing, len(names))
+		res[i] = flat[i*len(names) : (i+1)*len(names)]
 		for j, name := range names {
 			res[i][j] = narrow(p.expr, name)
 			if res[i][j].ok && len(res[i][j].sels) == 0 && !p.free(name) {
@@ -227,7 +233,7 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 			}
 		}
 	}
-	if slices.Contains(lacks, 0) && slices.ContainsFunc(lacks, func(n int) bool { return n > 0 }) {
+	if len(ps) > 1 && slices.Contains(lacks, 0) && slices.ContainsFunc(lacks, func(n int) bool { return n > 0 }) {
 		var kept []part
 		var keptRes [][]narrowing
 		for i, p := range ps {
@@ -305,7 +311,11 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 		}
 		q = &parser.BinaryExpr{Op: parser.LOR, LHS: q, RHS: p.expr, VectorMatching: vm}
 	}
-	rw.Thresholds = partThresholds(st.thresholds, ps)
+	if len(ps) == 1 && len(st.thresholds) == len(ps[0].th) && !hasDuplicates(st.thresholds) {
+		rw.Thresholds = st.thresholds // one part with every threshold, each once
+	} else {
+		rw.Thresholds = partThresholds(st.thresholds, ps)
+	}
 	if len(ps) > 1 {
 		partNames := nameParts(ps)
 		for i, p := range ps {
@@ -361,6 +371,9 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 // dedupParts merges parts that chart the same expression ("x > 1 or
 // absent(x)", the two sides of a clock-skew rule), keeping every threshold.
 func dedupParts(ps []part) []part {
+	if len(ps) < 2 {
+		return ps
+	}
 	out := ps[:0]
 	seen := map[string]int{}
 	for _, p := range ps {
@@ -383,6 +396,15 @@ func dedupThresholds(th []series.Threshold) []series.Threshold {
 		}
 	}
 	return out
+}
+
+func hasDuplicates(th []series.Threshold) bool {
+	for i, t := range th {
+		if slices.Contains(th[:i], t) {
+			return true
+		}
+	}
+	return false
 }
 
 // partThresholds are the stripped thresholds, in the order they were met,
@@ -667,10 +689,19 @@ func isWindowOf(lhs, rhs []part) bool {
 	if len(lhs) == 0 || len(rhs) == 0 || len(lhs[0].th) == 0 {
 		return false
 	}
-	want, sh := thresholdKey(lhs[0].th), shape(lhs[0].expr)
+	// Thresholds first: comparing them is cheap, printing shapes is not.
+	want := thresholdKey(lhs[0].th)
 	for _, ps := range [][]part{lhs, rhs} {
 		for _, p := range ps {
-			if thresholdKey(p.th) != want || shape(p.expr) != sh {
+			if thresholdKey(p.th) != want {
+				return false
+			}
+		}
+	}
+	sh := shape(lhs[0].expr)
+	for _, ps := range [][]part{lhs[1:], rhs} {
+		for _, p := range ps {
+			if shape(p.expr) != sh {
 				return false
 			}
 		}
@@ -763,15 +794,16 @@ func (s *stripper) comparison(n *parser.BinaryExpr) []part {
 	lScalar := n.LHS.Type() == parser.ValueTypeScalar
 	rScalar := n.RHS.Type() == parser.ValueTypeScalar
 	var ps []part
-	var th *series.Threshold
+	var th series.Threshold
+	var ok bool
 	switch {
 	case lScalar && rScalar:
 		return []part{{expr: n}}
 	case rScalar:
-		th = s.threshold(n, n.RHS, n.LHS, false)
+		th, ok = s.threshold(n, n.RHS, n.LHS, false)
 		ps = s.parts(n.LHS)
 	case lScalar:
-		th = s.threshold(n, n.LHS, n.RHS, true)
+		th, ok = s.threshold(n, n.LHS, n.RHS, true)
 		ps = s.parts(n.RHS)
 	default:
 		// Vector against vector (x > y * 0.9, a != b): chart the left side,
@@ -786,9 +818,9 @@ func (s *stripper) comparison(n *parser.BinaryExpr) []part {
 		}
 		return s.parts(n.LHS)
 	}
-	if th != nil {
+	if ok {
 		for i := range ps {
-			ps[i].th = append([]series.Threshold{*th}, ps[i].th...)
+			ps[i].th = slices.Insert(ps[i].th, 0, th)
 		}
 	}
 	return ps
@@ -797,8 +829,8 @@ func (s *stripper) comparison(n *parser.BinaryExpr) []part {
 // threshold records "metric op value" and returns it; flipped is set when
 // the scalar was on the left ("80 < x"), so the operator is mirrored. A
 // non-constant scalar becomes a condition and a scalar reference, a
-// comparison of a 0/1 result a condition; both return nil.
-func (s *stripper) threshold(n *parser.BinaryExpr, scalar, vector parser.Expr, flipped bool) *series.Threshold {
+// comparison of a 0/1 result a condition; both return false.
+func (s *stripper) threshold(n *parser.BinaryExpr, scalar, vector parser.Expr, flipped bool) (series.Threshold, bool) {
 	op := n.Op
 	if flipped {
 		op = mirror(op)
@@ -807,18 +839,18 @@ func (s *stripper) threshold(n *parser.BinaryExpr, scalar, vector parser.Expr, f
 		// "(x > bool 4) == 1" and "absent(x) == 1" compare a 0/1 result;
 		// the line would mean nothing on the chart of x.
 		s.conditions = append(s.conditions, op.String()+" "+scalar.String()+" (on a 0/1 result)")
-		return nil
+		return series.Threshold{}, false
 	}
 	v, err := evalScalar(scalar)
 	if err != nil {
 		s.conditions = append(s.conditions, op.String()+" "+scalar.String())
 		s.refs = append(s.refs, refCandidate{op: op.String(), scalar: true,
 			expr: &parser.Call{Func: parser.Functions["vector"], Args: parser.Expressions{unwrapParens(scalar)}}})
-		return nil
+		return series.Threshold{}, false
 	}
 	t := series.Threshold{Op: op.String(), Value: v}
 	s.thresholds = append(s.thresholds, t)
-	return &t
+	return t, true
 }
 
 // isZeroOne reports whether e yields only 0/1 values: a bool comparison or absent().
