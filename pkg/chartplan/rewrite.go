@@ -169,6 +169,10 @@ func RewriteExprAny(expr string, ids map[string][]string) (*Rewrite, error) {
 
 var errUnparseable = errors.New("rewritten query does not parse")
 
+// MaxParts caps the parts a chart is fetched in: a rule that ors more
+// expressions than that is charted as one union query, as written.
+const MaxParts = 12
+
 // rewriteAST strips e and narrows it to ids. A label with one value is
 // injected as label="v" (a failure to narrow it goes to PostFilter, which
 // checks one value); a label with several values as a regex union (a
@@ -316,7 +320,7 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 	} else {
 		rw.Thresholds = partThresholds(st.thresholds, ps)
 	}
-	if len(ps) > 1 {
+	if len(ps) > 1 && len(ps) <= MaxParts {
 		partNames := nameParts(ps)
 		for i, p := range ps {
 			pt := Part{Name: partNames[i], Query: p.expr.String(), Thresholds: dedupThresholds(p.th)}
@@ -410,13 +414,17 @@ func hasDuplicates(th []series.Threshold) bool {
 // partThresholds are the stripped thresholds, in the order they were met,
 // that belong to one of the charted parts, each once.
 func partThresholds(all []series.Threshold, ps []part) []series.Threshold {
+	in := map[series.Threshold]bool{}
+	for _, p := range ps {
+		for _, t := range p.th {
+			in[t] = true
+		}
+	}
 	var out []series.Threshold
 	for _, t := range all {
-		if slices.Contains(out, t) {
-			continue
-		}
-		if slices.ContainsFunc(ps, func(p part) bool { return slices.Contains(p.th, t) }) {
+		if in[t] {
 			out = append(out, t)
+			delete(in, t) // each once
 		}
 	}
 	return out
