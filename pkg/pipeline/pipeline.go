@@ -382,7 +382,16 @@ func (p *Pipeline) grafanaRequest(plan *chartplan.Plan) grafanarender.Request {
 		Theme:         p.Settings.Chart.Theme,
 		Timezone:      p.Settings.Chart.Timezone,
 		Legend:        plan.Legend,
+		Parts:         grafanaParts(plan.Parts),
 	}
+}
+
+func grafanaParts(ps []chartplan.Part) []grafanarender.Part {
+	var out []grafanarender.Part
+	for _, p := range ps {
+		out = append(out, grafanarender.Part{Name: p.Name, Query: p.Query})
+	}
+	return out
 }
 
 // templateStyle reads the template panel's style through Grafana, cached for a minute.
