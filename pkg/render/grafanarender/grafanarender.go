@@ -44,7 +44,7 @@ const uidPrefix = "act-"
 const (
 	maxQueryBytes = 64 << 10
 	// maxParts bounds the targets of one panel (refIds A–Z).
-	maxParts = 26
+	maxParts      = 26
 	maxTitleRunes = 300
 	maxThresholds = 20
 )
