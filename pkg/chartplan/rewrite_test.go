@@ -1,6 +1,7 @@
 package chartplan
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -58,8 +59,10 @@ func TestExprFromGeneratorURL(t *testing.T) {
 		"http://vmalert:8880/vmalert/alert?group_id=123&alert_id=456":                "",
 		"https://grafana.example.com/alerting/grafana/abc123/view?orgId=1":           "",
 		"http://prom/#/graph?g0.expr=up":                                             "up",
-		"":                                                                           "",
-		"::not a url":                                                                "",
+		"http://grafana:3000/explore?left=" + url.QueryEscape(`{"queries":[{"expr":"sum(rate(x[5m])) > 1","queryType":"range","datasource":{"type":"prometheus","uid":"mimir"}}]}`):              "sum(rate(x[5m])) > 1",
+		"http://grafana:3000/explore?schemaVersion=1&panes=" + url.QueryEscape(`{"a1b":{"datasource":"mimir","queries":[{"refId":"A","expr":"up == 0"}],"range":{"from":"now-1h","to":"now"}}}`): "up == 0",
+		"":            "",
+		"::not a url": "",
 	} {
 		if got := ExprFromGeneratorURL(raw); got != want {
 			t.Errorf("ExprFromGeneratorURL(%q) = %q, want %q", raw, got, want)

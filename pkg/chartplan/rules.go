@@ -2,6 +2,7 @@ package chartplan
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"sync"
@@ -93,7 +94,8 @@ func (c *rulesCache) Requests() int {
 // configured with -external.alert.source=graph?g0.expr=... use the same
 // form. It returns "" when the URL carries no expression: vmalert's default
 // (/vmalert/alert?group_id=..&alert_id=..), Grafana-managed rules
-// (/alerting/grafana/<uid>/view) and anything unparsable.
+// (/alerting/grafana/<uid>/view) and anything unparsable. Grafana Explore
+// links (Mimir's and Loki's grafana-explore format) give their first query.
 func ExprFromGeneratorURL(raw string) string {
 	if raw == "" {
 		return ""
@@ -110,6 +112,39 @@ func ExprFromGeneratorURL(raw string) string {
 	if i := strings.Index(u.Fragment, "?"); i >= 0 {
 		if fq, err := url.ParseQuery(u.Fragment[i+1:]); err == nil {
 			return fq.Get("g0.expr")
+		}
+	}
+	// Grafana Explore links, as Mimir's and Loki's rulers write them with
+	// the grafana-explore generator URL format
+	// (/explore?left={"queries":[{"expr":…}]}) and as newer Grafanas do
+	// (/explore?panes={"<id>":{"queries":[{"expr":…}]}}).
+	type queries struct {
+		Queries []struct {
+			Expr string `json:"expr"`
+		} `json:"queries"`
+	}
+	first := func(qs queries) string {
+		for _, x := range qs.Queries {
+			if x.Expr != "" {
+				return x.Expr
+			}
+		}
+		return ""
+	}
+	if l := q.Get("left"); l != "" {
+		var v queries
+		if json.Unmarshal([]byte(l), &v) == nil {
+			return first(v)
+		}
+	}
+	if p := q.Get("panes"); p != "" {
+		var v map[string]queries
+		if json.Unmarshal([]byte(p), &v) == nil {
+			for _, pane := range v {
+				if e := first(pane); e != "" {
+					return e
+				}
+			}
 		}
 	}
 	return ""
