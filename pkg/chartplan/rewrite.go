@@ -220,35 +220,33 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 	// Which part can carry which label: a part that cannot carry a label
 	// the alert has (vector(0), a sum aggregated over it) cannot hold the
 	// alert's series when another part can.
-	// Small fixed buffers: most rules have one part and a few labels.
-	var resBuf [4][]narrowing
-	var flatBuf [16]narrowing
-	var lacksBuf [4]int
-	res, flat, lacks := resBuf[:0], flatBuf[:0], lacksBuf[:0]
-	res = slices.Grow(res, len(ps))[:len(ps)]
-	flat = slices.Grow(flat, len(ps)*len(names))[:len(ps)*len(names)]
-	lacks = slices.Grow(lacks, len(ps))[:len(ps)]
+	res := make([]narrowing, len(ps)*len(names)) // res[i*len(names)+j]: part i, label j
+	at := func(i, j int) narrowing { return res[i*len(names)+j] }
 	for i, p := range ps {
-		res[i] = flat[i*len(names) : (i+1)*len(names)]
 		for j, name := range names {
-			res[i][j] = narrow(p.expr, name)
-			if res[i][j].ok && len(res[i][j].sels) == 0 && !p.free(name) {
-				lacks[i]++
-			}
+			res[i*len(names)+j] = narrow(p.expr, name)
 		}
 	}
-	if len(ps) > 1 && slices.Contains(lacks, 0) && slices.ContainsFunc(lacks, func(n int) bool { return n > 0 }) {
-		var kept []part
-		var keptRes [][]narrowing
+	if len(ps) > 1 {
+		lacks := make([]int, len(ps))
 		for i, p := range ps {
-			if lacks[i] == 0 {
-				kept, keptRes = append(kept, p), append(keptRes, res[i])
-			} else {
-				rw.Dropped = append(rw.Dropped, p.expr.String())
+			for j, name := range names {
+				if r := at(i, j); r.ok && len(r.sels) == 0 && !p.free(name) {
+					lacks[i]++
+				}
 			}
 		}
-		ps, res = kept, keptRes
-		if ps[0].vm != nil {
+		if slices.Contains(lacks, 0) && slices.ContainsFunc(lacks, func(n int) bool { return n > 0 }) {
+			var kept []part
+			var keptRes []narrowing
+			for i, p := range ps {
+				if lacks[i] == 0 {
+					kept, keptRes = append(kept, p), append(keptRes, res[i*len(names):(i+1)*len(names)]...)
+				} else {
+					rw.Dropped = append(rw.Dropped, p.expr.String())
+				}
+			}
+			ps, res = kept, keptRes
 			ps[0].vm = nil
 		}
 	}
@@ -260,13 +258,13 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 		legacy := model.LabelName(name).IsValidLegacy()
 		injected, unsafe := false, !legacy
 		for i, p := range ps {
-			if !res[i][j].ok && !p.free(name) {
+			if !at(i, j).ok && !p.free(name) {
 				unsafe = true
 			}
 		}
 		for i, p := range ps {
-			if res[i][j].ok && legacy && !p.free(name) {
-				for _, vs := range res[i][j].sels {
+			if r := at(i, j); r.ok && legacy && !p.free(name) {
+				for _, vs := range r.sels {
 					addMatcher(vs, matchers[name])
 					injected = true
 				}

@@ -160,9 +160,10 @@ func normalizeExpr(expr string) string {
 }
 
 // candidate is one alerting rule with the group it lives in.
+// It points into the cached rules API answer, which is never modified.
 type candidate struct {
-	group promapi.RuleGroup
-	rule  promapi.Rule
+	group *promapi.RuleGroup
+	rule  *promapi.Rule
 }
 
 // resolution is the outcome of matching an alert against the rules API.
@@ -178,10 +179,11 @@ type resolution struct {
 // alerts carrying exactly the alert's labels.
 func resolveRule(groups []promapi.RuleGroup, name string, alertLabels map[string]string, urlExpr string, external map[string]bool) resolution {
 	var all []candidate
-	for _, g := range groups {
-		for _, r := range g.Rules {
-			if r.Name == name {
-				all = append(all, candidate{group: g, rule: r})
+	for gi := range groups {
+		g := &groups[gi]
+		for ri := range g.Rules {
+			if g.Rules[ri].Name == name {
+				all = append(all, candidate{group: g, rule: &g.Rules[ri]})
 			}
 		}
 	}
