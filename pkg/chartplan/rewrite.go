@@ -347,15 +347,12 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 		}
 	}
 	qs := q.String()
-	// Round-trip: the printed queries must parse (RewriteExpr retries
-	// without injection when they do not).
+	// Round-trip: the printed query must parse (RewriteExpr retries without
+	// injection when it does not). The parts are printed inside it as they
+	// are on their own, operands of the lowest-precedence operator, so
+	// they parse when it does.
 	if _, perr := ParseExpr(qs); perr != nil {
 		return nil, fmt.Errorf("%w: %v", errUnparseable, perr)
-	}
-	for _, p := range rw.Parts {
-		if _, perr := ParseExpr(p.Query); perr != nil {
-			return nil, fmt.Errorf("%w: %v", errUnparseable, perr)
-		}
 	}
 	rw.Query = qs
 	if len(rw.Injected) == 0 {
