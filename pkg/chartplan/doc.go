@@ -41,26 +41,62 @@
 //     the scalar on either side ("80 < x" is recorded as "> 80"). Each
 //     constant threshold (including folded expressions such as
 //     14.4 * (1 - 0.999)) is kept with its operator to be drawn.
-//     Comparisons inside the measured value (count(up == 0)) stay.
-//   - The right operand of `and`/`unless` is a gate, not the value: it is
-//     removed from the chart and listed in Conditions, as are comparisons
-//     against non-constant scalars.
-//   - In a comparison between two series (spec != available, x < y offset
-//     1w * 0.5) the left side is charted and the right side becomes a
-//     Reference query, narrowed on the labels both sides are matched on, and
-//     fetched as a moving threshold.
+//   - Inside an aggregation that is monotone for the comparison —
+//     max(x > t), min(x < t), topk(k, x > t), bottomk(k, x < t), as Sloth's
+//     max(… > t) without (sloth_window) — the comparison is stripped too and
+//     its threshold drawn: the aggregate of the filtered set is the filtered
+//     aggregate. Inside other aggregations (sum(x > t), count(up == 0),
+//     avg(x < t)) it chooses what is aggregated: the expression is charted
+//     as written and KeptFilters says so; no line is drawn for it.
+//   - The operands of `or` and the windows of a multi-window tier (a > t and
+//     b > t, where a and b differ only in numbers and durations: rate5m and
+//     rate1h, [5m] and [1h]) become Parts, fetched one by one so `or`
+//     merges none of them, each named by what tells it apart ("5m") and
+//     drawn against its own thresholds ("> 1.44% (5m, 1h)"). Labels a
+//     window's `and` ignores (sloth_window) are its own and not narrowed.
+//   - Any other right operand of `and`/`unless` is a gate, not the value: it
+//     is removed from the chart and listed in Conditions.
+//   - In a comparison with another series or a non-constant scalar
+//     (spec != available, x < y offset 1w * 0.5, x > scalar(avg(x)) * 2,
+//     x > on() group_left quantile(0.9, x), with or without bool) the left
+//     side is charted and the right side becomes a Reference query (a
+//     scalar wrapped in vector()), narrowed on the labels both sides are
+//     matched on, and fetched as a moving threshold.
 //   - absent(x) and absent_over_time(x[5m]) chart x itself, with a note that
 //     an empty chart is expected; `up == 0` charts up with a "== 0" line.
+//   - An operand of `or` that cannot carry a label the alert has — a
+//     constant fallback such as `or vector(0)`, a sum over that label — is
+//     not the alert's series and is not charted (Dropped), as long as
+//     another operand can carry them all.
 //   - The alert's identifying labels (its labels minus alertname, minus the
-//     rule's own `labels:`, minus prometheus.externalLabels) are injected as
-//     equality matchers into every selector from which the label provably
-//     reaches the result: through by/without, on/ignoring, group_left/
-//     group_right, label-preserving functions; not through label_replace's
-//     target label, absent, count_values' label, topk outside its groups or
-//     `or` matched on other labels. Labels aggregated away are not needed.
-//     Labels that cannot be injected safely are checked on the returned
-//     series instead (PostFilter). When the rule is unknown, only labels the
-//     expression names itself are injected and the rest post-filtered.
+//     rule's own `labels:`, minus prometheus.externalLabels, minus the labels
+//     the evaluator added) are injected as equality matchers into every
+//     selector from which the label provably reaches the result: through
+//     by/without, on/ignoring, group_left/group_right, label-preserving
+//     functions; not through label_replace's target label, absent,
+//     count_values' label or topk outside its groups. Labels aggregated away
+//     are not needed. Labels that cannot be injected safely are checked on
+//     the returned series instead (PostFilter), strictly: a series that lacks
+//     a label the alert carries is not the alert's series. When the rule is
+//     unknown, only labels the expression names itself are injected and the
+//     rest post-filtered as optional (PostFilterOptional: the rule may have
+//     added them).
+//
+// # Labels the evaluator adds
+//
+// The evaluator is recognised from the generatorURL (vmalert's
+// /vmalert/alert?group_id=…&alert_id=… and older …/api/v1/<group>/<alert>/status
+// links, Grafana's /alerting/grafana/<uid>/view) and from the fields only
+// its rules API sends (vmalert's group id, Thanos' partialResponseStrategy,
+// Mimir's and Cortex' sourceTenants). Its labels are never injected:
+// vmalert's alertgroup and group labels, Grafana's grafana_folder, and every
+// label the webhook alert carries that the rules API's copy of the same
+// active alert lacks (external labels of Prometheus, Thanos ruler, Mimir and
+// Cortex tenants, vmalert -external.label). What cannot be known before
+// querying, the data tells: when the chart comes back empty, Fetch probes
+// the query without injection and with one injected label at a time,
+// drops the labels no series carries, checks them on the returned series
+// instead and says so in the plan.
 //
 // # Time window
 //
@@ -69,7 +105,9 @@
 // and unknown rules use the minimum. Firing alerts end now; resolved alerts
 // end shortly after endsAt. The range always reaches back past startsAt
 // (capped at 30 days). The step is the smallest round step giving at most
-// 1000 points (400–1000 for windows above a few minutes). The title is the
+// 1000 points (400–1000 for windows above a few minutes). When the range
+// is longer than the window, the plan's rangeReason says why (the alert
+// started earlier; the 30-day cap) and at which step. The title is the
 // alert name with the span: "HighCPU (最近10分钟)" or "HighCPU (last 10m)".
 //
 // # Annotations
@@ -89,9 +127,12 @@
 //
 // # Fetching
 //
-// Planner.Fetch runs the range query within the data source timeout,
-// applies the post-filter, names the series with the legend format and keeps
-// the chart.maxSeries (default 10) with the highest last value; FetchResult
+// Planner.Fetch runs the range query (each part on its own) within the
+// data source timeout, applies the post-filter, names the series — with the
+// legend format, else like Grafana's automatic legend by the labels that
+// differ between them, else by the alert's identifying labels ("web-1",
+// "5m") — and keeps the chart.maxSeries (default 10) with the highest last
+// value; FetchResult
 // reports how many were filtered out and dropped. A plan is JSON and is
 // what POST /explain returns, fallbacks included.
 package chartplan

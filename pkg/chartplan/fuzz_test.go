@@ -8,7 +8,8 @@ import (
 // returns parses. Seeds: every expression of the rewrite table (plus the
 // files under testdata/fuzz/FuzzRewrite).
 func FuzzRewrite(f *testing.F) {
-	for _, tc := range rewriteCases {
+	all := append(append(append(append([]rewriteCase(nil), rewriteCases...), aggregationCases...), movingThresholdCases...), fallbackCases...)
+	for _, tc := range all {
 		for k, v := range tc.ids {
 			f.Add(tc.expr, k, v)
 			break

@@ -121,7 +121,7 @@ func (p *Planner) narrowOverview(pl *Plan, charted []template.Alert) []string {
 	}
 	sets := map[string][]string{}
 	for i, a := range charted {
-		ids := p.identifying(&Plan{Alert: AlertRef{Labels: a.Labels}, Rule: pl.Rule})
+		ids := p.identifying(&Plan{Alert: AlertRef{Labels: a.Labels}, Rule: pl.Rule, EvaluatorLabels: pl.EvaluatorLabels})
 		if i == 0 {
 			for k, v := range ids {
 				if named == nil || named[k] {
@@ -153,7 +153,9 @@ func (p *Planner) narrowOverview(pl *Plan, charted []template.Alert) []string {
 	pl.References = rw.References
 	pl.InjectedLabels = rw.Injected
 	pl.InjectedAny = rw.InjectedAny
-	pl.PostFilter = nil
+	pl.Parts = rw.Parts
+	pl.KeptFilters = rw.KeptFilters
+	pl.PostFilter, pl.PostFilterOptional = nil, nil
 	var notes []string
 	if len(rw.Unnarrowed) > 0 {
 		pl.fallback("labels %s cannot be injected safely as a union; the overview shows every value", strings.Join(rw.Unnarrowed, ", "))

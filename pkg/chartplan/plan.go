@@ -3,6 +3,7 @@ package chartplan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,14 +183,38 @@ type Plan struct {
 	// InjectedAny were added as regex unions (label=~"a|b") by PlanOverview.
 	InjectedAny map[string][]string `json:"injectedAny,omitempty"`
 	// PostFilter labels are checked on the returned series instead: a series
-	// whose value for one of them differs is dropped.
+	// whose value for one of them differs, or that lacks one of them, is
+	// not the alert's series and is dropped.
 	PostFilter map[string]string `json:"postFilterLabels,omitempty"`
-	Start      time.Time         `json:"start"`
-	End        time.Time         `json:"end"`
-	Step       Duration          `json:"step"`
+	// PostFilterOptional are the PostFilter labels a series may lack: labels
+	// that may have been added by the rule or the evaluator rather than come
+	// from the data (the rule is unknown; a matcher the data did not bear out).
+	PostFilterOptional []string `json:"postFilterOptional,omitempty"`
+	// Parts are the queries fetched one by one when the rule alerts on
+	// several expressions (the operands of `or`, the windows of a burn-rate
+	// tier), each with its own thresholds; Query is then their union.
+	Parts []Part `json:"parts,omitempty"`
+	// KeptFilters explain comparisons the chart keeps inside an aggregation
+	// that is not monotone (sum(x > 5)): no line is drawn for them.
+	KeptFilters []string `json:"keptFilters,omitempty"`
+	// Evaluator is what evaluated the rule, from the generatorURL and the
+	// rules API's answer: prometheus, vmalert, thanos, mimir (or Cortex),
+	// grafana; empty when unknown.
+	Evaluator string `json:"evaluator,omitempty"`
+	// EvaluatorLabels are the alert's labels the evaluator added (vmalert's
+	// alertgroup, Grafana's grafana_folder, external labels): never injected.
+	EvaluatorLabels []string  `json:"evaluatorLabels,omitempty"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	Step            Duration  `json:"step"`
 	// Window is the span the rule's `for` asked for (End-Start may be longer
 	// to include startsAt).
 	Window Duration `json:"window"`
+	// RangeReason says in a sentence why Start–End is longer than Window
+	// (the alert started before the window; the 30-day cap), with the step
+	// that keeps the chart under 1000 points; empty when the range is the
+	// window.
+	RangeReason string `json:"rangeReason,omitempty"`
 	// PendingAt is startsAt minus the rule's `for`: when the condition began.
 	PendingAt *time.Time `json:"pendingAt,omitempty"`
 	Title     string     `json:"title"`
@@ -254,6 +279,8 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 	// 1. The rule, from the rules API.
 	var forDur time.Duration
 	ruleKnown := false
+	pl.Evaluator = EvaluatorFromURL(alert.GeneratorURL)
+	var match *candidate
 	switch {
 	case name == "":
 		pl.fallback("the alert has no alertname label; the rules API cannot be asked")
@@ -267,6 +294,12 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 		}
 		res := resolveRule(groups, name, alert.Labels, urlExpr, p.external)
 		pl.Fallbacks = append(pl.Fallbacks, res.notes...)
+		match = res.match
+		if pl.Evaluator == "" && match != nil {
+			pl.Evaluator = match.group.Flavour()
+		} else if pl.Evaluator == "" && len(groups) > 0 {
+			pl.Evaluator = groups[0].Flavour()
+		}
 		if res.match != nil {
 			r := res.match.rule
 			forDur = r.For()
@@ -286,6 +319,8 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 		pl.fallback("rule not found; charting the generatorURL's expression with the default window")
 	}
 
+	pl.EvaluatorLabels = addedLabels(pl.Evaluator, match, alert.Labels)
+
 	// 2. The query.
 	if v := strings.TrimSpace(ann[AnnotationDisable]); v != "" && v != "false" && v != "0" {
 		pl.NoChartReason = "the rule disables its chart (" + AnnotationDisable + ")"
@@ -299,7 +334,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 			pl.fallback("%s annotation does not parse (%v); ignored", AnnotationQuery, err)
 		} else {
 			pl.Query = q
-			pl.InjectedLabels, pl.PostFilter, pl.References = nil, nil, nil
+			pl.InjectedLabels, pl.PostFilter, pl.PostFilterOptional, pl.References, pl.Parts, pl.KeptFilters = nil, nil, nil, nil, nil, nil
 			pl.Overrides = append(pl.Overrides, AnnotationQuery)
 			if pl.Source == SourceNone {
 				pl.Source = SourceAnnotation
@@ -363,7 +398,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 func (p *Planner) identifying(pl *Plan) map[string]string {
 	ids := map[string]string{}
 	for k, v := range pl.Alert.Labels {
-		if k == "alertname" || k == labels.MetricName || p.external[k] {
+		if k == "alertname" || k == labels.MetricName || p.external[k] || slices.Contains(pl.EvaluatorLabels, k) {
 			continue
 		}
 		if pl.Rule != nil {
@@ -407,14 +442,34 @@ func (p *Planner) rewrite(pl *Plan, ruleKnown bool) {
 	pl.References = rw.References
 	pl.InjectedLabels = rw.Injected
 	pl.PostFilter = rw.PostFilter
+	pl.Parts = rw.Parts
+	pl.KeptFilters = rw.KeptFilters
 	for k, v := range post {
 		if pl.PostFilter == nil {
 			pl.PostFilter = map[string]string{}
 		}
 		pl.PostFilter[k] = v
+		pl.PostFilterOptional = append(pl.PostFilterOptional, k)
 	}
+	sort.Strings(pl.PostFilterOptional)
 	if len(rw.PostFilter) > 0 {
 		pl.fallback("labels %s cannot be injected safely; filtering the returned series instead", strings.Join(sortedKeys(rw.PostFilter), ", "))
+	}
+	if len(pl.EvaluatorLabels) > 0 {
+		pl.fallback("labels %s were added by the evaluator (%s), not by the data; not injected", strings.Join(pl.EvaluatorLabels, ", "), or(pl.Evaluator, "unknown"))
+	}
+	for _, d := range rw.Dropped {
+		pl.fallback("%s cannot carry the alert's labels (a constant fallback or an aggregate over them): not charted", d)
+	}
+	for _, k := range rw.KeptFilters {
+		pl.fallback("the chart keeps a comparison inside an aggregation: %s", k)
+	}
+	if len(rw.Parts) > 1 {
+		names := make([]string, len(rw.Parts))
+		for i, pt := range rw.Parts {
+			names[i] = pt.Name
+		}
+		pl.fallback("the rule alerts on %d expressions (%s); each is fetched on its own and drawn against its own thresholds", len(rw.Parts), strings.Join(names, ", "))
 	}
 	if len(rw.AbsentOf) > 0 {
 		if p.cfg.Language == "en" {
@@ -488,8 +543,10 @@ func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown 
 	if s := pl.Alert.StartsAt; !s.IsZero() && s.Before(end) && s.Add(-window/10).Before(start) {
 		start = s.Add(-window / 10)
 	}
+	capped := false
 	if end.Sub(start) > maxSpan {
 		start = end.Add(-maxSpan)
+		capped = true
 		pl.fallback("the alert started %s ago; the chart shows the last %s", end.Sub(pl.Alert.StartsAt).Round(time.Minute), spanLabel(maxSpan, "en"))
 	}
 	// Whole seconds, rounded outwards so an alert that started a few
@@ -499,6 +556,15 @@ func (p *Planner) placeWindow(pl *Plan, window, forDur time.Duration, ruleKnown 
 		pl.End = pl.End.Add(time.Second)
 	}
 	pl.Step = Duration(max(stepFor(pl.End.Sub(pl.Start)), p.cfg.MinStep))
+	if span := pl.End.Sub(pl.Start); titleSpan(window, span) != window {
+		ago := end.Sub(pl.Alert.StartsAt).Round(time.Second)
+		pl.RangeReason = fmt.Sprintf("widened from the %s window to %s because the alert started %s before the chart's end (startsAt %s)",
+			durationText(window), durationText(span), durationText(ago), pl.Alert.StartsAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		if capped {
+			pl.RangeReason += fmt.Sprintf("; capped at %s", durationText(maxSpan))
+		}
+		pl.RangeReason += fmt.Sprintf("; one point every %s keeps it under %d points", durationText(pl.Step.D()), maxPoints)
+	}
 	if ruleKnown && forDur > 0 && !pl.Alert.StartsAt.IsZero() {
 		t := pl.Alert.StartsAt.Add(-forDur)
 		pl.PendingAt = &t
@@ -537,6 +603,26 @@ func stepFor(span time.Duration) time.Duration {
 		}
 	}
 	return (span/maxPoints + time.Second - 1).Truncate(time.Second)
+}
+
+// durationText renders a duration as "13d 23h 50m" (the three largest non-zero
+// units, whole seconds), for plan texts.
+func durationText(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d <= 0 {
+		return "0s"
+	}
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 && len(parts) < 3 {
+			parts = append(parts, strconv.FormatInt(int64(n), 10)+u.name)
+			d -= n * u.d
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // spanLabel renders "最近10分钟" / "last 10m".
@@ -629,6 +715,13 @@ func sortedKeys(m map[string]string) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
 
 // Ping checks that the data source answers the rules API with the
 // configured credentials, for health checks.

@@ -471,16 +471,21 @@ func TestFetchFiltersCapsAndNames(t *testing.T) {
 	fake.Matrix[q] = append(fake.Matrix[q], fakeprom.Series{
 		Labels: map[string]string{"__name__": "node_load1", "instance": "x", "job": "other"},
 		Value:  func(time.Time) float64 { return 100 },
+	}, fakeprom.Series{ // lacks job: not the alert's series (issue 14 point 4)
+		Labels: map[string]string{"__name__": "node_load1", "instance": "y"},
+		Value:  func(time.Time) float64 { return 100 },
 	})
 	fake.Unlock()
 	p := newPlanner(t, fake, Config{MaxSeries: 3})
+	// severity may be a rule label (optional): series lacking it pass.
 	pl := &Plan{Query: q, Start: t0.Add(-10 * time.Minute), End: t0, Step: Duration(time.Second),
-		PostFilter: map[string]string{"job": "node", "severity": "page"}, Legend: "{{instance}} ({{ job }})"}
+		PostFilter: map[string]string{"job": "node", "severity": "page"}, PostFilterOptional: []string{"severity"},
+		Legend: "{{instance}} ({{ job }})"}
 	res, err := p.Fetch(context.Background(), pl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Returned != 6 || res.FilteredOut != 1 || res.Dropped != 2 || len(res.Series) != 3 {
+	if res.Returned != 7 || res.FilteredOut != 2 || res.Dropped != 2 || len(res.Series) != 3 {
 		t.Fatalf("result = %+v", res)
 	}
 	if res.Series[0].Name != "e (node)" || res.Series[2].Name != "c (node)" || len(res.Series[0].Points) != 601 {
@@ -542,5 +547,34 @@ func TestConfigFromSettings(t *testing.T) {
 	if c.Language != "en" || c.MinWindow != 5*time.Minute || c.MaxWindow != 24*time.Hour || c.WindowMultiplier != 2 ||
 		c.MaxSeries != 4 || c.Timezone != "Asia/Shanghai" || c.RulesCacheTTL != time.Minute || len(c.ExternalLabels) != 2 {
 		t.Errorf("config = %+v", c)
+	}
+}
+
+// TestPlanOldAlertSaysWhyTheRangeIsWider: an alert that started two weeks
+// ago is charted from just before its start; the plan carries the range
+// drawn and a plain reason (issue 18 point 4).
+func TestPlanOldAlertSaysWhyTheRangeIsWider(t *testing.T) {
+	p := newPlanner(t, nil, Config{Language: "en"})
+	a := alert(map[string]string{"alertname": "X", "instance": "a"}, `up == 0`, t0.Add(-14*24*time.Hour))
+	pl := p.Plan(context.Background(), a, t0)
+	if pl.Window.D() != 10*time.Minute || pl.Step.D() != 30*time.Minute {
+		t.Fatalf("window %s step %s", pl.Window, pl.Step)
+	}
+	if !pl.Start.Before(a.StartsAt) || !pl.End.Equal(t0) {
+		t.Errorf("range %s – %s does not reach back to startsAt %s", pl.Start, pl.End, a.StartsAt)
+	}
+	for _, want := range []string{"widened from the 10m window to 14d 1m", "started 14d before", "one point every 30m"} {
+		if !strings.Contains(pl.RangeReason, want) {
+			t.Errorf("rangeReason %q lacks %q", pl.RangeReason, want)
+		}
+	}
+	b, _ := json.Marshal(pl)
+	if !strings.Contains(string(b), `"rangeReason":"widened`) {
+		t.Errorf("JSON lacks rangeReason: %s", b)
+	}
+	// A fresh alert's range is its window: no reason.
+	pl = p.Plan(context.Background(), alert(map[string]string{"alertname": "X", "instance": "a"}, `up == 0`, t0.Add(-time.Minute)), t0)
+	if pl.RangeReason != "" {
+		t.Errorf("rangeReason = %q for a range that is the window", pl.RangeReason)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,30 @@ type Rewrite struct {
 	// (absent/absent_over_time): the chart shows the selector(s) it watched,
 	// which are expected to be empty while the alert fires.
 	AbsentOf []string `json:"absentOf,omitempty"`
+	// Parts are set when the expression is charted as several queries: the
+	// operands of `or` and the windows of a multi-window tier, each with its
+	// own thresholds. Query is then their union (for Explore and Grafana),
+	// and Fetch runs each part on its own so `or` merges none of them.
+	Parts []Part `json:"parts,omitempty"`
+	// KeptFilters explain comparisons left in the query because the
+	// aggregation around them is not monotone (sum(x > 5) sums the series
+	// above 5): the chart shows the filtered aggregate and draws no line.
+	KeptFilters []string `json:"keptFilters,omitempty"`
+	// Dropped are operands of `or` that cannot carry the alert's labels
+	// (or vector(0), a fallback aggregated over the alert's labels): a
+	// labelled alert's series is never among them, so they are not charted.
+	Dropped []string `json:"dropped,omitempty"`
+}
+
+// Part is one separately fetched query of a chart.
+type Part struct {
+	// Name tells the part apart in legends and threshold labels ("5m").
+	Name       string             `json:"name"`
+	Query      string             `json:"query"`
+	Thresholds []series.Threshold `json:"thresholds,omitempty"`
+	// Free are the alert's labels this part's series need not match: the
+	// window's own labels (sloth_window) that its `and` ignores.
+	Free []string `json:"free,omitempty"`
 }
 
 // Reference is a query whose series act as a moving threshold.
@@ -144,6 +169,10 @@ func RewriteExprAny(expr string, ids map[string][]string) (*Rewrite, error) {
 
 var errUnparseable = errors.New("rewritten query does not parse")
 
+// MaxParts caps the parts a chart is fetched in: a rule that ors more
+// expressions than that is charted as one union query, as written.
+const MaxParts = 12
+
 // rewriteAST strips e and narrows it to ids. A label with one value is
 // injected as label="v" (a failure to narrow it goes to PostFilter, which
 // checks one value); a label with several values as a regex union (a
@@ -158,12 +187,15 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 		}
 	}()
 	rw = &Rewrite{}
-	st := &stripper{rw: rw}
-	e = st.strip(e)
-	e = unwrapParens(e)
-	if e.Type() != parser.ValueTypeVector {
-		return nil, fmt.Errorf("the expression is a %s, not an instant vector", e.Type())
+	st := &stripper{}
+	ps := dedupParts(st.parts(e))
+	for i := range ps {
+		ps[i].expr = unwrapParens(ps[i].expr)
+		if t := ps[i].expr.Type(); t != parser.ValueTypeVector {
+			return nil, fmt.Errorf("the expression is a %s, not an instant vector", t)
+		}
 	}
+	rw.Conditions, rw.AbsentOf, rw.KeptFilters = st.conditions, st.absentOf, st.keptFilters
 	rw.Injected = map[string]string{}
 	rw.InjectedAny = map[string][]string{}
 	rw.PostFilter = map[string]string{}
@@ -184,22 +216,67 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 		matchers[k] = m
 	}
 	sort.Strings(names)
-	for _, name := range names {
+
+	// Which part can carry which label: a part that cannot carry a label
+	// the alert has (vector(0), a sum aggregated over it) cannot hold the
+	// alert's series when another part can.
+	res := make([]narrowing, len(ps)*len(names)) // res[i*len(names)+j]: part i, label j
+	at := func(i, j int) narrowing { return res[i*len(names)+j] }
+	for i, p := range ps {
+		for j, name := range names {
+			res[i*len(names)+j] = narrow(p.expr, name)
+		}
+	}
+	if len(ps) > 1 {
+		lacks := make([]int, len(ps))
+		for i, p := range ps {
+			for j, name := range names {
+				if r := at(i, j); r.ok && len(r.sels) == 0 && !p.free(name) {
+					lacks[i]++
+				}
+			}
+		}
+		if slices.Contains(lacks, 0) && slices.ContainsFunc(lacks, func(n int) bool { return n > 0 }) {
+			var kept []part
+			var keptRes []narrowing
+			for i, p := range ps {
+				if lacks[i] == 0 {
+					kept, keptRes = append(kept, p), append(keptRes, res[i*len(names):(i+1)*len(names)]...)
+				} else {
+					rw.Dropped = append(rw.Dropped, p.expr.String())
+				}
+			}
+			ps, res = kept, keptRes
+			ps[0].vm = nil
+		}
+	}
+
+	for j, name := range names {
 		vals := dedup[name]
-		res := narrow(e, name)
+		// Quoted UTF-8 label names need Prometheus 3; check those on the
+		// returned series so older servers are not sent them.
+		legacy := model.LabelName(name).IsValidLegacy()
+		injected, unsafe := false, !legacy
+		for i, p := range ps {
+			if !at(i, j).ok && !p.free(name) {
+				unsafe = true
+			}
+		}
+		for i, p := range ps {
+			if r := at(i, j); r.ok && legacy && !p.free(name) {
+				for _, vs := range r.sels {
+					addMatcher(vs, matchers[name])
+					injected = true
+				}
+			}
+		}
 		switch {
-		case !res.ok || !model.LabelName(name).IsValidLegacy():
-			// Quoted UTF-8 label names need Prometheus 3; check those on
-			// the returned series so older servers are not sent them.
-			if len(vals) == 1 {
-				rw.PostFilter[name] = vals[0]
-			} else {
-				rw.Unnarrowed = append(rw.Unnarrowed, name)
-			}
-		case len(res.sels) > 0:
-			for _, vs := range res.sels {
-				addMatcher(vs, matchers[name])
-			}
+		case unsafe && len(vals) == 1:
+			rw.PostFilter[name] = vals[0]
+		case unsafe:
+			rw.Unnarrowed = append(rw.Unnarrowed, name)
+		}
+		if injected {
 			if len(vals) == 1 {
 				rw.Injected[name] = vals[0]
 			} else {
@@ -211,7 +288,7 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 	}
 	for _, ref := range st.refs {
 		for _, name := range names {
-			if name == labels.MetricName || name == "" || !isMatchingLabel(ref.vm, name) {
+			if ref.scalar || !isMatchingLabel(ref.vm, name) {
 				continue
 			}
 			if res := narrow(ref.expr, name); res.ok {
@@ -225,13 +302,59 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 			rw.References = append(rw.References, Reference{Op: ref.op, Query: rq})
 		}
 	}
-	q := e.String()
-	// Round-trip: the printed query must parse (RewriteExpr retries
-	// without injection when it does not).
-	if _, perr := ParseExpr(q); perr != nil {
+
+	// The chart query is the union of the parts; several parts are also
+	// listed with their own thresholds, to be fetched one by one.
+	var q parser.Expr = ps[0].expr
+	for _, p := range ps[1:] {
+		vm := p.vm
+		if vm == nil {
+			vm = &parser.VectorMatching{Card: parser.CardManyToMany}
+		}
+		q = &parser.BinaryExpr{Op: parser.LOR, LHS: q, RHS: p.expr, VectorMatching: vm}
+	}
+	if len(ps) == 1 && len(st.thresholds) == len(ps[0].th) && !hasDuplicates(st.thresholds) {
+		rw.Thresholds = st.thresholds // one part with every threshold, each once
+	} else {
+		rw.Thresholds = partThresholds(st.thresholds, ps)
+	}
+	if len(ps) > 1 && len(ps) <= MaxParts {
+		partNames := nameParts(ps)
+		for i, p := range ps {
+			pt := Part{Name: partNames[i], Query: p.expr.String(), Thresholds: dedupThresholds(p.th)}
+			for _, name := range names {
+				if p.free(name) {
+					pt.Free = append(pt.Free, name)
+				}
+			}
+			rw.Parts = append(rw.Parts, pt)
+		}
+		if !sameThresholds(ps) {
+			for i := range rw.Thresholds {
+				var on []string
+				for k, p := range ps {
+					if slices.ContainsFunc(p.th, func(t series.Threshold) bool { return t.Op == rw.Thresholds[i].Op && t.Value == rw.Thresholds[i].Value }) {
+						on = append(on, partNames[k])
+					}
+				}
+				rw.Thresholds[i].Series = strings.Join(on, ", ")
+			}
+			for i := range rw.Parts {
+				for k := range rw.Parts[i].Thresholds {
+					rw.Parts[i].Thresholds[k].Series = rw.Parts[i].Name
+				}
+			}
+		}
+	}
+	qs := q.String()
+	// Round-trip: the printed query must parse (RewriteExpr retries without
+	// injection when it does not). The parts are printed inside it as they
+	// are on their own, operands of the lowest-precedence operator, so
+	// they parse when it does.
+	if _, perr := ParseExpr(qs); perr != nil {
 		return nil, fmt.Errorf("%w: %v", errUnparseable, perr)
 	}
-	rw.Query = q
+	rw.Query = qs
 	if len(rw.Injected) == 0 {
 		rw.Injected = nil
 	}
@@ -243,6 +366,152 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 	}
 	return rw, nil
 }
+
+// dedupParts merges parts that chart the same expression ("x > 1 or
+// absent(x)", the two sides of a clock-skew rule), keeping every threshold.
+func dedupParts(ps []part) []part {
+	if len(ps) < 2 {
+		return ps
+	}
+	out := ps[:0]
+	seen := map[string]int{}
+	for _, p := range ps {
+		k := unwrapParens(p.expr).String()
+		if i, ok := seen[k]; ok {
+			out[i].th = append(out[i].th, p.th...)
+			continue
+		}
+		seen[k] = len(out)
+		out = append(out, p)
+	}
+	return out
+}
+
+func dedupThresholds(th []series.Threshold) []series.Threshold {
+	var out []series.Threshold
+	for _, t := range th {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func hasDuplicates(th []series.Threshold) bool {
+	for i, t := range th {
+		if slices.Contains(th[:i], t) {
+			return true
+		}
+	}
+	return false
+}
+
+// partThresholds are the stripped thresholds, in the order they were met,
+// that belong to one of the charted parts, each once.
+func partThresholds(all []series.Threshold, ps []part) []series.Threshold {
+	in := map[series.Threshold]bool{}
+	for _, p := range ps {
+		for _, t := range p.th {
+			in[t] = true
+		}
+	}
+	var out []series.Threshold
+	for _, t := range all {
+		if in[t] {
+			out = append(out, t)
+			delete(in, t) // each once
+		}
+	}
+	return out
+}
+
+func sameThresholds(ps []part) bool {
+	for _, p := range ps[1:] {
+		if thresholdKey(p.th) != thresholdKey(ps[0].th) {
+			return false
+		}
+	}
+	return true
+}
+
+// nameParts gives each part a short name for legends and threshold labels:
+// what tells the parts apart — their metric names less what the names
+// share ("slo:sli_error:ratio_rate5m", "…1h" → "5m", "1h"), else their
+// range durations ("[5m]", "[1h]" → "5m", "1h"), else the part's query.
+func nameParts(ps []part) []string {
+	metrics := make([]string, len(ps))
+	ranges := make([]string, len(ps))
+	for i, p := range ps {
+		var ms, rs []string
+		parser.Inspect(p.expr, func(n parser.Node, _ []parser.Node) error {
+			switch x := n.(type) {
+			case *parser.VectorSelector:
+				if x.Name != "" && !slices.Contains(ms, x.Name) {
+					ms = append(ms, x.Name)
+				}
+			case *parser.MatrixSelector:
+				if r := model.Duration(x.Range).String(); !slices.Contains(rs, r) {
+					rs = append(rs, r)
+				}
+			case *parser.SubqueryExpr:
+				if r := model.Duration(x.Range).String(); !slices.Contains(rs, r) {
+					rs = append(rs, r)
+				}
+			}
+			return nil
+		})
+		metrics[i], ranges[i] = strings.Join(ms, " "), strings.Join(rs, " ")
+	}
+	if distinct(metrics) {
+		return trimCommon(metrics)
+	}
+	if distinct(ranges) {
+		return ranges
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.expr.String()
+	}
+	return out
+}
+
+func distinct(ss []string) bool {
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if s == "" || seen[s] {
+			return false
+		}
+		seen[s] = true
+	}
+	return true
+}
+
+// trimCommon shortens names that differ only in a window
+// ("slo:sli_error:ratio_rate5m", "…ratio_rate1h" → "5m", "1h"); other
+// names are kept whole.
+func trimCommon(names []string) []string {
+	n := len(names[0])
+	for _, s := range names[1:] {
+		i := 0
+		for i < n && i < len(s) && s[i] == names[0][i] {
+			i++
+		}
+		n = i
+	}
+	for n > 0 && names[0][n-1] >= '0' && names[0][n-1] <= '9' {
+		n-- // never split a number: rate1h, rate15m
+	}
+	out := make([]string, len(names))
+	for i, s := range names {
+		if !windowName.MatchString(s[n:]) {
+			return names
+		}
+		out[i] = s[n:]
+	}
+	return out
+}
+
+var windowName = regexp.MustCompile(`^[0-9]+(ms|[smhdwy])$`)
 
 // valuesMatcher is name="v" for one value and name=~"a|b" for several
 // (vals distinct and sorted):
@@ -294,56 +563,209 @@ func unwrapParens(e parser.Expr) parser.Expr {
 }
 
 // stripper removes the alerting comparisons along the "top chain" of an
-// expression: the root, through parentheses, and the operands of and/or/
-// unless. Comparisons deeper inside (count(up == 0), max_over_time((x > 1)[5m:]))
+// expression: the root, through parentheses, the operands of and/or/
+// unless and monotone aggregations (max(x > t), min(x < t), topk(k, x > t)).
+// Comparisons deeper inside (count(up == 0), max_over_time((x > 1)[5m:]))
 // are part of what is measured and stay.
+//
+// It splits the expression into parts: the operands of `or` and the windows
+// of a multi-window tier (a > t and b > t, where a and b differ only in a
+// window), each with the thresholds stripped from it. The parts are charted
+// as separate queries, so series that `or` would merge are all drawn, each
+// against its own threshold.
 type stripper struct {
-	rw   *Rewrite
-	refs []refCandidate
+	thresholds  []series.Threshold
+	conditions  []string
+	absentOf    []string
+	keptFilters []string
+	refs        []refCandidate
 }
 
-// refCandidate is the series side of a vector-vs-vector comparison.
-type refCandidate struct {
-	op   string
+// part is one separately charted piece of the alerting expression.
+type part struct {
 	expr parser.Expr
-	vm   *parser.VectorMatching
+	th   []series.Threshold     // the comparisons stripped from this part, outermost first
+	vm   *parser.VectorMatching // matching of the `or` joining it to the parts before it
+	// joins are the matchings of the `and`s that made it another window of
+	// the parts before it: labels they do not match on (ignoring
+	// (sloth_window)) are the window's own and never narrowed.
+	joins []*parser.VectorMatching
 }
 
-func (s *stripper) strip(e parser.Expr) parser.Expr {
+// free reports whether name is a label of the part's own window, not one
+// it shares with the alert's series.
+func (p part) free(name string) bool {
+	for _, vm := range p.joins {
+		if !isMatchingLabel(vm, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// refCandidate is the series side of a vector-vs-vector comparison, or a
+// non-constant scalar (wrapped in vector()) the series are compared with.
+type refCandidate struct {
+	op     string
+	expr   parser.Expr
+	vm     *parser.VectorMatching
+	scalar bool // a global moving threshold: never narrowed to the alert's labels
+}
+
+func (s *stripper) merge(o *stripper) {
+	s.thresholds = append(s.thresholds, o.thresholds...)
+	s.conditions = append(s.conditions, o.conditions...)
+	s.absentOf = append(s.absentOf, o.absentOf...)
+	s.keptFilters = append(s.keptFilters, o.keptFilters...)
+	s.refs = append(s.refs, o.refs...)
+}
+
+func (s *stripper) parts(e parser.Expr) []part {
 	switch n := e.(type) {
 	case *parser.ParenExpr:
-		inner := s.strip(n.Expr)
-		if _, isParen := inner.(*parser.ParenExpr); isParen {
-			return inner
-		}
-		return &parser.ParenExpr{Expr: inner, PosRange: n.PosRange}
+		return s.parts(n.Expr)
 	case *parser.Call:
 		if inner := absentInner(n); inner != nil {
 			// absent(up{job="x"} == 1) watches up{job="x"}: chart that.
-			inner = unwrapParens(s.strip(inner))
-			s.rw.AbsentOf = append(s.rw.AbsentOf, inner.String())
-			return inner
+			ps := s.parts(inner)
+			for _, p := range ps {
+				s.absentOf = append(s.absentOf, unwrapParens(p.expr).String())
+			}
+			return ps
 		}
-		return n
+	case *parser.AggregateExpr:
+		return s.aggregate(n)
 	case *parser.BinaryExpr:
 		switch {
 		case n.Op.IsComparisonOperator():
-			return s.stripComparison(n)
-		case n.Op == parser.LAND || n.Op == parser.LUNLESS:
-			lhs := s.strip(n.LHS)
-			s.rw.Conditions = append(s.rw.Conditions, n.Op.String()+matchingString(n.VectorMatching)+" "+n.RHS.String())
+			return s.comparison(n)
+		case n.Op == parser.LAND:
+			return s.and(n)
+		case n.Op == parser.LUNLESS:
+			lhs := s.parts(n.LHS)
+			s.conditions = append(s.conditions, n.Op.String()+matchingString(n.VectorMatching)+" "+n.RHS.String())
 			return lhs
 		case n.Op == parser.LOR:
-			lhs := s.strip(n.LHS)
-			rhs := s.strip(n.RHS)
-			// "x > 1 or absent(x)" charts x once, not twice.
-			if unwrapParens(lhs).String() == unwrapParens(rhs).String() {
-				return lhs
+			lhs := s.parts(n.LHS)
+			rhs := s.parts(n.RHS)
+			if len(rhs) > 0 {
+				rhs[0].vm = n.VectorMatching
 			}
-			return &parser.BinaryExpr{Op: n.Op, LHS: lhs, RHS: rhs, VectorMatching: n.VectorMatching}
+			return append(lhs, rhs...)
 		}
 	}
-	return e
+	return []part{{expr: e}}
+}
+
+// and keeps the left operand. The right one is another window of the same
+// tier when it compares the same kind of value (the same expression up to
+// numbers and durations) with the same thresholds — burn-rate alerts'
+// "short window > t and long window > t" — and is charted too; otherwise it
+// is a gate, listed in Conditions.
+func (s *stripper) and(n *parser.BinaryExpr) []part {
+	lhs := s.parts(n.LHS)
+	sub := &stripper{}
+	rhs := sub.parts(n.RHS)
+	if isWindowOf(lhs, rhs) {
+		s.merge(sub)
+		if len(rhs) > 0 {
+			rhs[0].vm = nil
+		}
+		for i := range rhs {
+			rhs[i].joins = append(rhs[i].joins, n.VectorMatching)
+		}
+		return append(lhs, rhs...)
+	}
+	s.conditions = append(s.conditions, n.Op.String()+matchingString(n.VectorMatching)+" "+n.RHS.String())
+	return lhs
+}
+
+// shapeNumbers matches the numbers and durations that tell windows apart
+// (rate5m / rate1h, [5m] / [1h]).
+var shapeNumbers = regexp.MustCompile(`[0-9]+(\.[0-9]+)?(ms|[smhdwy])?`)
+
+func shape(e parser.Expr) string {
+	return shapeNumbers.ReplaceAllString(unwrapParens(e).String(), "#")
+}
+
+func isWindowOf(lhs, rhs []part) bool {
+	if len(lhs) == 0 || len(rhs) == 0 || len(lhs[0].th) == 0 {
+		return false
+	}
+	// Thresholds first: comparing them is cheap, printing shapes is not.
+	want := thresholdKey(lhs[0].th)
+	for _, ps := range [][]part{lhs, rhs} {
+		for _, p := range ps {
+			if thresholdKey(p.th) != want {
+				return false
+			}
+		}
+	}
+	sh := shape(lhs[0].expr)
+	for _, ps := range [][]part{lhs[1:], rhs} {
+		for _, p := range ps {
+			if shape(p.expr) != sh {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func thresholdKey(th []series.Threshold) string {
+	keys := make([]string, len(th))
+	for i, t := range th {
+		keys[i] = FormatThreshold(t)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+// monotoneAggregation reports whether agg(x op t) equals (agg(x) op t), so
+// the comparison can be stripped from inside the aggregation: the largest
+// value above t is the largest value when that one is above t, and the top
+// k above t are the top k that are above t.
+func monotoneAggregation(agg, op parser.ItemType) bool {
+	switch agg {
+	case parser.MAX, parser.TOPK:
+		return op == parser.GTR || op == parser.GTE
+	case parser.MIN, parser.BOTTOMK:
+		return op == parser.LSS || op == parser.LTE
+	}
+	return false
+}
+
+// aggregate strips a comparison directly inside a monotone aggregation
+// (max(x > t) without (window)) and draws its threshold. Inside other
+// aggregations (sum, count, avg of a filtered set) the comparison selects
+// what is aggregated: the expression is charted as written and KeptFilters
+// says so.
+func (s *stripper) aggregate(n *parser.AggregateExpr) []part {
+	inner, ok := unwrapParens(n.Expr).(*parser.BinaryExpr)
+	if !ok || !inner.Op.IsComparisonOperator() || inner.ReturnBool {
+		return []part{{expr: n}}
+	}
+	lScalar, rScalar := inner.LHS.Type() == parser.ValueTypeScalar, inner.RHS.Type() == parser.ValueTypeScalar
+	if lScalar == rScalar {
+		return []part{{expr: n}} // vector against vector: a measurement, not a threshold
+	}
+	op, scalar := inner.Op, inner.RHS
+	if lScalar {
+		op, scalar = mirror(op), inner.LHS
+	}
+	if _, err := evalScalar(scalar); err == nil && monotoneAggregation(n.Op, op) {
+		sub := &stripper{}
+		if ps := sub.comparison(inner); len(ps) == 1 {
+			s.merge(sub)
+			agg := *n
+			agg.Expr = ps[0].expr
+			ps[0].expr = &agg
+			return ps
+		}
+	}
+	s.keptFilters = append(s.keptFilters, fmt.Sprintf("%s: %s %s filters each series before %s, so the chart shows the %s of the series that pass and draws no line for it",
+		n.String(), op.String(), scalar.String(), n.Op.String(), n.Op.String()))
+	return []part{{expr: n}}
 }
 
 // absentInner returns X for absent(X) and absent_over_time(X[r]): the data
@@ -366,36 +788,52 @@ func absentInner(c *parser.Call) parser.Expr {
 	return nil
 }
 
-func (s *stripper) stripComparison(n *parser.BinaryExpr) parser.Expr {
+// comparison strips one comparison of the top chain and records what it
+// compared with: a constant becomes a threshold of the parts below it; a
+// non-constant scalar (scalar(avg(x)) * 2) or another vector (x > y,
+// on() group_left quantile(0.9, x), with or without bool) becomes a
+// reference, fetched and drawn as a moving threshold.
+func (s *stripper) comparison(n *parser.BinaryExpr) []part {
 	lScalar := n.LHS.Type() == parser.ValueTypeScalar
 	rScalar := n.RHS.Type() == parser.ValueTypeScalar
+	var ps []part
+	var th series.Threshold
+	var ok bool
 	switch {
 	case lScalar && rScalar:
-		return n
+		return []part{{expr: n}}
 	case rScalar:
-		s.addThreshold(n, n.RHS, n.LHS, false)
-		return s.strip(n.LHS)
+		th, ok = s.threshold(n, n.RHS, n.LHS, false)
+		ps = s.parts(n.LHS)
 	case lScalar:
-		s.addThreshold(n, n.LHS, n.RHS, true)
-		return s.strip(n.RHS)
+		th, ok = s.threshold(n, n.LHS, n.RHS, true)
+		ps = s.parts(n.RHS)
 	default:
 		// Vector against vector (x > y * 0.9, a != b): chart the left side,
-		// note the right side as a condition.
+		// note the right side as a condition and draw it as a reference.
 		op := n.Op.String()
 		if n.ReturnBool {
 			op += " bool"
 		}
-		s.rw.Conditions = append(s.rw.Conditions, op+matchingString(n.VectorMatching)+" "+n.RHS.String())
-		if !n.ReturnBool && n.RHS.Type() == parser.ValueTypeVector {
+		s.conditions = append(s.conditions, op+matchingString(n.VectorMatching)+" "+n.RHS.String())
+		if n.RHS.Type() == parser.ValueTypeVector {
 			s.refs = append(s.refs, refCandidate{op: n.Op.String(), expr: n.RHS, vm: n.VectorMatching})
 		}
-		return s.strip(n.LHS)
+		return s.parts(n.LHS)
 	}
+	if ok {
+		for i := range ps {
+			ps[i].th = slices.Insert(ps[i].th, 0, th)
+		}
+	}
+	return ps
 }
 
-// addThreshold records "metric op value". flipped is set when the scalar was
-// on the left ("80 < x"), so the operator is mirrored.
-func (s *stripper) addThreshold(n *parser.BinaryExpr, scalar, vector parser.Expr, flipped bool) {
+// threshold records "metric op value" and returns it; flipped is set when
+// the scalar was on the left ("80 < x"), so the operator is mirrored. A
+// non-constant scalar becomes a condition and a scalar reference, a
+// comparison of a 0/1 result a condition; both return false.
+func (s *stripper) threshold(n *parser.BinaryExpr, scalar, vector parser.Expr, flipped bool) (series.Threshold, bool) {
 	op := n.Op
 	if flipped {
 		op = mirror(op)
@@ -403,15 +841,19 @@ func (s *stripper) addThreshold(n *parser.BinaryExpr, scalar, vector parser.Expr
 	if isZeroOne(vector) {
 		// "(x > bool 4) == 1" and "absent(x) == 1" compare a 0/1 result;
 		// the line would mean nothing on the chart of x.
-		s.rw.Conditions = append(s.rw.Conditions, op.String()+" "+scalar.String()+" (on a 0/1 result)")
-		return
+		s.conditions = append(s.conditions, op.String()+" "+scalar.String()+" (on a 0/1 result)")
+		return series.Threshold{}, false
 	}
 	v, err := evalScalar(scalar)
 	if err != nil {
-		s.rw.Conditions = append(s.rw.Conditions, op.String()+" "+scalar.String())
-		return
+		s.conditions = append(s.conditions, op.String()+" "+scalar.String())
+		s.refs = append(s.refs, refCandidate{op: op.String(), scalar: true,
+			expr: &parser.Call{Func: parser.Functions["vector"], Args: parser.Expressions{unwrapParens(scalar)}}})
+		return series.Threshold{}, false
 	}
-	s.rw.Thresholds = append(s.rw.Thresholds, series.Threshold{Op: op.String(), Value: v})
+	t := series.Threshold{Op: op.String(), Value: v}
+	s.thresholds = append(s.thresholds, t)
+	return t, true
 }
 
 // isZeroOne reports whether e yields only 0/1 values: a bool comparison or absent().

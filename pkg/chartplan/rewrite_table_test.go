@@ -26,6 +26,10 @@ type rewriteCase struct {
 	conditions int
 	// refs are the expected reference queries (moving thresholds).
 	refs []string
+	// parts are the names of the separately fetched parts (none for one).
+	parts []string
+	// kept and dropped count KeptFilters and Dropped operands.
+	kept, dropped int
 }
 
 var rewriteCases = []rewriteCase{
@@ -473,35 +477,48 @@ var rewriteCases = []rewriteCase{
 		conditions: 0,
 	},
 	{
+		// An older Sloth shape: plain selectors joined with and/or ignoring
+		// (sloth_window); the alert carries sloth_window. Each window is a
+		// part; the long windows' own sloth_window is free (ignored by their
+		// `and`); the 30m tier's short window keeps the alert's 5m (it is an
+		// operand of `or`, whose series is the alert's only with that label).
 		name:       "slo_burn_fast",
 		expr:       "(slo:sli_error:ratio_rate5m{sloth_id=\"api-availability\", sloth_service=\"api\", sloth_slo=\"availability\"} > (14.4 * 0.001)) and ignoring (sloth_window) (slo:sli_error:ratio_rate1h{sloth_id=\"api-availability\", sloth_service=\"api\", sloth_slo=\"availability\"} > (14.4 * 0.001)) or ignoring (sloth_window) (slo:sli_error:ratio_rate30m{sloth_id=\"api-availability\", sloth_service=\"api\", sloth_slo=\"availability\"} > (6 * 0.001)) and ignoring (sloth_window) (slo:sli_error:ratio_rate6h{sloth_id=\"api-availability\", sloth_service=\"api\", sloth_slo=\"availability\"} > (6 * 0.001))",
 		ids:        L{"service": "api", "slo": "availability", "sloth_window": "5m"},
-		query:      "(slo:sli_error:ratio_rate5m{service=\"api\",slo=\"availability\",sloth_id=\"api-availability\",sloth_service=\"api\",sloth_slo=\"availability\"}) or ignoring (sloth_window) (slo:sli_error:ratio_rate30m{service=\"api\",slo=\"availability\",sloth_id=\"api-availability\",sloth_service=\"api\",sloth_slo=\"availability\"})",
-		injected:   L{"service": "api", "slo": "availability"},
-		post:       L{"sloth_window": "5m"},
-		thresholds: []series.Threshold{{Op: ">", Value: 0.014400000000000001}, {Op: ">", Value: 0.006}},
-		conditions: 2,
+		query:      "slo:sli_error:ratio_rate5m{service=\"api\",slo=\"availability\",sloth_id=\"api-availability\",sloth_service=\"api\",sloth_slo=\"availability\",sloth_window=\"5m\"} or slo:sli_error:ratio_rate1h{service=\"api\",slo=\"availability\",sloth_id=\"api-availability\",sloth_service=\"api\",sloth_slo=\"availability\"} or ignoring (sloth_window) slo:sli_error:ratio_rate30m{service=\"api\",slo=\"availability\",sloth_id=\"api-availability\",sloth_service=\"api\",sloth_slo=\"availability\",sloth_window=\"5m\"} or slo:sli_error:ratio_rate6h{service=\"api\",slo=\"availability\",sloth_id=\"api-availability\",sloth_service=\"api\",sloth_slo=\"availability\"}",
+		injected:   L{"service": "api", "slo": "availability", "sloth_window": "5m"},
+		post:       nil,
+		thresholds: []series.Threshold{{Op: ">", Value: 0.014400000000000001, Series: "5m, 1h"}, {Op: ">", Value: 0.006, Series: "30m, 6h"}},
+		conditions: 0,
+		parts:      []string{"5m", "1h", "30m", "6h"},
 	},
+
 	{
+		// Two windows of one tier, told apart by their ranges.
 		name:       "slo_burn_mw",
 		expr:       "sum by (job) (rate(http_requests_total{code=~\"5..\"}[1h])) / sum by (job) (rate(http_requests_total[1h])) > (14.4 * (1 - 0.999)) and sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / sum by (job) (rate(http_requests_total[5m])) > (14.4 * (1 - 0.999))",
 		ids:        L{"job": "api"},
-		query:      "sum by (job) (rate(http_requests_total{code=~\"5..\",job=\"api\"}[1h])) / sum by (job) (rate(http_requests_total{job=\"api\"}[1h]))",
+		query:      "sum by (job) (rate(http_requests_total{code=~\"5..\",job=\"api\"}[1h])) / sum by (job) (rate(http_requests_total{job=\"api\"}[1h])) or sum by (job) (rate(http_requests_total{code=~\"5..\",job=\"api\"}[5m])) / sum by (job) (rate(http_requests_total{job=\"api\"}[5m]))",
 		injected:   L{"job": "api"},
 		post:       nil,
 		thresholds: []series.Threshold{{Op: ">", Value: 0.014400000000000013}},
-		conditions: 1,
+		conditions: 0,
+		parts:      []string{"1h", "5m"},
 	},
+
 	{
+		// kube-prometheus' apiserver burn-rate alert over recording rules.
 		name:       "slo_burn_recording",
 		expr:       "sum(apiserver_request:burnrate1h) > (14.40 * 0.01000) and sum(apiserver_request:burnrate5m) > (14.40 * 0.01000)",
 		ids:        L{"job": "apiserver"},
-		query:      "sum(apiserver_request:burnrate1h)",
+		query:      "sum(apiserver_request:burnrate1h) or sum(apiserver_request:burnrate5m)",
 		injected:   nil,
 		post:       nil,
 		thresholds: []series.Threshold{{Op: ">", Value: 0.14400000000000002}},
-		conditions: 1,
+		conditions: 0,
+		parts:      []string{"1h", "5m"},
 	},
+
 	{
 		name:       "rec_rule",
 		expr:       "instance:node_cpu_utilisation:rate5m{job=\"node\"} > 0.9",
@@ -732,6 +749,7 @@ var rewriteCases = []rewriteCase{
 		post:       nil,
 		thresholds: []series.Threshold{},
 		conditions: 1,
+		refs:       []string{"vector(scalar(avg(node_load1)) * 2)"},
 	},
 	{
 		name:       "time_since",
@@ -764,25 +782,32 @@ var rewriteCases = []rewriteCase{
 		conditions: 0,
 	},
 	{
+		// The constant fallback cannot be the labelled alert's series.
 		name:       "sum_or_vector",
 		expr:       "(sum by (job) (rate(errors_total[5m])) or vector(0)) > 10",
 		ids:        L{"job": "api"},
-		query:      "sum by (job) (rate(errors_total{job=\"api\"}[5m])) or vector(0)",
+		query:      "sum by (job) (rate(errors_total{job=\"api\"}[5m]))",
 		injected:   L{"job": "api"},
 		post:       nil,
 		thresholds: []series.Threshold{{Op: ">", Value: 10}},
 		conditions: 0,
+		dropped:    1,
 	},
+
 	{
+		// Each operand of `or` is fetched on its own and narrowed to the
+		// alert's labels; each keeps its own threshold.
 		name:       "or_on_instance",
 		expr:       "(up{job=\"x\"} == 0) or on(job) (rate(x_errors_total[5m]) > 1)",
 		ids:        L{"instance": "a:1", "job": "x"},
-		query:      "(up{job=\"x\"}) or on (job) (rate(x_errors_total{job=\"x\"}[5m]))",
-		injected:   L{"job": "x"},
-		post:       L{"instance": "a:1"},
-		thresholds: []series.Threshold{{Op: "==", Value: 0}, {Op: ">", Value: 1}},
+		query:      "up{instance=\"a:1\",job=\"x\"} or on (job) rate(x_errors_total{instance=\"a:1\",job=\"x\"}[5m])",
+		injected:   L{"instance": "a:1", "job": "x"},
+		post:       nil,
+		thresholds: []series.Threshold{{Op: "==", Value: 0, Series: "up"}, {Op: ">", Value: 1, Series: "x_errors_total"}},
 		conditions: 0,
+		parts:      []string{"up", "x_errors_total"},
 	},
+
 	{
 		name:       "info_fn",
 		expr:       "node_load1 * on(instance) group_left(version) node_exporter_build_info > 2",
@@ -805,52 +830,69 @@ func TestRewriteTable(t *testing.T) {
 			t.Fatalf("duplicate case name %q", tc.name)
 		}
 		seen[tc.name] = true
-		t.Run(tc.name, func(t *testing.T) {
-			rw, err := RewriteExpr(tc.expr, tc.ids)
-			if err != nil {
-				t.Fatalf("RewriteExpr: %v", err)
-			}
-			if rw.Query != tc.query {
-				t.Errorf("query\n got: %s\nwant: %s", rw.Query, tc.query)
-			}
-			if !reflect.DeepEqual(nilIfEmpty(rw.Injected), tc.injected) {
-				t.Errorf("injected = %v, want %v", rw.Injected, tc.injected)
-			}
-			if !reflect.DeepEqual(nilIfEmpty(rw.PostFilter), tc.post) {
-				t.Errorf("post-filter = %v, want %v", rw.PostFilter, tc.post)
-			}
-			if len(rw.Thresholds) != len(tc.thresholds) {
-				t.Fatalf("thresholds = %v, want %v", rw.Thresholds, tc.thresholds)
-			}
-			for i, th := range rw.Thresholds {
-				want := tc.thresholds[i]
-				if th.Op != want.Op || math.Abs(th.Value-want.Value) > 1e-9*math.Max(1, math.Abs(want.Value)) {
-					t.Errorf("threshold %d = %v, want %v", i, th, want)
-				}
-			}
-			var refs []string
-			for _, r := range rw.References {
-				refs = append(refs, r.Query)
-				if _, err := ParseExpr(r.Query); err != nil {
-					t.Errorf("reference %q does not parse: %v", r.Query, err)
-				}
-			}
-			if !reflect.DeepEqual(refs, tc.refs) {
-				t.Errorf("references = %q, want %q", refs, tc.refs)
-			}
-			if len(rw.Conditions) != tc.conditions {
-				t.Errorf("conditions = %q, want %d of them", rw.Conditions, tc.conditions)
-			}
-			// The chart query must parse and must not compare against a
-			// scalar at its top any more.
-			e, err := ParseExpr(rw.Query)
-			if err != nil {
-				t.Fatalf("chart query does not parse: %v", err)
-			}
-			if e.String() != rw.Query {
-				t.Errorf("chart query is not in canonical form: %s", rw.Query)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRewrite(t, tc) })
+	}
+}
+
+// checkRewrite rewrites tc.expr for tc.ids and compares every output.
+func checkRewrite(t *testing.T, tc rewriteCase) {
+	t.Helper()
+	rw, err := RewriteExpr(tc.expr, tc.ids)
+	if err != nil {
+		t.Fatalf("RewriteExpr: %v", err)
+	}
+	if rw.Query != tc.query {
+		t.Errorf("query\n got: %s\nwant: %s", rw.Query, tc.query)
+	}
+	if !reflect.DeepEqual(nilIfEmpty(rw.Injected), tc.injected) {
+		t.Errorf("injected = %v, want %v", rw.Injected, tc.injected)
+	}
+	if !reflect.DeepEqual(nilIfEmpty(rw.PostFilter), tc.post) {
+		t.Errorf("post-filter = %v, want %v", rw.PostFilter, tc.post)
+	}
+	if len(rw.Thresholds) != len(tc.thresholds) {
+		t.Fatalf("thresholds = %v, want %v", rw.Thresholds, tc.thresholds)
+	}
+	for i, th := range rw.Thresholds {
+		want := tc.thresholds[i]
+		if th.Op != want.Op || th.Series != want.Series || math.Abs(th.Value-want.Value) > 1e-9*math.Max(1, math.Abs(want.Value)) {
+			t.Errorf("threshold %d = %v, want %v", i, th, want)
+		}
+	}
+	var refs []string
+	for _, r := range rw.References {
+		refs = append(refs, r.Query)
+		if _, err := ParseExpr(r.Query); err != nil {
+			t.Errorf("reference %q does not parse: %v", r.Query, err)
+		}
+	}
+	if !reflect.DeepEqual(refs, tc.refs) {
+		t.Errorf("references = %q, want %q", refs, tc.refs)
+	}
+	if len(rw.Conditions) != tc.conditions {
+		t.Errorf("conditions = %q, want %d of them", rw.Conditions, tc.conditions)
+	}
+	var parts []string
+	for _, p := range rw.Parts {
+		parts = append(parts, p.Name)
+		if _, err := ParseExpr(p.Query); err != nil {
+			t.Errorf("part %q does not parse: %v", p.Query, err)
+		}
+	}
+	if !reflect.DeepEqual(parts, tc.parts) {
+		t.Errorf("parts = %q, want %q", parts, tc.parts)
+	}
+	if len(rw.KeptFilters) != tc.kept || len(rw.Dropped) != tc.dropped {
+		t.Errorf("kept filters %q, dropped %q; want %d and %d", rw.KeptFilters, rw.Dropped, tc.kept, tc.dropped)
+	}
+	// The chart query must parse and must not compare against a
+	// scalar at its top any more.
+	e, err := ParseExpr(rw.Query)
+	if err != nil {
+		t.Fatalf("chart query does not parse: %v", err)
+	}
+	if e.String() != rw.Query {
+		t.Errorf("chart query is not in canonical form: %s", rw.Query)
 	}
 }
 

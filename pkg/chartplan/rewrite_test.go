@@ -1,6 +1,7 @@
 package chartplan
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -22,17 +23,22 @@ func TestRewriteRejectsBadInput(t *testing.T) {
 }
 
 func TestRewriteDoesNotMutateAcrossLabels(t *testing.T) {
-	// A label that must be post-filtered must not leave matchers behind in
-	// other selectors.
+	// A label that must be post-filtered in one operand of `or` (topk
+	// outside its groups) leaves no matcher in that operand; the other
+	// operand, fetched on its own, is narrowed. (Before parts, the whole
+	// query stayed unnarrowed.)
 	rw, err := RewriteExpr(`topk(3, node_load1) > 5 or node_load5 > 5`, L{"instance": "a", "job": "node"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rw.Query != `topk(3, node_load1) or node_load5` {
+	if rw.Query != `topk(3, node_load1) or node_load5{instance="a",job="node"}` {
 		t.Errorf("query = %s", rw.Query)
 	}
-	if len(rw.Injected) != 0 || rw.PostFilter["instance"] != "a" || rw.PostFilter["job"] != "node" {
+	if rw.PostFilter["instance"] != "a" || rw.PostFilter["job"] != "node" {
 		t.Errorf("injected %v post %v", rw.Injected, rw.PostFilter)
+	}
+	if len(rw.Parts) != 2 || rw.Parts[0].Query != `topk(3, node_load1)` || rw.Parts[0].Name != "node_load1" || rw.Parts[1].Name != "node_load5" {
+		t.Errorf("parts = %+v", rw.Parts)
 	}
 }
 
@@ -53,8 +59,10 @@ func TestExprFromGeneratorURL(t *testing.T) {
 		"http://vmalert:8880/vmalert/alert?group_id=123&alert_id=456":                "",
 		"https://grafana.example.com/alerting/grafana/abc123/view?orgId=1":           "",
 		"http://prom/#/graph?g0.expr=up":                                             "up",
-		"":                                                                           "",
-		"::not a url":                                                                "",
+		"http://grafana:3000/explore?left=" + url.QueryEscape(`{"queries":[{"expr":"sum(rate(x[5m])) > 1","queryType":"range","datasource":{"type":"prometheus","uid":"mimir"}}]}`):              "sum(rate(x[5m])) > 1",
+		"http://grafana:3000/explore?schemaVersion=1&panes=" + url.QueryEscape(`{"a1b":{"datasource":"mimir","queries":[{"refId":"A","expr":"up == 0"}],"range":{"from":"now-1h","to":"now"}}}`): "up == 0",
+		"":            "",
+		"::not a url": "",
 	} {
 		if got := ExprFromGeneratorURL(raw); got != want {
 			t.Errorf("ExprFromGeneratorURL(%q) = %q, want %q", raw, got, want)

@@ -2,6 +2,7 @@ package chartplan
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"sync"
@@ -93,7 +94,8 @@ func (c *rulesCache) Requests() int {
 // configured with -external.alert.source=graph?g0.expr=... use the same
 // form. It returns "" when the URL carries no expression: vmalert's default
 // (/vmalert/alert?group_id=..&alert_id=..), Grafana-managed rules
-// (/alerting/grafana/<uid>/view) and anything unparsable.
+// (/alerting/grafana/<uid>/view) and anything unparsable. Grafana Explore
+// links (Mimir's and Loki's grafana-explore format) give their first query.
 func ExprFromGeneratorURL(raw string) string {
 	if raw == "" {
 		return ""
@@ -112,6 +114,39 @@ func ExprFromGeneratorURL(raw string) string {
 			return fq.Get("g0.expr")
 		}
 	}
+	// Grafana Explore links, as Mimir's and Loki's rulers write them with
+	// the grafana-explore generator URL format
+	// (/explore?left={"queries":[{"expr":…}]}) and as newer Grafanas do
+	// (/explore?panes={"<id>":{"queries":[{"expr":…}]}}).
+	type queries struct {
+		Queries []struct {
+			Expr string `json:"expr"`
+		} `json:"queries"`
+	}
+	first := func(qs queries) string {
+		for _, x := range qs.Queries {
+			if x.Expr != "" {
+				return x.Expr
+			}
+		}
+		return ""
+	}
+	if l := q.Get("left"); l != "" {
+		var v queries
+		if json.Unmarshal([]byte(l), &v) == nil {
+			return first(v)
+		}
+	}
+	if p := q.Get("panes"); p != "" {
+		var v map[string]queries
+		if json.Unmarshal([]byte(p), &v) == nil {
+			for _, pane := range v {
+				if e := first(pane); e != "" {
+					return e
+				}
+			}
+		}
+	}
 	return ""
 }
 
@@ -125,9 +160,10 @@ func normalizeExpr(expr string) string {
 }
 
 // candidate is one alerting rule with the group it lives in.
+// It points into the cached rules API answer, which is never modified.
 type candidate struct {
-	group promapi.RuleGroup
-	rule  promapi.Rule
+	group *promapi.RuleGroup
+	rule  *promapi.Rule
 }
 
 // resolution is the outcome of matching an alert against the rules API.
@@ -143,10 +179,11 @@ type resolution struct {
 // alerts carrying exactly the alert's labels.
 func resolveRule(groups []promapi.RuleGroup, name string, alertLabels map[string]string, urlExpr string, external map[string]bool) resolution {
 	var all []candidate
-	for _, g := range groups {
-		for _, r := range g.Rules {
-			if r.Name == name {
-				all = append(all, candidate{group: g, rule: r})
+	for gi := range groups {
+		g := &groups[gi]
+		for ri := range g.Rules {
+			if g.Rules[ri].Name == name {
+				all = append(all, candidate{group: g, rule: &g.Rules[ri]})
 			}
 		}
 	}

@@ -276,6 +276,11 @@ func (p *Pipeline) nativeChart(ctx context.Context, res *ChartResult) error {
 		res.Info.Note = "query failed: " + err.Error()
 		return fmt.Errorf("chart query failed: %w", err)
 	}
+	// Fetch amends the plan when the data disproves an injected label;
+	// record the plan that was drawn.
+	if b, err := json.Marshal(plan); err == nil {
+		res.Info.Plan = b
+	}
 	chart := p.renderChart(ctx, plan, data)
 	img, err := render.Render(chart, p.renderOptions(plan))
 	if err != nil {
@@ -377,7 +382,16 @@ func (p *Pipeline) grafanaRequest(plan *chartplan.Plan) grafanarender.Request {
 		Theme:         p.Settings.Chart.Theme,
 		Timezone:      p.Settings.Chart.Timezone,
 		Legend:        plan.Legend,
+		Parts:         grafanaParts(plan.Parts),
 	}
+}
+
+func grafanaParts(ps []chartplan.Part) []grafanarender.Part {
+	var out []grafanarender.Part
+	for _, p := range ps {
+		out = append(out, grafanarender.Part{Name: p.Name, Query: p.Query})
+	}
+	return out
 }
 
 // templateStyle reads the template panel's style through Grafana, cached for a minute.

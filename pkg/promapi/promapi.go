@@ -302,6 +302,47 @@ type RuleGroup struct {
 	File     string  `json:"file"`
 	Interval float64 `json:"interval"`
 	Rules    []Rule  `json:"rules"`
+
+	// Fields only some rulers send; Flavour tells from them which one answered.
+
+	// ID and Concurrency are vmalert's; Labels are a vmalert group's
+	// labels, added to every alert of the group.
+	ID          string            `json:"id,omitempty"`
+	Concurrency int               `json:"concurrency,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	// PartialResponseStrategy is Thanos ruler's ("ABORT", "WARN").
+	PartialResponseStrategy string `json:"partialResponseStrategy,omitempty"`
+	// SourceTenants is Mimir's and Cortex's (null for a group of one tenant).
+	SourceTenants json.RawMessage `json:"sourceTenants,omitempty"`
+}
+
+// Rule evaluators, as RuleGroup.Flavour names them.
+const (
+	FlavourPrometheus = "prometheus"
+	FlavourVMAlert    = "vmalert"
+	FlavourThanos     = "thanos"
+	FlavourMimir      = "mimir" // Mimir or Cortex
+)
+
+// Flavour names the ruler that answered from the fields only it sends:
+// vmalert (group id, rule datasourceType), Thanos ruler
+// (partialResponseStrategy), Mimir/Cortex (sourceTenants); Prometheus
+// otherwise.
+func (g RuleGroup) Flavour() string {
+	switch {
+	case g.ID != "" || g.Concurrency > 0:
+		return FlavourVMAlert
+	case g.PartialResponseStrategy != "":
+		return FlavourThanos
+	case g.SourceTenants != nil:
+		return FlavourMimir
+	}
+	for _, r := range g.Rules {
+		if r.DatasourceType != "" || r.GroupID != "" {
+			return FlavourVMAlert
+		}
+	}
+	return FlavourPrometheus
 }
 
 // Rule is an alerting (or recording) rule as the rules API reports it.
@@ -318,6 +359,9 @@ type Rule struct {
 	Alerts        []ActiveAlert     `json:"alerts"`
 	Health        string            `json:"health"`
 	LastError     string            `json:"lastError"`
+	// DatasourceType and GroupID are vmalert's.
+	DatasourceType string `json:"datasourceType,omitempty"`
+	GroupID        string `json:"group_id,omitempty"`
 }
 
 // ActiveAlert is a pending or firing alert of a rule.

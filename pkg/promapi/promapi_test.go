@@ -2,6 +2,7 @@ package promapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -225,5 +226,24 @@ func TestTLSSkipVerify(t *testing.T) {
 	lax, _ := New(Config{BaseURL: srv.URL, TLSSkipVerify: true})
 	if _, err := lax.Rules(context.Background()); err != nil {
 		t.Errorf("tlsSkipVerify: %v", err)
+	}
+}
+
+func TestRuleGroupFlavour(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"name":"g","file":"f","rules":[],"interval":15}`:                                                   FlavourPrometheus,
+		`{"name":"g","file":"f","rules":[],"interval":15,"id":"1234","type":"prometheus","concurrency":1}`:   FlavourVMAlert,
+		`{"name":"g","rules":[{"name":"a","type":"alerting","datasourceType":"prometheus","group_id":"1"}]}`: FlavourVMAlert,
+		`{"name":"g","file":"f","rules":[],"interval":15,"partialResponseStrategy":"ABORT"}`:                 FlavourThanos,
+		`{"name":"g","file":"f","rules":[],"interval":15,"sourceTenants":null}`:                              FlavourMimir,
+		`{"name":"g","file":"f","rules":[],"interval":15,"sourceTenants":["a","b"]}`:                         FlavourMimir,
+	} {
+		var g RuleGroup
+		if err := json.Unmarshal([]byte(body), &g); err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Flavour(); got != want {
+			t.Errorf("%s: flavour %q, want %q", body, got, want)
+		}
 	}
 }

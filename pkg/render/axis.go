@@ -280,3 +280,40 @@ func buildLogAxis(lo, hi, base float64, fixedLo, fixedHi bool, unit string, deci
 	}
 	return ax
 }
+
+// valueAxis builds the value axis for a plot height pixels tall.
+func (r *resolved) valueAxis(lo, hi, height float64) yAxis {
+	maxTicks := int(height / r.px(minValueTickGap))
+	if r.st.LogBase > 0 {
+		return buildLogAxis(lo, hi, r.st.LogBase, r.min != nil, r.max != nil, r.unit, r.decimals, maxTicks)
+	}
+	return buildYAxis(lo, hi, r.min != nil, r.max != nil, r.unit, r.decimals, maxTicks)
+}
+
+// valueLabelWidth is the widest value label: the plot starts right of it.
+func (r *resolved) valueLabelWidth(cv *canvas, f face, ax yAxis) float64 {
+	w := 0.0
+	for _, l := range ax.labels {
+		w = math.Max(w, cv.measure(f, l))
+	}
+	return w
+}
+
+// drawAxes draws the grid with the value labels left of the plot and the
+// time labels under it (in Options.Location).
+func (r *resolved) drawAxes(cv *canvas, f face, pl plotArea, ax yAxis) {
+	lw := math.Max(1, math.Round(r.scale))
+	for i, v := range ax.ticks {
+		y := math.Round(pl.y(v))
+		cv.hline(pl.left, pl.right, y, lw, r.th.grid, 0, 0)
+		w := cv.measure(f, ax.labels[i])
+		cv.text(f, pl.left-r.px(valueLabelGap)-w, y+f.capMiddle(), r.th.text, ax.labels[i])
+	}
+	for _, t := range timeTicks(pl.from, pl.to, r.o.Location, pl.right-pl.left, r.px(minTimeTickGap)) {
+		x := math.Round(pl.x(t.t))
+		cv.vline(x, pl.top, pl.bottom, lw, r.th.grid, 0, 0)
+		w := cv.measure(f, t.label)
+		lx := math.Min(x-w/2, float64(r.w)-r.px(edgeInset)-w)
+		cv.text(f, lx, pl.bottom+r.px(xLabelOffset)+f.capMiddle(), r.th.text, t.label)
+	}
+}

@@ -18,20 +18,27 @@
 //
 // # What is drawn
 //
-// Title; a grid with round time ticks (1 s … 1 year, ≥ 80 px apart, in
+// Title, with the time axis' zone right-aligned beside it as a UTC offset
+// ("UTC+08:00": an abbreviation such as CST is ambiguous; ZoneLabel); a
+// grid with round time ticks (1 s … 1 year, ≥ 80 px apart, in
 // Options.Location) and "nice" value ticks in one scaled unit per axis
 // ("0.5 GiB", "25 ms"); anti-aliased lines in Grafana's classic palette
 // (x/image/vector, strokes rasterised in short chunks so the work follows the
 // line, not the plot area); optional fill; lines break at NaN samples and at
 // gaps longer than twice the series' median step (or as the panel's
 // spanNulls says); the alert rule's thresholds as dashed red lines labelled
-// with their condition ("> 80%"); the panel's own thresholds as lines/areas
-// when its thresholdsStyle asks; dots for sparse or lone samples; step lines
+// with their condition ("> 80%", or "> 1.44% (5m, 1h)" when a threshold
+// applies to some series only, as each tier of a burn-rate alert does);
+// the panel's own thresholds as lines/areas when its thresholdsStyle asks; dots for sparse or lone samples; step lines
 // and a log value axis when the panel asks; the
 // firing period lightly shaded with a dashed marker, a triangle on the axis
 // and "告警开始 10:27:10" / "alert start 10:27:10" (plus a green "resolved"
-// marker when AlertEnd is set); a legend table with colour swatch, name
-// (Options.LegendFormat or the template panel's legendFormat), right-aligned
+// marker when AlertEnd is set; labels sit on a backing, on separate rows
+// when they would touch, stacked left of the firing period when both crowd
+// the right edge); a legend table with colour swatch, name
+// (Options.LegendFormat or the template panel's legendFormat, else
+// Series.Name, else — like Grafana's automatic legend — the labels that
+// differ between the series), right-aligned
 // Max / Min / Last * columns (or the panel's legend calcs) formatted in the
 // unit, names ellipsised, capped at half the image height with
 // "… N more series" (or a list legend, a table on the right, or none, as the
@@ -42,6 +49,10 @@
 // bars/points draw styles, gradient fills, other override properties and
 // right-hand axes — alert charts rarely need them, and a template panel
 // using them still renders, as plain lines.
+//
+// Each drawing element has its own file (title.go, axis.go, thresholds.go,
+// markers.go, lines.go, legend_layout.go, nodata.go); spacing.go names
+// every gap of the layout.
 //
 // # Style precedence
 //

@@ -29,6 +29,10 @@ type Threshold struct {
 	// Op is the PromQL comparison operator: >, >=, <, <=, ==, !=.
 	Op    string  `json:"op"`
 	Value float64 `json:"value"`
+	// Series names the series the threshold applies to when it is not all
+	// of them ("5m, 1h": the short and long windows of one burn-rate tier);
+	// empty means every series. Renderers add it to the line's label.
+	Series string `json:"series,omitempty"`
 }
 
 // Stats are the legend values of a series, ignoring NaN and ±Inf samples.
@@ -100,4 +104,49 @@ func LabelString(labels map[string]string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// DifferingLabels returns the names of the labels whose value (or
+// presence) is not the same on every series, sorted: what tells the series
+// of one chart apart, as Grafana's automatic legend shows.
+func DifferingLabels(ss []Series) []string {
+	if len(ss) < 2 {
+		return nil
+	}
+	all := map[string]bool{}
+	for _, s := range ss {
+		for k := range s.Labels {
+			all[k] = true
+		}
+	}
+	var out []string
+	for k := range all {
+		v0, ok0 := ss[0].Labels[k]
+		for _, s := range ss[1:] {
+			if v, ok := s.Labels[k]; ok != ok0 || v != v0 {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ShortName names a series by the given labels: one label by its value
+// ("web-1"), several as name=value pairs ("instance=web-1, device=sda"),
+// in the order given; labels the series lacks are left out.
+func ShortName(labels map[string]string, keys []string) string {
+	var vals []string
+	last := ""
+	for _, k := range keys {
+		if v, ok := labels[k]; ok {
+			vals = append(vals, k+"="+v)
+			last = v
+		}
+	}
+	if len(vals) == 1 {
+		return last
+	}
+	return strings.Join(vals, ", ")
 }

@@ -47,12 +47,33 @@ func buildDashboard(uid string, tmpl *template, req Request) map[string]any {
 	if legend == "" {
 		legend = "__auto"
 	}
-	for k, v := range map[string]any{"refId": "A", "expr": req.Query, "legendFormat": legend, "range": true,
-		"instant": false, "editorMode": "code", "datasource": ds, "hide": false} {
-		target[k] = v
+	parts := req.Parts
+	if len(parts) == 0 {
+		parts = []Part{{Query: req.Query}}
 	}
-	delete(target, "exemplar")
-	panel["targets"] = []any{target}
+	targets := make([]any, 0, len(parts))
+	for i, p := range parts {
+		t := make(map[string]any, len(target)+8)
+		for k, v := range target {
+			t[k] = v
+		}
+		lf := legend
+		if p.Name != "" {
+			// Each part is named by what tells it apart ("5m"); a legend
+			// format or Grafana's automatic one follows it.
+			lf = p.Name
+			if req.Legend != "" {
+				lf += " " + req.Legend
+			}
+		}
+		for k, v := range map[string]any{"refId": string(rune('A' + i)), "expr": p.Query, "legendFormat": lf, "range": true,
+			"instant": false, "editorMode": "code", "datasource": ds, "hide": false} {
+			t[k] = v
+		}
+		delete(t, "exemplar")
+		targets = append(targets, t)
+	}
+	panel["targets"] = targets
 
 	if len(req.Thresholds) > 0 {
 		setThresholds(panel, req.Thresholds)

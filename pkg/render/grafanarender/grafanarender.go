@@ -43,6 +43,8 @@ const uidPrefix = "act-"
 // Input limits: a query or title this long is a bug upstream, not a chart.
 const (
 	maxQueryBytes = 64 << 10
+	// maxParts bounds the targets of one panel (refIds A–Z).
+	maxParts      = 26
 	maxTitleRunes = 300
 	maxThresholds = 20
 )
@@ -70,6 +72,15 @@ type Request struct {
 	// Legend is the legend format, e.g. "{{instance}}"; empty lets Grafana
 	// choose ("__auto").
 	Legend string
+	// Parts, when set, replace Query by one panel target each (refId A, B,
+	// …), named in the legend by the part's name: the windows of a
+	// burn-rate tier that one `or` query would merge.
+	Parts []Part
+}
+
+// Part is one separately queried expression of a chart.
+type Part struct {
+	Name, Query string
 }
 
 // Error is a failed Grafana render. Stage is one of "config", "slot",
@@ -228,8 +239,18 @@ func (r *Renderer) checkRequest(req *Request) error {
 	if strings.TrimSpace(req.Query) == "" {
 		return errors.New("the chart has no query")
 	}
-	if len(req.Query) > maxQueryBytes {
-		return fmt.Errorf("the chart query is %d bytes long, more than the %d a dashboard copy may carry", len(req.Query), maxQueryBytes)
+	n := len(req.Query)
+	if len(req.Parts) > 0 {
+		n = 0
+		for _, p := range req.Parts {
+			n += len(p.Query)
+		}
+	}
+	if n > maxQueryBytes {
+		return fmt.Errorf("the chart query is %d bytes long, more than the %d a dashboard copy may carry", n, maxQueryBytes)
+	}
+	if len(req.Parts) > maxParts {
+		return fmt.Errorf("%d queries, at most %d can be drawn", len(req.Parts), maxParts)
 	}
 	if len(req.Thresholds) > maxThresholds {
 		return fmt.Errorf("%d thresholds, at most %d can be drawn", len(req.Thresholds), maxThresholds)

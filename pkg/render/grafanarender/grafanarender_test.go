@@ -197,6 +197,32 @@ func TestCloneKeepsStyleAndDropsOverrides(t *testing.T) {
 	}
 }
 
+// TestPartsBecomeTargets: a burn-rate tier's windows are one target each,
+// named in the legend, so Grafana draws every window as the native
+// renderer does.
+func TestPartsBecomeTargets(t *testing.T) {
+	f := newFake(t)
+	r := newRenderer(t, f.URL, token, nil)
+	req := request(3)
+	req.Parts = []Part{{Name: "5m", Query: `slo:sli_error:ratio_rate5m{sloth_id="a"}`}, {Name: "1h", Query: `slo:sli_error:ratio_rate1h{sloth_id="a"}`}}
+	if _, err := r.Render(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	targets := f.Renders()[0].Panel["targets"].([]any)
+	if len(targets) != 2 {
+		t.Fatalf("targets: %v", targets)
+	}
+	for i, want := range []struct{ ref, expr, legend string }{
+		{"A", `slo:sli_error:ratio_rate5m{sloth_id="a"}`, "5m {{instance}}"},
+		{"B", `slo:sli_error:ratio_rate1h{sloth_id="a"}`, "1h {{instance}}"},
+	} {
+		tg := targets[i].(map[string]any)
+		if tg["refId"] != want.ref || tg["expr"] != want.expr || tg["legendFormat"] != want.legend || tg["interval"] != "30s" {
+			t.Errorf("target %d = %v", i, tg)
+		}
+	}
+}
+
 func TestV2TemplateRenders(t *testing.T) {
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, func(o *Config) {

@@ -71,6 +71,13 @@ type Server struct {
 	BasicPassword string
 	// RequiredHeaders must be present with these values.
 	RequiredHeaders map[string]string
+	// Flavour makes the rules API answer like another ruler:
+	// "vmalert" (group id/type/concurrency/labels, rule id/group_id/
+	// datasourceType), "thanos" (partialResponseStrategy) or "mimir"
+	// (sourceTenants: null); "" is Prometheus.
+	Flavour string
+	// GroupLabels are a vmalert group's labels (Flavour "vmalert").
+	GroupLabels map[string]string
 
 	rulesRequests atomic.Int64
 	rangeRequests atomic.Int64
@@ -208,6 +215,11 @@ func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
 		EvaluationTime float64           `json:"evaluationTime"`
 		LastEvaluation time.Time         `json:"lastEvaluation"`
 		Type           string            `json:"type"`
+		// vmalert
+		ID             string `json:"id,omitempty"`
+		GroupID        string `json:"group_id,omitempty"`
+		GroupName      string `json:"group_name,omitempty"`
+		DatasourceType string `json:"datasourceType,omitempty"`
 	}
 	type group struct {
 		Name           string  `json:"name"`
@@ -216,6 +228,15 @@ func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
 		Interval       float64 `json:"interval"`
 		Limit          int     `json:"limit"`
 		EvaluationTime float64 `json:"evaluationTime"`
+		// vmalert
+		ID          string            `json:"id,omitempty"`
+		Type        string            `json:"type,omitempty"`
+		Concurrency int               `json:"concurrency,omitempty"`
+		Labels      map[string]string `json:"labels,omitempty"`
+		// Thanos
+		PartialResponseStrategy string `json:"partialResponseStrategy,omitempty"`
+		// Mimir / Cortex
+		SourceTenants *json.RawMessage `json:"sourceTenants,omitempty"`
 	}
 	var groups []*group
 	byName := map[string]*group{}
@@ -226,12 +247,24 @@ func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
 		g := byName[rl.Group]
 		if g == nil {
 			g = &group{Name: rl.Group, File: rl.File, Interval: 15, Rules: []rule{}}
+			switch s.Flavour {
+			case "vmalert":
+				g.ID, g.Type, g.Concurrency, g.Labels = strconv.Itoa(1000+len(groups)), "prometheus", 1, s.GroupLabels
+			case "thanos":
+				g.PartialResponseStrategy = "ABORT"
+			case "mimir":
+				null := json.RawMessage("null")
+				g.SourceTenants = &null
+			}
 			byName[rl.Group] = g
 			groups = append(groups, g)
 		}
 		out := rule{State: "inactive", Name: rl.Name, Query: rl.Query, Duration: rl.For.Seconds(),
 			Labels: orEmpty(rl.Labels), Annotations: orEmpty(rl.Annotations), Alerts: []alert{},
 			Health: "ok", Type: "alerting", LastEvaluation: time.Now()}
+		if s.Flavour == "vmalert" {
+			out.ID, out.GroupID, out.GroupName, out.DatasourceType = strconv.Itoa(len(g.Rules)+1), g.ID, g.Name, "prometheus"
+		}
 		for _, a := range rl.Alerts {
 			out.State = "firing"
 			out.Alerts = append(out.Alerts, alert{Labels: a, Annotations: orEmpty(rl.Annotations), State: "firing", ActiveAt: time.Now().Add(-time.Minute), Value: "1e+00"})

@@ -270,6 +270,28 @@ func All() []Case {
 		},
 		Options: render.Options{Location: Shanghai, Theme: "light", Language: "en", LegendFormat: "p{{quantile}}"},
 	})
+	// A multi-window burn-rate alert (Sloth's page tiers) that resolved
+	// minutes before the end: every window is its own series, each tier's
+	// threshold is labelled with the windows it applies to, and the start
+	// and end labels crowd the right edge.
+	burn := make([]series.Series, 4)
+	for i, w := range []string{"5m", "1h", "30m", "6h"} {
+		base := []float64{0.004, 0.003, 0.002, 0.0015}[i]
+		pts := Walk(uint64(120+i), From, 15*time.Second, 240, base, 0, 0.03, base/2, 0.9, []float64{0.022, 0.017, 0.008, 0.007}[i])
+		for k := 228; k < len(pts); k++ { // recovers
+			pts[k].V = math.Max(0, pts[k].V*(1-float64(k-227)*0.06))
+		}
+		burn[i] = series.Series{Name: w, Labels: map[string]string{"sloth_id": "checkout-availability", "sloth_window": w}, Points: pts}
+	}
+	cases = append(cases, Case{
+		Name: "dark-burnrate-tiers-resolved",
+		Chart: &render.Chart{
+			Title: "CheckoutHighErrorRate (最近1小时)", Series: burn, From: From, To: To, Unit: "percentunit",
+			Thresholds: []series.Threshold{{Op: ">", Value: 0.0144, Series: "5m, 1h"}, {Op: ">", Value: 0.006, Series: "30m, 6h"}},
+			AlertStart: To.Add(-5 * time.Minute), AlertEnd: To.Add(-2*time.Minute - 30*time.Second),
+		},
+		Options: render.Options{Location: Shanghai},
+	})
 	return cases
 }
 

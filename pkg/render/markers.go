@@ -1,0 +1,130 @@
+package render
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"time"
+)
+
+// alertSpan returns the device x range of the firing period, clipped to the
+// plot; ok is false when there is no alert time or it lies outside.
+func (r *resolved) alertSpan(pl plotArea) (x0, x1 float64, ok bool) {
+	if r.AlertStart.IsZero() || !r.AlertStart.Before(pl.to) {
+		return 0, 0, false
+	}
+	end := pl.to
+	if !r.AlertEnd.IsZero() && r.AlertEnd.Before(end) {
+		end = r.AlertEnd
+	}
+	if !end.After(pl.from) {
+		return 0, 0, false
+	}
+	return math.Max(pl.left, pl.x(r.AlertStart)), math.Min(pl.right, pl.x(end)), true
+}
+
+func (r *resolved) drawAlertShade(cv *canvas, pl plotArea) {
+	x0, x1, ok := r.alertSpan(pl)
+	if !ok {
+		return
+	}
+	cv.fillRect(image.Rect(int(math.Round(x0)), int(pl.top), int(math.Round(x1)), int(pl.bottom)), r.th.alertShade)
+}
+
+// markerLabel is a placed marker label: left edge, width and row.
+type markerLabel struct {
+	x, w float64
+	row  int
+}
+
+// layoutMarkerLabels places the start label (line at xs, width ws) and, when
+// hasEnd, the end label (line at xe ≥ xs, width we) inside [left, right]:
+// each right of its line, or left of it when it would run off the plot. An
+// end label that would have to cross the start line (both near the right
+// edge) is stacked under the start label, both right-aligned left of the
+// start line, so neither is drawn over the firing period's lines; labels
+// that would still touch go on separate rows.
+func layoutMarkerLabels(xs, ws float64, hasEnd bool, xe, we, left, right, gap, spacing float64) (s, e markerLabel) {
+	s = markerLabel{x: xs + gap, w: ws}
+	if s.x+ws > right {
+		s.x = xs - gap - ws
+	}
+	s.x = math.Max(left, s.x)
+	if !hasEnd {
+		return s, e
+	}
+	e = markerLabel{x: xe + gap, w: we}
+	if e.x+we > right {
+		e.x = xe - gap - we
+		if e.x < xs+gap {
+			e.x, e.row = xs-gap-we, 1
+			if s.x > xs {
+				s.x = xs - gap - ws
+			}
+		}
+	}
+	e.x = math.Max(left, e.x)
+	s.x = math.Max(left, s.x)
+	if e.row == 0 && e.x < s.x+s.w+spacing && s.x < e.x+e.w+spacing {
+		e.row = 1
+	}
+	return s, e
+}
+
+func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
+	if r.AlertStart.IsZero() || r.AlertStart.After(pl.to) {
+		return
+	}
+	lw := math.Max(1, math.Round(r.scale))
+	labelY := pl.top + r.px(markerLabelTop) + f.capMiddle()
+	label := func(t time.Time, word string) string {
+		ts := t.In(r.o.Location)
+		if !sameDay(ts, pl.to.In(r.o.Location)) {
+			return word + " " + ts.Format("01/02 15:04:05")
+		}
+		return word + " " + ts.Format("15:04:05")
+	}
+	line := func(t time.Time, col color.NRGBA) float64 {
+		x := math.Round(pl.x(t))
+		cv.vline(x, pl.top, pl.bottom, lw, col, r.px(markerDash), r.px(markerGap))
+		s := r.px(markerTriangle)
+		cv.triangle(pt{x, pl.bottom - s*1.3}, pt{x - s, pl.bottom + s*0.7}, pt{x + s, pl.bottom + s*0.7}, col)
+		return x
+	}
+	put := func(l markerLabel, col color.NRGBA, text string) {
+		y := labelY + float64(l.row)*r.px(markerRowHeight)
+		pad := r.px(labelBackingPad)
+		box := image.Rect(int(l.x-pad), int(y-f.size*0.8), int(l.x+l.w+pad), int(y+pad))
+		cv.fillRect(box, withAlpha(r.th.bg, 0.85))
+		cv.text(f, l.x, y, col, text)
+	}
+
+	startText := label(r.AlertStart, r.words["alert"])
+	var xs float64
+	before := r.AlertStart.Before(pl.from)
+	if before {
+		// Started before the window: no line, the label says when.
+		startText = "◀ " + startText
+		xs = pl.left
+	} else {
+		xs = line(r.AlertStart, r.th.alert)
+	}
+	ws := cv.measure(f, startText)
+	hasEnd := !r.AlertEnd.IsZero() && r.AlertEnd.After(r.AlertStart) && !r.AlertEnd.After(pl.to) && !r.AlertEnd.Before(pl.from)
+	var endText string
+	var xe, we float64
+	if hasEnd {
+		endText = label(r.AlertEnd, r.words["resolved"])
+		xe = line(r.AlertEnd, r.th.resolved)
+		we = cv.measure(f, endText)
+	}
+	s, e := layoutMarkerLabels(xs, ws, hasEnd, xe, we, pl.left+r.px(edgeInset), pl.right-r.px(edgeInset), r.px(markerLabelGap), r.px(markerLabelSpacing))
+	put(s, r.th.alert, startText)
+	if hasEnd {
+		put(e, r.th.resolved, endText)
+	}
+}
+
+func sameDay(a, b time.Time) bool {
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
+}

@@ -1,0 +1,52 @@
+package render
+
+import (
+	"testing"
+	"time"
+)
+
+// TestMarkerLabelsStayReadable: start and end labels never overlap on one
+// row, never leave the plot, and an end label near the right edge does not
+// cross the start line.
+func TestMarkerLabelsStayReadable(t *testing.T) {
+	const left, right, gap, spacing, w = 50.0, 990.0, 6.0, 8.0, 120.0
+	for _, c := range []struct{ xs, xe float64 }{
+		{100, 900}, {700, 760}, {940, 975}, {960, 985}, {600, 985}, {55, 70},
+	} {
+		s, e := layoutMarkerLabels(c.xs, w, true, c.xe, w, left, right, gap, spacing)
+		for _, l := range []markerLabel{s, e} {
+			if l.x < left || l.x+l.w > right {
+				t.Errorf("%v: label %+v leaves [%v, %v]", c, l, left, right)
+			}
+		}
+		if s.row == e.row && e.x < s.x+s.w+spacing && s.x < e.x+e.w+spacing {
+			t.Errorf("%v: labels overlap on row %d: %+v %+v", c, s.row, s, e)
+		}
+		if e.x < c.xs && e.x+e.w > c.xs {
+			t.Errorf("%v: end label %+v crosses the start line", c, e)
+		}
+	}
+}
+
+func TestZoneLabel(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	ny, _ := time.LoadLocation("America/New_York")
+	kol, _ := time.LoadLocation("Asia/Kolkata")
+	at := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		loc      *time.Location
+		from, to time.Time
+		want     string
+	}{
+		{sh, at.Add(-time.Hour), at, "UTC+08:00"},
+		{time.UTC, at.Add(-time.Hour), at, "UTC"},
+		{nil, time.Time{}, at, "UTC"},
+		{kol, at.Add(-time.Hour), at, "UTC+05:30"},
+		{ny, at.Add(-time.Hour), at, "UTC-05:00"},
+		{ny, time.Date(2026, 11, 1, 4, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), "UTC-04:00/-05:00"},
+	} {
+		if got := ZoneLabel(c.loc, c.from, c.to); got != c.want {
+			t.Errorf("ZoneLabel(%v) = %q, want %q", c.loc, got, c.want)
+		}
+	}
+}
