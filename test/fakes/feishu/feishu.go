@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits from the platform documentation.
@@ -46,7 +48,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	accepted []Message
-	calls    []time.Time
+	limit    *fakelimit.Limiter
 	images   map[string][]byte
 	tokens   int
 }
@@ -54,7 +56,8 @@ type Server struct {
 // New starts a fake with hook token "hook-token", secret "feishu-secret"
 // and app "cli_fake"/"app-secret".
 func New() *Server {
-	s := &Server{Token: "hook-token", Secret: "feishu-secret", AppID: "cli_fake", AppSecret: "app-secret", Now: time.Now, images: map[string][]byte{}}
+	s := &Server{Token: "hook-token", Secret: "feishu-secret", AppID: "cli_fake", AppSecret: "app-secret", Now: time.Now, images: map[string][]byte{},
+		limit: fakelimit.CountingRefused(fakelimit.Window{Max: PerSecond, Per: time.Second}, fakelimit.Window{Max: PerMinute, Per: time.Minute})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/open-apis/bot/v2/hook/", s.hook)
 	mux.HandleFunc("/open-apis/auth/v3/tenant_access_token/internal", s.token)
@@ -128,17 +131,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	recent, lastSecond := s.calls[:0], 0
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-			if now.Sub(t) < time.Second {
-				lastSecond++
-			}
-		}
-	}
-	s.calls = append(recent, now)
-	if lastSecond >= PerSecond || len(s.calls) > PerMinute {
+	if !s.limit.Take(s.Token, now).OK {
 		reply(w, 200, 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]")
 		return
 	}

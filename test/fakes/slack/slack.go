@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits.
@@ -48,7 +50,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	posts   []Post
-	calls   []time.Time
+	limit   *fakelimit.Limiter
 	pending map[string]*upload
 	nextID  int
 }
@@ -62,7 +64,8 @@ type upload struct {
 // New starts the fake with webhook path /services/T000/B000/XXXX, bot token
 // xoxb-fake and channel C0123.
 func New() *Server {
-	s := &Server{HookPath: "/services/T000/B000/XXXX", Token: "xoxb-fake", Channels: []string{"C0123"}, Now: time.Now, pending: map[string]*upload{}}
+	s := &Server{HookPath: "/services/T000/B000/XXXX", Token: "xoxb-fake", Channels: []string{"C0123"}, Now: time.Now, pending: map[string]*upload{},
+		limit: fakelimit.New(fakelimit.Window{Max: Burst, Per: time.Second})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/services/", s.webhook)
 	mux.HandleFunc("/api/chat.postMessage", s.postMessage)
@@ -85,15 +88,7 @@ func (s *Server) Posts() []Post {
 
 // limited applies the per-second burst; callers hold mu.
 func (s *Server) limited(w http.ResponseWriter, api bool) bool {
-	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Second {
-			recent = append(recent, t)
-		}
-	}
-	s.calls = recent
-	if len(recent) >= Burst {
+	if !s.limit.Take("workspace", s.Now()).OK {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
 		if api {
@@ -103,7 +98,6 @@ func (s *Server) limited(w http.ResponseWriter, api bool) bool {
 		}
 		return true
 	}
-	s.calls = append(s.calls, now)
 	return false
 }
 

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits from the platform documentation.
@@ -36,14 +38,14 @@ type Server struct {
 	Sig string
 	Now func() time.Time
 
+	limit *fakelimit.Limiter
 	mu    sync.Mutex
 	runs  []Run
-	calls []time.Time
 }
 
 // New starts the fake with sig "fake-sig".
 func New() *Server {
-	s := &Server{Sig: "fake-sig", Now: time.Now}
+	s := &Server{Sig: "fake-sig", Now: time.Now, limit: fakelimit.CountingRefused(fakelimit.Window{Max: PerSecond, Per: time.Second})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -74,18 +76,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.Now()
-	recent, n := s.calls[:0], 0
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Second {
-			recent = append(recent, t)
-			n++
-		}
-	}
-	s.calls = append(recent, now)
+	throttled := !s.limit.Take(s.Sig, s.Now()).OK
 	run := Run{Status: "Succeeded", Body: raw}
 	switch {
-	case n >= PerSecond:
+	case throttled:
 		run = Run{Status: "Failed", Error: "throttled: more than four requests in a second", Body: raw}
 	case len(raw) > MaxMessageBytes:
 		run = Run{Status: "Failed", Error: "The payload is too large. Please make sure the size is less than 28KB.", Body: raw}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf16"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits.
@@ -45,12 +47,13 @@ type Server struct {
 
 	mu       sync.Mutex
 	accepted []Message
-	calls    []time.Time
+	limit    *fakelimit.Limiter
 }
 
 // New starts a fake bot "123456:fake-token" in chat "-1001234567890".
 func New() *Server {
-	s := &Server{Token: "123456:fake-token", ChatID: "-1001234567890", Now: time.Now}
+	s := &Server{Token: "123456:fake-token", ChatID: "-1001234567890", Now: time.Now,
+		limit: fakelimit.New(fakelimit.Window{Max: PerMinute, Per: time.Minute})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -172,19 +175,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	s.calls = recent
-	if len(recent) >= PerMinute {
-		wait := int(time.Minute-now.Sub(recent[0]))/int(time.Second) + 1
+	if d := s.limit.Take(params["chat_id"], now); !d.OK {
+		wait := int(d.Wait/time.Second) + 1
 		fail(w, 429, fmt.Sprintf("Too Many Requests: retry after %d", wait), map[string]any{"retry_after": wait})
 		return
 	}
-	s.calls = append(s.calls, now)
 	s.accepted = append(s.accepted, Message{Method: method, Text: text, Photo: photo, Params: params})
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"chat":{"id":%s,"type":"supergroup"},"date":%d}}`, len(s.accepted), s.ChatID, now.Unix())
