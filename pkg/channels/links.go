@@ -95,3 +95,33 @@ func ExploreURL(base, datasourceUID string, orgID int64, expr string, from, to t
 	}
 	return strings.TrimRight(base, "/") + "/explore?" + v.Encode()
 }
+
+// SilenceURL returns Alertmanager's "new silence" page prefilled with
+// matchers for the given labels (alertname and the identifying labels), or
+// "" without an Alertmanager URL.
+func SilenceURL(externalURL string, labels map[string]string) string {
+	// Without an alertname the matchers would silence far more than this
+	// alert (e.g. every job="node" alert), so no link is offered.
+	if externalURL == "" || labels["alertname"] == "" {
+		return ""
+	}
+	var keys []string
+	for _, k := range []string{"alertname", "instance", "job", "namespace", "pod", "service", "severity"} {
+		if _, ok := labels[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(labels[k]) + `"`)
+	}
+	b.WriteByte('}')
+	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + url.QueryEscape(b.String())
+}

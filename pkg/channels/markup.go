@@ -1,9 +1,6 @@
 package channels
 
-import (
-	"net/url"
-	"strings"
-)
+import "strings"
 
 // Markup is one platform's text syntax: how to escape untrusted text (label
 // values, annotations) and how to write the few constructs the templates
@@ -127,33 +124,3 @@ func lookalikeCode(s string) string { return "`" + lookalike(s) + "`" }
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
 func htmlEscape(s string) string { return htmlEscaper.Replace(s) }
-
-// SilenceURL returns Alertmanager's "new silence" page prefilled with
-// matchers for the given labels (alertname and the identifying labels), or
-// "" without an Alertmanager URL.
-func SilenceURL(externalURL string, labels map[string]string) string {
-	// Without an alertname the matchers would silence far more than this
-	// alert (e.g. every job="node" alert), so no link is offered.
-	if externalURL == "" || labels["alertname"] == "" {
-		return ""
-	}
-	var keys []string
-	for _, k := range []string{"alertname", "instance", "job", "namespace", "pod", "service", "severity"} {
-		if _, ok := labels[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(k + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(labels[k]) + `"`)
-	}
-	b.WriteByte('}')
-	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + url.QueryEscape(b.String())
-}

@@ -14,22 +14,6 @@ import (
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
-// Base implements the identity part of Notifier for platform packages.
-type Base struct {
-	Opts     Options
-	Fmt      *Formatter
-	TypeName string
-}
-
-// Name is the channel's configured name.
-func (b *Base) Name() string { return b.Opts.Channel.Name }
-
-// Type is the platform.
-func (b *Base) Type() string { return b.TypeName }
-
-// Lang is the message language.
-func (b *Base) Lang() string { return b.Fmt.Lang }
-
 // SampleMessage is a realistic firing alert with a chart, for the config
 // page's "send test" button. Pass the chart drawn by the real renderer;
 // with nil, a plain line drawing made here stands in, so the test still

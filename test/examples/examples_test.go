@@ -28,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -401,10 +402,10 @@ func TestStandaloneExamples(t *testing.T) {
 		byFile[name] = checkSettings(t, name, &c.Settings, "", "")
 	}
 	for _, typ := range settings.ChannelTypes {
-		if !contains(byFile[typ+".yaml"], typ) {
+		if !slices.Contains(byFile[typ+".yaml"], typ) {
 			t.Errorf("examples/standalone/%s.yaml does not build a %s channel", typ, typ)
 		}
-		if !contains(byFile["all-channels.yaml"], typ) {
+		if !slices.Contains(byFile["all-channels.yaml"], typ) {
 			t.Errorf("all-channels.yaml has no %s channel", typ)
 		}
 	}
@@ -434,15 +435,6 @@ func onlyInbox(c *standalone.Config) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // block is one fenced code block of a Markdown file.
@@ -655,10 +647,10 @@ func TestDocsChannels(t *testing.T) {
 		t.Error("docs/channels.md does not show the generic webhook's JSON payload")
 	}
 	for _, typ := range settings.ChannelTypes {
-		if !contains(st, typ) {
+		if !slices.Contains(st, typ) {
 			t.Errorf("docs/channels.md has no standalone example building a %s channel", typ)
 		}
-		if !contains(pr, typ) {
+		if !slices.Contains(pr, typ) {
 			t.Errorf("docs/channels.md has no provisioning example building a %s channel", typ)
 		}
 	}

@@ -6,12 +6,8 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"mime/multipart"
-	"net/http"
-	"net/textproto"
 	"strings"
 	"unicode/utf8"
 
@@ -68,7 +64,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	wantChart := n.Opts.WantsChart(m)
 	if wantChart && len(m.Chart.Image) > FileMax {
 		wantChart = false
-		m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 		notes = append(notes, "image dropped: over 10 MiB")
 	}
 	title := n.Fmt.Title(m)
@@ -125,7 +121,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			lim = lim.Scale(0.5)
 			if wantChart {
 				wantChart = false
-				m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+				m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 			}
 			notes = append(notes, "text shrunk and image dropped after a too-big answer")
 			continue
@@ -139,25 +135,9 @@ func (n *Notifier) multipart(ctx context.Context, payload map[string]any, name s
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "encoding payload: %v", err)
 	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="payload_json"`)
-	h.Set("Content-Type", "application/json")
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(js)
-	h = textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="files[0]"; filename="`+name+`"`)
-	h.Set("Content-Type", c.ContentTypeOrPNG())
-	pw, _ = mw.CreatePart(h)
-	_, _ = pw.Write(c.Image)
-	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, n.url, &buf)
-	if err != nil {
-		return nil, channels.Errorf(channels.Permanent, "bad webhook URL")
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	resp, err := channels.PostMultipart(ctx, n.Opts.HTTP, n.url, nil,
+		channels.FormPart{Name: "payload_json", ContentType: "application/json", Data: js},
+		channels.File("files[0]", name, c.ContentTypeOrPNG(), c.Image))
 	if err != nil {
 		return nil, err
 	}

@@ -21,9 +21,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,7 +117,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			imageURL, note = n.Opts.HostChart(ctx, m.Chart, n.Lang())
 			if note != "" {
 				if n.Opts.Channel.FeishuAppID == "" {
-					note = channels.ChartNote(n.Lang(), "no image store or Feishu app configured")
+					note = channels.ChartNote(n.Lang(), channels.NoImageStoreOrApp)
 				}
 				m = channels.WithNote(m, note)
 				notes = append(notes, note)
@@ -305,22 +303,8 @@ func (n *Notifier) uploadImage(ctx context.Context, c *channels.Chart) (string, 
 	if err != nil {
 		return "", requests, err
 	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("image_type", "message")
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="image"; filename="`+channels.ChartFileName(c)+`"`)
-	h.Set("Content-Type", c.ContentTypeOrPNG())
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(c.Image)
-	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, n.api+"/open-apis/im/v1/images", &buf)
-	if err != nil {
-		return "", requests, err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	resp, err := channels.PostMultipart(ctx, n.Opts.HTTP, n.api+"/open-apis/im/v1/images", http.Header{"Authorization": {"Bearer " + tok}},
+		channels.Field("image_type", "message"), channels.File("image", channels.ChartFileName(c), c.ContentTypeOrPNG(), c.Image))
 	requests++
 	if err != nil {
 		return "", requests, err

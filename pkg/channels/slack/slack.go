@@ -198,7 +198,7 @@ func (n *Notifier) sendBot(ctx context.Context, m *channels.Message) (*channels.
 		lim = lim.Scale(0.5)
 		if wantChart {
 			wantChart = false
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 		}
 		notes = append(notes, "text shrunk and image dropped after a too-big answer")
 	}

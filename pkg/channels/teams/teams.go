@@ -72,7 +72,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			dataURI = "data:" + m.Chart.ContentTypeOrPNG() + ";base64," + base64.StdEncoding.EncodeToString(m.Chart.Image)
 			note = ""
 		} else if imgURL == "" && note == "" {
-			note = channels.ChartNote(n.Lang(), "no image store configured")
+			note = channels.ChartNote(n.Lang(), channels.NoImageStore)
 		}
 		if note != "" {
 			m = channels.WithNote(m, note)
@@ -133,7 +133,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if image == dataURI && dataURI != "" {
 			// The embedded chart goes before the text shrinks.
 			image, dataURI = "", ""
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 			notes = append(notes, "embedded chart dropped: message over 28 KB")
 			continue
 		}

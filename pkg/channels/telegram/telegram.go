@@ -8,13 +8,10 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strings"
 
 	"github.com/alertchart/alertchart/pkg/channels"
@@ -97,7 +94,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	wantChart := n.Opts.WantsChart(m)
 	if wantChart && len(m.Chart.Image) > PhotoMax {
 		wantChart = false
-		m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 		notes = append(notes, "image dropped: over 10 MB")
 	}
 	var last *channels.Response
@@ -119,14 +116,14 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			}
 			// The photo was refused: the alert goes out as text.
 			wantChart = false
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image rejected"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageRejected))
 			notes = append(notes, "photo refused, sent as text: "+err.Error())
 		} else if m.Digest {
 			// A storm digest rarely fits a caption, and text plus photo
 			// would be two messages where the delivery stage paid for one
 			// of the robot's slots: the text stays, the overview goes.
 			wantChart = false
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "digest too long for a photo caption"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.DigestTooLongPhoto))
 			notes = append(notes, "overview chart dropped: the digest does not fit a photo caption")
 		}
 	}
@@ -180,25 +177,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 }
 
 func (n *Notifier) photo(ctx context.Context, c *channels.Chart, caption string) (*channels.Response, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("chat_id", n.Opts.Channel.ChatID)
+	parts := []channels.FormPart{channels.Field("chat_id", n.Opts.Channel.ChatID)}
 	if caption != "" {
-		_ = mw.WriteField("caption", caption)
-		_ = mw.WriteField("parse_mode", "HTML")
+		parts = append(parts, channels.Field("caption", caption), channels.Field("parse_mode", "HTML"))
 	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="photo"; filename="`+channels.ChartFileName(c)+`"`)
-	h.Set("Content-Type", c.ContentTypeOrPNG())
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(c.Image)
-	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, n.base+"/sendPhoto", &buf)
-	if err != nil {
-		return nil, channels.Errorf(channels.Permanent, "bad API URL")
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	parts = append(parts, channels.File("photo", channels.ChartFileName(c), c.ContentTypeOrPNG(), c.Image))
+	resp, err := channels.PostMultipart(ctx, n.Opts.HTTP, n.base+"/sendPhoto", nil, parts...)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/i18n"
 )
 
 // Platform limits.
@@ -89,7 +90,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if reason := checkImage(m.Chart.Image); reason != "" {
 			wantChart = false
 			m = channels.WithNote(m, channels.ChartNote(n.Lang(), reason))
-			notes = append(notes, "image dropped: "+reason)
+			notes = append(notes, "image dropped: "+i18n.T(i18n.EN, reason))
 		}
 	}
 	var sent channels.Part
@@ -199,10 +200,10 @@ func (n *Notifier) mentionTags(m *channels.Message) string {
 
 func checkImage(img []byte) string {
 	if len(img) > ImageMaxBytes {
-		return "image too big"
+		return channels.ImageTooBig
 	}
 	if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) && !bytes.HasPrefix(img, []byte{0xff, 0xd8, 0xff}) {
-		return "image rejected"
+		return channels.ImageRejected
 	}
 	return ""
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,11 +180,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(s.Keywords) > 0 {
-		found := false
-		for _, k := range s.Keywords {
-			found = found || strings.Contains(content, k)
-		}
-		if !found {
+		if !slices.ContainsFunc(s.Keywords, func(k string) bool { return strings.Contains(content, k) }) {
 			reply(w, 310000, "keywords not in content")
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,11 +188,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(s.Keywords) > 0 {
-		found := false
-		for _, k := range s.Keywords {
-			found = found || strings.Contains(text, k)
-		}
-		if !found {
+		if !slices.ContainsFunc(s.Keywords, func(k string) bool { return strings.Contains(text, k) }) {
 			reply(w, 200, 19024, "Key Words Not Found")
 			return
 		}

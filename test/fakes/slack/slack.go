@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,14 +191,7 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) knownChannel(c string) bool {
-	for _, k := range s.Channels {
-		if k == c {
-			return true
-		}
-	}
-	return false
-}
+func (s *Server) knownChannel(c string) bool { return slices.Contains(s.Channels, c) }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !s.authed(w, r) {
