@@ -2,6 +2,7 @@ package channels
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,64 +11,20 @@ import (
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
-// DefaultTemplates are the built-in message bodies, by language. They are
-// written once for every platform: platform syntax comes from the template
-// functions b (bold), link and code, and every value in the view is already
-// escaped for the platform's markup. A channel's Template setting replaces
-// them; it sees the same View and functions.
-var DefaultTemplates = map[string]string{
-	"zh": `{{define "alert"}}{{if not .Single}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
-{{end}}{{if .Instance}}实例：{{.Instance}}
-{{end}}{{if .Summary}}摘要：{{.Summary}}
-{{end}}{{if .Description}}描述：{{.Description}}
-{{end}}{{if .Value}}当前值：{{.Value}}
-{{end}}开始：{{.StartsAt}}（{{if .IsResolved}}持续 {{.Duration}}，恢复于 {{.EndsAt}}{{else}}已持续 {{.Duration}}{{end}}）
-{{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
-{{end}}{{if .Digest}}告警风暴摘要：合并 {{.Total}} 条告警（告警中 {{.Firing}}，已恢复 {{.Resolved}}）
-{{end}}{{if .Compact}}
-{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{if $.SameName}}{{or .Instance .Name}}{{else}}{{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{end}}{{if .Summary}}：{{.Summary}}{{end}}（{{.Duration}}）
-{{else}}
-{{template "alert" .}}{{end}}{{end}}{{if .More}}… 另有 {{.More}} 条告警
-{{end}}{{if .Stats}}
-📊 {{.ChartTitle}}
-{{range .Stats}}- {{.Name}}：当前 {{.Last}}，最大 {{.Max}}，最小 {{.Min}}
-{{end}}{{if .MoreSeries}}… 另有 {{.MoreSeries}} 条曲线
-{{end}}{{end}}{{if .ChartNote}}
-⚠️ {{.ChartNote}}
-{{end}}{{if or .GrafanaURL .SilenceURL}}
-{{if .GrafanaURL}}{{link .GrafanaURL "📈 在 Grafana 中查看"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (print "🔕 静默" (or (and (gt .Total 1) "这组") "此") "告警")}}{{end}}
-{{end}}`,
-	"en": `{{define "alert"}}{{if not .Single}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
-{{end}}{{if .Instance}}Instance: {{.Instance}}
-{{end}}{{if .Summary}}Summary: {{.Summary}}
-{{end}}{{if .Description}}Description: {{.Description}}
-{{end}}{{if .Value}}Value: {{.Value}}
-{{end}}Started: {{.StartsAt}} ({{if .IsResolved}}lasted {{.Duration}}, resolved {{.EndsAt}}{{else}}for {{.Duration}}{{end}})
-{{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
-{{end}}{{if .Digest}}Alert storm digest: {{.Total}} alerts merged ({{.Firing}} firing, {{.Resolved}} resolved)
-{{end}}{{if .Compact}}
-{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{if $.SameName}}{{or .Instance .Name}}{{else}}{{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{end}}{{if .Summary}}: {{.Summary}}{{end}} ({{.Duration}})
-{{else}}
-{{template "alert" .}}{{end}}{{end}}{{if .More}}… and {{.More}} more alerts
-{{end}}{{if .Stats}}
-📊 {{.ChartTitle}}
-{{range .Stats}}- {{.Name}}: last {{.Last}}, max {{.Max}}, min {{.Min}}
-{{end}}{{if .MoreSeries}}… and {{.MoreSeries}} more series
-{{end}}{{end}}{{if .ChartNote}}
-⚠️ {{.ChartNote}}
-{{end}}{{if or .GrafanaURL .SilenceURL}}
-{{if .GrafanaURL}}{{link .GrafanaURL "📈 Open in Grafana"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (or (and (gt .Total 1) "🔕 Silence group") "🔕 Silence")}}{{end}}
-{{end}}`,
-}
-
-// words are the few translated strings built in Go (headline, durations).
-var words = map[string]map[string]string{
-	"zh": {"firing": "告警中", "resolved": "已恢复", "alerts": "%d 条告警", "chart": "📈 %s"},
-	"en": {"firing": "FIRING", "resolved": "RESOLVED", "alerts": "%d alerts", "chart": "📈 %s"},
-}
+// DefaultTemplate is the built-in message body (templates/default.tmpl):
+// one layout for every platform and language, its words from the i18n
+// catalogue. Platform syntax comes from the template functions b (bold),
+// link and code, and every value in the view is already escaped for the
+// platform's markup. A channel's Template setting replaces its "message"
+// template; it sees the same View and functions and may call the
+// default's "alert" and "links" templates.
+//
+//go:embed templates/default.tmpl
+var DefaultTemplate string
 
 // MaxStatsSeries is how many series the Max/Min/Last lines show.
 const MaxStatsSeries = 5
@@ -155,22 +112,23 @@ type Formatter struct {
 // NewFormatter parses the channel's template (or the default for lang) for
 // a platform markup. A bad custom template is an error here, at
 // configuration time, not when an alert is due.
-func NewFormatter(mk Markup, lang, custom string, loc *time.Location) (*Formatter, error) {
-	if lang != "en" {
-		lang = "zh"
-	}
+func NewFormatter(mk Markup, lang, customText string, loc *time.Location) (*Formatter, error) {
+	lang = i18n.Lang(lang)
 	if loc == nil {
 		loc = time.UTC
 	}
 	f := &Formatter{Markup: mk, Lang: lang, Location: loc, Now: time.Now}
-	var err error
-	f.fallback, err = template.New("default").Funcs(f.funcs()).Parse(DefaultTemplates[lang])
+	set, err := template.New("default.tmpl").Funcs(f.funcs()).Parse(DefaultTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("default template: %w", err)
 	}
+	f.fallback = set.Lookup("message")
 	f.tmpl = f.fallback
-	if strings.TrimSpace(custom) != "" {
-		f.tmpl, err = template.New("custom").Option("missingkey=zero").Funcs(f.funcs()).Parse(custom)
+	if strings.TrimSpace(customText) != "" {
+		custom, err := set.Clone()
+		if err == nil {
+			f.tmpl, err = custom.New("custom").Option("missingkey=zero").Parse(customText)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("channel template: %w", err)
 		}
@@ -188,6 +146,7 @@ func (f *Formatter) funcs() template.FuncMap {
 		"lower": strings.ToLower,
 		"join":  strings.Join,
 		"value": FormatValue,
+		"t":     func(id string, kv ...any) string { return i18n.T(f.Lang, id, kv...) },
 	}
 }
 
@@ -266,7 +225,7 @@ func (f *Formatter) Caption(m *Message, lim Limit) string {
 	var s string
 	switch {
 	case m.Chart != nil && m.Chart.Title != "":
-		s = fmt.Sprintf(words[f.Lang]["chart"], f.Markup.Escape(m.Chart.Title))
+		s = "📈 " + f.Markup.Escape(m.Chart.Title)
 	case m.Data != nil:
 		s = f.EscTitle(m)
 	}
@@ -407,7 +366,7 @@ func groupName(m *Message, alerts []amtemplate.Alert, lang string) string {
 	if len(alerts) == 1 {
 		return alerts[0].Labels["alertname"]
 	}
-	return fmt.Sprintf(words[lang]["alerts"], len(alerts))
+	return i18n.T(lang, "headline.alerts", "count", len(alerts))
 }
 
 // title is the unescaped headline with emoji.
@@ -417,19 +376,18 @@ func (f *Formatter) title(m *Message, alerts []amtemplate.Alert) string {
 }
 
 func (f *Formatter) headline(m *Message, alerts []amtemplate.Alert) string {
-	w := words[f.Lang]
 	status, firing, resolved := groupStatus(m, alerts)
-	tag := w[status]
-	if tag == "" {
-		tag = strings.ToUpper(status)
+	tag := strings.ToUpper(status)
+	if status == "firing" || status == "resolved" {
+		tag = i18n.T(f.Lang, "status."+status)
 	}
 	if len(alerts) > 1 {
 		var parts []string
 		if firing > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", w["firing"], firing))
+			parts = append(parts, fmt.Sprintf("%s %d", i18n.T(f.Lang, "status.firing"), firing))
 		}
 		if resolved > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", w["resolved"], resolved))
+			parts = append(parts, fmt.Sprintf("%s %d", i18n.T(f.Lang, "status.resolved"), resolved))
 		}
 		tag = strings.Join(parts, " · ")
 	}
@@ -485,7 +443,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 				end = a.EndsAt
 				av.EndsAt = a.EndsAt.In(f.Location).Format("15:04:05")
 			}
-			av.Duration = humanDuration(end.Sub(a.StartsAt), f.Lang)
+			av.Duration = i18n.Duration(f.Lang, end.Sub(a.StartsAt))
 		}
 		v.Alerts = append(v.Alerts, av)
 	}
@@ -572,41 +530,4 @@ func escMap(m map[string]string, esc func(string) string) map[string]string {
 		out[k] = esc(v)
 	}
 	return out
-}
-
-// humanDuration prints 1h5m-style durations in the message language.
-func humanDuration(d time.Duration, lang string) string {
-	if d < 0 {
-		d = 0
-	}
-	units := []struct {
-		d      time.Duration
-		zh, en string
-	}{{24 * time.Hour, "天", "d"}, {time.Hour, "小时", "h"}, {time.Minute, "分", "m"}, {time.Second, "秒", "s"}}
-	var parts []string
-	for _, u := range units {
-		if d >= u.d {
-			n := int64(d / u.d)
-			d -= time.Duration(n) * u.d
-			if lang == "zh" {
-				parts = append(parts, fmt.Sprintf("%d%s", n, u.zh))
-			} else {
-				parts = append(parts, fmt.Sprintf("%d%s", n, u.en))
-			}
-		}
-		if len(parts) == 2 {
-			break
-		}
-	}
-	if len(parts) == 0 {
-		if lang == "zh" {
-			return "0秒"
-		}
-		return "0s"
-	}
-	sep := " "
-	if lang == "zh" {
-		sep = ""
-	}
-	return strings.Join(parts, sep)
 }

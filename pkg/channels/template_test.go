@@ -32,7 +32,7 @@ var allMarkups = []channels.Markup{channels.CommonMark, channels.WeComMarkdown, 
 
 func TestDefaultTemplatesPutStatusAndSeverityFirst(t *testing.T) {
 	for lang, want := range map[string][]string{
-		"zh": {"🔥 **[告警中 · critical] HighCPUUsage**", "实例：web-01:9100", "摘要：web-01:9100 CPU 使用率超过 90%", "当前值：97%", "开始：2026-11-25 09:55:00 UTC（已持续 5分）", "当前 97%，最大 97%，最小 50%", "在 Grafana 中查看", "静默此告警"},
+		"zh": {"🔥 **[告警中 · critical] HighCPUUsage**", "实例：web-01:9100", "摘要：web-01:9100 CPU 使用率超过 90%", "当前值：97%", "开始：2026-11-25 09:55:00 UTC（已持续 5分钟）", "当前 97%，最大 97%，最小 50%", "在 Grafana 中查看", "静默此告警"},
 		"en": {"🔥 **[FIRING · critical] HighCPUUsage**", "Instance: web-01:9100", "Value: 97%", "Started: 2026-11-25 09:55:00 UTC (for 5m)", "last 97%, max 97%, min 50%", "Open in Grafana", "#/silences/new?filter="},
 	} {
 		txt, err := formatter(t, channels.CommonMark, lang, "").Render(fixture.Message(fixture.Data(1, lang == "zh", false), fixture.Chart()), channels.Limit{})

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/i18n"
 )
 
 // Platform limits.
@@ -135,11 +136,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	extra := ""
 	if imageURL != "" {
-		label := "📈 chart"
-		if n.Lang() == "zh" {
-			label = "📈 查看图表"
-		}
-		extra += "\n" + channels.LarkMarkdown.Link(imageURL, label)
+		extra += "\n" + channels.LarkMarkdown.Link(imageURL, i18n.T(n.Lang(), "link.chart"))
 	}
 	if mention != "" {
 		extra += "\n" + mention
