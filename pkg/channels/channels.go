@@ -73,6 +73,11 @@ type Result struct {
 	Requests int `json:"requests"`
 	// Note records degradations, e.g. "image dropped: too big".
 	Note string `json:"note,omitempty"`
+	// Pause is how long the platform asked, on a successful answer, not to
+	// send to this destination again: Discord's X-RateLimit-Remaining: 0
+	// with its X-RateLimit-Reset-After. The delivery stage holds the
+	// channel's next send that long. Zero: no hint.
+	Pause time.Duration `json:"-"`
 }
 
 // Notifier sends a message to one configured channel.

@@ -8,18 +8,26 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
 
-// Limits.
+// Limits: embed and upload sizes, and the rates a webhook keeps to — 5
+// requests per 2 seconds (the bucket Discord announces in its
+// X-RateLimit-* headers, which the notifier also reads) and 30 messages a
+// minute per channel.
 const (
 	DescriptionMax = 4096
 	TitleMax       = 256
 	EmbedTotalMax  = 6000
 	FileMax        = 10 << 20
+	BurstMessages  = 5
+	BurstWindow    = 2 * time.Second
+	PerMinute      = 30
 )
 
 // Notifier is a Discord webhook.
@@ -50,9 +58,11 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "discord"}, url: u}, nil
 }
 
-// Limits: webhooks allow about 30 messages a minute per channel.
+// Limits: 5 per 2 seconds, 30 a minute; one message carries text and
+// chart.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 30, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: BurstMessages, Per: BurstWindow},
+		CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Send delivers m.
@@ -117,6 +127,10 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 				err = classify(resp)
 			}
 		}
+		res := channels.NewResult(resp, attempt+1, channels.JoinNotes(notes...))
+		if resp != nil {
+			res.Pause = pause(resp)
+		}
 		if channels.KindOf(err) == channels.TooBig && attempt == 0 {
 			lim = lim.Scale(0.5)
 			if wantChart {
@@ -126,8 +140,18 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			notes = append(notes, "text shrunk and image dropped after a too-big answer")
 			continue
 		}
-		return channels.NewResult(resp, attempt+1, channels.JoinNotes(notes...)), err
+		return res, err
 	}
+}
+
+// pause reads Discord's rate-limit headers on any answer: with
+// X-RateLimit-Remaining at 0 the bucket is empty until
+// X-RateLimit-Reset-After (seconds, fractional) has passed.
+func pause(resp *channels.Response) time.Duration {
+	if strings.TrimSpace(resp.Header.Get("X-RateLimit-Remaining")) != "0" {
+		return 0
+	}
+	return channels.ParseRetryAfter(resp.Header.Get("X-RateLimit-Reset-After"), time.Now())
 }
 
 func (n *Notifier) multipart(ctx context.Context, payload map[string]any, name string, c *channels.Chart) (*channels.Response, error) {
@@ -158,8 +182,11 @@ func classify(resp *channels.Response) error {
 		return nil
 	}
 	e.Code = r.Code
-	if r.RetryAfter > 0 {
-		e.Kind, e.RetryAfter = channels.Retryable, channels.Seconds(r.RetryAfter)
+	if r.RetryAfter > 0 || resp.StatusCode == http.StatusTooManyRequests {
+		// The longest of the body's retry_after, Retry-After and the
+		// bucket's reset: all three say when the next request may go.
+		e.Kind = channels.Retryable
+		e.RetryAfter = max(e.RetryAfter, channels.Seconds(r.RetryAfter), pause(resp))
 	}
 	switch r.Code {
 	case 10015, 50027:

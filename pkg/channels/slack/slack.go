@@ -73,9 +73,14 @@ func New(opts channels.Options, webhookURL, token string) (*Notifier, error) {
 	return n, nil
 }
 
-// Limits: about one message a second per channel.
+// PerMinute is what AlertChart keeps to per channel, within Slack's "one
+// message a second per channel, short bursts allowed".
+const PerMinute = 60
+
+// Limits: one message a second per channel.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: 1, Per: time.Second},
+		CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Send delivers m.

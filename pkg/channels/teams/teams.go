@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
@@ -50,10 +51,17 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 
 var errTeamsConnector = channels.Errorf(channels.Permanent, "Office 365 connector URLs (*.webhook.office.com) are retired; create a Workflows webhook (\"When a Teams webhook request is received\") and use its URL")
 
-// Limits: Teams throttles above 4 requests a second; one card carries
-// text and chart.
+// Platform limits: Teams throttles a webhook above 4 requests a second;
+// AlertChart also keeps to 60 a minute.
+const (
+	PerSecond = 4
+	PerMinute = 60
+)
+
+// Limits: 4 a second, 60 a minute; one card carries text and chart.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: PerSecond, Per: time.Second},
+		CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 // Send delivers m.

@@ -13,15 +13,19 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
 
-// Limits, in UTF-16 code units as Telegram counts them.
+// Limits, in UTF-16 code units as Telegram counts them, and the rates of
+// the Bots FAQ: about one message a second per chat, 20 a minute per
+// group.
 const (
 	TextMax    = 4096
 	CaptionMax = 1024
 	PhotoMax   = 10 << 20
+	PerMinute  = 20
 )
 
 // Notifier is a Telegram bot and chat.
@@ -52,9 +56,10 @@ func New(opts channels.Options, token string) (*Notifier, error) {
 	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "telegram"}, base: api + "/bot" + token}, nil
 }
 
-// Limits: 20 messages a minute in a group.
+// Limits: one message a second per chat, 20 a minute in a group.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 20, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: 1, Per: time.Second},
+		CombinesTextAndImage: true, MessagesPerSend: 1})
 }
 
 func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {

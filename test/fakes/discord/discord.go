@@ -99,13 +99,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		fail(w, 405, 0, "405: Method Not Allowed")
 		return
 	}
-	if d := s.limit.Take(s.ID, s.Now()); !d.OK {
+	d := s.limit.Take(s.ID, s.Now())
+	// Like Discord, every answer announces the bucket.
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(Bucket))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(d.Remaining))
+	w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", d.ResetAfter.Seconds()))
+	w.Header().Set("X-RateLimit-Bucket", "fakebucket")
+	if !d.OK {
 		reset := d.Wait
 		w.Header().Set("Retry-After", fmt.Sprintf("%d", int(reset.Seconds())+1))
-		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(Bucket))
-		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", reset.Seconds()))
-		w.Header().Set("X-RateLimit-Bucket", "fakebucket")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
 		fmt.Fprintf(w, `{"message":"You are being rate limited.","retry_after":%.3f,"global":false}`, reset.Seconds())

@@ -2,10 +2,12 @@
 // endpoints needed for images (tenant_access_token and im/v1/images),
 // enforcing shared/reference/chat-platforms.md §3: body ≤ 20 KB (9499),
 // signature in the body (19021), keywords (19024), 5 requests a second and
-// 100 a minute (11232), and image keys that were really uploaded.
+// 100 a minute (11232, answered with HTTP 200 like the real custom bot, or
+// RateLimitStatus), and image keys that were really uploaded.
 package feishu
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -46,6 +48,10 @@ type Server struct {
 	AppID, AppSecret string
 	Keywords         []string
 	Now              func() time.Time
+	// RateLimitStatus is the HTTP status of a 11232 answer: 200 as custom
+	// bots answer (the default), or 400 as the Open API message service
+	// does, to test that a client retries either way.
+	RateLimitStatus int
 
 	mu       sync.Mutex
 	accepted []Message
@@ -133,7 +139,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.limit.Take(s.Token, now).OK {
-		reply(w, 200, 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]")
+		reply(w, cmp.Or(s.RateLimitStatus, 200), 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]")
 		return
 	}
 	var text string

@@ -1,9 +1,10 @@
 // Package teams is a fake Microsoft Teams Workflows webhook ("When a Teams
 // webhook request is received"), enforcing shared/reference/chat-platforms.md
 // §4: the SAS sig in the URL, a message with Adaptive Card attachments, the
-// 28 KB cap and the 4 requests a second throttle. Like the real service it
-// answers 202 with an empty body to any well-formed request and records the
-// flow run's outcome, which tests read with Runs.
+// 28 KB cap and the 4 requests a second throttle (429 with Retry-After,
+// no run). Like the real service it answers 202 with an empty body to any
+// other well-formed request and records the flow run's outcome, which tests
+// read with Runs.
 package teams
 
 import (
@@ -12,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,13 +76,17 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	if d := s.limit.Take(s.Sig, s.Now()); !d.OK {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Wait/time.Second)+1))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"error":{"code":"TooManyRequests","message":"The client connection is throttled: more than four requests in a second."}}`)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	throttled := !s.limit.Take(s.Sig, s.Now()).OK
 	run := Run{Status: "Succeeded", Body: raw}
 	switch {
-	case throttled:
-		run = Run{Status: "Failed", Error: "throttled: more than four requests in a second", Body: raw}
 	case len(raw) > MaxMessageBytes:
 		run = Run{Status: "Failed", Error: "The payload is too large. Please make sure the size is less than 28KB.", Body: raw}
 	default:
