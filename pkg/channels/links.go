@@ -19,6 +19,26 @@ type Links struct {
 	DatasourceUID string
 	// OrgID selects the organisation (0: Grafana's current one).
 	OrgID int64
+	// AlertmanagerURL pins the base of Silence links (settings
+	// alertmanager.url). Empty: the message's AlertmanagerURL, else the
+	// payload's externalURL.
+	AlertmanagerURL string
+}
+
+// AlertmanagerBase is the Alertmanager URL Silence links for m start
+// with: the configured one, else the message's, else the payload's
+// externalURL. Only an http(s) URL is returned; anything else ("",
+// "javascript:…") means no Silence link.
+func (l Links) AlertmanagerBase(m *Message) string {
+	for _, u := range []string{l.AlertmanagerURL, m.AlertmanagerURL, m.Data.ExternalURL} {
+		if u != "" {
+			if SafeURL(u) {
+				return u
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // explore returns the Explore link for m: Message.GrafanaURL as is when it
@@ -31,7 +51,7 @@ func (l Links) explore(m *Message, alerts []amtemplate.Alert, now time.Time) str
 	if base == "" {
 		base = l.GrafanaURL
 	}
-	if base == "" {
+	if !SafeURL(base) {
 		return ""
 	}
 	if strings.Contains(base, "/explore") || strings.Contains(base, "/d/") {
@@ -101,8 +121,9 @@ func ExploreURL(base, datasourceUID string, orgID int64, expr string, from, to t
 // "" without an Alertmanager URL.
 func SilenceURL(externalURL string, labels map[string]string) string {
 	// Without an alertname the matchers would silence far more than this
-	// alert (e.g. every job="node" alert), so no link is offered.
-	if externalURL == "" || labels["alertname"] == "" {
+	// alert (e.g. every job="node" alert), so no link is offered; neither
+	// is one to anything but an http(s) Alertmanager.
+	if !SafeURL(externalURL) || labels["alertname"] == "" {
 		return ""
 	}
 	var keys []string

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
@@ -150,56 +151,172 @@ func (f *Formatter) funcs() template.FuncMap {
 	}
 }
 
-// Render renders m within lim. Large groups show as many alerts as fit and
-// end with "… and N more alerts"; a single alert too long for the limit is
-// cut on a UTF-8 boundary with "…(truncated)".
+// fieldCap is how many characters each free-text field (a description, a
+// summary, a label value) keeps when a message must shrink: long enough
+// to read, short enough that a group of alerts still fits.
+const fieldCap = 300
+
+// minFieldCap is the shortest a field is cut to before the message itself
+// is cut.
+const minFieldCap = 16
+
+// Render renders m within lim. A message that does not fit is shrunk
+// body first, never by cutting the header or the links off the end:
+// long fields (descriptions, summaries, label values) are shortened to
+// fieldCap characters ending in "…"; large groups then show as many alerts
+// as fit and end with "… and N more alerts"; a single alert still too long
+// has its fields shortened further. Only when even that fails (a tiny
+// limit, a custom template printing raw data) is the text itself cut, on a
+// markup token boundary, ending with "…(truncated)".
 func (f *Formatter) Render(m *Message, lim Limit) (Text, error) {
 	if m == nil || m.Data == nil {
 		return Text{}, fmt.Errorf("message has no alert data")
 	}
 	alerts := sortedAlerts(m.Data.Alerts)
-	base := f.view(m, alerts)
 	t := Text{Title: f.title(m, alerts), Total: len(alerts)}
-	render := func(n int) (string, error) {
-		v := base
-		v.Alerts = base.Alerts[:n]
-		v.More = len(base.Alerts) - n
+	views := map[int]View{}
+	viewFor := func(cap int) View {
+		v, ok := views[cap]
+		if !ok {
+			v = f.view(m, alerts, cap)
+			views[cap] = v
+		}
+		return v
+	}
+	render := func(n, cap int) (string, error) {
+		v := viewFor(cap)
+		v.Alerts = v.Alerts[:n]
+		v.More = len(alerts) - n
 		return f.exec(&v, &t)
 	}
-	body, err := render(len(alerts))
-	if err != nil {
-		return t, err
-	}
-	t.Shown = len(alerts)
-	if !lim.Fits(body) && len(alerts) > 1 {
-		lo, hi := 1, len(alerts)-1 // largest n that fits, if any
-		best, bestBody := 0, ""
+	// largest returns the largest x in [lo, hi] for which ok(x) holds
+	// (ok is monotonic), or lo-1.
+	largest := func(lo, hi int, ok func(int) (bool, error)) (int, error) {
+		best := lo - 1
 		for lo <= hi {
-			mid := (lo + hi) / 2
-			s, err := render(mid)
+			mid := lo + (hi-lo)/2
+			fits, err := ok(mid)
 			if err != nil {
-				return t, err
+				return best, err
 			}
-			if lim.Fits(s) {
-				best, bestBody = mid, s
-				lo = mid + 1
+			if fits {
+				best, lo = mid, mid+1
 			} else {
 				hi = mid - 1
 			}
 		}
-		if best > 0 {
-			body, t.Shown = bestBody, best
-		} else {
-			body, _ = render(1)
-			t.Shown = 1
+		return best, nil
+	}
+	fitsWith := func(n int) func(cap int) (bool, error) {
+		return func(cap int) (bool, error) {
+			s, err := render(n, cap)
+			return lim.Fits(s), err
 		}
 	}
-	if !lim.Fits(body) {
-		body = lim.Truncate(body, f.truncMarker(), f.Markup.HTML)
-		t.Truncated = true
+	n := len(alerts)
+	body, err := render(n, 0)
+	if err != nil || lim.Fits(body) {
+		t.Body, t.Shown = body, n
+		return t, err
 	}
-	t.Body = body
+	t.Truncated = true
+	longest := longestField(m, alerts)
+	cap := 0 // no shortening
+	if longest > fieldCap {
+		// Every alert, each field as long as the limit allows.
+		if fits, err := fitsWith(n)(fieldCap); err != nil {
+			return t, err
+		} else if fits {
+			best, err := largest(fieldCap, longest, fitsWith(n))
+			if err != nil {
+				return t, err
+			}
+			t.Body, _ = render(n, best)
+			t.Shown = n
+			return t, nil
+		}
+		cap = fieldCap
+	}
+	// As many alerts as fit.
+	if n > 1 {
+		shown, err := largest(1, n-1, func(k int) (bool, error) { return fitsWith(k)(cap) })
+		if err != nil {
+			return t, err
+		}
+		if shown >= 1 {
+			t.Body, _ = render(shown, cap)
+			t.Shown = shown
+			return t, nil
+		}
+		n = 1
+	}
+	// One alert: shorter fields.
+	t.Shown = 1
+	if hi := min(cmpCap(cap, longest), longest) - 1; hi >= minFieldCap {
+		best, err := largest(minFieldCap, hi, fitsWith(1))
+		if err != nil {
+			return t, err
+		}
+		if best >= minFieldCap {
+			t.Body, _ = render(1, best)
+			return t, nil
+		}
+	}
+	body, err = render(1, min(minFieldCap, max(longest, 1)))
+	if err != nil {
+		return t, err
+	}
+	t.Body = lim.TruncateMarkup(body, f.truncMarker(), f.Markup)
 	return t, nil
+}
+
+// cmpCap is cap, or longest+1 when there is no cap yet.
+func cmpCap(cap, longest int) int {
+	if cap == 0 {
+		return longest + 1
+	}
+	return cap
+}
+
+// longestField is the length in characters of the longest text the view
+// would show for m.
+func longestField(m *Message, alerts []amtemplate.Alert) int {
+	n := max(len([]rune(m.ChartNote)), len([]rune(m.Data.Receiver)))
+	for _, a := range alerts {
+		for _, kv := range []amtemplate.KV{a.Labels, a.Annotations} {
+			for _, v := range kv {
+				n = max(n, len([]rune(v)))
+			}
+		}
+	}
+	if c := m.Chart; c != nil {
+		n = max(n, len([]rune(c.Title)), len([]rune(c.Query)))
+		for _, s := range c.Series {
+			n = max(n, len([]rune(statName(s))))
+		}
+	}
+	for _, v := range m.Data.CommonLabels {
+		n = max(n, len([]rune(v)))
+	}
+	return n
+}
+
+// shorten cuts s to at most cap characters, the last one "…" (cap 0: no
+// limit). Cutting the raw text before escaping it means no escape sequence
+// or entity is ever split.
+func shorten(s string, cap int) string {
+	if cap <= 0 || utf8.RuneCountInString(s) <= cap {
+		return s
+	}
+	i, n := 0, 0
+	for j := range s {
+		if n == cap-1 {
+			i = j
+			break
+		}
+		n++
+	}
+	return strings.TrimRight(s[:i], " \n\t") + "…"
 }
 
 func (f *Formatter) truncMarker() string {
@@ -232,7 +349,7 @@ func (f *Formatter) Caption(m *Message, lim Limit) string {
 	if m.ChartNote != "" {
 		s += f.Markup.Newline + "⚠️ " + f.Markup.Escape(m.ChartNote)
 	}
-	return lim.Truncate(s, "…", f.Markup.HTML)
+	return lim.TruncateMarkup(s, "…", f.Markup)
 }
 
 // EscTitle is Title escaped for the markup, keeping the status brackets
@@ -243,7 +360,7 @@ func (f *Formatter) EscTitle(m *Message) string {
 	}
 	alerts := sortedAlerts(m.Data.Alerts)
 	status, _, _ := groupStatus(m, alerts)
-	return statusEmoji(status) + " " + f.escHeadline(m, alerts)
+	return statusEmoji(status) + " " + f.escHeadline(m, alerts, 0)
 }
 
 // Title returns the plain headline of m, e.g. "🔥 [FIRING·critical] HighCPU".
@@ -399,28 +516,27 @@ func (f *Formatter) headline(m *Message, alerts []amtemplate.Alert) string {
 
 // escHeadline is the headline with only the alert data escaped, so the
 // brackets around the status stay readable in every markup.
-func (f *Formatter) escHeadline(m *Message, alerts []amtemplate.Alert) string {
+func (f *Formatter) escHeadline(m *Message, alerts []amtemplate.Alert, cap int) string {
 	h := f.headline(m, alerts)
 	i := strings.Index(h, "] ")
-	return "[" + f.Markup.Escape(h[1:i]) + "] " + f.Markup.Escape(h[i+2:])
+	return "[" + f.Markup.Escape(h[1:i]) + "] " + f.Markup.Escape(shorten(h[i+2:], cap))
 }
 
-func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
-	esc := f.Markup.Escape
+// view builds what templates see, each text escaped for the markup and
+// shortened to cap characters (0: in full).
+func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
+	esc := func(s string) string { return f.Markup.Escape(shorten(s, cap)) }
 	status, firing, resolved := groupStatus(m, alerts)
 	v := View{
 		Lang: f.Lang, Status: status, Emoji: statusEmoji(status),
-		Headline: f.escHeadline(m, alerts), Severity: esc(groupSeverity(m, alerts)),
+		Headline: f.escHeadline(m, alerts, cap), Severity: esc(groupSeverity(m, alerts)),
 		Receiver: esc(m.Data.Receiver), Digest: m.Digest, Card: f.Card,
 		Compact:  m.Digest || len(alerts) > compactAbove,
 		SameName: sameName(alerts),
 		Total:    len(alerts), Firing: firing, Resolved: resolved,
 		ChartNote: esc(m.ChartNote), Data: m.Data,
 	}
-	amURL := m.AlertmanagerURL
-	if amURL == "" {
-		amURL = m.Data.ExternalURL
-	}
+	amURL := f.Links.AlertmanagerBase(m)
 	now := f.Now()
 	for _, a := range alerts {
 		av := AlertView{

@@ -39,8 +39,8 @@ func TestEmbedWithAttachment(t *testing.T) {
 		t.Fatalf("%+v", acc)
 	}
 	p := string(acc[0].Payload)
-	if strings.Contains(p, "@everyone") && !strings.Contains(p, "@\u200beveryone") {
-		t.Error("@everyone not defused")
+	if strings.Contains(p, " @everyone") || !strings.Contains(p, `\\@everyone`) {
+		t.Error("@everyone not escaped")
 	}
 	golden.JSON(t, "embed_en", golden.Decode(t, acc[0].Payload))
 }

@@ -144,7 +144,7 @@ func (n *Notifier) sendWebhook(ctx context.Context, m *channels.Message) (*chann
 			}
 			blocks = append(blocks, map[string]any{"type": "image", "image_url": imgURL, "alt_text": alt})
 		}
-		resp, _, err = channels.PostJSON(ctx, n.Opts.HTTP, n.webhook, map[string]any{"text": n.Fmt.Title(m), "blocks": blocks}, nil)
+		resp, _, err = channels.PostJSON(ctx, n.Opts.HTTP, n.webhook, map[string]any{"text": channels.SlackMrkdwn.Escape(n.Fmt.Title(m)), "blocks": blocks}, nil)
 		if err == nil {
 			err = classifyWebhook(resp)
 		}

@@ -2,6 +2,12 @@
 // ("When a Teams webhook request is received") as an Adaptive Card. Office
 // 365 connector URLs are retired and not supported.
 //
+// The text goes in as RichTextBlocks of TextRuns, one block per line:
+// Adaptive Cards never parse TextRuns as markdown, so label values show
+// exactly as typed (`_`, `*`, `[x](y)` included) without look-alikes, and
+// line breaks inside annotations are kept. Links are TextRuns with an
+// Action.OpenUrl.
+//
 // The chart goes in by URL from the image store. Without one, a small chart
 // is embedded as a data URI when the whole message stays under the 28 KB
 // cap; otherwise the card says why there is no chart. Workflows answer 202
@@ -99,10 +105,9 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if m.Data.Status == "resolved" {
 			color = "good"
 		}
-		body := []any{
-			map[string]any{"type": "TextBlock", "text": n.Fmt.EscTitle(m), "weight": "bolder", "size": "medium", "color": color, "wrap": true},
-			map[string]any{"type": "TextBlock", "text": text, "wrap": true},
-		}
+		body := []any{richTextBlock{Type: "RichTextBlock", Inlines: []textRun{
+			{Type: "TextRun", Text: n.Fmt.Title(m), Weight: "bolder", Size: "medium", Color: color}}}}
+		body = append(body, richText(text)...)
 		if image != "" {
 			alt := "chart"
 			if m.Chart.Title != "" {

@@ -128,7 +128,10 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 
 func (n *Notifier) send(ctx context.Context, m *channels.Message, b64 bool) (*channels.Result, error) {
 	var notes []string
-	p := Payload{Version: "1", Channel: n.Name(), Part: m.Part, Digest: m.Digest, Alertmanager: m.Data, Links: Links{Grafana: m.GrafanaURL}}
+	p := Payload{Version: "1", Channel: n.Name(), Part: m.Part, Digest: m.Digest, Alertmanager: m.Data}
+	if channels.SafeURL(m.GrafanaURL) {
+		p.Links.Grafana = m.GrafanaURL
+	}
 	if m.Chart != nil && m.Part != channels.PartText {
 		c := m.Chart
 		pc := &Chart{Title: c.Title, Query: c.Query, Unit: c.Unit, From: c.From, To: c.To, ContentType: c.ContentTypeOrPNG(), Series: []SeriesStats{}}
@@ -158,11 +161,7 @@ func (n *Notifier) send(ctx context.Context, m *channels.Message, b64 bool) (*ch
 		notes = append(notes, t.Note)
 	}
 	p.Title, p.Text, p.ChartNote = t.Title, t.Body, m.ChartNote
-	am := m.AlertmanagerURL
-	if am == "" {
-		am = m.Data.ExternalURL
-	}
-	p.Links.Silence = channels.SilenceURL(am, m.Data.CommonLabels)
+	p.Links.Silence = channels.SilenceURL(n.Fmt.Links.AlertmanagerBase(m), m.Data.CommonLabels)
 	body, err := channels.MarshalJSON(p)
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "encoding payload: %v", err)

@@ -124,6 +124,12 @@ func check(raw []byte) string {
 			return "attachment is not an Adaptive Card"
 		}
 		for _, el := range a.Content.Body {
+			if el["type"] == "RichTextBlock" {
+				if e := checkInlines(el["inlines"]); e != "" {
+					return e
+				}
+				continue
+			}
 			if el["type"] != "Image" {
 				continue
 			}
@@ -136,6 +142,31 @@ func check(raw []byte) string {
 				}
 			default:
 				return "Image url must be http(s) or a data URI"
+			}
+		}
+	}
+	return ""
+}
+
+// checkInlines checks a RichTextBlock's inlines: TextRuns with text, links
+// only as Action.OpenUrl to http(s).
+func checkInlines(v any) string {
+	inlines, ok := v.([]any)
+	if !ok || len(inlines) == 0 {
+		return "RichTextBlock without inlines"
+	}
+	for _, in := range inlines {
+		run, _ := in.(map[string]any)
+		if run["type"] != "TextRun" {
+			return "RichTextBlock inlines must be TextRuns"
+		}
+		if t, ok := run["text"].(string); !ok || t == "" {
+			return "TextRun without text"
+		}
+		if sa, ok := run["selectAction"].(map[string]any); ok {
+			u, _ := sa["url"].(string)
+			if sa["type"] != "Action.OpenUrl" || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+				return "TextRun selectAction must be Action.OpenUrl to an http(s) URL"
 			}
 		}
 	}
