@@ -27,7 +27,8 @@ func ChartNote(lang, reason string) string {
 }
 
 // HostChart returns a URL for the chart: Chart.URL when the pipeline has
-// already hosted it, else an upload to the channel's image store. On
+// already hosted it, else an upload to the channel's image store; only an
+// http(s) URL is ever returned. On
 // failure it returns "" and the note to show in the message ("chart
 // unavailable: …") and logs why; a missing image must never fail the
 // alert.
@@ -36,6 +37,9 @@ func (o Options) HostChart(ctx context.Context, c *Chart, lang string) (url, not
 		return "", ""
 	}
 	if c.URL != "" {
+		if !SafeURL(c.URL) {
+			return "", ChartNote(lang, ImageRejected)
+		}
 		return c.URL, ""
 	}
 	if o.Images == nil {
@@ -48,6 +52,9 @@ func (o Options) HostChart(ctx context.Context, c *Chart, lang string) (url, not
 	u, err := o.Images.Put(ctx, imagestore.ContentKey(c.Image, ct), c.Image, ct)
 	if err != nil {
 		o.Log().Warn("chart upload failed; sending text with a note", "channel", o.Channel.Name, "type", o.Channel.Type, "error", err)
+		return "", ChartNote(lang, ImageUploadFailed)
+	}
+	if !SafeURL(u) {
 		return "", ChartNote(lang, ImageUploadFailed)
 	}
 	return u, ""

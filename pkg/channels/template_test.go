@@ -441,3 +441,38 @@ func FuzzTruncateMarkup(f *testing.F) {
 		}
 	})
 }
+
+// Only http(s) URLs become links: a payload whose externalURL is a
+// javascript: URL gets no Silence link on any platform, and a pinned
+// alertmanager.url wins over the payload.
+func TestLinksAreHTTPOnly(t *testing.T) {
+	for _, mk := range allMarkups {
+		for _, bad := range []string{"javascript:alert(1)//", "data:text/html,x", "//evil.example", "ftp://x"} {
+			d := fixture.Data(1, false, false)
+			d.ExternalURL = bad
+			m := fixture.Message(d, nil)
+			m.GrafanaURL = "javascript:alert(2)//"
+			txt, err := formatter(t, mk, "en", "").Render(m, channels.Limit{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(txt.Body, "alert(") || strings.Contains(txt.Body, "evil") || strings.Contains(txt.Body, "ftp:") || strings.Contains(txt.Body, "data:") {
+				t.Errorf("%s: %q became a link:\n%s", mk.Name, bad, txt.Body)
+			}
+		}
+		d := fixture.Data(1, false, false)
+		d.ExternalURL = "javascript:alert(1)//"
+		f := formatter(t, mk, "en", "")
+		f.Links.AlertmanagerURL = "https://am.example.com"
+		txt, _ := f.Render(fixture.Message(d, nil), channels.Limit{})
+		if !strings.Contains(txt.Body, "https://am.example.com/#/silences/new?filter=") || strings.Contains(txt.Body, "javascript") {
+			t.Errorf("%s: pinned Alertmanager URL not used:\n%s", mk.Name, txt.Body)
+		}
+		if got := mk.Link("javascript:alert(1)", "x"); got != "x" {
+			t.Errorf("%s: Link wrote %q", mk.Name, got)
+		}
+	}
+	if channels.SafeURL("https://a b") || !channels.SafeURL("http://am:9093/") || channels.SilenceURL("javascript:x", map[string]string{"alertname": "A"}) != "" {
+		t.Error("SafeURL/SilenceURL")
+	}
+}

@@ -106,7 +106,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			color = 0x56A64B
 		}
 		emb := map[string]any{"title": title, "description": desc, "color": color}
-		if gu := m.GrafanaURL; gu != "" && len(gu) <= 2048 {
+		if gu := m.GrafanaURL; channels.SafeURL(gu) && len(gu) <= 2048 {
 			emb["url"] = gu
 		}
 		payload := map[string]any{

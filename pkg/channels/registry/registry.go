@@ -62,7 +62,8 @@ func New(ch settings.Channel, s *settings.Settings, deps Deps) (channels.Notifie
 		client = defaultClient
 	}
 	opts := channels.Options{Channel: ch, HTTP: client, Logger: deps.Logger, Lang: lang, Location: loc,
-		Links: channels.Links{GrafanaURL: deps.GrafanaURL, DatasourceUID: s.Prometheus.DatasourceUID, OrgID: s.Grafana.OrgID}}
+		Links: channels.Links{GrafanaURL: deps.GrafanaURL, DatasourceUID: s.Prometheus.DatasourceUID, OrgID: s.Grafana.OrgID,
+			AlertmanagerURL: s.Alertmanager.URL}}
 	// imagestore.FromSettings returns a nil *S3 when no store is configured;
 	// stored in the interface it would not compare equal to nil.
 	if s3, ok := deps.Images.(*imagestore.S3); deps.Images != nil && !(ok && s3 == nil) {
