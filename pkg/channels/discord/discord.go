@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,6 +30,8 @@ const (
 	BurstWindow    = 2 * time.Second
 	PerMinute      = 30
 )
+
+var snowflakeRE = regexp.MustCompile(`^[0-9]{15,21}$`)
 
 // Notifier is a Discord webhook.
 type Notifier struct {
@@ -85,8 +88,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	content := ""
 	if m.Part != channels.PartChart {
 		for _, id := range channels.Mentions(n.Opts.Channel, m) {
-			content += "<@" + id + "> "
-			ids = append(ids, id)
+			// Discord user ids are snowflakes; anything else would make
+			// allowed_mentions, and so the whole alert, invalid.
+			if snowflakeRE.MatchString(id) && len(ids) < 100 {
+				content += "<@" + id + "> "
+				ids = append(ids, id)
+			}
 		}
 	}
 	lim := channels.Limit{Max: DescriptionMax, Unit: channels.Runes}

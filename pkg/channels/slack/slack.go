@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ const (
 	SectionTextMax = 3000
 	CommentMax     = 3900
 )
+
+var memberIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 // Notifier is a Slack destination.
 type Notifier struct {
@@ -105,11 +108,14 @@ func (n *Notifier) text(m *channels.Message, lim channels.Limit, notes *[]string
 	if err != nil {
 		return "", channels.Errorf(channels.Permanent, "%v", err)
 	}
-	if ids := channels.Mentions(n.Opts.Channel, m); len(ids) > 0 {
-		body += "\n"
-		for _, id := range ids {
-			body += "<@" + id + "> "
+	var mentions []string
+	for _, id := range channels.Mentions(n.Opts.Channel, m) {
+		if memberIDRE.MatchString(id) { // U… / W… member ids only
+			mentions = append(mentions, "<@"+id+">")
 		}
+	}
+	if len(mentions) > 0 {
+		body += "\n" + strings.Join(mentions, " ") + " "
 	}
 	if n.Opts.Channel.MentionAll && m.Data.Status != "resolved" {
 		body += "<!channel>"
