@@ -96,9 +96,9 @@ func lookupEnv(name string) (string, bool) {
 	return v, ok
 }
 
-// secretShapes lists, per channel type, the secureJsonData fields it reads
-// (any other channels.<name>.<field> key is a typo the registry would
-// silently ignore) and what a real value looks like.
+// secretShapes lists, per channel type, what a real value of each secret
+// the platform's spec names looks like (TestSecretShapesCoverTheSpecs keeps
+// the two in step).
 var secretShapes = map[string]map[string]*regexp.Regexp{
 	"wecom": {settings.SecretURL: regexp.MustCompile(`^https://qyapi\.weixin\.qq\.com/cgi-bin/webhook/send\?key=[0-9a-f-]{36}$`)},
 	"dingtalk": {
@@ -152,7 +152,7 @@ func checkSettings(t *testing.T, where string, s *settings.Settings, grafanaURL,
 			t.Errorf("%s: secureJsonData key %q names no configured channel", where, key)
 			continue
 		}
-		if _, known := secretShapes[ch.Type][rest[i+1:]]; !known {
+		if spec, _ := registry.Lookup(ch.Type); !slices.ContainsFunc(spec.Secrets, func(s channels.SecretSpec) bool { return s.Field == rest[i+1:] }) {
 			t.Errorf("%s: secureJsonData key %q: a %s channel does not read %q", where, key, ch.Type, rest[i+1:])
 		}
 	}
@@ -347,18 +347,8 @@ func checkChannelFields(t *testing.T, where string, ch settings.Channel, s *sett
 			t.Errorf("%s: channel %s: chatId %q is not a Telegram chat id or @channelname", where, ch.Name, ch.ChatID)
 		}
 	}
-	switch ch.Type {
-	case "wecom", "dingtalk", "feishu", "slack", "discord":
-	default:
-		if len(ch.MentionUsers) > 0 || ch.MentionLabel != "" {
-			t.Errorf("%s: channel %s: %s does not use mentionUsers/mentionLabel", where, ch.Name, ch.Type)
-		}
-	}
-	if len(ch.MentionMobiles) > 0 && ch.Type != "wecom" && ch.Type != "dingtalk" {
-		t.Errorf("%s: channel %s: mentionMobiles is only for WeCom and DingTalk", where, ch.Name)
-	}
-	if ch.Keyword != "" && ch.Type != "dingtalk" && ch.Type != "feishu" {
-		t.Errorf("%s: channel %s: keyword is only for DingTalk and Feishu", where, ch.Name)
+	if unused := registry.Unused(ch); len(unused) > 0 {
+		t.Errorf("%s: channel %s: a %s channel does not read %v", where, ch.Name, ch.Type, unused)
 	}
 }
 
@@ -694,6 +684,25 @@ func TestDocsStandalone(t *testing.T) {
 		"/recent", "/deliveries", "/channels/", "/health", "/metrics", "/healthz", "/inbox", "nginx", "Caddy", "systemd"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("docs/standalone.md does not mention %s", want)
+		}
+	}
+}
+
+// Every secret a platform's spec names has a shape here, and nothing else.
+func TestSecretShapesCoverTheSpecs(t *testing.T) {
+	for _, spec := range registry.Specs {
+		var fields []string
+		for _, sec := range spec.Secrets {
+			fields = append(fields, sec.Field)
+		}
+		var shapes []string
+		for f := range secretShapes[spec.Type] {
+			shapes = append(shapes, f)
+		}
+		slices.Sort(fields)
+		slices.Sort(shapes)
+		if !slices.Equal(fields, shapes) {
+			t.Errorf("%s: spec secrets %v, shapes %v", spec.Type, fields, shapes)
 		}
 	}
 }

@@ -64,8 +64,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 // Limits: 5 per 2 seconds, 30 a minute; one message carries text and
 // chart.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: BurstMessages, Per: BurstWindow},
-		CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Send delivers m.

@@ -83,8 +83,7 @@ func New(opts channels.Options, webhookURL, secret, appSecret string) (*Notifier
 
 // Limits: 100 a minute and 5 a second; text and chart share one card.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: PerSecond, Per: time.Second},
-		CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Sign is Feishu's signature: HMAC-SHA256 keyed by "timestamp\nsecret" over

@@ -20,7 +20,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
@@ -66,8 +65,7 @@ const (
 
 // Limits: 4 a second, 60 a minute; one card carries text and chart.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: PerSecond, Per: time.Second},
-		CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Send delivers m.

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
@@ -58,8 +57,7 @@ func New(opts channels.Options, token string) (*Notifier, error) {
 
 // Limits: one message a second per chat, 20 a minute in a group.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, Burst: channels.Rate{Messages: 1, Per: time.Second},
-		CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {

@@ -98,7 +98,7 @@ func New(opts channels.Options, url, token, secret string) (*Notifier, error) {
 
 // Limits: no platform limit; one request carries everything.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 func finite(v float64) *float64 {

@@ -52,7 +52,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 
 // Limits: 20 messages a minute per robot; text and image are two messages.
 func (n *Notifier) Limits() channels.Limits {
-	l := n.Opts.Limits(channels.Limits{PerMinute: PerMinute, MessagesPerSend: 2})
+	l := n.Opts.Limits(Spec.Limits)
 	if len(channels.Mobiles(n.Opts.Channel)) > 0 || n.Opts.Channel.MentionAll {
 		l.MessagesPerSend++
 	}
