@@ -64,11 +64,12 @@ func safeLink(link func(u, text string) string) func(u, text string) string {
 }
 
 // markdownEscaper backslash-escapes the characters CommonMark treats as
-// syntax (the inbox page renders CommonMark).
+// syntax, & included (an entity such as &amp; typed into a label must not
+// turn into "&"); the inbox page renders CommonMark.
 var markdownEscaper = strings.NewReplacer(
 	`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`,
 	"(", `\(`, ")", `\)`, "#", `\#`, "~", `\~`, "|", `\|`,
-	"<", `\<`, ">", `\>`,
+	"<", `\<`, ">", `\>`, "&", `\&`,
 	"\r\n", "\n", "\r", "\n",
 )
 
@@ -92,13 +93,15 @@ var lineStartRE = regexp.MustCompile(`(?m)^[ \t]*(#+[ \t]|>)`)
 // lookalikes replaces the characters that would start a construct in a
 // markdown dialect without an escape syntax (WeCom, DingTalk), and nothing
 // else: a tag (<font>, <@userid>), bold (**, or * on DingTalk), a link or
-// image (]( ), inline code (`), a heading or quote at a line start.
+// image ([ and the ]( that closes its text — a stray [ could otherwise pair
+// with the ]( of the message's own links), inline code (`), a heading or
+// quote at a line start.
 func lookalikes(s string, singleStar bool) string {
 	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
 	s = lineStartRE.ReplaceAllStringFunc(s, func(m string) string {
 		return strings.NewReplacer("#", "＃", ">", "＞").Replace(m)
 	})
-	r := []string{"<", "＜", "`", "ˋ", "](", "］("}
+	r := []string{"<", "＜", "`", "ˋ", "[", "［", "](", "］("}
 	if singleStar {
 		r = append(r, "*", "∗")
 	} else {
@@ -151,7 +154,7 @@ var (
 	// WeComMarkdown is the WeCom robot's markdown subset: **bold**,
 	// [links](url), `code`, # headings, > quotes, <font> and <@userid>.
 	// WeCom documents no escape syntax (backslashes show verbatim), so
-	// those constructs are broken with look-alikes (＜ ∗∗ ］( ˋ ＃ ＞) and
+	// those constructs are broken with look-alikes (＜ ∗∗ ［ ］( ˋ ＃ ＞) and
 	// nothing else is touched.
 	WeComMarkdown = Markup{Name: "wecom", Escape: func(s string) string { return lookalikes(s, false) },
 		Bold: mdBold, Link: safeLink(mdLink), Code: lookalikeCode, Newline: "\n"}

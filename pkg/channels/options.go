@@ -26,6 +26,9 @@ type Options struct {
 	// Links configure the Grafana Explore link of messages whose
 	// Message.GrafanaURL is a base URL (or empty).
 	Links Links
+	// Now is the clock messages are written with ("已持续 5分钟", the
+	// Explore window); nil means time.Now. Tests pin it.
+	Now func() time.Time
 }
 
 // Formatter returns a Formatter for the platform's markup with the
@@ -36,6 +39,9 @@ func (o Options) Formatter(mk Markup) (*Formatter, error) {
 		return nil, err
 	}
 	f.Links = o.Links
+	if o.Now != nil {
+		f.Now = o.Now
+	}
 	return f, nil
 }
 

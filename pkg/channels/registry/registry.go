@@ -54,6 +54,8 @@ type Deps struct {
 	GrafanaURL string
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Now is the clock messages are written with; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultTimeout bounds one platform request when Deps.HTTP is nil.
@@ -97,7 +99,7 @@ func New(ch settings.Channel, s *settings.Settings, deps Deps) (channels.Notifie
 	if client == nil {
 		client = defaultClient
 	}
-	opts := channels.Options{Channel: ch, HTTP: client, Logger: deps.Logger, Lang: lang, Location: loc,
+	opts := channels.Options{Channel: ch, HTTP: client, Logger: deps.Logger, Lang: lang, Location: loc, Now: deps.Now,
 		Links: channels.Links{GrafanaURL: deps.GrafanaURL, DatasourceUID: s.Prometheus.DatasourceUID, OrgID: s.Grafana.OrgID,
 			AlertmanagerURL: s.Alertmanager.URL}}
 	// imagestore.FromSettings returns a nil *S3 when no store is configured;
