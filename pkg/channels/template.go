@@ -173,7 +173,7 @@ func (f *Formatter) Render(m *Message, lim Limit) (Text, error) {
 		return Text{}, fmt.Errorf("message has no alert data")
 	}
 	alerts := sortedAlerts(m.Data.Alerts)
-	t := Text{Title: f.title(m, alerts), Total: len(alerts)}
+	t := Text{Title: f.plainTitle(m, alerts), Total: len(alerts)}
 	views := map[int]View{}
 	viewFor := func(cap int) View {
 		v, ok := views[cap]
@@ -248,11 +248,14 @@ func (f *Formatter) Render(m *Message, lim Limit) (Text, error) {
 			t.Shown = shown
 			return t, nil
 		}
-		n = 1
 	}
-	// One alert: shorter fields.
+	// One alert: shorter fields than tried so far.
 	t.Shown = 1
-	if hi := min(cmpCap(cap, longest), longest) - 1; hi >= minFieldCap {
+	hi := longest - 1
+	if cap > 0 {
+		hi = min(cap, longest) - 1
+	}
+	if hi >= minFieldCap {
 		best, err := largest(minFieldCap, hi, fitsWith(1))
 		if err != nil {
 			return t, err
@@ -268,14 +271,6 @@ func (f *Formatter) Render(m *Message, lim Limit) (Text, error) {
 	}
 	t.Body = lim.TruncateMarkup(body, f.truncMarker(), f.Markup)
 	return t, nil
-}
-
-// cmpCap is cap, or longest+1 when there is no cap yet.
-func cmpCap(cap, longest int) int {
-	if cap == 0 {
-		return longest + 1
-	}
-	return cap
 }
 
 // longestField is the length in characters of the longest text the view
@@ -323,8 +318,6 @@ func (f *Formatter) truncMarker() string {
 	return strings.ReplaceAll("\n"+TruncatedMarker, "\n", f.Markup.Newline)
 }
 
-// Caption renders the short text that goes with a chart sent on its own
-// (Part "chart"): the chart title, or the headline, plus the chart note.
 // Body is what a message says: for PartChart (the text went out before) the
 // chart's caption or why no chart follows, otherwise the rendered alert
 // text. note reports a degradation worth recording (e.g. a template that
@@ -368,7 +361,7 @@ func (f *Formatter) Title(m *Message) string {
 	if m == nil || m.Data == nil {
 		return ""
 	}
-	return f.title(m, sortedAlerts(m.Data.Alerts))
+	return f.plainTitle(m, sortedAlerts(m.Data.Alerts))
 }
 
 func (f *Formatter) exec(v *View, t *Text) (string, error) {
@@ -486,8 +479,8 @@ func groupName(m *Message, alerts []amtemplate.Alert, lang string) string {
 	return i18n.T(lang, "headline.alerts", "count", len(alerts))
 }
 
-// title is the unescaped headline with emoji.
-func (f *Formatter) title(m *Message, alerts []amtemplate.Alert) string {
+// plainTitle is the unescaped headline with emoji.
+func (f *Formatter) plainTitle(m *Message, alerts []amtemplate.Alert) string {
 	status, _, _ := groupStatus(m, alerts)
 	return statusEmoji(status) + " " + f.headline(m, alerts)
 }

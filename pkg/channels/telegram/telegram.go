@@ -60,7 +60,7 @@ func (n *Notifier) Limits() channels.Limits {
 	return n.Opts.Limits(Spec.Limits)
 }
 
-func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {
+func (n *Notifier) renderText(m *channels.Message, max int, notes *[]string) (channels.Text, error) {
 	t, err := n.Fmt.Render(m, channels.Limit{Max: max, Unit: channels.UTF16Text})
 	if err != nil {
 		return t, channels.Errorf(channels.Permanent, "%v", err)
@@ -71,7 +71,6 @@ func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channe
 	return t, nil
 }
 
-// Send delivers m.
 // Cost is one message, except for an alert with a chart whose text does not
 // fit a photo caption: that goes as text plus photo (a digest drops the
 // photo instead, see Send).
@@ -81,13 +80,14 @@ func (n *Notifier) Cost(m *channels.Message) int {
 		return 1
 	}
 	var notes []string
-	t, err := n.render(m, CaptionMax, &notes)
+	t, err := n.renderText(m, CaptionMax, &notes)
 	if err != nil || t.Shown == t.Total && !t.Truncated {
 		return 1
 	}
 	return 2
 }
 
+// Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {
 		return nil, channels.Errorf(channels.Permanent, "message without alert data")
@@ -104,7 +104,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	sentText := false
 	if wantChart && m.Part != channels.PartChart {
 		// One photo with the whole alert as caption, when it fits.
-		t, err := n.render(m, CaptionMax, &notes)
+		t, err := n.renderText(m, CaptionMax, &notes)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +133,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	if m.Part != channels.PartChart || !wantChart {
 		max := TextMax
 		for attempt := 0; ; attempt++ {
-			t, err := n.render(m, max, &notes)
+			t, err := n.renderText(m, max, &notes)
 			if err != nil {
 				return nil, err
 			}

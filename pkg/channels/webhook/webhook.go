@@ -114,9 +114,9 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	if m == nil || m.Data == nil {
 		return nil, channels.Errorf(channels.Permanent, "message without alert data")
 	}
-	res, err := n.send(ctx, m, n.Opts.Channel.ImageBase64)
+	res, err := n.post(ctx, m, n.Opts.Channel.ImageBase64)
 	if channels.KindOf(err) == channels.TooBig && n.Opts.Channel.ImageBase64 && n.Opts.WantsChart(m) {
-		res2, err2 := n.send(ctx, m, false)
+		res2, err2 := n.post(ctx, m, false)
 		if res2 != nil {
 			res2.Requests++
 			res2.Note = channels.JoinNotes(res2.Note, "base64 chart dropped after a too-big answer")
@@ -126,7 +126,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	return res, err
 }
 
-func (n *Notifier) send(ctx context.Context, m *channels.Message, b64 bool) (*channels.Result, error) {
+func (n *Notifier) post(ctx context.Context, m *channels.Message, b64 bool) (*channels.Result, error) {
 	var notes []string
 	p := Payload{Version: "1", Channel: n.Name(), Part: m.Part, Digest: m.Digest, Alertmanager: m.Data}
 	if channels.SafeURL(m.GrafanaURL) {
