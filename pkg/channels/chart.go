@@ -75,6 +75,15 @@ func WithNote(m *Message, note string) *Message {
 	return &c
 }
 
+// ChartAlt is the text shown for the chart where the image cannot be: its
+// title, else "chart" in lang.
+func ChartAlt(c *Chart, lang string) string {
+	if c != nil && c.Title != "" {
+		return c.Title
+	}
+	return i18n.T(lang, "chart.alt")
+}
+
 // ChartFileName is the file name used for uploads; never derived from alert
 // names or labels.
 func ChartFileName(c *Chart) string {

@@ -30,6 +30,7 @@ var catalogue = map[string]map[string]string{
 		"link.silence.one":       "🔕 静默此告警",
 		"link.silence.group":     "🔕 静默这组告警",
 		"link.chart":             "📈 查看图表",
+		"chart.alt":              "图表",
 
 		// Why a message has no chart.
 		"chart.unavailable":            "图表不可用：{reason}",
@@ -68,6 +69,7 @@ var catalogue = map[string]map[string]string{
 		"link.silence.one":       "🔕 Silence",
 		"link.silence.group":     "🔕 Silence group",
 		"link.chart":             "📈 chart",
+		"chart.alt":              "chart",
 
 		"chart.unavailable":            "chart unavailable: {reason}",
 		"chart.reason.no_store":        "no image store configured",

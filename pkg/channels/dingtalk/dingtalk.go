@@ -125,10 +125,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	tail := ""
 	if imgURL != "" {
-		alt := "chart"
-		if m.Chart.Title != "" {
-			alt = strings.NewReplacer("[", "(", "]", ")").Replace(m.Chart.Title)
-		}
+		alt := strings.NewReplacer("[", "(", "]", ")").Replace(channels.ChartAlt(m.Chart, n.Lang()))
 		tail += "  \n![" + alt + "](" + imgURL + ")"
 	}
 	if mention != "" {

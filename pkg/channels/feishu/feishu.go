@@ -158,10 +158,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 		elements := []any{text{Tag: "markdown", Content: md}}
 		if imageKey != "" {
-			alt := "chart"
-			if m.Chart.Title != "" {
-				alt = m.Chart.Title
-			}
+			alt := channels.ChartAlt(m.Chart, n.Lang())
 			elements = append(elements, map[string]any{"tag": "img", "img_key": imageKey, "alt": text{"plain_text", alt}, "preview": true, "scale_type": "fit_horizontal"})
 		}
 		p := map[string]any{

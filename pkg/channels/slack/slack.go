@@ -143,10 +143,7 @@ func (n *Notifier) sendWebhook(ctx context.Context, m *channels.Message) (*chann
 		}
 		blocks := []any{map[string]any{"type": "section", "text": map[string]string{"type": "mrkdwn", "text": text}}}
 		if imgURL != "" {
-			alt := "chart"
-			if m.Chart.Title != "" {
-				alt = m.Chart.Title
-			}
+			alt := channels.ChartAlt(m.Chart, n.Lang())
 			blocks = append(blocks, map[string]any{"type": "image", "image_url": imgURL, "alt_text": alt})
 		}
 		resp, _, err = channels.PostJSON(ctx, n.Opts.HTTP, n.webhook, map[string]any{"text": channels.SlackMrkdwn.Escape(n.Fmt.Title(m)), "blocks": blocks}, nil)
@@ -244,10 +241,7 @@ func (n *Notifier) upload(ctx context.Context, c *channels.Chart, text string) (
 	if e := channels.ClassifyStatus(up, "upload: "+channels.Snippet(up.Body, 200)); e != nil {
 		return up, 2, e
 	}
-	title := "chart"
-	if c.Title != "" {
-		title = c.Title
-	}
+	title := channels.ChartAlt(c, n.Lang())
 	files, _ := json.Marshal([]map[string]string{{"id": r.FileID, "title": title}})
 	resp, err = n.form(ctx, "files.completeUploadExternal", url.Values{
 		"files": {string(files)}, "channel_id": {n.Opts.Channel.SlackChannel}, "initial_comment": {text},

@@ -107,10 +107,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			{Type: "TextRun", Text: n.Fmt.Title(m), Weight: "bolder", Size: "medium", Color: color}}}}
 		body = append(body, richText(text)...)
 		if image != "" {
-			alt := "chart"
-			if m.Chart.Title != "" {
-				alt = m.Chart.Title
-			}
+			alt := channels.ChartAlt(m.Chart, n.Lang())
 			body = append(body, map[string]any{"type": "Image", "url": image, "altText": alt, "size": "stretch"})
 		}
 		return channels.MarshalJSON(map[string]any{
