@@ -116,6 +116,8 @@ func ExploreURL(base, datasourceUID string, orgID int64, expr string, from, to t
 	return strings.TrimRight(base, "/") + "/explore?" + v.Encode()
 }
 
+var matcherEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // SilenceURL returns Alertmanager's "new silence" page prefilled with
 // matchers for the given labels (alertname and the identifying labels), or
 // "" without an Alertmanager URL.
@@ -141,7 +143,7 @@ func SilenceURL(externalURL string, labels map[string]string) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(k + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(labels[k]) + `"`)
+		b.WriteString(k + `="` + matcherEscaper.Replace(labels[k]) + `"`)
 	}
 	b.WriteByte('}')
 	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + url.QueryEscape(b.String())

@@ -75,16 +75,28 @@ var markdownEscaper = strings.NewReplacer(
 
 func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 
+// The markups' fixed replacements, built once (a Replacer is costly to
+// build and is used for every value of every message).
+var (
+	mdURLEscaper    = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
+	codeEscaper     = strings.NewReplacer("`", "'", "\n", " ")
+	newlines        = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+	lineStarts      = strings.NewReplacer("#", "＃", ">", "＞")
+	wecomLookalikes = strings.NewReplacer("<", "＜", "`", "ˋ", "[", "［", "](", "］(", "**", "∗∗")
+	dingLookalikes  = strings.NewReplacer("<", "＜", "`", "ˋ", "[", "［", "](", "］(", "*", "∗")
+	lookalikeCoder  = strings.NewReplacer("`", "ˋ", "\r\n", " ", "\n", " ", "\r", " ")
+	hrefEscaper     = strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "%3C", ">", "%3E")
+	slackURLEscaper = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C")
+	slackEscaper    = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r\n", "\n", "\r", "\n")
+	slackCoder      = strings.NewReplacer("`", "'", "&", "&amp;", "<", "&lt;", ">", "&gt;", "\n", " ")
+)
+
 // mdURL makes a URL safe inside markdown's (…) link target.
-func mdURL(u string) string {
-	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E").Replace(u)
-}
+func mdURL(u string) string { return mdURLEscaper.Replace(u) }
 
 func mdLink(u, text string) string { return "[" + text + "](" + mdURL(u) + ")" }
 func mdBold(s string) string       { return "**" + s + "**" }
-func mdCode(s string) string {
-	return "`" + strings.NewReplacer("`", "'", "\n", " ").Replace(s) + "`"
-}
+func mdCode(s string) string       { return "`" + codeEscaper.Replace(s) + "`" }
 
 // lineStartRE finds what starts a heading or a quote at the beginning of a
 // line in the Chinese robots' markdown.
@@ -97,22 +109,17 @@ var lineStartRE = regexp.MustCompile(`(?m)^[ \t]*(#+[ \t]|>)`)
 // with the ]( of the message's own links), inline code (`), a heading or
 // quote at a line start.
 func lookalikes(s string, singleStar bool) string {
-	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
-	s = lineStartRE.ReplaceAllStringFunc(s, func(m string) string {
-		return strings.NewReplacer("#", "＃", ">", "＞").Replace(m)
-	})
-	r := []string{"<", "＜", "`", "ˋ", "[", "［", "](", "］("}
-	if singleStar {
-		r = append(r, "*", "∗")
-	} else {
-		r = append(r, "**", "∗∗")
+	s = newlines.Replace(s)
+	if strings.ContainsAny(s, "#>") {
+		s = lineStartRE.ReplaceAllStringFunc(s, lineStarts.Replace)
 	}
-	return strings.NewReplacer(r...).Replace(s)
+	if singleStar {
+		return dingLookalikes.Replace(s)
+	}
+	return wecomLookalikes.Replace(s)
 }
 
-func lookalikeCode(s string) string {
-	return "`" + strings.NewReplacer("`", "ˋ", "\r\n", " ", "\n", " ", "\r", " ").Replace(s) + "`"
-}
+func lookalikeCode(s string) string { return "`" + lookalikeCoder.Replace(s) + "`" }
 
 // discordEscaper backslash-escapes Discord markdown: emphasis, code,
 // spoilers, masked links, headings and quotes, and the < and @ that start
@@ -127,7 +134,11 @@ var discordEscaper = strings.NewReplacer(
 var discordListRE = regexp.MustCompile(`(?m)^([ \t]*)([-+])`)
 
 func escapeDiscord(s string) string {
-	return discordListRE.ReplaceAllString(discordEscaper.Replace(s), `$1\$2`)
+	s = discordEscaper.Replace(s)
+	if strings.ContainsAny(s, "-+") {
+		s = discordListRE.ReplaceAllString(s, `$1\$2`)
+	}
+	return s
 }
 
 // larkEscaper writes Feishu card markdown's special characters as the HTML
@@ -143,7 +154,7 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 func htmlEscape(s string) string { return htmlEscaper.Replace(s) }
 
 func htmlLink(u, text string) string {
-	return `<a href="` + strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "%3C", ">", "%3E").Replace(u) + `">` + text + "</a>"
+	return `<a href="` + hrefEscaper.Replace(u) + `">` + text + "</a>"
 }
 
 // Markups of the supported platforms.
@@ -169,17 +180,17 @@ var (
 	// characters are written as HTML entities, which Feishu shows as the
 	// characters.
 	LarkMarkdown = Markup{Name: "lark_md", Escape: larkEscaper.Replace, Bold: mdBold, Link: safeLink(mdLink),
-		Code: func(s string) string { return "`" + strings.NewReplacer("`", "'", "\n", " ").Replace(s) + "`" }, Newline: "\n"}
+		Code: mdCode, Newline: "\n"}
 
 	// SlackMrkdwn escapes the three control characters Slack documents
 	// (&, <, >) as entities; * _ ~ and ` have no escape and stay as typed.
-	SlackMrkdwn = Markup{Name: "slack", Escape: strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r\n", "\n", "\r", "\n").Replace,
+	SlackMrkdwn = Markup{Name: "slack", Escape: slackEscaper.Replace,
 		Bold: func(s string) string { return "*" + s + "*" },
 		Link: safeLink(func(u, text string) string {
-			return "<" + strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(u) + "|" + text + ">"
+			return "<" + slackURLEscaper.Replace(u) + "|" + text + ">"
 		}),
 		Code: func(s string) string {
-			return "`" + strings.NewReplacer("`", "'", "&", "&amp;", "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s) + "`"
+			return "`" + slackCoder.Replace(s) + "`"
 		},
 		Newline: "\n"}
 
@@ -192,7 +203,7 @@ var (
 
 	// DiscordMarkdown is Discord's markdown with backslash escapes.
 	DiscordMarkdown = Markup{Name: "discord", Escape: escapeDiscord, Bold: mdBold, Link: safeLink(mdLink),
-		Code: func(s string) string { return "`" + strings.NewReplacer("`", "'", "\n", " ").Replace(s) + "`" }, Newline: "\n"}
+		Code: mdCode, Newline: "\n"}
 
 	// TeamsText is the text the Teams notifier turns into Adaptive Card
 	// RichTextBlocks: a small HTML (<b>, <a href>, <code>, entities) that
@@ -206,7 +217,7 @@ var (
 		Newline: "\n", HTML: true}
 
 	// PlainText is for the generic webhook's "text" field.
-	PlainText = Markup{Name: "plain", Escape: func(s string) string { return strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s) },
+	PlainText = Markup{Name: "plain", Escape: newlines.Replace,
 		Bold: func(s string) string { return s },
 		Link: safeLink(func(u, text string) string { return text + ": " + u }),
 		Code: func(s string) string { return s }, Newline: "\n"}

@@ -82,22 +82,45 @@ func T(lang, id string, kv ...any) string {
 	if len(kv) < 2 || !strings.Contains(text, "{") {
 		return text
 	}
-	pairs := make([]string, 0, len(kv))
-	for i := 0; i+1 < len(kv); i += 2 {
-		var v string
-		switch x := kv[i+1].(type) {
-		case time.Duration:
-			v = Duration(lang, x)
-		case string:
-			v = x
-		case int:
-			v = strconv.Itoa(x)
-		default:
-			v = fmt.Sprint(x)
+	var b strings.Builder
+	b.Grow(len(text) + 32)
+	for {
+		i := strings.IndexByte(text, '{')
+		j := strings.IndexByte(text[max(i, 0):], '}')
+		if i < 0 || j < 0 {
+			break
 		}
-		pairs = append(pairs, "{"+fmt.Sprint(kv[i])+"}", v)
+		j += i
+		b.WriteString(text[:i])
+		if v, ok := arg(lang, text[i+1:j], kv); ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(text[i : j+1])
+		}
+		text = text[j+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(text)
+	b.WriteString(text)
+	return b.String()
+}
+
+// arg finds name among the name/value pairs and formats its value.
+func arg(lang, name string, kv []any) (string, bool) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, _ := kv[i].(string); k != name {
+			continue
+		}
+		switch x := kv[i+1].(type) {
+		case string:
+			return x, true
+		case time.Duration:
+			return Duration(lang, x), true
+		case int:
+			return strconv.Itoa(x), true
+		default:
+			return fmt.Sprint(x), true
+		}
+	}
+	return "", false
 }
 
 // Has reports whether id is in the catalogue.
