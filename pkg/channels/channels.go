@@ -7,8 +7,6 @@ package channels
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
@@ -75,6 +73,11 @@ type Result struct {
 	Requests int `json:"requests"`
 	// Note records degradations, e.g. "image dropped: too big".
 	Note string `json:"note,omitempty"`
+	// Pause is how long the platform asked, on a successful answer, not to
+	// send to this destination again: Discord's X-RateLimit-Remaining: 0
+	// with its X-RateLimit-Reset-After. The delivery stage holds the
+	// channel's next send that long. Zero: no hint.
+	Pause time.Duration `json:"-"`
 }
 
 // Notifier sends a message to one configured channel.
@@ -88,104 +91,4 @@ type Notifier interface {
 	// Send delivers the message. Errors should be *Error so the delivery
 	// stage can decide whether to retry.
 	Send(ctx context.Context, m *Message) (*Result, error)
-}
-
-// Limits describes a channel's platform constraints.
-type Limits struct {
-	// PerMinute is the robot's message limit (0 = no known limit).
-	PerMinute int
-	// CombinesTextAndImage is true when one message can carry both text and
-	// chart (so PartBoth costs one message).
-	CombinesTextAndImage bool
-	// MessagesPerSend is how many platform messages one Send of PartBoth
-	// costs (e.g. WeCom: markdown + image = 2).
-	MessagesPerSend int
-}
-
-// Coster is implemented by notifiers whose Send does not always cost the
-// same number of platform messages: a WeCom text with @mobile mentions is
-// followed by a mention message, a Telegram alert too long for a photo
-// caption goes as photo plus text. The delivery stage reserves that many of
-// the robot's rate-limit slots before it sends, so the limit holds exactly.
-type Coster interface {
-	Cost(m *Message) int
-}
-
-// CostOf is how many platform messages sending m through n costs: the
-// notifier's own Cost when it has one, else MessagesPerSend for a combined
-// message and one for anything else.
-func CostOf(n Notifier, m *Message) int {
-	if c, ok := n.(Coster); ok {
-		return max(1, c.Cost(m))
-	}
-	if m.Part == PartBoth {
-		return max(1, n.Limits().MessagesPerSend)
-	}
-	return 1
-}
-
-// ErrorKind classifies a failed send.
-type ErrorKind string
-
-const (
-	// Retryable: rate limit, 5xx, timeout, connection error.
-	Retryable ErrorKind = "retryable"
-	// Permanent: bad key, bad signature, keyword missing, bad request.
-	Permanent ErrorKind = "permanent"
-	// TooBig: the message or image exceeds a platform limit; shrink and retry once.
-	TooBig ErrorKind = "too_big"
-	// BadCredentials: fail fast, surface in health and records.
-	BadCredentials ErrorKind = "bad_credentials"
-)
-
-// Error is a classified send failure.
-type Error struct {
-	Kind ErrorKind
-	// RetryAfter is the platform's requested wait, when it gave one.
-	RetryAfter time.Duration
-	// StatusCode and Code are the HTTP status and the platform's errcode/code.
-	StatusCode int
-	Code       int
-	Msg        string
-	Err        error
-	// Sent says what reached the platform before the failure (e.g. the
-	// text of a PartBoth send whose image then failed), so a retry can send
-	// only the rest; empty means nothing was delivered.
-	Sent Part
-}
-
-func (e *Error) Error() string {
-	s := fmt.Sprintf("%s: %s", e.Kind, e.Msg)
-	if e.StatusCode != 0 {
-		s += fmt.Sprintf(" (HTTP %d", e.StatusCode)
-		if e.Code != 0 {
-			s += fmt.Sprintf(", code %d", e.Code)
-		}
-		s += ")"
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// KindOf returns the kind of err; unclassified errors are Retryable, since a
-// retry is the safe choice for an alert.
-func KindOf(err error) ErrorKind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return Retryable
-}
-
-// RetryAfterOf returns the wait the platform asked for, or 0.
-func RetryAfterOf(err error) time.Duration {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.RetryAfter
-	}
-	return 0
 }

@@ -19,6 +19,26 @@ type Links struct {
 	DatasourceUID string
 	// OrgID selects the organisation (0: Grafana's current one).
 	OrgID int64
+	// AlertmanagerURL pins the base of Silence links (settings
+	// alertmanager.url). Empty: the message's AlertmanagerURL, else the
+	// payload's externalURL.
+	AlertmanagerURL string
+}
+
+// AlertmanagerBase is the Alertmanager URL Silence links for m start
+// with: the configured one, else the message's, else the payload's
+// externalURL. Only an http(s) URL is returned; anything else ("",
+// "javascript:…") means no Silence link.
+func (l Links) AlertmanagerBase(m *Message) string {
+	for _, u := range []string{l.AlertmanagerURL, m.AlertmanagerURL, m.Data.ExternalURL} {
+		if u != "" {
+			if SafeURL(u) {
+				return u
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // explore returns the Explore link for m: Message.GrafanaURL as is when it
@@ -31,7 +51,7 @@ func (l Links) explore(m *Message, alerts []amtemplate.Alert, now time.Time) str
 	if base == "" {
 		base = l.GrafanaURL
 	}
-	if base == "" {
+	if !SafeURL(base) {
 		return ""
 	}
 	if strings.Contains(base, "/explore") || strings.Contains(base, "/d/") {
@@ -94,4 +114,37 @@ func ExploreURL(base, datasourceUID string, orgID int64, expr string, from, to t
 		v.Set("orgId", strconv.FormatInt(orgID, 10))
 	}
 	return strings.TrimRight(base, "/") + "/explore?" + v.Encode()
+}
+
+var matcherEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// SilenceURL returns Alertmanager's "new silence" page prefilled with
+// matchers for the given labels (alertname and the identifying labels), or
+// "" without an Alertmanager URL.
+func SilenceURL(externalURL string, labels map[string]string) string {
+	// Without an alertname the matchers would silence far more than this
+	// alert (e.g. every job="node" alert), so no link is offered; neither
+	// is one to anything but an http(s) Alertmanager.
+	if !SafeURL(externalURL) || labels["alertname"] == "" {
+		return ""
+	}
+	var keys []string
+	for _, k := range []string{"alertname", "instance", "job", "namespace", "pod", "service", "severity"} {
+		if _, ok := labels[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + `="` + matcherEscaper.Replace(labels[k]) + `"`)
+	}
+	b.WriteByte('}')
+	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + url.QueryEscape(b.String())
 }

@@ -11,24 +11,9 @@ import (
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/series"
 )
-
-// Base implements the identity part of Notifier for platform packages.
-type Base struct {
-	Opts     Options
-	Fmt      *Formatter
-	TypeName string
-}
-
-// Name is the channel's configured name.
-func (b *Base) Name() string { return b.Opts.Channel.Name }
-
-// Type is the platform.
-func (b *Base) Type() string { return b.TypeName }
-
-// Lang is the message language.
-func (b *Base) Lang() string { return b.Fmt.Lang }
 
 // SampleMessage is a realistic firing alert with a chart, for the config
 // page's "send test" button. Pass the chart drawn by the real renderer;
@@ -38,10 +23,8 @@ func (b *Base) Lang() string { return b.Fmt.Lang }
 func SampleMessage(lang string, chart *Chart) *Message {
 	now := time.Now().Truncate(time.Second)
 	start := now.Add(-7 * time.Minute)
-	summary, desc, title := "CPU usage on web-01 is above 90%", "CPU usage has been above 90% for 5 minutes. Check the top processes.", "CPU usage (last 15 min)"
-	if lang != "en" {
-		summary, desc, title = "web-01 CPU 使用率超过 90%", "CPU 使用率已持续 5 分钟高于 90%，请检查占用最高的进程。", "CPU 使用率（最近15分钟）"
-	}
+	summary, desc := i18n.T(lang, "sample.summary"), i18n.T(lang, "sample.description")
+	title := i18n.T(lang, "sample.chart_title", "window", i18n.T(lang, "chart.window", "span", 15*time.Minute))
 	labels := amtemplate.KV{"alertname": "HighCPUUsage", "instance": "web-01:9100", "job": "node", "severity": "critical"}
 	data := &amtemplate.Data{
 		Receiver: "alertchart-test", Status: "firing",

@@ -2,72 +2,30 @@ package channels
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"sort"
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
-// DefaultTemplates are the built-in message bodies, by language. They are
-// written once for every platform: platform syntax comes from the template
-// functions b (bold), link and code, and every value in the view is already
-// escaped for the platform's markup. A channel's Template setting replaces
-// them; it sees the same View and functions.
-var DefaultTemplates = map[string]string{
-	"zh": `{{define "alert"}}{{if not .Single}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
-{{end}}{{if .Instance}}实例：{{.Instance}}
-{{end}}{{if .Summary}}摘要：{{.Summary}}
-{{end}}{{if .Description}}描述：{{.Description}}
-{{end}}{{if .Value}}当前值：{{.Value}}
-{{end}}开始：{{.StartsAt}}（{{if .IsResolved}}持续 {{.Duration}}，恢复于 {{.EndsAt}}{{else}}已持续 {{.Duration}}{{end}}）
-{{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
-{{end}}{{if .Digest}}告警风暴摘要：合并 {{.Total}} 条告警（告警中 {{.Firing}}，已恢复 {{.Resolved}}）
-{{end}}{{if .Compact}}
-{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{if $.SameName}}{{or .Instance .Name}}{{else}}{{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{end}}{{if .Summary}}：{{.Summary}}{{end}}（{{.Duration}}）
-{{else}}
-{{template "alert" .}}{{end}}{{end}}{{if .More}}… 另有 {{.More}} 条告警
-{{end}}{{if .Stats}}
-📊 {{.ChartTitle}}
-{{range .Stats}}- {{.Name}}：当前 {{.Last}}，最大 {{.Max}}，最小 {{.Min}}
-{{end}}{{if .MoreSeries}}… 另有 {{.MoreSeries}} 条曲线
-{{end}}{{end}}{{if .ChartNote}}
-⚠️ {{.ChartNote}}
-{{end}}{{if or .GrafanaURL .SilenceURL}}
-{{if .GrafanaURL}}{{link .GrafanaURL "📈 在 Grafana 中查看"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (print "🔕 静默" (or (and (gt .Total 1) "这组") "此") "告警")}}{{end}}
-{{end}}`,
-	"en": `{{define "alert"}}{{if not .Single}}{{.Emoji}} {{b .Name}}{{if .Severity}} · {{.Severity}}{{end}}
-{{end}}{{if .Instance}}Instance: {{.Instance}}
-{{end}}{{if .Summary}}Summary: {{.Summary}}
-{{end}}{{if .Description}}Description: {{.Description}}
-{{end}}{{if .Value}}Value: {{.Value}}
-{{end}}Started: {{.StartsAt}} ({{if .IsResolved}}lasted {{.Duration}}, resolved {{.EndsAt}}{{else}}for {{.Duration}}{{end}})
-{{end}}{{if not .Card}}{{.Emoji}} {{b .Headline}}
-{{end}}{{if .Digest}}Alert storm digest: {{.Total}} alerts merged ({{.Firing}} firing, {{.Resolved}} resolved)
-{{end}}{{if .Compact}}
-{{end}}{{range .Alerts}}{{if $.Compact}}- {{.Emoji}} {{if $.SameName}}{{or .Instance .Name}}{{else}}{{.Name}}{{if .Instance}} @ {{.Instance}}{{end}}{{end}}{{if .Summary}}: {{.Summary}}{{end}} ({{.Duration}})
-{{else}}
-{{template "alert" .}}{{end}}{{end}}{{if .More}}… and {{.More}} more alerts
-{{end}}{{if .Stats}}
-📊 {{.ChartTitle}}
-{{range .Stats}}- {{.Name}}: last {{.Last}}, max {{.Max}}, min {{.Min}}
-{{end}}{{if .MoreSeries}}… and {{.MoreSeries}} more series
-{{end}}{{end}}{{if .ChartNote}}
-⚠️ {{.ChartNote}}
-{{end}}{{if or .GrafanaURL .SilenceURL}}
-{{if .GrafanaURL}}{{link .GrafanaURL "📈 Open in Grafana"}}{{end}}{{if and .GrafanaURL .SilenceURL}} | {{end}}{{if .SilenceURL}}{{link .SilenceURL (or (and (gt .Total 1) "🔕 Silence group") "🔕 Silence")}}{{end}}
-{{end}}`,
-}
-
-// words are the few translated strings built in Go (headline, durations).
-var words = map[string]map[string]string{
-	"zh": {"firing": "告警中", "resolved": "已恢复", "alerts": "%d 条告警", "chart": "📈 %s"},
-	"en": {"firing": "FIRING", "resolved": "RESOLVED", "alerts": "%d alerts", "chart": "📈 %s"},
-}
+// DefaultTemplate is the built-in message body (templates/default.tmpl):
+// one layout for every platform and language, its words from the i18n
+// catalogue. Platform syntax comes from the template functions b (bold),
+// link and code, and every value in the view is already escaped for the
+// platform's markup. A channel's Template setting replaces its "message"
+// template; it sees the same View and functions and may call the
+// default's "alert" and "links" templates.
+//
+//go:embed templates/default.tmpl
+var DefaultTemplate string
 
 // MaxStatsSeries is how many series the Max/Min/Last lines show.
 const MaxStatsSeries = 5
@@ -155,22 +113,23 @@ type Formatter struct {
 // NewFormatter parses the channel's template (or the default for lang) for
 // a platform markup. A bad custom template is an error here, at
 // configuration time, not when an alert is due.
-func NewFormatter(mk Markup, lang, custom string, loc *time.Location) (*Formatter, error) {
-	if lang != "en" {
-		lang = "zh"
-	}
+func NewFormatter(mk Markup, lang, customText string, loc *time.Location) (*Formatter, error) {
+	lang = i18n.Lang(lang)
 	if loc == nil {
 		loc = time.UTC
 	}
 	f := &Formatter{Markup: mk, Lang: lang, Location: loc, Now: time.Now}
-	var err error
-	f.fallback, err = template.New("default").Funcs(f.funcs()).Parse(DefaultTemplates[lang])
+	set, err := template.New("default.tmpl").Funcs(f.funcs()).Parse(DefaultTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("default template: %w", err)
 	}
+	f.fallback = set.Lookup("message")
 	f.tmpl = f.fallback
-	if strings.TrimSpace(custom) != "" {
-		f.tmpl, err = template.New("custom").Option("missingkey=zero").Funcs(f.funcs()).Parse(custom)
+	if strings.TrimSpace(customText) != "" {
+		custom, err := set.Clone()
+		if err == nil {
+			f.tmpl, err = custom.New("custom").Option("missingkey=zero").Parse(customText)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("channel template: %w", err)
 		}
@@ -188,67 +147,177 @@ func (f *Formatter) funcs() template.FuncMap {
 		"lower": strings.ToLower,
 		"join":  strings.Join,
 		"value": FormatValue,
+		"t":     func(id string, kv ...any) string { return i18n.T(f.Lang, id, kv...) },
 	}
 }
 
-// Render renders m within lim. Large groups show as many alerts as fit and
-// end with "… and N more alerts"; a single alert too long for the limit is
-// cut on a UTF-8 boundary with "…(truncated)".
+// fieldCap is how many characters each free-text field (a description, a
+// summary, a label value) keeps when a message must shrink: long enough
+// to read, short enough that a group of alerts still fits.
+const fieldCap = 300
+
+// minFieldCap is the shortest a field is cut to before the message itself
+// is cut.
+const minFieldCap = 16
+
+// Render renders m within lim. A message that does not fit is shrunk
+// body first, never by cutting the header or the links off the end:
+// long fields (descriptions, summaries, label values) are shortened to
+// fieldCap characters ending in "…"; large groups then show as many alerts
+// as fit and end with "… and N more alerts"; a single alert still too long
+// has its fields shortened further. Only when even that fails (a tiny
+// limit, a custom template printing raw data) is the text itself cut, on a
+// markup token boundary, ending with "…(truncated)".
 func (f *Formatter) Render(m *Message, lim Limit) (Text, error) {
 	if m == nil || m.Data == nil {
 		return Text{}, fmt.Errorf("message has no alert data")
 	}
 	alerts := sortedAlerts(m.Data.Alerts)
-	base := f.view(m, alerts)
-	t := Text{Title: f.title(m, alerts), Total: len(alerts)}
-	render := func(n int) (string, error) {
-		v := base
-		v.Alerts = base.Alerts[:n]
-		v.More = len(base.Alerts) - n
+	t := Text{Title: f.plainTitle(m, alerts), Total: len(alerts)}
+	views := map[int]View{}
+	viewFor := func(cap int) View {
+		v, ok := views[cap]
+		if !ok {
+			v = f.view(m, alerts, cap)
+			views[cap] = v
+		}
+		return v
+	}
+	render := func(n, cap int) (string, error) {
+		v := viewFor(cap)
+		v.Alerts = v.Alerts[:n]
+		v.More = len(alerts) - n
 		return f.exec(&v, &t)
 	}
-	body, err := render(len(alerts))
-	if err != nil {
-		return t, err
-	}
-	t.Shown = len(alerts)
-	if !lim.Fits(body) && len(alerts) > 1 {
-		lo, hi := 1, len(alerts)-1 // largest n that fits, if any
-		best, bestBody := 0, ""
+	// largest returns the largest x in [lo, hi] for which ok(x) holds
+	// (ok is monotonic), or lo-1.
+	largest := func(lo, hi int, ok func(int) (bool, error)) (int, error) {
+		best := lo - 1
 		for lo <= hi {
-			mid := (lo + hi) / 2
-			s, err := render(mid)
+			mid := lo + (hi-lo)/2
+			fits, err := ok(mid)
 			if err != nil {
-				return t, err
+				return best, err
 			}
-			if lim.Fits(s) {
-				best, bestBody = mid, s
-				lo = mid + 1
+			if fits {
+				best, lo = mid, mid+1
 			} else {
 				hi = mid - 1
 			}
 		}
-		if best > 0 {
-			body, t.Shown = bestBody, best
-		} else {
-			body, _ = render(1)
-			t.Shown = 1
+		return best, nil
+	}
+	fitsWith := func(n int) func(cap int) (bool, error) {
+		return func(cap int) (bool, error) {
+			s, err := render(n, cap)
+			return lim.Fits(s), err
 		}
 	}
-	if !lim.Fits(body) {
-		body = lim.Truncate(body, f.truncMarker(), f.Markup.HTML)
-		t.Truncated = true
+	n := len(alerts)
+	body, err := render(n, 0)
+	if err != nil || lim.Fits(body) {
+		t.Body, t.Shown = body, n
+		return t, err
 	}
-	t.Body = body
+	t.Truncated = true
+	longest := longestField(m, alerts)
+	cap := 0 // no shortening
+	if longest > fieldCap {
+		// Every alert, each field as long as the limit allows.
+		if fits, err := fitsWith(n)(fieldCap); err != nil {
+			return t, err
+		} else if fits {
+			best, err := largest(fieldCap, longest, fitsWith(n))
+			if err != nil {
+				return t, err
+			}
+			t.Body, _ = render(n, best)
+			t.Shown = n
+			return t, nil
+		}
+		cap = fieldCap
+	}
+	// As many alerts as fit.
+	if n > 1 {
+		shown, err := largest(1, n-1, func(k int) (bool, error) { return fitsWith(k)(cap) })
+		if err != nil {
+			return t, err
+		}
+		if shown >= 1 {
+			t.Body, _ = render(shown, cap)
+			t.Shown = shown
+			return t, nil
+		}
+	}
+	// One alert: shorter fields than tried so far.
+	t.Shown = 1
+	hi := longest - 1
+	if cap > 0 {
+		hi = min(cap, longest) - 1
+	}
+	if hi >= minFieldCap {
+		best, err := largest(minFieldCap, hi, fitsWith(1))
+		if err != nil {
+			return t, err
+		}
+		if best >= minFieldCap {
+			t.Body, _ = render(1, best)
+			return t, nil
+		}
+	}
+	body, err = render(1, min(minFieldCap, max(longest, 1)))
+	if err != nil {
+		return t, err
+	}
+	t.Body = lim.TruncateMarkup(body, f.truncMarker(), f.Markup)
 	return t, nil
+}
+
+// longestField is the length in characters of the longest text the view
+// would show for m.
+func longestField(m *Message, alerts []amtemplate.Alert) int {
+	n := max(len([]rune(m.ChartNote)), len([]rune(m.Data.Receiver)))
+	for _, a := range alerts {
+		for _, kv := range []amtemplate.KV{a.Labels, a.Annotations} {
+			for _, v := range kv {
+				n = max(n, len([]rune(v)))
+			}
+		}
+	}
+	if c := m.Chart; c != nil {
+		n = max(n, len([]rune(c.Title)), len([]rune(c.Query)))
+		for _, s := range c.Series {
+			n = max(n, len([]rune(statName(s))))
+		}
+	}
+	for _, v := range m.Data.CommonLabels {
+		n = max(n, len([]rune(v)))
+	}
+	return n
+}
+
+// shorten cuts s to at most cap characters, the last one "…" (cap 0: no
+// limit). Cutting the raw text before escaping it means no escape sequence
+// or entity is ever split.
+func shorten(s string, cap int) string {
+	if cap <= 0 || utf8.RuneCountInString(s) <= cap {
+		return s
+	}
+	i, n := 0, 0
+	for j := range s {
+		if n == cap-1 {
+			i = j
+			break
+		}
+		n++
+	}
+	return strings.TrimRight(s[:i], " \n\t") + "…"
 }
 
 func (f *Formatter) truncMarker() string {
 	return strings.ReplaceAll("\n"+TruncatedMarker, "\n", f.Markup.Newline)
 }
 
-// Caption renders the short text that goes with a chart sent on its own
-// (Part "chart"): the chart title, or the headline, plus the chart note.
 // Body is what a message says: for PartChart (the text went out before) the
 // chart's caption or why no chart follows, otherwise the rendered alert
 // text. note reports a degradation worth recording (e.g. a template that
@@ -266,14 +335,14 @@ func (f *Formatter) Caption(m *Message, lim Limit) string {
 	var s string
 	switch {
 	case m.Chart != nil && m.Chart.Title != "":
-		s = fmt.Sprintf(words[f.Lang]["chart"], f.Markup.Escape(m.Chart.Title))
+		s = "📈 " + f.Markup.Escape(m.Chart.Title)
 	case m.Data != nil:
 		s = f.EscTitle(m)
 	}
 	if m.ChartNote != "" {
 		s += f.Markup.Newline + "⚠️ " + f.Markup.Escape(m.ChartNote)
 	}
-	return lim.Truncate(s, "…", f.Markup.HTML)
+	return lim.TruncateMarkup(s, "…", f.Markup)
 }
 
 // EscTitle is Title escaped for the markup, keeping the status brackets
@@ -284,7 +353,7 @@ func (f *Formatter) EscTitle(m *Message) string {
 	}
 	alerts := sortedAlerts(m.Data.Alerts)
 	status, _, _ := groupStatus(m, alerts)
-	return statusEmoji(status) + " " + f.escHeadline(m, alerts)
+	return statusEmoji(status) + " " + f.escHeadline(m, alerts, 0)
 }
 
 // Title returns the plain headline of m, e.g. "🔥 [FIRING·critical] HighCPU".
@@ -292,7 +361,7 @@ func (f *Formatter) Title(m *Message) string {
 	if m == nil || m.Data == nil {
 		return ""
 	}
-	return f.title(m, sortedAlerts(m.Data.Alerts))
+	return f.plainTitle(m, sortedAlerts(m.Data.Alerts))
 }
 
 func (f *Formatter) exec(v *View, t *Text) (string, error) {
@@ -407,29 +476,28 @@ func groupName(m *Message, alerts []amtemplate.Alert, lang string) string {
 	if len(alerts) == 1 {
 		return alerts[0].Labels["alertname"]
 	}
-	return fmt.Sprintf(words[lang]["alerts"], len(alerts))
+	return i18n.T(lang, "headline.alerts", "count", len(alerts))
 }
 
-// title is the unescaped headline with emoji.
-func (f *Formatter) title(m *Message, alerts []amtemplate.Alert) string {
+// plainTitle is the unescaped headline with emoji.
+func (f *Formatter) plainTitle(m *Message, alerts []amtemplate.Alert) string {
 	status, _, _ := groupStatus(m, alerts)
 	return statusEmoji(status) + " " + f.headline(m, alerts)
 }
 
 func (f *Formatter) headline(m *Message, alerts []amtemplate.Alert) string {
-	w := words[f.Lang]
 	status, firing, resolved := groupStatus(m, alerts)
-	tag := w[status]
-	if tag == "" {
-		tag = strings.ToUpper(status)
+	tag := strings.ToUpper(status)
+	if status == "firing" || status == "resolved" {
+		tag = i18n.T(f.Lang, "status."+status)
 	}
 	if len(alerts) > 1 {
 		var parts []string
 		if firing > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", w["firing"], firing))
+			parts = append(parts, fmt.Sprintf("%s %d", i18n.T(f.Lang, "status.firing"), firing))
 		}
 		if resolved > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", w["resolved"], resolved))
+			parts = append(parts, fmt.Sprintf("%s %d", i18n.T(f.Lang, "status.resolved"), resolved))
 		}
 		tag = strings.Join(parts, " · ")
 	}
@@ -441,28 +509,27 @@ func (f *Formatter) headline(m *Message, alerts []amtemplate.Alert) string {
 
 // escHeadline is the headline with only the alert data escaped, so the
 // brackets around the status stay readable in every markup.
-func (f *Formatter) escHeadline(m *Message, alerts []amtemplate.Alert) string {
+func (f *Formatter) escHeadline(m *Message, alerts []amtemplate.Alert, cap int) string {
 	h := f.headline(m, alerts)
 	i := strings.Index(h, "] ")
-	return "[" + f.Markup.Escape(h[1:i]) + "] " + f.Markup.Escape(h[i+2:])
+	return "[" + f.Markup.Escape(h[1:i]) + "] " + f.Markup.Escape(shorten(h[i+2:], cap))
 }
 
-func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
-	esc := f.Markup.Escape
+// view builds what templates see, each text escaped for the markup and
+// shortened to cap characters (0: in full).
+func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
+	esc := func(s string) string { return f.Markup.Escape(shorten(s, cap)) }
 	status, firing, resolved := groupStatus(m, alerts)
 	v := View{
 		Lang: f.Lang, Status: status, Emoji: statusEmoji(status),
-		Headline: f.escHeadline(m, alerts), Severity: esc(groupSeverity(m, alerts)),
+		Headline: f.escHeadline(m, alerts, cap), Severity: esc(groupSeverity(m, alerts)),
 		Receiver: esc(m.Data.Receiver), Digest: m.Digest, Card: f.Card,
 		Compact:  m.Digest || len(alerts) > compactAbove,
 		SameName: sameName(alerts),
 		Total:    len(alerts), Firing: firing, Resolved: resolved,
 		ChartNote: esc(m.ChartNote), Data: m.Data,
 	}
-	amURL := m.AlertmanagerURL
-	if amURL == "" {
-		amURL = m.Data.ExternalURL
-	}
+	amURL := f.Links.AlertmanagerBase(m)
 	now := f.Now()
 	for _, a := range alerts {
 		av := AlertView{
@@ -485,7 +552,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert) View {
 				end = a.EndsAt
 				av.EndsAt = a.EndsAt.In(f.Location).Format("15:04:05")
 			}
-			av.Duration = humanDuration(end.Sub(a.StartsAt), f.Lang)
+			av.Duration = i18n.Duration(f.Lang, end.Sub(a.StartsAt))
 		}
 		v.Alerts = append(v.Alerts, av)
 	}
@@ -572,41 +639,4 @@ func escMap(m map[string]string, esc func(string) string) map[string]string {
 		out[k] = esc(v)
 	}
 	return out
-}
-
-// humanDuration prints 1h5m-style durations in the message language.
-func humanDuration(d time.Duration, lang string) string {
-	if d < 0 {
-		d = 0
-	}
-	units := []struct {
-		d      time.Duration
-		zh, en string
-	}{{24 * time.Hour, "天", "d"}, {time.Hour, "小时", "h"}, {time.Minute, "分", "m"}, {time.Second, "秒", "s"}}
-	var parts []string
-	for _, u := range units {
-		if d >= u.d {
-			n := int64(d / u.d)
-			d -= time.Duration(n) * u.d
-			if lang == "zh" {
-				parts = append(parts, fmt.Sprintf("%d%s", n, u.zh))
-			} else {
-				parts = append(parts, fmt.Sprintf("%d%s", n, u.en))
-			}
-		}
-		if len(parts) == 2 {
-			break
-		}
-	}
-	if len(parts) == 0 {
-		if lang == "zh" {
-			return "0秒"
-		}
-		return "0s"
-	}
-	sep := " "
-	if lang == "zh" {
-		sep = ""
-	}
-	return strings.Join(parts, sep)
 }

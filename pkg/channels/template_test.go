@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ var allMarkups = []channels.Markup{channels.CommonMark, channels.WeComMarkdown, 
 
 func TestDefaultTemplatesPutStatusAndSeverityFirst(t *testing.T) {
 	for lang, want := range map[string][]string{
-		"zh": {"🔥 **[告警中 · critical] HighCPUUsage**", "实例：web-01:9100", "摘要：web-01:9100 CPU 使用率超过 90%", "当前值：97%", "开始：2026-11-25 09:55:00 UTC（已持续 5分）", "当前 97%，最大 97%，最小 50%", "在 Grafana 中查看", "静默此告警"},
+		"zh": {"🔥 **[告警中 · critical] HighCPUUsage**", "实例：web-01:9100", "摘要：web-01:9100 CPU 使用率超过 90%", "当前值：97%", "开始：2026-11-25 09:55:00 UTC（已持续 5分钟）", "当前 97%，最大 97%，最小 50%", "在 Grafana 中查看", "静默此告警"},
 		"en": {"🔥 **[FIRING · critical] HighCPUUsage**", "Instance: web-01:9100", "Value: 97%", "Started: 2026-11-25 09:55:00 UTC (for 5m)", "last 97%, max 97%, min 50%", "Open in Grafana", "#/silences/new?filter="},
 	} {
 		txt, err := formatter(t, channels.CommonMark, lang, "").Render(fixture.Message(fixture.Data(1, lang == "zh", false), fixture.Chart()), channels.Limit{})
@@ -75,15 +76,19 @@ func TestResolvedDigestAndChartNote(t *testing.T) {
 }
 
 func TestLabelMarkupIsEscapedInEveryMarkup(t *testing.T) {
+	// What each platform would read as markup. WeCom has bold only as **
+	// (a single * stays as typed); Slack has no escape for * _ ~ ` (they
+	// stay as typed); Teams text becomes TextRuns, which are never parsed as
+	// markdown, so only its own tags matter.
 	forbidden := map[string][]string{
 		"commonmark": {"*bold*", "[link](", "<b>", "<@U123>"},
-		"wecom":      {"*bold*", "[link](", "<b>", "<@U123>", "<at", "`code`"},
+		"wecom":      {"**bold", "[link](", "<b>", "<@U123>", "<at", "`code`"},
 		"dingtalk":   {"*bold*", "[link](", "<b>", "<@U123>", "`code`"},
 		"lark_md":    {"*bold*", "[link](", "<b>", "<at id=all>", "`code`"},
 		"slack":      {"<b>", "<@U123>", "<at"},
 		"telegram":   {"<b>x</b>", "<@U123>", "<at"},
-		"discord":    {"*bold*", "[link](", "@everyone", "`code`"},
-		"teams":      {"*bold*", "[link](", "<b>"},
+		"discord":    {"*bold*", "[link](", " @everyone", "`code`", "<@U123>"},
+		"teams":      {"<b>x</b>", "<@U123>", "<at"},
 	}
 	for _, mk := range allMarkups {
 		txt, err := formatter(t, mk, "en", "").Render(fixture.Message(fixture.Data(1, false, true), nil), channels.Limit{})
@@ -139,14 +144,20 @@ func TestFiftyAlertGroupsFitEveryLimit(t *testing.T) {
 func TestHugeSingleAlertIsTruncatedOnRuneBoundary(t *testing.T) {
 	d := fixture.Data(1, true, false)
 	d.Alerts[0].Annotations["description"] = strings.Repeat("磁盘空间不足", 2000)
+	// The description is shortened; the header, the other fields and the
+	// links stay.
 	for _, mk := range []channels.Markup{channels.WeComMarkdown, channels.TelegramHTML} {
 		lim := channels.Limit{Max: 4096, Unit: channels.Bytes}
 		txt, err := formatter(t, mk, "zh", "").Render(fixture.Message(d, nil), lim)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !txt.Truncated || !lim.Fits(txt.Body) || !utf8.ValidString(txt.Body) || !strings.HasSuffix(txt.Body, channels.TruncatedMarker) {
-			t.Errorf("%s: truncated=%v len=%d", mk.Name, txt.Truncated, len(txt.Body))
+		if !txt.Truncated || !lim.Fits(txt.Body) || !utf8.ValidString(txt.Body) || !strings.Contains(txt.Body, "…\n开始：") ||
+			!strings.Contains(txt.Body, "静默此告警") || !strings.Contains(txt.Body, "[告警中 · critical] HighCPUUsage") || !strings.Contains(txt.Body, "开始：") {
+			t.Errorf("%s: truncated=%v len=%d\n%s", mk.Name, txt.Truncated, len(txt.Body), txt.Body)
+		}
+		if lim.Len(txt.Body) < 3800 {
+			t.Errorf("%s: %d bytes of 4096 used", mk.Name, lim.Len(txt.Body))
 		}
 	}
 }
@@ -369,4 +380,99 @@ func FuzzTruncate(f *testing.F) {
 			}
 		}
 	})
+}
+
+var (
+	openEntityRE = regexp.MustCompile(`&[#a-zA-Z0-9]{0,9}$`)
+	openLinkRE   = regexp.MustCompile(`(?:^|[^\\])\[(?:[^\]\n\\]|\\.)*\]\([^)\n]*$`)
+)
+
+// FuzzTruncateMarkup: cutting escaped text never leaves half an entity, a
+// dangling backslash, half a tag or half a link before the marker.
+func FuzzTruncateMarkup(f *testing.F) {
+	for _, s := range []string{fixture.Nasty, "a < b && c > d", `C:\path\*`, "磁盘 [x](http://y) <@U1>"} {
+		f.Add(s, 23)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		max = max%200 + 40
+		if max < 40 {
+			max += 200
+		}
+		for _, mk := range []channels.Markup{channels.SlackMrkdwn, channels.DiscordMarkdown, channels.LarkMarkdown, channels.WeComMarkdown,
+			channels.DingTalkMarkdown, channels.CommonMark} {
+			in := mk.Bold(mk.Escape(s)) + " " + mk.Escape(s) + "\n" + mk.Link("http://x/?a=1&b=2", mk.Escape(s))
+			lim := channels.Limit{Max: max, Unit: channels.Runes}
+			out := lim.TruncateMarkup(in, "…", mk)
+			if lim.Len(out) > max || !utf8.ValidString(out) {
+				t.Fatalf("%s: %d > %d: %q", mk.Name, lim.Len(out), max, out)
+			}
+			if out == in {
+				continue
+			}
+			kept := strings.TrimSuffix(out, "…")
+			if !strings.HasPrefix(in, kept) {
+				kept = strings.TrimSuffix(kept, "**") // a bold span closed by the cut
+			}
+			if !strings.HasPrefix(in, kept) {
+				t.Fatalf("%s: %q is not a prefix of %q", mk.Name, kept, in)
+			}
+			next := in[len(kept):]
+			if openEntityRE.MatchString(kept) && next != "" && strings.ContainsAny(next[:1], "#;abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") &&
+				strings.HasPrefix(in[strings.LastIndex(kept, "&"):], openEntityRE.FindString(kept)) && regexp.MustCompile(`^&[#a-zA-Z0-9]{1,9};`).MatchString(in[strings.LastIndex(kept, "&"):]) {
+				t.Fatalf("%s: split entity in %q", mk.Name, out)
+			}
+			if n := len(kept) - len(strings.TrimRight(kept, `\`)); n%2 == 1 && (mk.Name == "discord" || mk.Name == "commonmark") {
+				t.Fatalf("%s: dangling backslash in %q", mk.Name, out)
+			}
+			if lt := strings.LastIndexByte(kept, '<'); lt > strings.LastIndexAny(kept, ">\n") && (lt == 0 || kept[lt-1] != '\\') {
+				if gt := strings.IndexAny(next, ">\n"); gt >= 0 && next[gt] == '>' {
+					t.Fatalf("%s: split tag in %q", mk.Name, out)
+				}
+			}
+			if gt := strings.IndexAny(next, ")\n"); openLinkRE.MatchString(kept) && gt >= 0 && next[gt] == ')' {
+				t.Fatalf("%s: split link in %q", mk.Name, out)
+			}
+			if mk.Name != "slack" && strings.Count(out, "**")%2 != 0 {
+				t.Fatalf("%s: unbalanced bold in %q", mk.Name, out)
+			}
+		}
+	})
+}
+
+// Only http(s) URLs become links: a payload whose externalURL is a
+// javascript: URL gets no Silence link on any platform, and a pinned
+// alertmanager.url wins over the payload.
+func TestLinksAreHTTPOnly(t *testing.T) {
+	for _, mk := range allMarkups {
+		for _, bad := range []string{"javascript:alert(1)//", "data:text/html,x", "//evil.example", "ftp://x"} {
+			d := fixture.Data(1, false, false)
+			d.ExternalURL = bad
+			m := fixture.Message(d, nil)
+			m.GrafanaURL = "javascript:alert(2)//"
+			txt, err := formatter(t, mk, "en", "").Render(m, channels.Limit{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(txt.Body, "alert(") || strings.Contains(txt.Body, "evil") || strings.Contains(txt.Body, "ftp:") || strings.Contains(txt.Body, "data:") {
+				t.Errorf("%s: %q became a link:\n%s", mk.Name, bad, txt.Body)
+			}
+		}
+		d := fixture.Data(1, false, false)
+		d.ExternalURL = "javascript:alert(1)//"
+		f := formatter(t, mk, "en", "")
+		f.Links.AlertmanagerURL = "https://am.example.com"
+		txt, _ := f.Render(fixture.Message(d, nil), channels.Limit{})
+		if !strings.Contains(txt.Body, "https://am.example.com/#/silences/new?filter=") || strings.Contains(txt.Body, "javascript") {
+			t.Errorf("%s: pinned Alertmanager URL not used:\n%s", mk.Name, txt.Body)
+		}
+		if got := mk.Link("javascript:alert(1)", "x"); got != "x" {
+			t.Errorf("%s: Link wrote %q", mk.Name, got)
+		}
+	}
+	if channels.SafeURL("https://a b") || !channels.SafeURL("http://am:9093/") || channels.SilenceURL("javascript:x", map[string]string{"alertname": "A"}) != "" {
+		t.Error("SafeURL/SilenceURL")
+	}
 }

@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -133,6 +134,127 @@ func (l Limit) Truncate(s, marker string, html bool) string {
 		prefix = prefix[:nl+1]
 	}
 	return prefix + marker
+}
+
+// TruncateMarkup cuts text written in mk's markup so that it fits the
+// limit, ending with marker, without ever splitting a markup token: an
+// entity (&lt;), a backslash escape (\*), a tag or Slack link (<…>), a
+// markdown link ([text](url)) goes whole or not at all, HTML tags are
+// closed and an open bold span is closed.
+func (l Limit) TruncateMarkup(s, marker string, mk Markup) string {
+	if l.Fits(s) {
+		return s
+	}
+	budget := l.Max - l.Len(marker)
+	if budget <= 0 {
+		return truncateRunes(marker, l)
+	}
+	if mk.HTML {
+		return truncateHTML(s, marker, l, budget)
+	}
+	return truncateTokens(s, marker, l, budget, boldDelimiter(mk), mk.Escape != nil && mk.Escape(`\`) == `\\`)
+}
+
+// boldDelimiter is the markup's bold delimiter when it can be told apart
+// from escaped text (** on markdown dialects), else "".
+func boldDelimiter(mk Markup) string {
+	if mk.Bold == nil || mk.Escape == nil {
+		return ""
+	}
+	open, close, ok := strings.Cut(mk.Bold("\x00"), "\x00")
+	if !ok || open == "" || open != close || mk.Escape(open) == open {
+		return ""
+	}
+	return open
+}
+
+var entityRE = regexp.MustCompile(`^&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,8});`)
+
+// tokenEnd returns the end of the markup token starting at s[i]; a
+// backslash escapes the next character when backslash is set.
+func tokenEnd(s string, i int, bold string, backslash bool) int {
+	rest := s[i:]
+	switch {
+	case bold != "" && strings.HasPrefix(rest, bold):
+		return i + len(bold)
+	case rest[0] == '&':
+		if m := entityRE.FindString(rest); m != "" {
+			return i + len(m)
+		}
+	case rest[0] == '\\' && backslash && len(rest) > 1:
+		_, w := utf8.DecodeRuneInString(rest[1:])
+		return i + 1 + w
+	case rest[0] == '<':
+		if j := strings.IndexAny(rest, ">\n"); j > 0 && j < 4096 && rest[j] == '>' {
+			return i + j + 1
+		}
+	case rest[0] == '[':
+		if j := linkMiddle(rest, backslash); j > 0 && j < 4096 && !strings.Contains(rest[:j], "\n") {
+			if k := strings.IndexAny(rest[j:], ")\n"); k > 0 && j+k < 8192 && rest[j+k] == ')' {
+				return i + j + k + 1
+			}
+		}
+	}
+	_, w := utf8.DecodeRuneInString(rest)
+	return i + w
+}
+
+// linkMiddle finds the "](" of a markdown link starting at s[0], skipping
+// escaped brackets, or returns -1.
+func linkMiddle(s string, backslash bool) int {
+	for from := 1; from < len(s); {
+		j := strings.Index(s[from:], "](")
+		if j < 0 {
+			return -1
+		}
+		j += from
+		if !backslash || (j-len(strings.TrimRight(s[:j], `\`)))%2 == 0 {
+			return j
+		}
+		from = j + 1
+	}
+	return -1
+}
+
+// truncateTokens keeps whole tokens within budget, preferring to end at a
+// line break near the end, and closes an open bold span.
+func truncateTokens(s, marker string, l Limit, budget int, bold string, backslash bool) string {
+	var (
+		n       int
+		cut     int
+		open    bool
+		nlCut   = -1
+		nlOpen  bool
+		closing = l.Len(bold)
+	)
+	for i := 0; i < len(s); {
+		j := tokenEnd(s, i, bold, backslash)
+		tok := s[i:j]
+		nextOpen := open
+		if bold != "" && tok == bold {
+			nextOpen = !open
+		}
+		need := n + l.Len(tok)
+		if nextOpen {
+			need += closing
+		}
+		if need > budget {
+			break
+		}
+		n += l.Len(tok)
+		open, cut, i = nextOpen, j, j
+		if tok == "\n" {
+			nlCut, nlOpen = cut, open
+		}
+	}
+	if nlCut > 0 && nlCut >= cut*3/4 {
+		cut, open = nlCut, nlOpen
+	}
+	out := s[:cut]
+	if open {
+		out = strings.TrimRight(out, " \n") + bold
+	}
+	return out + marker
 }
 
 func truncateRunes(s string, l Limit) string {

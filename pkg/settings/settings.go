@@ -12,6 +12,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,12 +22,14 @@ import (
 type Settings struct {
 	Prometheus PrometheusSettings `json:"prometheus" yaml:"prometheus"`
 	Grafana    GrafanaSettings    `json:"grafana" yaml:"grafana"`
-	Chart      ChartSettings      `json:"chart" yaml:"chart"`
-	Channels   []Channel          `json:"channels" yaml:"channels"`
-	Routes     []Route            `json:"routes" yaml:"routes"`
-	ImageStore ImageStoreSettings `json:"imageStore" yaml:"imageStore"`
-	Delivery   DeliverySettings   `json:"delivery" yaml:"delivery"`
-	Webhook    WebhookSettings    `json:"webhook" yaml:"webhook"`
+	// Alertmanager is where Silence links in messages point.
+	Alertmanager AlertmanagerSettings `json:"alertmanager" yaml:"alertmanager"`
+	Chart        ChartSettings        `json:"chart" yaml:"chart"`
+	Channels     []Channel            `json:"channels" yaml:"channels"`
+	Routes       []Route              `json:"routes" yaml:"routes"`
+	ImageStore   ImageStoreSettings   `json:"imageStore" yaml:"imageStore"`
+	Delivery     DeliverySettings     `json:"delivery" yaml:"delivery"`
+	Webhook      WebhookSettings      `json:"webhook" yaml:"webhook"`
 
 	// Secrets holds secureJsonData. It is never marshalled.
 	Secrets map[string]string `json:"-" yaml:"-"`
@@ -66,6 +70,15 @@ type GrafanaSettings struct {
 	URL string `json:"url,omitempty" yaml:"url,omitempty"`
 	// OrgID for API calls made with a service-account token (default 1).
 	OrgID int64 `json:"orgId,omitempty" yaml:"orgId,omitempty"`
+}
+
+// AlertmanagerSettings say where users open Alertmanager.
+type AlertmanagerSettings struct {
+	// URL is the base of the "Silence" links in messages (an http or https
+	// URL, as users reach Alertmanager). When set, the externalURL in the
+	// webhook payload is not used for links, so a misconfigured or forged
+	// payload cannot point them elsewhere.
+	URL string `json:"url,omitempty" yaml:"url,omitempty"`
 }
 
 // ChartSettings are the chart defaults.
@@ -385,6 +398,11 @@ func (s *Settings) Validate() error {
 	if s.Prometheus.URL != "" && !strings.HasPrefix(s.Prometheus.URL, "http://") && !strings.HasPrefix(s.Prometheus.URL, "https://") {
 		add("prometheus.url", "must start with http:// or https://")
 	}
+	if u := s.Alertmanager.URL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			add("alertmanager.url", "must be an http:// or https:// URL")
+		}
+	}
 	names := map[string]bool{}
 	for i, ch := range s.Channels {
 		p := fmt.Sprintf("channels[%d]", i)
@@ -396,7 +414,7 @@ func (s *Settings) Validate() error {
 			add(p+".name", "%q may not contain '/', '.' or spaces", ch.Name)
 		}
 		names[ch.Name] = true
-		if !contains(ChannelTypes, ch.Type) {
+		if !slices.Contains(ChannelTypes, ch.Type) {
 			add(p+".type", "must be one of %s, not %q", strings.Join(ChannelTypes, ", "), ch.Type)
 		}
 		if ch.Language != "" && ch.Language != "zh" && ch.Language != "en" {
@@ -510,15 +528,6 @@ func (s *Settings) ChannelsFor(receiver string, labels map[string]string) []stri
 		}
 	}
 	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Duration is a time.Duration written as a Go duration string ("10m", "1h30m")

@@ -57,7 +57,7 @@ func TestValidationNamesEveryField(t *testing.T) {
 	"channels":[{"name":"a","type":"pager"},{"name":"a","type":"wecom"}],
 	"routes":[{"receiver":"ops","channels":["missing"]}],
 	"delivery":{"queue":"postgres"},"imageStore":{"endpoint":"s3.example.com","presignExpiry":"200h"},
-	"prometheus":{"scrapeInterval":"500ms"}}`
+	"prometheus":{"scrapeInterval":"500ms"},"alertmanager":{"url":"javascript:alert(1)//"}}`
 	_, err := Parse([]byte(js), nil)
 	var ve ValidationError
 	if !errors.As(err, &ve) {
@@ -65,7 +65,7 @@ func TestValidationNamesEveryField(t *testing.T) {
 	}
 	want := []string{"chart.renderer", "chart.theme", "chart.timezone", "chart.minWindow", "chart.maxSeries",
 		"channels[0].type", "channels[1].name", "routes[0].channels[0]", "secureJsonData.postgresDsn",
-		"imageStore.presignExpiry", "imageStore.bucket", "prometheus.scrapeInterval"}
+		"imageStore.presignExpiry", "imageStore.bucket", "prometheus.scrapeInterval", "alertmanager.url"}
 	msg := err.Error()
 	for _, w := range want {
 		if !strings.Contains(msg, w+":") {

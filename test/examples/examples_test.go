@@ -28,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -95,9 +96,9 @@ func lookupEnv(name string) (string, bool) {
 	return v, ok
 }
 
-// secretShapes lists, per channel type, the secureJsonData fields it reads
-// (any other channels.<name>.<field> key is a typo the registry would
-// silently ignore) and what a real value looks like.
+// secretShapes lists, per channel type, what a real value of each secret
+// the platform's spec names looks like (TestSecretShapesCoverTheSpecs keeps
+// the two in step).
 var secretShapes = map[string]map[string]*regexp.Regexp{
 	"wecom": {settings.SecretURL: regexp.MustCompile(`^https://qyapi\.weixin\.qq\.com/cgi-bin/webhook/send\?key=[0-9a-f-]{36}$`)},
 	"dingtalk": {
@@ -151,7 +152,7 @@ func checkSettings(t *testing.T, where string, s *settings.Settings, grafanaURL,
 			t.Errorf("%s: secureJsonData key %q names no configured channel", where, key)
 			continue
 		}
-		if _, known := secretShapes[ch.Type][rest[i+1:]]; !known {
+		if spec, _ := registry.Lookup(ch.Type); !slices.ContainsFunc(spec.Secrets, func(s channels.SecretSpec) bool { return s.Field == rest[i+1:] }) {
 			t.Errorf("%s: secureJsonData key %q: a %s channel does not read %q", where, key, ch.Type, rest[i+1:])
 		}
 	}
@@ -346,18 +347,8 @@ func checkChannelFields(t *testing.T, where string, ch settings.Channel, s *sett
 			t.Errorf("%s: channel %s: chatId %q is not a Telegram chat id or @channelname", where, ch.Name, ch.ChatID)
 		}
 	}
-	switch ch.Type {
-	case "wecom", "dingtalk", "feishu", "slack", "discord":
-	default:
-		if len(ch.MentionUsers) > 0 || ch.MentionLabel != "" {
-			t.Errorf("%s: channel %s: %s does not use mentionUsers/mentionLabel", where, ch.Name, ch.Type)
-		}
-	}
-	if len(ch.MentionMobiles) > 0 && ch.Type != "wecom" && ch.Type != "dingtalk" {
-		t.Errorf("%s: channel %s: mentionMobiles is only for WeCom and DingTalk", where, ch.Name)
-	}
-	if ch.Keyword != "" && ch.Type != "dingtalk" && ch.Type != "feishu" {
-		t.Errorf("%s: channel %s: keyword is only for DingTalk and Feishu", where, ch.Name)
+	if unused := registry.Unused(ch); len(unused) > 0 {
+		t.Errorf("%s: channel %s: a %s channel does not read %v", where, ch.Name, ch.Type, unused)
 	}
 }
 
@@ -401,10 +392,10 @@ func TestStandaloneExamples(t *testing.T) {
 		byFile[name] = checkSettings(t, name, &c.Settings, "", "")
 	}
 	for _, typ := range settings.ChannelTypes {
-		if !contains(byFile[typ+".yaml"], typ) {
+		if !slices.Contains(byFile[typ+".yaml"], typ) {
 			t.Errorf("examples/standalone/%s.yaml does not build a %s channel", typ, typ)
 		}
-		if !contains(byFile["all-channels.yaml"], typ) {
+		if !slices.Contains(byFile["all-channels.yaml"], typ) {
 			t.Errorf("all-channels.yaml has no %s channel", typ)
 		}
 	}
@@ -434,15 +425,6 @@ func onlyInbox(c *standalone.Config) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // block is one fenced code block of a Markdown file.
@@ -655,10 +637,10 @@ func TestDocsChannels(t *testing.T) {
 		t.Error("docs/channels.md does not show the generic webhook's JSON payload")
 	}
 	for _, typ := range settings.ChannelTypes {
-		if !contains(st, typ) {
+		if !slices.Contains(st, typ) {
 			t.Errorf("docs/channels.md has no standalone example building a %s channel", typ)
 		}
-		if !contains(pr, typ) {
+		if !slices.Contains(pr, typ) {
 			t.Errorf("docs/channels.md has no provisioning example building a %s channel", typ)
 		}
 	}
@@ -702,6 +684,25 @@ func TestDocsStandalone(t *testing.T) {
 		"/recent", "/deliveries", "/channels/", "/health", "/metrics", "/healthz", "/inbox", "nginx", "Caddy", "systemd"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("docs/standalone.md does not mention %s", want)
+		}
+	}
+}
+
+// Every secret a platform's spec names has a shape here, and nothing else.
+func TestSecretShapesCoverTheSpecs(t *testing.T) {
+	for _, spec := range registry.Specs {
+		var fields []string
+		for _, sec := range spec.Secrets {
+			fields = append(fields, sec.Field)
+		}
+		var shapes []string
+		for f := range secretShapes[spec.Type] {
+			shapes = append(shapes, f)
+		}
+		slices.Sort(fields)
+		slices.Sort(shapes)
+		if !slices.Equal(fields, shapes) {
+			t.Errorf("%s: spec secrets %v, shapes %v", spec.Type, fields, shapes)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func New(opts channels.Options, webhookURL, secret string) (*Notifier, error) {
 
 // Limits: 20 messages a minute; text and chart share one markdown message.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Sign returns the URL-encoded signature of DingTalk's 加签 mode.
@@ -125,10 +125,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	tail := ""
 	if imgURL != "" {
-		alt := "chart"
-		if m.Chart.Title != "" {
-			alt = strings.NewReplacer("[", "(", "]", ")").Replace(m.Chart.Title)
-		}
+		alt := strings.NewReplacer("[", "(", "]", ")").Replace(channels.ChartAlt(m.Chart, n.Lang()))
 		tail += "  \n![" + alt + "](" + imgURL + ")"
 	}
 	if mention != "" {

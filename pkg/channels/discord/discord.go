@@ -6,25 +6,32 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
+	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
 
-// Limits.
+// Limits: embed and upload sizes, and the rates a webhook keeps to — 5
+// requests per 2 seconds (the bucket Discord announces in its
+// X-RateLimit-* headers, which the notifier also reads) and 30 messages a
+// minute per channel.
 const (
 	DescriptionMax = 4096
 	TitleMax       = 256
 	EmbedTotalMax  = 6000
 	FileMax        = 10 << 20
+	BurstMessages  = 5
+	BurstWindow    = 2 * time.Second
+	PerMinute      = 30
 )
+
+var snowflakeRE = regexp.MustCompile(`^[0-9]{15,21}$`)
 
 // Notifier is a Discord webhook.
 type Notifier struct {
@@ -54,9 +61,10 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "discord"}, url: u}, nil
 }
 
-// Limits: webhooks allow about 30 messages a minute per channel.
+// Limits: 5 per 2 seconds, 30 a minute; one message carries text and
+// chart.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 30, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Send delivers m.
@@ -68,7 +76,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	wantChart := n.Opts.WantsChart(m)
 	if wantChart && len(m.Chart.Image) > FileMax {
 		wantChart = false
-		m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 		notes = append(notes, "image dropped: over 10 MiB")
 	}
 	title := n.Fmt.Title(m)
@@ -79,8 +87,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	content := ""
 	if m.Part != channels.PartChart {
 		for _, id := range channels.Mentions(n.Opts.Channel, m) {
-			content += "<@" + id + "> "
-			ids = append(ids, id)
+			// Discord user ids are snowflakes; anything else would make
+			// allowed_mentions, and so the whole alert, invalid.
+			if snowflakeRE.MatchString(id) && len(ids) < 100 {
+				content += "<@" + id + "> "
+				ids = append(ids, id)
+			}
 		}
 	}
 	lim := channels.Limit{Max: DescriptionMax, Unit: channels.Runes}
@@ -100,7 +112,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			color = 0x56A64B
 		}
 		emb := map[string]any{"title": title, "description": desc, "color": color}
-		if gu := m.GrafanaURL; gu != "" && len(gu) <= 2048 {
+		if gu := m.GrafanaURL; channels.SafeURL(gu) && len(gu) <= 2048 {
 			emb["url"] = gu
 		}
 		payload := map[string]any{
@@ -121,17 +133,31 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 				err = classify(resp)
 			}
 		}
+		res := channels.NewResult(resp, attempt+1, channels.JoinNotes(notes...))
+		if resp != nil {
+			res.Pause = pause(resp)
+		}
 		if channels.KindOf(err) == channels.TooBig && attempt == 0 {
 			lim = lim.Scale(0.5)
 			if wantChart {
 				wantChart = false
-				m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+				m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 			}
 			notes = append(notes, "text shrunk and image dropped after a too-big answer")
 			continue
 		}
-		return channels.NewResult(resp, attempt+1, channels.JoinNotes(notes...)), err
+		return res, err
 	}
+}
+
+// pause reads Discord's rate-limit headers on any answer: with
+// X-RateLimit-Remaining at 0 the bucket is empty until
+// X-RateLimit-Reset-After (seconds, fractional) has passed.
+func pause(resp *channels.Response) time.Duration {
+	if strings.TrimSpace(resp.Header.Get("X-RateLimit-Remaining")) != "0" {
+		return 0
+	}
+	return channels.ParseRetryAfter(resp.Header.Get("X-RateLimit-Reset-After"), time.Now())
 }
 
 func (n *Notifier) multipart(ctx context.Context, payload map[string]any, name string, c *channels.Chart) (*channels.Response, error) {
@@ -139,25 +165,9 @@ func (n *Notifier) multipart(ctx context.Context, payload map[string]any, name s
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "encoding payload: %v", err)
 	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="payload_json"`)
-	h.Set("Content-Type", "application/json")
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(js)
-	h = textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="files[0]"; filename="`+name+`"`)
-	h.Set("Content-Type", c.ContentTypeOrPNG())
-	pw, _ = mw.CreatePart(h)
-	_, _ = pw.Write(c.Image)
-	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, n.url, &buf)
-	if err != nil {
-		return nil, channels.Errorf(channels.Permanent, "bad webhook URL")
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	resp, err := channels.PostMultipart(ctx, n.Opts.HTTP, n.url, nil,
+		channels.FormPart{Name: "payload_json", ContentType: "application/json", Data: js},
+		channels.File("files[0]", name, c.ContentTypeOrPNG(), c.Image))
 	if err != nil {
 		return nil, err
 	}
@@ -178,8 +188,11 @@ func classify(resp *channels.Response) error {
 		return nil
 	}
 	e.Code = r.Code
-	if r.RetryAfter > 0 {
-		e.Kind, e.RetryAfter = channels.Retryable, channels.Seconds(r.RetryAfter)
+	if r.RetryAfter > 0 || resp.StatusCode == http.StatusTooManyRequests {
+		// The longest of the body's retry_after, Retry-After and the
+		// bucket's reset: all three say when the next request may go.
+		e.Kind = channels.Retryable
+		e.RetryAfter = max(e.RetryAfter, channels.Seconds(r.RetryAfter), pause(resp))
 	}
 	switch r.Code {
 	case 10015, 50027:

@@ -39,8 +39,8 @@ func TestEmbedWithAttachment(t *testing.T) {
 		t.Fatalf("%+v", acc)
 	}
 	p := string(acc[0].Payload)
-	if strings.Contains(p, "@everyone") && !strings.Contains(p, "@\u200beveryone") {
-		t.Error("@everyone not defused")
+	if strings.Contains(p, " @everyone") || !strings.Contains(p, `\\@everyone`) {
+		t.Error("@everyone not escaped")
 	}
 	golden.JSON(t, "embed_en", golden.Decode(t, acc[0].Payload))
 }
@@ -69,5 +69,30 @@ func TestRateLimitAndBadToken(t *testing.T) {
 	bad, _ := discord.New(channels.Options{Channel: settings.Channel{Name: "dc"}}, s.URL+"/api/webhooks/"+s.ID+"/wrong")
 	if _, err := bad.Send(context.Background(), m); channels.KindOf(err) != channels.BadCredentials {
 		t.Fatalf("bad token: %v", err)
+	}
+}
+
+// Discord announces its bucket on every answer: the send that empties it
+// returns a pause until the bucket resets, and a 429 says how long to wait.
+func TestBucketHeadersBecomeAPause(t *testing.T) {
+	n, s := setup(t, "en", settings.Channel{})
+	now := time.Now()
+	s.Now = func() time.Time { return now }
+	m := fixture.Message(fixture.Data(1, false, false), nil)
+	for i := 1; i <= fake.Bucket; i++ {
+		res, err := n.Send(context.Background(), m)
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if last := i == fake.Bucket; last != (res.Pause > 0) || res.Pause > fake.Window {
+			t.Fatalf("send %d: pause %v", i, res.Pause)
+		}
+	}
+	_, err := n.Send(context.Background(), m)
+	if ra := channels.RetryAfterOf(err); channels.KindOf(err) != channels.Retryable || ra <= 0 || ra > fake.Window+time.Second {
+		t.Fatalf("over the bucket: %v (%v)", err, ra)
+	}
+	if l := n.Limits(); l.Burst != (channels.Rate{Messages: 5, Per: 2 * time.Second}) || l.PerMinute != 30 || len(l.Rates()) != 2 {
+		t.Fatalf("limits %+v", l)
 	}
 }

@@ -21,21 +21,22 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/i18n"
 )
 
-// Platform limits.
+// Platform limits: a custom bot takes 100 messages a minute and 5 a second
+// per tenant, and bodies of at most 20 KB.
 const (
 	MaxBodyBytes = 20 << 10
 	PerMinute    = 100
+	PerSecond    = 5
 )
 
 // Notifier is a Feishu/Lark custom bot.
@@ -80,9 +81,9 @@ func New(opts channels.Options, webhookURL, secret, appSecret string) (*Notifier
 	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "feishu"}, url: u, secret: secret, api: api, appSecret: appSecret, Now: time.Now}, nil
 }
 
-// Limits: 100 a minute (and 5 a second); text and chart share one card.
+// Limits: 100 a minute and 5 a second; text and chart share one card.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: PerMinute, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Sign is Feishu's signature: HMAC-SHA256 keyed by "timestamp\nsecret" over
@@ -119,7 +120,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			imageURL, note = n.Opts.HostChart(ctx, m.Chart, n.Lang())
 			if note != "" {
 				if n.Opts.Channel.FeishuAppID == "" {
-					note = channels.ChartNote(n.Lang(), "no image store or Feishu app configured")
+					note = channels.ChartNote(n.Lang(), channels.NoImageStoreOrApp)
 				}
 				m = channels.WithNote(m, note)
 				notes = append(notes, note)
@@ -137,11 +138,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	}
 	extra := ""
 	if imageURL != "" {
-		label := "📈 chart"
-		if n.Lang() == "zh" {
-			label = "📈 查看图表"
-		}
-		extra += "\n" + channels.LarkMarkdown.Link(imageURL, label)
+		extra += "\n" + channels.LarkMarkdown.Link(imageURL, i18n.T(n.Lang(), "link.chart"))
 	}
 	if mention != "" {
 		extra += "\n" + mention
@@ -161,10 +158,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 		elements := []any{text{Tag: "markdown", Content: md}}
 		if imageKey != "" {
-			alt := "chart"
-			if m.Chart.Title != "" {
-				alt = m.Chart.Title
-			}
+			alt := channels.ChartAlt(m.Chart, n.Lang())
 			elements = append(elements, map[string]any{"tag": "img", "img_key": imageKey, "alt": text{"plain_text", alt}, "preview": true, "scale_type": "fit_horizontal"})
 		}
 		p := map[string]any{
@@ -231,13 +225,16 @@ func (n *Notifier) post(ctx context.Context, body []byte) (*channels.Response, e
 	if err != nil {
 		return nil, err
 	}
-	if e := channels.ClassifyStatus(resp, ""); e != nil {
-		return resp, e
-	}
 	code, msg, ok := channels.JSONCode(resp.Body, "code", "msg")
 	if !ok {
 		// Legacy answers carry only StatusCode.
 		code, msg, ok = channels.JSONCode(resp.Body, "StatusCode", "StatusMessage")
+	}
+	if e := rateLimited(resp, code); e != nil {
+		return resp, e
+	}
+	if e := channels.ClassifyStatus(resp, ""); e != nil {
+		return resp, e
 	}
 	if !ok {
 		return resp, &channels.Error{Kind: channels.Retryable, StatusCode: resp.StatusCode, Msg: "unexpected answer: " + channels.Snippet(resp.Body, 200)}
@@ -252,12 +249,45 @@ func (n *Notifier) post(ctx context.Context, body []byte) (*channels.Response, e
 	return resp, e
 }
 
+// Feishu's frequency-limit codes: 11232 is a custom bot's (and the message
+// service's) 5 a second / 100 a minute, 99991400 the Open API gateway's.
+const (
+	CodeBotFrequencyLimited = 11232
+	CodeFrequencyLimited    = 99991400
+)
+
+// rateLimitWait is the wait when Feishu does not say how long: long enough
+// for the per-second window and most of a busy minute.
+const rateLimitWait = 10 * time.Second
+
+// rateLimited classifies Feishu's frequency limits, whatever HTTP status
+// they come with: custom bots answer HTTP 200 with code 11232; the Open
+// API answers 429 (older endpoints 400) with code 99991400 or 11232 and an
+// x-ogw-ratelimit-reset header in seconds (open.feishu.cn "Rate limits").
+// A 4xx here must not read as a permanent failure.
+func rateLimited(resp *channels.Response, code int) *channels.Error {
+	if code != CodeBotFrequencyLimited && code != CodeFrequencyLimited && resp.StatusCode != http.StatusTooManyRequests {
+		return nil
+	}
+	e := Classify(code, "frequency limited", resp.StatusCode)
+	if code == 0 {
+		e.Msg = fmt.Sprintf("feishu: HTTP %d: %s", resp.StatusCode, channels.Snippet(resp.Body, 200))
+	}
+	e.Kind, e.RetryAfter = channels.Retryable, rateLimitWait
+	if d := channels.ParseRetryAfter(resp.Header.Get("X-Ogw-Ratelimit-Reset"), time.Now()); d > 0 {
+		e.RetryAfter = d
+	} else if d := channels.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+		e.RetryAfter = d
+	}
+	return e
+}
+
 // Classify maps a Feishu code to an error kind.
 func Classify(code int, msg string, status int) *channels.Error {
 	e := &channels.Error{StatusCode: status, Code: code, Msg: fmt.Sprintf("feishu code %d: %s", code, channels.Snippet([]byte(msg), 200))}
 	switch code {
-	case 11232: // frequency limited (5/s, 100/min)
-		e.Kind, e.RetryAfter = channels.Retryable, 10*time.Second
+	case CodeBotFrequencyLimited, CodeFrequencyLimited: // 5/s, 100/min
+		e.Kind, e.RetryAfter = channels.Retryable, rateLimitWait
 	case 19021, 19022, 19001, 19002, 10014, 99991663, 99991661:
 		e.Kind = channels.BadCredentials
 	case 19024:
@@ -305,22 +335,8 @@ func (n *Notifier) uploadImage(ctx context.Context, c *channels.Chart) (string, 
 	if err != nil {
 		return "", requests, err
 	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("image_type", "message")
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="image"; filename="`+channels.ChartFileName(c)+`"`)
-	h.Set("Content-Type", c.ContentTypeOrPNG())
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(c.Image)
-	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, n.api+"/open-apis/im/v1/images", &buf)
-	if err != nil {
-		return "", requests, err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	resp, err := channels.PostMultipart(ctx, n.Opts.HTTP, n.api+"/open-apis/im/v1/images", http.Header{"Authorization": {"Bearer " + tok}},
+		channels.Field("image_type", "message"), channels.File("image", channels.ChartFileName(c), c.ContentTypeOrPNG(), c.Image))
 	requests++
 	if err != nil {
 		return "", requests, err

@@ -3,6 +3,10 @@ package feishu_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +153,45 @@ func TestFiftyNastyAlertsFitTwentyKB(t *testing.T) {
 		if strings.Contains(md, bad) {
 			t.Errorf("markup %q leaked", bad)
 		}
+	}
+}
+
+// Feishu's frequency limits are retryable however they come: a custom
+// bot's HTTP 200 + 11232 (as observed), the message service's HTTP 400 +
+// 11232, and the Open API gateway's HTTP 429 + 99991400 with
+// x-ogw-ratelimit-reset (open.feishu.cn "Rate limits").
+func TestFrequencyLimitIsRetryableWhateverTheStatus(t *testing.T) {
+	m := fixture.Message(fixture.Data(1, true, false), nil)
+	for _, status := range []int{200, 400} {
+		n, s := setup(t, settings.Channel{}, "zh", nil, false)
+		s.RateLimitStatus = status
+		var err error
+		for i := 0; i < fake.PerSecond+1 && err == nil; i++ {
+			_, err = n.Send(context.Background(), m)
+		}
+		var e *channels.Error
+		if !errors.As(err, &e) || e.Kind != channels.Retryable || e.Code != feishu.CodeBotFrequencyLimited || e.StatusCode != status || e.RetryAfter <= 0 {
+			t.Fatalf("HTTP %d: %v", status, err)
+		}
+	}
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-ogw-ratelimit-limit", "100")
+		w.Header().Set("x-ogw-ratelimit-reset", "7")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"code":99991400,"msg":"request trigger frequency limit"}`)
+	}))
+	defer gw.Close()
+	n, err := feishu.New(channels.Options{Channel: settings.Channel{Name: "fs", APIURL: gw.URL}}, "https://open.feishu.cn/open-apis/bot/v2/hook/x", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.Send(context.Background(), m)
+	var e *channels.Error
+	if !errors.As(err, &e) || e.Kind != channels.Retryable || e.Code != feishu.CodeFrequencyLimited || e.RetryAfter != 7*time.Second {
+		t.Fatalf("gateway 429: %v", err)
+	}
+	if l := n.Limits(); l.PerMinute != 100 || l.Burst != (channels.Rate{Messages: 5, Per: time.Second}) || l.Burst.Interval() != 200*time.Millisecond {
+		t.Fatalf("limits %+v", l)
 	}
 }

@@ -80,7 +80,7 @@ func (n *Notifier) Dir() string { return n.dir }
 
 // Limits: local files, no limit; text and chart in one entry.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Send writes m.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ const (
 	SectionTextMax = 3000
 	CommentMax     = 3900
 )
+
+var memberIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 // Notifier is a Slack destination.
 type Notifier struct {
@@ -73,9 +76,13 @@ func New(opts channels.Options, webhookURL, token string) (*Notifier, error) {
 	return n, nil
 }
 
-// Limits: about one message a second per channel.
+// PerMinute is what AlertChart keeps to per channel, within Slack's "one
+// message a second per channel, short bursts allowed".
+const PerMinute = 60
+
+// Limits: one message a second per channel.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Send delivers m.
@@ -100,11 +107,14 @@ func (n *Notifier) text(m *channels.Message, lim channels.Limit, notes *[]string
 	if err != nil {
 		return "", channels.Errorf(channels.Permanent, "%v", err)
 	}
-	if ids := channels.Mentions(n.Opts.Channel, m); len(ids) > 0 {
-		body += "\n"
-		for _, id := range ids {
-			body += "<@" + id + "> "
+	var mentions []string
+	for _, id := range channels.Mentions(n.Opts.Channel, m) {
+		if memberIDRE.MatchString(id) { // U… / W… member ids only
+			mentions = append(mentions, "<@"+id+">")
 		}
+	}
+	if len(mentions) > 0 {
+		body += "\n" + strings.Join(mentions, " ") + " "
 	}
 	if n.Opts.Channel.MentionAll && m.Data.Status != "resolved" {
 		body += "<!channel>"
@@ -133,13 +143,10 @@ func (n *Notifier) sendWebhook(ctx context.Context, m *channels.Message) (*chann
 		}
 		blocks := []any{map[string]any{"type": "section", "text": map[string]string{"type": "mrkdwn", "text": text}}}
 		if imgURL != "" {
-			alt := "chart"
-			if m.Chart.Title != "" {
-				alt = m.Chart.Title
-			}
+			alt := channels.ChartAlt(m.Chart, n.Lang())
 			blocks = append(blocks, map[string]any{"type": "image", "image_url": imgURL, "alt_text": alt})
 		}
-		resp, _, err = channels.PostJSON(ctx, n.Opts.HTTP, n.webhook, map[string]any{"text": n.Fmt.Title(m), "blocks": blocks}, nil)
+		resp, _, err = channels.PostJSON(ctx, n.Opts.HTTP, n.webhook, map[string]any{"text": channels.SlackMrkdwn.Escape(n.Fmt.Title(m)), "blocks": blocks}, nil)
 		if err == nil {
 			err = classifyWebhook(resp)
 		}
@@ -198,7 +205,7 @@ func (n *Notifier) sendBot(ctx context.Context, m *channels.Message) (*channels.
 		lim = lim.Scale(0.5)
 		if wantChart {
 			wantChart = false
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 		}
 		notes = append(notes, "text shrunk and image dropped after a too-big answer")
 	}
@@ -234,10 +241,7 @@ func (n *Notifier) upload(ctx context.Context, c *channels.Chart, text string) (
 	if e := channels.ClassifyStatus(up, "upload: "+channels.Snippet(up.Body, 200)); e != nil {
 		return up, 2, e
 	}
-	title := "chart"
-	if c.Title != "" {
-		title = c.Title
-	}
+	title := channels.ChartAlt(c, n.Lang())
 	files, _ := json.Marshal([]map[string]string{{"id": r.FileID, "title": title}})
 	resp, err = n.form(ctx, "files.completeUploadExternal", url.Values{
 		"files": {string(files)}, "channel_id": {n.Opts.Channel.SlackChannel}, "initial_comment": {text},

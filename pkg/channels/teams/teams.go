@@ -2,6 +2,12 @@
 // ("When a Teams webhook request is received") as an Adaptive Card. Office
 // 365 connector URLs are retired and not supported.
 //
+// The text goes in as RichTextBlocks of TextRuns, one block per line:
+// Adaptive Cards never parse TextRuns as markdown, so label values show
+// exactly as typed (`_`, `*`, `[x](y)` included) without look-alikes, and
+// line breaks inside annotations are kept. Links are TextRuns with an
+// Action.OpenUrl.
+//
 // The chart goes in by URL from the image store. Without one, a small chart
 // is embedded as a data URI when the whole message stays under the 28 KB
 // cap; otherwise the card says why there is no chart. Workflows answer 202
@@ -50,10 +56,16 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 
 var errTeamsConnector = channels.Errorf(channels.Permanent, "Office 365 connector URLs (*.webhook.office.com) are retired; create a Workflows webhook (\"When a Teams webhook request is received\") and use its URL")
 
-// Limits: Teams throttles above 4 requests a second; one card carries
-// text and chart.
+// Platform limits: Teams throttles a webhook above 4 requests a second;
+// AlertChart also keeps to 60 a minute.
+const (
+	PerSecond = 4
+	PerMinute = 60
+)
+
+// Limits: 4 a second, 60 a minute; one card carries text and chart.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 60, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 // Send delivers m.
@@ -72,7 +84,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			dataURI = "data:" + m.Chart.ContentTypeOrPNG() + ";base64," + base64.StdEncoding.EncodeToString(m.Chart.Image)
 			note = ""
 		} else if imgURL == "" && note == "" {
-			note = channels.ChartNote(n.Lang(), "no image store configured")
+			note = channels.ChartNote(n.Lang(), channels.NoImageStore)
 		}
 		if note != "" {
 			m = channels.WithNote(m, note)
@@ -91,15 +103,11 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if m.Data.Status == "resolved" {
 			color = "good"
 		}
-		body := []any{
-			map[string]any{"type": "TextBlock", "text": n.Fmt.EscTitle(m), "weight": "bolder", "size": "medium", "color": color, "wrap": true},
-			map[string]any{"type": "TextBlock", "text": text, "wrap": true},
-		}
+		body := []any{richTextBlock{Type: "RichTextBlock", Inlines: []textRun{
+			{Type: "TextRun", Text: n.Fmt.Title(m), Weight: "bolder", Size: "medium", Color: color}}}}
+		body = append(body, richText(text)...)
 		if image != "" {
-			alt := "chart"
-			if m.Chart.Title != "" {
-				alt = m.Chart.Title
-			}
+			alt := channels.ChartAlt(m.Chart, n.Lang())
 			body = append(body, map[string]any{"type": "Image", "url": image, "altText": alt, "size": "stretch"})
 		}
 		return channels.MarshalJSON(map[string]any{
@@ -133,7 +141,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if image == dataURI && dataURI != "" {
 			// The embedded chart goes before the text shrinks.
 			image, dataURI = "", ""
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 			notes = append(notes, "embedded chart dropped: message over 28 KB")
 			continue
 		}

@@ -8,23 +8,23 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strings"
 
 	"github.com/alertchart/alertchart/pkg/channels"
 )
 
-// Limits, in UTF-16 code units as Telegram counts them.
+// Limits, in UTF-16 code units as Telegram counts them, and the rates of
+// the Bots FAQ: about one message a second per chat, 20 a minute per
+// group.
 const (
 	TextMax    = 4096
 	CaptionMax = 1024
 	PhotoMax   = 10 << 20
+	PerMinute  = 20
 )
 
 // Notifier is a Telegram bot and chat.
@@ -55,12 +55,12 @@ func New(opts channels.Options, token string) (*Notifier, error) {
 	return &Notifier{Base: channels.Base{Opts: opts, Fmt: f, TypeName: "telegram"}, base: api + "/bot" + token}, nil
 }
 
-// Limits: 20 messages a minute in a group.
+// Limits: one message a second per chat, 20 a minute in a group.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{PerMinute: 20, CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
-func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channels.Text, error) {
+func (n *Notifier) renderText(m *channels.Message, max int, notes *[]string) (channels.Text, error) {
 	t, err := n.Fmt.Render(m, channels.Limit{Max: max, Unit: channels.UTF16Text})
 	if err != nil {
 		return t, channels.Errorf(channels.Permanent, "%v", err)
@@ -71,7 +71,6 @@ func (n *Notifier) render(m *channels.Message, max int, notes *[]string) (channe
 	return t, nil
 }
 
-// Send delivers m.
 // Cost is one message, except for an alert with a chart whose text does not
 // fit a photo caption: that goes as text plus photo (a digest drops the
 // photo instead, see Send).
@@ -81,13 +80,14 @@ func (n *Notifier) Cost(m *channels.Message) int {
 		return 1
 	}
 	var notes []string
-	t, err := n.render(m, CaptionMax, &notes)
+	t, err := n.renderText(m, CaptionMax, &notes)
 	if err != nil || t.Shown == t.Total && !t.Truncated {
 		return 1
 	}
 	return 2
 }
 
+// Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {
 		return nil, channels.Errorf(channels.Permanent, "message without alert data")
@@ -97,14 +97,14 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	wantChart := n.Opts.WantsChart(m)
 	if wantChart && len(m.Chart.Image) > PhotoMax {
 		wantChart = false
-		m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image too big"))
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageTooBig))
 		notes = append(notes, "image dropped: over 10 MB")
 	}
 	var last *channels.Response
 	sentText := false
 	if wantChart && m.Part != channels.PartChart {
 		// One photo with the whole alert as caption, when it fits.
-		t, err := n.render(m, CaptionMax, &notes)
+		t, err := n.renderText(m, CaptionMax, &notes)
 		if err != nil {
 			return nil, err
 		}
@@ -119,21 +119,21 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			}
 			// The photo was refused: the alert goes out as text.
 			wantChart = false
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "image rejected"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.ImageRejected))
 			notes = append(notes, "photo refused, sent as text: "+err.Error())
 		} else if m.Digest {
 			// A storm digest rarely fits a caption, and text plus photo
 			// would be two messages where the delivery stage paid for one
 			// of the robot's slots: the text stays, the overview goes.
 			wantChart = false
-			m = channels.WithNote(m, channels.ChartNote(n.Lang(), "digest too long for a photo caption"))
+			m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.DigestTooLongPhoto))
 			notes = append(notes, "overview chart dropped: the digest does not fit a photo caption")
 		}
 	}
 	if m.Part != channels.PartChart || !wantChart {
 		max := TextMax
 		for attempt := 0; ; attempt++ {
-			t, err := n.render(m, max, &notes)
+			t, err := n.renderText(m, max, &notes)
 			if err != nil {
 				return nil, err
 			}
@@ -180,25 +180,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 }
 
 func (n *Notifier) photo(ctx context.Context, c *channels.Chart, caption string) (*channels.Response, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("chat_id", n.Opts.Channel.ChatID)
+	parts := []channels.FormPart{channels.Field("chat_id", n.Opts.Channel.ChatID)}
 	if caption != "" {
-		_ = mw.WriteField("caption", caption)
-		_ = mw.WriteField("parse_mode", "HTML")
+		parts = append(parts, channels.Field("caption", caption), channels.Field("parse_mode", "HTML"))
 	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="photo"; filename="`+channels.ChartFileName(c)+`"`)
-	h.Set("Content-Type", c.ContentTypeOrPNG())
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(c.Image)
-	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, n.base+"/sendPhoto", &buf)
-	if err != nil {
-		return nil, channels.Errorf(channels.Permanent, "bad API URL")
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := channels.Do(ctx, n.Opts.HTTP, req)
+	parts = append(parts, channels.File("photo", channels.ChartFileName(c), c.ContentTypeOrPNG(), c.Image))
+	resp, err := channels.PostMultipart(ctx, n.Opts.HTTP, n.base+"/sendPhoto", nil, parts...)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func New(opts channels.Options, url, token, secret string) (*Notifier, error) {
 
 // Limits: no platform limit; one request carries everything.
 func (n *Notifier) Limits() channels.Limits {
-	return n.Opts.Limits(channels.Limits{CombinesTextAndImage: true, MessagesPerSend: 1})
+	return n.Opts.Limits(Spec.Limits)
 }
 
 func finite(v float64) *float64 {
@@ -114,9 +114,9 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	if m == nil || m.Data == nil {
 		return nil, channels.Errorf(channels.Permanent, "message without alert data")
 	}
-	res, err := n.send(ctx, m, n.Opts.Channel.ImageBase64)
+	res, err := n.post(ctx, m, n.Opts.Channel.ImageBase64)
 	if channels.KindOf(err) == channels.TooBig && n.Opts.Channel.ImageBase64 && n.Opts.WantsChart(m) {
-		res2, err2 := n.send(ctx, m, false)
+		res2, err2 := n.post(ctx, m, false)
 		if res2 != nil {
 			res2.Requests++
 			res2.Note = channels.JoinNotes(res2.Note, "base64 chart dropped after a too-big answer")
@@ -126,9 +126,12 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	return res, err
 }
 
-func (n *Notifier) send(ctx context.Context, m *channels.Message, b64 bool) (*channels.Result, error) {
+func (n *Notifier) post(ctx context.Context, m *channels.Message, b64 bool) (*channels.Result, error) {
 	var notes []string
-	p := Payload{Version: "1", Channel: n.Name(), Part: m.Part, Digest: m.Digest, Alertmanager: m.Data, Links: Links{Grafana: m.GrafanaURL}}
+	p := Payload{Version: "1", Channel: n.Name(), Part: m.Part, Digest: m.Digest, Alertmanager: m.Data}
+	if channels.SafeURL(m.GrafanaURL) {
+		p.Links.Grafana = m.GrafanaURL
+	}
 	if m.Chart != nil && m.Part != channels.PartText {
 		c := m.Chart
 		pc := &Chart{Title: c.Title, Query: c.Query, Unit: c.Unit, From: c.From, To: c.To, ContentType: c.ContentTypeOrPNG(), Series: []SeriesStats{}}
@@ -158,11 +161,7 @@ func (n *Notifier) send(ctx context.Context, m *channels.Message, b64 bool) (*ch
 		notes = append(notes, t.Note)
 	}
 	p.Title, p.Text, p.ChartNote = t.Title, t.Body, m.ChartNote
-	am := m.AlertmanagerURL
-	if am == "" {
-		am = m.Data.ExternalURL
-	}
-	p.Links.Silence = channels.SilenceURL(am, m.Data.CommonLabels)
+	p.Links.Silence = channels.SilenceURL(n.Fmt.Links.AlertmanagerBase(m), m.Data.CommonLabels)
 	body, err := channels.MarshalJSON(p)
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "encoding payload: %v", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/i18n"
 )
 
 // Platform limits.
@@ -51,7 +52,7 @@ func New(opts channels.Options, webhookURL string) (*Notifier, error) {
 
 // Limits: 20 messages a minute per robot; text and image are two messages.
 func (n *Notifier) Limits() channels.Limits {
-	l := n.Opts.Limits(channels.Limits{PerMinute: PerMinute, MessagesPerSend: 2})
+	l := n.Opts.Limits(Spec.Limits)
 	if len(channels.Mobiles(n.Opts.Channel)) > 0 || n.Opts.Channel.MentionAll {
 		l.MessagesPerSend++
 	}
@@ -89,7 +90,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		if reason := checkImage(m.Chart.Image); reason != "" {
 			wantChart = false
 			m = channels.WithNote(m, channels.ChartNote(n.Lang(), reason))
-			notes = append(notes, "image dropped: "+reason)
+			notes = append(notes, "image dropped: "+i18n.T(i18n.EN, reason))
 		}
 	}
 	var sent channels.Part
@@ -199,10 +200,10 @@ func (n *Notifier) mentionTags(m *channels.Message) string {
 
 func checkImage(img []byte) string {
 	if len(img) > ImageMaxBytes {
-		return "image too big"
+		return channels.ImageTooBig
 	}
 	if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) && !bytes.HasPrefix(img, []byte{0xff, 0xd8, 0xff}) {
-		return "image rejected"
+		return channels.ImageRejected
 	}
 	return ""
 }

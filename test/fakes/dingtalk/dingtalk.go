@@ -16,10 +16,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits from the platform documentation.
@@ -52,13 +55,14 @@ type Server struct {
 
 	mu        sync.Mutex
 	accepted  []Message
-	calls     []time.Time
+	limit     *fakelimit.Limiter
 	throttled time.Time
 }
 
 // New starts a robot with token "test-token" and secret "SECtest".
 func New() *Server {
-	s := &Server{Token: "test-token", Secret: "SECtest", Now: time.Now}
+	s := &Server{Token: "test-token", Secret: "SECtest", Now: time.Now,
+		limit: fakelimit.CountingRefused(fakelimit.Window{Max: PerMinute, Per: time.Minute})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -126,14 +130,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		reply(w, 130101, "send too fast, exceed 20 times per minute")
 		return
 	}
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	s.calls = append(recent, now)
-	if len(s.calls) > PerMinute {
+	if !s.limit.Take(s.Token, now).OK {
 		s.throttled = now.Add(Throttle)
 		reply(w, 130101, "send too fast, exceed 20 times per minute")
 		return
@@ -183,11 +180,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(s.Keywords) > 0 {
-		found := false
-		for _, k := range s.Keywords {
-			found = found || strings.Contains(content, k)
-		}
-		if !found {
+		if !slices.ContainsFunc(s.Keywords, func(k string) bool { return strings.Contains(content, k) }) {
 			reply(w, 310000, "keywords not in content")
 			return
 		}

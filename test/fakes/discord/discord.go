@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits.
@@ -45,12 +47,12 @@ type Server struct {
 
 	mu       sync.Mutex
 	accepted []Message
-	calls    []time.Time
+	limit    *fakelimit.Limiter
 }
 
 // New starts a fake webhook 1234567890/fake-token.
 func New() *Server {
-	s := &Server{ID: "1234567890", Token: "fake-token", Now: time.Now}
+	s := &Server{ID: "1234567890", Token: "fake-token", Now: time.Now, limit: fakelimit.New(fakelimit.Window{Max: Bucket, Per: Window})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -97,30 +99,21 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		fail(w, 405, 0, "405: Method Not Allowed")
 		return
 	}
-	s.mu.Lock()
-	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < Window {
-			recent = append(recent, t)
-		}
-	}
-	s.calls = recent
-	if len(recent) >= Bucket {
-		reset := Window - now.Sub(recent[0])
-		s.mu.Unlock()
+	d := s.limit.Take(s.ID, s.Now())
+	// Like Discord, every answer announces the bucket.
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(Bucket))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(d.Remaining))
+	w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", d.ResetAfter.Seconds()))
+	w.Header().Set("X-RateLimit-Bucket", "fakebucket")
+	if !d.OK {
+		reset := d.Wait
 		w.Header().Set("Retry-After", fmt.Sprintf("%d", int(reset.Seconds())+1))
-		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(Bucket))
-		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", reset.Seconds()))
-		w.Header().Set("X-RateLimit-Bucket", "fakebucket")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
 		fmt.Fprintf(w, `{"message":"You are being rate limited.","retry_after":%.3f,"global":false}`, reset.Seconds())
 		return
 	}
-	s.calls = append(s.calls, now)
-	s.mu.Unlock()
 
 	var payload []byte
 	files := map[string][]byte{}

@@ -2,10 +2,12 @@
 // endpoints needed for images (tenant_access_token and im/v1/images),
 // enforcing shared/reference/chat-platforms.md §3: body ≤ 20 KB (9499),
 // signature in the body (19021), keywords (19024), 5 requests a second and
-// 100 a minute (11232), and image keys that were really uploaded.
+// 100 a minute (11232, answered with HTTP 200 like the real custom bot, or
+// RateLimitStatus), and image keys that were really uploaded.
 package feishu
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,10 +16,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits from the platform documentation.
@@ -43,10 +48,14 @@ type Server struct {
 	AppID, AppSecret string
 	Keywords         []string
 	Now              func() time.Time
+	// RateLimitStatus is the HTTP status of a 11232 answer: 200 as custom
+	// bots answer (the default), or 400 as the Open API message service
+	// does, to test that a client retries either way.
+	RateLimitStatus int
 
 	mu       sync.Mutex
 	accepted []Message
-	calls    []time.Time
+	limit    *fakelimit.Limiter
 	images   map[string][]byte
 	tokens   int
 }
@@ -54,7 +63,8 @@ type Server struct {
 // New starts a fake with hook token "hook-token", secret "feishu-secret"
 // and app "cli_fake"/"app-secret".
 func New() *Server {
-	s := &Server{Token: "hook-token", Secret: "feishu-secret", AppID: "cli_fake", AppSecret: "app-secret", Now: time.Now, images: map[string][]byte{}}
+	s := &Server{Token: "hook-token", Secret: "feishu-secret", AppID: "cli_fake", AppSecret: "app-secret", Now: time.Now, images: map[string][]byte{},
+		limit: fakelimit.CountingRefused(fakelimit.Window{Max: PerSecond, Per: time.Second}, fakelimit.Window{Max: PerMinute, Per: time.Minute})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/open-apis/bot/v2/hook/", s.hook)
 	mux.HandleFunc("/open-apis/auth/v3/tenant_access_token/internal", s.token)
@@ -128,18 +138,8 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	recent, lastSecond := s.calls[:0], 0
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-			if now.Sub(t) < time.Second {
-				lastSecond++
-			}
-		}
-	}
-	s.calls = append(recent, now)
-	if lastSecond >= PerSecond || len(s.calls) > PerMinute {
-		reply(w, 200, 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]")
+	if !s.limit.Take(s.Token, now).OK {
+		reply(w, cmp.Or(s.RateLimitStatus, 200), 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]")
 		return
 	}
 	var text string
@@ -194,11 +194,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(s.Keywords) > 0 {
-		found := false
-		for _, k := range s.Keywords {
-			found = found || strings.Contains(text, k)
-		}
-		if !found {
+		if !slices.ContainsFunc(s.Keywords, func(k string) bool { return strings.Contains(text, k) }) {
 			reply(w, 200, 19024, "Key Words Not Found")
 			return
 		}

@@ -4,7 +4,8 @@
 // shared/reference/chat-platforms.md §5: plain-text webhook errors with
 // their statuses, {"ok":false,"error":…} Web API errors, bot tokens, known
 // channels, declared upload lengths, block limits, and HTTP 429 with
-// Retry-After beyond a burst of messages per second.
+// Retry-After beyond one message a second per channel (a short burst of
+// Burst is tolerated, as Slack documents).
 package slack
 
 import (
@@ -13,10 +14,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits.
@@ -24,7 +28,8 @@ const (
 	SectionTextMax = 3000
 	ImageURLMax    = 3000
 	TextMax        = 40000
-	// Burst is how many messages a second the fake lets through.
+	// Burst is how many messages the fake lets through at once; over any
+	// Burst seconds a channel gets at most Burst, i.e. one a second.
 	Burst = 3
 )
 
@@ -48,7 +53,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	posts   []Post
-	calls   []time.Time
+	limit   *fakelimit.Limiter
 	pending map[string]*upload
 	nextID  int
 }
@@ -62,7 +67,8 @@ type upload struct {
 // New starts the fake with webhook path /services/T000/B000/XXXX, bot token
 // xoxb-fake and channel C0123.
 func New() *Server {
-	s := &Server{HookPath: "/services/T000/B000/XXXX", Token: "xoxb-fake", Channels: []string{"C0123"}, Now: time.Now, pending: map[string]*upload{}}
+	s := &Server{HookPath: "/services/T000/B000/XXXX", Token: "xoxb-fake", Channels: []string{"C0123"}, Now: time.Now, pending: map[string]*upload{},
+		limit: fakelimit.New(fakelimit.Window{Max: Burst, Per: Burst * time.Second})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/services/", s.webhook)
 	mux.HandleFunc("/api/chat.postMessage", s.postMessage)
@@ -83,18 +89,10 @@ func (s *Server) Posts() []Post {
 	return append([]Post(nil), s.posts...)
 }
 
-// limited applies the per-second burst; callers hold mu.
-func (s *Server) limited(w http.ResponseWriter, api bool) bool {
-	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Second {
-			recent = append(recent, t)
-		}
-	}
-	s.calls = recent
-	if len(recent) >= Burst {
-		w.Header().Set("Retry-After", "1")
+// limited applies the channel's rate; callers hold mu.
+func (s *Server) limited(w http.ResponseWriter, channel string, api bool) bool {
+	if d := s.limit.Take(channel, s.Now()); !d.OK {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Wait/time.Second)+1))
 		w.WriteHeader(http.StatusTooManyRequests)
 		if api {
 			io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
@@ -103,7 +101,6 @@ func (s *Server) limited(w http.ResponseWriter, api bool) bool {
 		}
 		return true
 	}
-	s.calls = append(s.calls, now)
 	return false
 }
 
@@ -141,7 +138,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limited(w, false) {
+	if s.limited(w, r.URL.Path, false) {
 		return
 	}
 	s.posts = append(s.posts, Post{Kind: "webhook", Body: raw})
@@ -196,14 +193,7 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) knownChannel(c string) bool {
-	for _, k := range s.Channels {
-		if k == c {
-			return true
-		}
-	}
-	return false
-}
+func (s *Server) knownChannel(c string) bool { return slices.Contains(s.Channels, c) }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !s.authed(w, r) {
@@ -237,7 +227,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limited(w, true) {
+	if s.limited(w, msg.Channel, true) {
 		return
 	}
 	s.posts = append(s.posts, Post{Kind: "postMessage", Body: raw, Channel: msg.Channel})
@@ -310,7 +300,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limited(w, true) {
+	if s.limited(w, ch, true) {
 		return
 	}
 	var out []map[string]any

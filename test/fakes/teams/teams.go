@@ -1,9 +1,10 @@
 // Package teams is a fake Microsoft Teams Workflows webhook ("When a Teams
 // webhook request is received"), enforcing shared/reference/chat-platforms.md
 // §4: the SAS sig in the URL, a message with Adaptive Card attachments, the
-// 28 KB cap and the 4 requests a second throttle. Like the real service it
-// answers 202 with an empty body to any well-formed request and records the
-// flow run's outcome, which tests read with Runs.
+// 28 KB cap and the 4 requests a second throttle (429 with Retry-After,
+// no run). Like the real service it answers 202 with an empty body to any
+// other well-formed request and records the flow run's outcome, which tests
+// read with Runs.
 package teams
 
 import (
@@ -12,9 +13,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits from the platform documentation.
@@ -36,14 +40,14 @@ type Server struct {
 	Sig string
 	Now func() time.Time
 
+	limit *fakelimit.Limiter
 	mu    sync.Mutex
 	runs  []Run
-	calls []time.Time
 }
 
 // New starts the fake with sig "fake-sig".
 func New() *Server {
-	s := &Server{Sig: "fake-sig", Now: time.Now}
+	s := &Server{Sig: "fake-sig", Now: time.Now, limit: fakelimit.CountingRefused(fakelimit.Window{Max: PerSecond, Per: time.Second})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -72,21 +76,17 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	if d := s.limit.Take(s.Sig, s.Now()); !d.OK {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Wait/time.Second)+1))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"error":{"code":"TooManyRequests","message":"The client connection is throttled: more than four requests in a second."}}`)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.Now()
-	recent, n := s.calls[:0], 0
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Second {
-			recent = append(recent, t)
-			n++
-		}
-	}
-	s.calls = append(recent, now)
 	run := Run{Status: "Succeeded", Body: raw}
 	switch {
-	case n >= PerSecond:
-		run = Run{Status: "Failed", Error: "throttled: more than four requests in a second", Body: raw}
 	case len(raw) > MaxMessageBytes:
 		run = Run{Status: "Failed", Error: "The payload is too large. Please make sure the size is less than 28KB.", Body: raw}
 	default:
@@ -124,6 +124,12 @@ func check(raw []byte) string {
 			return "attachment is not an Adaptive Card"
 		}
 		for _, el := range a.Content.Body {
+			if el["type"] == "RichTextBlock" {
+				if e := checkInlines(el["inlines"]); e != "" {
+					return e
+				}
+				continue
+			}
 			if el["type"] != "Image" {
 				continue
 			}
@@ -136,6 +142,31 @@ func check(raw []byte) string {
 				}
 			default:
 				return "Image url must be http(s) or a data URI"
+			}
+		}
+	}
+	return ""
+}
+
+// checkInlines checks a RichTextBlock's inlines: TextRuns with text, links
+// only as Action.OpenUrl to http(s).
+func checkInlines(v any) string {
+	inlines, ok := v.([]any)
+	if !ok || len(inlines) == 0 {
+		return "RichTextBlock without inlines"
+	}
+	for _, in := range inlines {
+		run, _ := in.(map[string]any)
+		if run["type"] != "TextRun" {
+			return "RichTextBlock inlines must be TextRuns"
+		}
+		if t, ok := run["text"].(string); !ok || t == "" {
+			return "TextRun without text"
+		}
+		if sa, ok := run["selectAction"].(map[string]any); ok {
+			u, _ := sa["url"].(string)
+			if sa["type"] != "Action.OpenUrl" || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+				return "TextRun selectAction must be Action.OpenUrl to an http(s) URL"
 			}
 		}
 	}

@@ -3,8 +3,9 @@
 // path (401 Unauthorized, 404 for a malformed token), a known chat, strict
 // parse_mode=HTML (supported tags, balanced, only the four named entities),
 // text ≤ 4096 and caption ≤ 1024 UTF-16 units after entity parsing, photos
-// ≤ 10 MB, and 20 messages a minute per group answered with 429 and
-// parameters.retry_after.
+// ≤ 10 MB, and the Bots FAQ's rates — about one message a second per chat
+// (a short burst of ChatBurst is tolerated), 20 a minute per group, 30 a
+// second per bot — answered with 429 and parameters.retry_after.
 package telegram
 
 import (
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf16"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits.
@@ -26,6 +29,8 @@ const (
 	CaptionMax = 1024
 	PhotoMax   = 10 << 20
 	PerMinute  = 20
+	ChatBurst  = 3
+	PerSecond  = 30 // per bot, all chats together
 )
 
 // Message is an accepted message.
@@ -45,12 +50,15 @@ type Server struct {
 
 	mu       sync.Mutex
 	accepted []Message
-	calls    []time.Time
+	limit    *fakelimit.Limiter // per chat
+	global   *fakelimit.Limiter // per bot
 }
 
 // New starts a fake bot "123456:fake-token" in chat "-1001234567890".
 func New() *Server {
-	s := &Server{Token: "123456:fake-token", ChatID: "-1001234567890", Now: time.Now}
+	s := &Server{Token: "123456:fake-token", ChatID: "-1001234567890", Now: time.Now,
+		limit:  fakelimit.New(fakelimit.Window{Max: ChatBurst, Per: ChatBurst * time.Second}, fakelimit.Window{Max: PerMinute, Per: time.Minute}),
+		global: fakelimit.New(fakelimit.Window{Max: PerSecond, Per: time.Second})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -172,19 +180,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-		}
+	d := s.global.Take(token, now)
+	if d.OK {
+		d = s.limit.Take(params["chat_id"], now)
 	}
-	s.calls = recent
-	if len(recent) >= PerMinute {
-		wait := int(time.Minute-now.Sub(recent[0]))/int(time.Second) + 1
+	if !d.OK {
+		wait := int(d.Wait/time.Second) + 1
 		fail(w, 429, fmt.Sprintf("Too Many Requests: retry after %d", wait), map[string]any{"retry_after": wait})
 		return
 	}
-	s.calls = append(s.calls, now)
 	s.accepted = append(s.accepted, Message{Method: method, Text: text, Photo: photo, Params: params})
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"chat":{"id":%s,"type":"supergroup"},"date":%d}}`, len(s.accepted), s.ChatID, now.Unix())

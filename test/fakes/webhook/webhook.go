@@ -16,6 +16,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Server is the fake.
@@ -28,7 +30,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	accepted [][]byte
-	calls    []time.Time
+	limit    *fakelimit.Limiter
 }
 
 // New starts a receiver with token "hook-token" and secret "hook-secret".
@@ -101,20 +103,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Second {
-			recent = append(recent, t)
-		}
+	if s.limit == nil || s.limit.Windows()[0].Max != s.Burst { // tests change Burst
+		s.limit = fakelimit.New(fakelimit.Window{Max: s.Burst, Per: time.Second})
 	}
-	s.calls = recent
-	if len(recent) >= s.Burst {
+	if !s.limit.Take(s.Token, s.Now()).OK {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "slow down", http.StatusTooManyRequests)
 		return
 	}
-	s.calls = append(s.calls, now)
 	s.accepted = append(s.accepted, raw)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -16,6 +16,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
 
 // Limits from the platform documentation.
@@ -44,15 +46,15 @@ type Server struct {
 	// Now is the fake's clock (rate limiting).
 	Now func() time.Time
 
+	limit    *fakelimit.Limiter
 	mu       sync.Mutex
 	accepted []Message
-	calls    []time.Time
 	inject   []string
 }
 
 // New starts a fake robot with key "test-key".
 func New() *Server {
-	s := &Server{Key: "test-key", Now: time.Now}
+	s := &Server{Key: "test-key", Now: time.Now, limit: fakelimit.CountingRefused(fakelimit.Window{Max: PerMinute, Per: time.Minute})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -96,15 +98,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.Now()
-	recent := s.calls[:0]
-	for _, t := range s.calls {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	s.calls = append(recent, now)
-	if len(s.calls) > PerMinute {
+	if !s.limit.Take(s.Key, s.Now()).OK {
 		reply(w, 45009, "api freq out of limit, hint: [fake], more info at https://open.work.weixin.qq.com/devtool/query?e=45009")
 		return
 	}
