@@ -118,6 +118,8 @@ func TestWebhookBadInput(t *testing.T) {
 		{"wrong method put", "PUT", "/webhook", "application/json", valid, 405, "not allowed"},
 		{"unknown receiver", "POST", "/webhook/nobody", "application/json", valid, 404, "unknown receiver"},
 		{"form content type", "POST", "/webhook/ops", "application/x-www-form-urlencoded", valid, 415, "Content-Type"},
+		// What a page on another site can post without a CORS preflight.
+		{"text/plain content type", "POST", "/webhook/ops", "text/plain;charset=UTF-8", valid, 415, "Content-Type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,6 +146,16 @@ func TestWebhookBadInput(t *testing.T) {
 				t.Fatalf("a rejected notification reached the acceptor")
 			}
 		})
+	}
+}
+
+func TestIsJSON(t *testing.T) {
+	for ct, want := range map[string]bool{"application/json": true, "application/json; charset=utf-8": true,
+		"Application/JSON": true, "application/merge-patch+json": true, "text/plain": false, "text/json": false,
+		"application/x-www-form-urlencoded": false, "": false, "application/jsonp": false} {
+		if IsJSON(ct) != want {
+			t.Errorf("IsJSON(%q) = %v", ct, !want)
+		}
 	}
 }
 
