@@ -77,13 +77,22 @@ func New(ctx context.Context, cfg *Config, logger log.Logger) (*Server, error) {
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 	}
-	if cfg.Secrets[settings.SecretWebhookToken] == "" {
-		logger.Warn("SECURITY WARNING: secureJsonData.webhookToken is not set. Anyone who can reach " + cfg.Server.Listen +
-			" can post alerts into your chat groups, read every delivery record and send channel tests. " +
-			"Set webhookToken (e.g. openssl rand -hex 32) and keep the listener on loopback or a private network; " +
-			"server.allowedHosts guards against DNS rebinding.")
+	if w := cfg.SecurityWarning(); w != "" {
+		logger.Warn(w)
 	}
 	return s, nil
+}
+
+// SecurityWarning is what to shout at start when the API is open to anyone
+// who reaches the listener ("" when secureJsonData.webhookToken is set).
+func (c *Config) SecurityWarning() string {
+	if c.Secrets[settings.SecretWebhookToken] != "" {
+		return ""
+	}
+	return "SECURITY WARNING: secureJsonData.webhookToken is not set. Anyone who can reach " + c.Server.Listen +
+		" can post alerts into your chat groups, read every delivery record and send channel tests. " +
+		"Set webhookToken (e.g. openssl rand -hex 32) and keep the listener on loopback or a private network; " +
+		"server.allowedHosts guards against DNS rebinding."
 }
 
 // Handler is the standalone server's routes: the plugin's resources plus
