@@ -54,6 +54,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "alertchart: listen: %v\n", err)
 		os.Exit(1)
 	}
+	if w := cfg.SecurityWarning(); w != "" {
+		// Also in plain words, not only in the JSON log.
+		fmt.Fprintf(os.Stderr, "\n!!! alertchart: %s\n\n", w)
+	}
 	logger.Info("AlertChart standalone server listening", "address", "http://"+addr)
 	if err := srv.Serve(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "alertchart: %v\n", err)

@@ -25,12 +25,32 @@ const (
 	CheckSkipped CheckStatus = "skipped"
 )
 
-// Check is one line of the plugin's health report.
+// Check is one line of the plugin's health report. Code is a stable message
+// id (one of the Code* constants) the config page translates with Args;
+// Message is the same text in English.
 type Check struct {
-	Name    string      `json:"name"`
-	Status  CheckStatus `json:"status"`
-	Message string      `json:"message"`
+	Name    string            `json:"name"`
+	Status  CheckStatus       `json:"status"`
+	Message string            `json:"message"`
+	Code    string            `json:"code"`
+	Args    map[string]string `json:"args"`
 }
+
+// Stable ids of the Grafana checks' messages (see pipeline.CheckCodes).
+const (
+	CodeAPIOK                 = "grafana.api_ok"
+	CodeAPIFailed             = "grafana.api_failed"
+	CodeTemplateSkippedNoAPI  = "grafana.template_skipped_no_api"
+	CodeRendererSkippedNoAPI  = "grafana.renderer_skipped_no_api"
+	CodeTemplateNotConfigured = "grafana.template_not_configured"
+	CodeTemplateOK            = "grafana.template_ok"
+	CodeTemplateFailed        = "grafana.template_failed"
+	CodeRendererNative        = "grafana.renderer_native"
+	CodeRendererFailed        = "grafana.renderer_failed"
+	CodeRendererMissing       = "grafana.renderer_missing"
+	CodeRendererUntested      = "grafana.renderer_untested"
+	CodeRendererOK            = "grafana.renderer_ok"
+)
 
 // Health checks, in order: Grafana's API answers with the plugin's
 // credentials; the template dashboard and panel exist (when configured); the
@@ -52,13 +72,15 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	cancel()
 	if err != nil {
 		api.Status, api.Message = failed, apiErr("search dashboards at "+c.BaseURL(), err).Error()
+		api.Code, api.Args = CodeAPIFailed, map[string]string{"error": api.Message}
 		checks = append(checks, api)
 		// Without the API every other check fails the same way.
 		return append(checks,
-			Check{Name: "Template panel", Status: CheckSkipped, Message: "Grafana's API is not usable"},
-			Check{Name: "Image renderer", Status: CheckSkipped, Message: "Grafana's API is not usable"})
+			Check{Name: "Template panel", Status: CheckSkipped, Message: "Grafana's API is not usable", Code: CodeTemplateSkippedNoAPI},
+			Check{Name: "Image renderer", Status: CheckSkipped, Message: "Grafana's API is not usable", Code: CodeRendererSkippedNoAPI})
 	}
 	api.Status, api.Message = CheckOK, fmt.Sprintf("reachable at %s with the %s", c.BaseURL(), c.creds.Source)
+	api.Code, api.Args = CodeAPIOK, map[string]string{"url": c.BaseURL(), "source": string(c.creds.Source)}
 	checks = append(checks, api)
 
 	tmpl := Check{Name: "Template panel"}
@@ -66,6 +88,7 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	uid, id := s.Chart.TemplateDashboardUID, s.Chart.TemplatePanelID
 	if uid == "" || id == 0 {
 		tmpl.Status, tmpl.Message = CheckSkipped, "no template configured (chart.templateDashboardUid and chart.templatePanelId)"
+		tmpl.Code = CodeTemplateNotConfigured
 	} else {
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		d, err := c.GetDashboard(tctx, uid)
@@ -76,6 +99,7 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 		}
 		if err != nil {
 			tmpl.Status, tmpl.Message = failed, err.Error()
+			tmpl.Code, tmpl.Args = CodeTemplateFailed, map[string]string{"error": tmpl.Message}
 		} else {
 			title, _ := p["title"].(string)
 			panelType, _ = p["type"].(string)
@@ -85,13 +109,15 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 			}
 			tmpl.Status = CheckOK
 			tmpl.Message = fmt.Sprintf("panel %d %q (%s) of dashboard %q, read as %s", id, title, panelType, d.Title, schema)
+			tmpl.Code, tmpl.Args = CodeTemplateOK, map[string]string{"panel": fmt.Sprint(id), "title": title, "type": panelType,
+				"dashboard": d.Title, "schema": schema}
 		}
 	}
 	checks = append(checks, tmpl)
 
 	rend := Check{Name: "Image renderer"}
 	if s.Chart.Renderer == "native" {
-		rend.Status, rend.Message = CheckSkipped, "chart.renderer is native"
+		rend.Status, rend.Message, rend.Code = CheckSkipped, "chart.renderer is native", CodeRendererNative
 		return append(checks, rend)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -100,12 +126,15 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	switch {
 	case err != nil:
 		rend.Status, rend.Message = failed, err.Error()
+		rend.Code, rend.Args = CodeRendererFailed, map[string]string{"error": rend.Message}
 	case !info.Available:
 		rend.Status, rend.Message = failed, "Grafana has no image renderer: install the grafana-image-renderer service and set "+
 			"[rendering] server_url and callback_url; until then charts are drawn by the native renderer"
+		rend.Code = CodeRendererMissing
 	case tmpl.Status != CheckOK:
 		rend.Status = CheckOK
 		rend.Message = fmt.Sprintf("Grafana reports renderer %s; not test-rendered because no usable template panel is configured", info.Version)
+		rend.Code, rend.Args = CodeRendererUntested, map[string]string{"version": info.Version}
 	default:
 		now := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -115,9 +144,12 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 		cancel()
 		if err != nil {
 			rend.Status, rend.Message = failed, err.Error()
+			rend.Code, rend.Args = CodeRendererFailed, map[string]string{"error": rend.Message}
 		} else {
+			took := time.Since(start).Round(10 * time.Millisecond)
 			rend.Status = CheckOK
-			rend.Message = fmt.Sprintf("renderer %s rendered the template panel in %s", info.Version, time.Since(start).Round(10*time.Millisecond))
+			rend.Message = fmt.Sprintf("renderer %s rendered the template panel in %s", info.Version, took)
+			rend.Code, rend.Args = CodeRendererOK, map[string]string{"version": info.Version, "duration": took.String()}
 		}
 	}
 	return append(checks, rend)

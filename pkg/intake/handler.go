@@ -52,7 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			receiver = strings.Trim(r.URL.Path[i+len("/webhook/"):], "/")
 		}
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") && !strings.HasPrefix(ct, "text/plain") {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !IsJSON(ct) {
 		WriteError(w, &Error{Status: http.StatusUnsupportedMediaType, Msg: "Content-Type " + ct + " not supported: send application/json"})
 		return
 	}
@@ -95,6 +95,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, res)
+}
+
+// IsJSON accepts application/json and the +json media types, with
+// parameters. Anything else — text/plain, form encodings — is what a page
+// on another site can post without a CORS preflight, so it is refused.
+func IsJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
 func quote(s string) string {

@@ -118,6 +118,8 @@ func TestWebhookBadInput(t *testing.T) {
 		{"wrong method put", "PUT", "/webhook", "application/json", valid, 405, "not allowed"},
 		{"unknown receiver", "POST", "/webhook/nobody", "application/json", valid, 404, "unknown receiver"},
 		{"form content type", "POST", "/webhook/ops", "application/x-www-form-urlencoded", valid, 415, "Content-Type"},
+		// What a page on another site can post without a CORS preflight.
+		{"text/plain content type", "POST", "/webhook/ops", "text/plain;charset=UTF-8", valid, 415, "Content-Type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -147,11 +149,37 @@ func TestWebhookBadInput(t *testing.T) {
 	}
 }
 
+func TestIsJSON(t *testing.T) {
+	for ct, want := range map[string]bool{"application/json": true, "application/json; charset=utf-8": true,
+		"Application/JSON": true, "application/merge-patch+json": true, "text/plain": false, "text/json": false,
+		"application/x-www-form-urlencoded": false, "": false, "application/jsonp": false} {
+		if IsJSON(ct) != want {
+			t.Errorf("IsJSON(%q) = %v", ct, !want)
+		}
+	}
+}
+
 func TestWebhookStoreFailureIs503(t *testing.T) {
 	h := &Handler{MaxBodyBytes: 4 << 20, Acceptor: &recordingAcceptor{err: errors.New("disk full")}}
 	rec := serve(h, http.MethodPost, "/webhook/ops", "application/json", loadFiring(t))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "disk full") {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+// TestGrafanaAlertingPayload: Grafana Alerting's webhook contact point posts
+// Alertmanager's fields as version "1", with its own extras.
+func TestGrafanaAlertingPayload(t *testing.T) {
+	d, err := Decode([]byte(`{"receiver":"alertchart","status":"firing","orgId":1,"alerts":[{"status":"firing",
+		"labels":{"alertname":"High memory usage","team":"blue"},"annotations":{"summary":"zone us-1"},
+		"startsAt":"2021-10-12T09:51:03.157076+02:00","endsAt":"0001-01-01T00:00:00Z",
+		"generatorURL":"https://grafana.example/alerting/1afz29v7z/edit","fingerprint":"c6eadffa33fcdf37",
+		"silenceURL":"https://grafana.example/alerting/silence/new","dashboardURL":"","panelURL":"","values":{"B":44.2}}],
+		"groupLabels":{"alertname":"High memory usage"},"commonLabels":{"team":"blue"},"commonAnnotations":{},
+		"externalURL":"https://grafana.example/","version":"1","groupKey":"{}:{alertname=\"High memory usage\"}",
+		"truncatedAlerts":0,"title":"[FIRING:1]","state":"alerting","message":"**Firing**"}`))
+	if err != nil || len(d.Alerts) != 1 || d.Alerts[0].Labels["alertname"] != "High memory usage" {
+		t.Fatalf("%v %+v", err, d)
 	}
 }
 

@@ -2,52 +2,331 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"math"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery"
+	"github.com/alertchart/alertchart/pkg/grafana"
+	"github.com/alertchart/alertchart/pkg/promapi"
 	"github.com/alertchart/alertchart/pkg/render"
 	"github.com/alertchart/alertchart/pkg/series"
+	"github.com/alertchart/alertchart/pkg/settings"
 )
 
-// Check is one line of the health report.
+// Check statuses.
+const (
+	StatusOK      = "ok"
+	StatusWarning = "warning"
+	StatusError   = "error"
+	// StatusSkipped: the check did not run (not configured, or a check it
+	// depends on failed).
+	StatusSkipped = "skipped"
+)
+
+// Check is one line of the health report. Code is a stable message id the
+// config page translates, filling {arg} placeholders from Args; Message is
+// the same text in English, for logs, Grafana's own health answer and as the
+// page's fallback. Neither ever holds a secret (Report redacts them).
 type Check struct {
-	Name    string `json:"name"`
-	Status  string `json:"status"` // ok | warning | error
-	Message string `json:"message"`
+	Name    string            `json:"name"`
+	Status  string            `json:"status"` // ok | warning | error | skipped
+	Message string            `json:"message"`
+	Code    string            `json:"code"`
+	Args    map[string]string `json:"args"`
 }
 
 // Health is the JSON health report (GET /health) behind CheckHealth.
 type Health struct {
-	Status  string  `json:"status"`
-	Message string  `json:"message"`
-	Checks  []Check `json:"checks"`
+	Status  string            `json:"status"`
+	Message string            `json:"message"`
+	Code    string            `json:"code"`
+	Args    map[string]string `json:"args"`
+	Checks  []Check           `json:"checks"`
+	// Detailed is false in the report shown to callers who are not
+	// administrators: it has the overall status but no checks, because
+	// check messages name internal URLs, hosts and users.
+	Detailed bool `json:"detailed"`
+}
+
+// CheckCode is one message id the backend can send, with its English text.
+type CheckCode struct {
+	Code string `json:"code"`
+	// Text is the English message; {name} is replaced by Args["name"].
+	Text string `json:"text"`
+	// Args are the placeholders Text uses, in order of appearance.
+	Args []string `json:"args"`
+}
+
+// checkCodes is every message id of the health report: the checks of this
+// package, of package grafana, and the summaries. A code not listed here is
+// a bug (TestEveryCheckCodeIsCatalogued), and the config page has a
+// translation for each (src/health-codes.json, written by that test).
+var checkCodes = []CheckCode{
+	{Code: CodeSummaryReady, Text: "AlertChart is ready"},
+	{Code: CodeSummaryProblems, Text: "{problems}"},
+	{Code: CodeSummaryRestrictedWarning, Text: "AlertChart works with warnings; an administrator can see the details on the configuration page"},
+	{Code: CodeSummaryRestrictedError, Text: "AlertChart has a problem; an administrator can see the details on the configuration page"},
+
+	{Code: CodeSettingsValid, Text: "settings are valid"},
+	{Code: CodeSettingsInvalid, Text: "{error}"},
+
+	{Code: CodeChannelsNone, Text: "no chat channel is configured: alerts are accepted but go nowhere"},
+	{Code: CodeChannelsOK, Text: "{count} channel(s) configured"},
+	{Code: CodeChannelInvalid, Text: "{error}"},
+
+	{Code: CodePrometheusOK, Text: "rules API reachable"},
+	{Code: CodePrometheusNotConfigured, Text: "charts are off: no data source is configured (set prometheus.url or prometheus.datasourceUid)"},
+	{Code: CodePrometheusInvalid, Text: "charts are off: {error}"},
+	{Code: CodePrometheusUnreachable, Text: "charts may be missing: {error}"},
+
+	{Code: CodeImageStoreOK, Text: "bucket reachable"},
+	{Code: CodeImageStoreInvalid, Text: "{error} (DingTalk, Teams and Slack webhooks get text only)"},
+	{Code: CodeImageStoreUnreachable, Text: "{error} (charts for URL-only platforms become a note)"},
+
+	{Code: CodeGrafanaUnavailable, Text: "the grafana renderer is selected but {problem}; the native renderer is used"},
+	{Code: grafana.CodeAPIOK, Text: "reachable at {url} with the {source}"},
+	{Code: grafana.CodeAPIFailed, Text: "{error}"},
+	{Code: grafana.CodeTemplateSkippedNoAPI, Text: "Grafana's API is not usable"},
+	{Code: grafana.CodeRendererSkippedNoAPI, Text: "Grafana's API is not usable"},
+	{Code: grafana.CodeTemplateNotConfigured, Text: "no template configured (chart.templateDashboardUid and chart.templatePanelId)"},
+	{Code: grafana.CodeTemplateOK, Text: "panel {panel} \"{title}\" ({type}) of dashboard \"{dashboard}\", read as {schema}"},
+	{Code: grafana.CodeTemplateFailed, Text: "{error}"},
+	{Code: grafana.CodeRendererNative, Text: "chart.renderer is native"},
+	{Code: grafana.CodeRendererFailed, Text: "{error}"},
+	{Code: grafana.CodeRendererMissing, Text: "Grafana has no image renderer: install the grafana-image-renderer service and set [rendering] server_url and callback_url; until then charts are drawn by the native renderer"},
+	{Code: grafana.CodeRendererUntested, Text: "Grafana reports renderer {version}; not test-rendered because no usable template panel is configured"},
+	{Code: grafana.CodeRendererOK, Text: "renderer {version} rendered the template panel in {duration}"},
+
+	{Code: CodeQueueOK, Text: "delivery queue open ({queue})"},
+	{Code: CodeQueueTemporary, Text: "the delivery queue lives in a temporary directory ({dir}) and may be lost on reboot; set delivery.dataDir, or data_dir in the [plugin.alertchart-webhook-app] section of grafana.ini"},
+	{Code: CodeQueueWarning, Text: "{warning}"},
+	{Code: CodeQueueFailed, Text: "{error}"},
+	{Code: CodeQueueDataDirUnsafe, Text: "the data directory {dir} is not safe for the delivery queue: {problem}"},
+
+	{Code: CodeWebhookUsers, Text: "Alertmanager is recognised by its Grafana login ({users})"},
+	{Code: CodeWebhookToken, Text: "Alertmanager is recognised by the webhook token (X-AlertChart-Token header or token= in the URL)"},
+	{Code: CodeWebhookUsersAndToken, Text: "Alertmanager is recognised by its Grafana login ({users}) and the webhook token"},
+	{Code: CodeWebhookUnconfigured, Text: "no Alertmanager identity is configured: POST /webhook answers 503 until webhook.allowedUsers names Alertmanager's service account or secureJsonData.webhookToken is set"},
+	{Code: CodeWebhookRefused, Text: "refused {count} webhook request(s) from {caller} since {since}: {reason}"},
+	{Code: CodeStandaloneToken, Text: "every API request needs the bearer token (secureJsonData.webhookToken)"},
+	{Code: CodeStandaloneOpen, Text: "no secureJsonData.webhookToken: anyone who can reach {listen} can post alerts, read delivery records and send channel tests"},
+}
+
+// Message ids of the summary and of this package's checks.
+const (
+	CodeSummaryReady             = "summary.ready"
+	CodeSummaryProblems          = "summary.problems"
+	CodeSummaryRestrictedWarning = "summary.restricted_warning"
+	CodeSummaryRestrictedError   = "summary.restricted_error"
+
+	CodeSettingsValid   = "settings.valid"
+	CodeSettingsInvalid = "settings.invalid"
+
+	CodeChannelsNone   = "channels.none"
+	CodeChannelsOK     = "channels.ok"
+	CodeChannelInvalid = "channel.invalid"
+
+	CodePrometheusOK            = "prometheus.ok"
+	CodePrometheusNotConfigured = "prometheus.not_configured"
+	CodePrometheusInvalid       = "prometheus.invalid"
+	CodePrometheusUnreachable   = "prometheus.unreachable"
+
+	CodeImageStoreOK          = "imagestore.ok"
+	CodeImageStoreInvalid     = "imagestore.invalid"
+	CodeImageStoreUnreachable = "imagestore.unreachable"
+
+	CodeGrafanaUnavailable = "grafana.unavailable"
+
+	CodeQueueOK            = "queue.ok"
+	CodeQueueTemporary     = "queue.temporary"
+	CodeQueueWarning       = "queue.warning"
+	CodeQueueFailed        = "queue.failed"
+	CodeQueueDataDirUnsafe = "queue.data_dir_unsafe"
+
+	CodeWebhookUsers         = "webhook.users"
+	CodeWebhookToken         = "webhook.token"
+	CodeWebhookUsersAndToken = "webhook.users_and_token"
+	CodeWebhookUnconfigured  = "webhook.unconfigured"
+	CodeWebhookRefused       = "webhook.refused"
+	CodeStandaloneToken      = "webhook.standalone_token"
+	CodeStandaloneOpen       = "webhook.standalone_open"
+)
+
+// CheckNames are the names of the checks ("channel {channel}" stands for
+// one per unusable channel); the config page may translate them.
+var CheckNames = []string{"settings", "channels", "channel {channel}", "prometheus", "image store", "grafana",
+	"Grafana API", "Template panel", "Image renderer", "queue", "webhook"}
+
+// CheckStatuses are the statuses a check can have.
+var CheckStatuses = []string{StatusOK, StatusWarning, StatusError, StatusSkipped}
+
+// CheckCodes lists every message id the backend can send, in a stable order.
+func CheckCodes() []CheckCode {
+	out := make([]CheckCode, len(checkCodes))
+	for i, c := range checkCodes {
+		c.Args = placeholders(c.Text)
+		out[i] = c
+	}
+	return out
+}
+
+var placeholder = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
+
+func placeholders(text string) []string {
+	args := []string{}
+	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+		if !slices.Contains(args, m[1]) {
+			args = append(args, m[1])
+		}
+	}
+	return args
+}
+
+// codeText is the English text of a code ("" when the code is unknown).
+func codeText(code string) string {
+	for _, c := range checkCodes {
+		if c.Code == code {
+			return c.Text
+		}
+	}
+	return ""
+}
+
+// Expand fills a code's English text with args.
+func Expand(code string, args map[string]string) string {
+	text := codeText(code)
+	if text == "" {
+		return code
+	}
+	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
+		return args[m[1:len(m)-1]]
+	})
+}
+
+// NewCheck makes a check whose message is the code's text filled with args.
+func NewCheck(name, status, code string, args map[string]string) Check {
+	if args == nil {
+		args = map[string]string{}
+	}
+	return Check{Name: name, Status: status, Code: code, Args: args, Message: Expand(code, args)}
 }
 
 // Summarise folds checks into one status and a plain-words message.
 func Summarise(checks []Check) Health {
-	h := Health{Status: "ok", Checks: checks}
+	h := Health{Status: StatusOK, Checks: checks, Detailed: true, Args: map[string]string{}}
+	if h.Checks == nil {
+		h.Checks = []Check{}
+	}
 	var problems []string
 	for _, c := range checks {
 		switch c.Status {
-		case "error":
-			h.Status = "error"
+		case StatusError:
+			h.Status = StatusError
 			problems = append(problems, c.Name+": "+c.Message)
-		case "warning":
-			if h.Status == "ok" {
-				h.Status = "warning"
+		case StatusWarning:
+			if h.Status == StatusOK {
+				h.Status = StatusWarning
 			}
 			problems = append(problems, c.Name+": "+c.Message)
 		}
 	}
 	if len(problems) == 0 {
-		h.Message = "AlertChart is ready"
+		h.Code = CodeSummaryReady
 	} else {
-		h.Message = strings.Join(problems, "; ")
+		h.Code = CodeSummaryProblems
+		h.Args["problems"] = strings.Join(problems, "; ")
 	}
+	h.Message = Expand(h.Code, h.Args)
 	return h
+}
+
+// Restricted is the report for a caller who is not an administrator: the
+// overall status only.
+func (h Health) Restricted() Health {
+	r := Health{Status: h.Status, Checks: []Check{}, Args: map[string]string{}}
+	switch h.Status {
+	case StatusError:
+		r.Code = CodeSummaryRestrictedError
+	case StatusWarning:
+		r.Code = CodeSummaryRestrictedWarning
+	default:
+		r.Code = CodeSummaryReady
+	}
+	r.Message = Expand(r.Code, r.Args)
+	return r
+}
+
+// Redacted replaces every secret value (secureJsonData) that appears in a
+// message or argument with "[redacted]": an upstream error that echoes a
+// URL with its key, or a DSN, never reaches the page or a log.
+func (h Health) Redacted(secrets map[string]string) Health {
+	var values []string
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			values = append(values, v)
+		}
+	}
+	// Longest first, so a secret that contains another is replaced whole.
+	slices.SortFunc(values, func(a, b string) int { return len(b) - len(a) })
+	clean := func(s string) string {
+		for _, v := range values {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+		return s
+	}
+	out := h
+	out.Message = clean(h.Message)
+	out.Args = map[string]string{}
+	for k, v := range h.Args {
+		out.Args[k] = clean(v)
+	}
+	out.Checks = make([]Check, len(h.Checks))
+	for i, c := range h.Checks {
+		c.Message = clean(c.Message)
+		args := map[string]string{}
+		for k, v := range c.Args {
+			args[k] = clean(v)
+		}
+		c.Args = args
+		out.Checks[i] = c
+	}
+	return out
+}
+
+// Report is a host's whole health report: the settings, the queue and,
+// when the pipeline runs, every part of it, then the host's own checks
+// (extra); secret values are redacted. settingsErr and pipeErr are why
+// there is no pipeline (p is nil then).
+func Report(ctx context.Context, secrets map[string]string, settingsErr error, p *Pipeline, pipeErr error, extra ...Check) Health {
+	var checks []Check
+	switch {
+	case settingsErr != nil:
+		checks = append(checks, NewCheck("settings", StatusError, CodeSettingsInvalid, map[string]string{"error": settingsErr.Error()}))
+	case pipeErr != nil:
+		checks = append(checks, NewCheck("settings", StatusOK, CodeSettingsValid, nil), queueFailure(pipeErr))
+	default:
+		checks = append(checks, NewCheck("settings", StatusOK, CodeSettingsValid, nil))
+		if p != nil {
+			checks = append(checks, p.Checks(ctx)...)
+		}
+	}
+	checks = append(checks, extra...)
+	return Summarise(checks).Redacted(secrets)
+}
+
+// queueFailure explains why the delivery queue did not open.
+func queueFailure(err error) Check {
+	var unsafe *delivery.UnsafeDataDirError
+	if errors.As(err, &unsafe) {
+		return NewCheck("queue", StatusError, CodeQueueDataDirUnsafe, map[string]string{"dir": unsafe.Dir, "problem": unsafe.Problem})
+	}
+	return NewCheck("queue", StatusError, CodeQueueFailed, map[string]string{"error": err.Error()})
 }
 
 // Checks probes every configured part, each within a few seconds.
@@ -57,46 +336,87 @@ func (p *Pipeline) Checks(ctx context.Context) []Check {
 	s := p.Settings
 	var out []Check
 	if len(s.Channels) == 0 {
-		out = append(out, Check{"channels", "warning", "no chat channel is configured: alerts are accepted but go nowhere"})
+		out = append(out, NewCheck("channels", StatusWarning, CodeChannelsNone, nil))
 	} else {
-		bad := 0
-		for name, err := range p.notifErrs {
-			bad++
-			out = append(out, Check{"channel " + name, "error", err.Error()})
+		names := make([]string, 0, len(p.notifErrs))
+		for name := range p.notifErrs {
+			names = append(names, name)
 		}
-		if bad == 0 {
-			out = append(out, Check{"channels", "ok", fmt.Sprintf("%d channel(s) configured", len(s.Channels))})
+		slices.Sort(names)
+		for _, name := range names {
+			out = append(out, NewCheck("channel "+name, StatusError, CodeChannelInvalid,
+				map[string]string{"channel": name, "error": p.notifErrs[name].Error()}))
+		}
+		if len(names) == 0 {
+			out = append(out, NewCheck("channels", StatusOK, CodeChannelsOK, map[string]string{"count": strconv.Itoa(len(s.Channels))}))
 		}
 	}
-	if p.promErr != nil {
-		out = append(out, Check{"prometheus", "warning", "charts are off: " + p.promErr.Error()})
-	} else if err := p.planner.Ping(ctx); err != nil {
-		out = append(out, Check{"prometheus", "warning", "charts may be missing: " + err.Error()})
-	} else {
-		out = append(out, Check{"prometheus", "ok", "rules API reachable"})
+	switch {
+	case errors.Is(p.promErr, promapi.ErrNoDataSource):
+		out = append(out, NewCheck("prometheus", StatusWarning, CodePrometheusNotConfigured, nil))
+	case p.promErr != nil:
+		out = append(out, NewCheck("prometheus", StatusWarning, CodePrometheusInvalid, map[string]string{"error": p.promErr.Error()}))
+	default:
+		if err := p.planner.Ping(ctx); err != nil {
+			out = append(out, NewCheck("prometheus", StatusWarning, CodePrometheusUnreachable, map[string]string{"error": err.Error()}))
+		} else {
+			out = append(out, NewCheck("prometheus", StatusOK, CodePrometheusOK, nil))
+		}
 	}
 	if p.storeErr != nil {
-		out = append(out, Check{"image store", "warning", p.storeErr.Error() + " (DingTalk, Teams and Slack webhooks get text only)"})
+		out = append(out, NewCheck("image store", StatusWarning, CodeImageStoreInvalid, map[string]string{"error": p.storeErr.Error()}))
 	} else if c, ok := p.store.(interface{ Check(context.Context) error }); ok {
 		if err := c.Check(ctx); err != nil {
-			out = append(out, Check{"image store", "warning", err.Error() + " (charts for URL-only platforms become a note)"})
+			out = append(out, NewCheck("image store", StatusWarning, CodeImageStoreUnreachable, map[string]string{"error": err.Error()}))
 		} else {
-			out = append(out, Check{"image store", "ok", "bucket reachable"})
+			out = append(out, NewCheck("image store", StatusOK, CodeImageStoreOK, nil))
 		}
 	}
 	if p.gclient != nil {
 		for _, c := range p.gclient.Health(ctx, s) {
-			out = append(out, Check{c.Name, string(c.Status), c.Message})
+			args := c.Args
+			if args == nil {
+				args = map[string]string{}
+			}
+			out = append(out, Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Code: c.Code, Args: args})
 		}
 	} else if s.Chart.Renderer == "grafana" {
-		out = append(out, Check{"grafana", "warning", "the grafana renderer is selected but " + p.grafanaProblem() + "; the native renderer is used"})
+		out = append(out, NewCheck("grafana", StatusWarning, CodeGrafanaUnavailable, map[string]string{"problem": p.grafanaProblem()}))
 	}
-	if w := p.delivery.Warning(); w != "" {
-		out = append(out, Check{"queue", "warning", w})
-	} else {
-		out = append(out, Check{"queue", "ok", "delivery queue open (" + s.Delivery.Queue + ")"})
+	switch w := p.delivery.Warning(); {
+	case w != "" && delivery.IsTemporaryDataDir(p.delivery.DataDir()):
+		out = append(out, NewCheck("queue", StatusWarning, CodeQueueTemporary, map[string]string{"dir": p.delivery.DataDir()}))
+	case w != "":
+		out = append(out, NewCheck("queue", StatusWarning, CodeQueueWarning, map[string]string{"warning": w}))
+	default:
+		out = append(out, NewCheck("queue", StatusOK, CodeQueueOK, map[string]string{"queue": s.Delivery.Queue}))
 	}
 	return out
+}
+
+// WebhookIdentity reports how the Grafana plugin recognises Alertmanager on
+// POST /webhook (resources.webhookAllowed applies the same settings).
+func WebhookIdentity(s *settings.Settings) Check {
+	users := strings.Join(s.Webhook.AllowedUsers, ", ")
+	token := s.Secrets[settings.SecretWebhookToken] != ""
+	switch {
+	case users != "" && token:
+		return NewCheck("webhook", StatusOK, CodeWebhookUsersAndToken, map[string]string{"users": users})
+	case users != "":
+		return NewCheck("webhook", StatusOK, CodeWebhookUsers, map[string]string{"users": users})
+	case token:
+		return NewCheck("webhook", StatusOK, CodeWebhookToken, nil)
+	default:
+		return NewCheck("webhook", StatusError, CodeWebhookUnconfigured, nil)
+	}
+}
+
+// StandaloneWebhook reports whether the standalone server's API needs a token.
+func StandaloneWebhook(s *settings.Settings, listen string) Check {
+	if s.Secrets[settings.SecretWebhookToken] != "" {
+		return NewCheck("webhook", StatusOK, CodeStandaloneToken, nil)
+	}
+	return NewCheck("webhook", StatusWarning, CodeStandaloneOpen, map[string]string{"listen": listen})
 }
 
 // TestChannel sends a realistic sample alert with a natively rendered sample

@@ -18,6 +18,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/alertchart/alertchart/pkg/delivery"
 	"github.com/alertchart/alertchart/pkg/grafana"
 	"github.com/alertchart/alertchart/pkg/pipeline"
 	"github.com/alertchart/alertchart/pkg/resources"
@@ -41,16 +42,18 @@ type App struct {
 	settingsErr error
 	pipe        *pipeline.Pipeline
 	pipeErr     error
+	refusals    *resources.WebhookRefusals
 	logger      log.Logger
 }
 
-// NewApp builds an instance from the app's settings. Invalid settings or a
-// queue that cannot open do not fail the instance: the webhook then answers
-// 503 (Alertmanager keeps the alert and retries) and CheckHealth names every
-// problem. ctx carries Grafana's config (GF_APP_URL, the managed service
-// account token) but ends with the request, so nothing long-lived uses it.
+// NewApp builds an instance from the app's settings. Invalid settings, an
+// unsafe data directory or a queue that cannot open do not fail the
+// instance: the webhook then answers 503 (Alertmanager keeps the alert and
+// retries) and CheckHealth names every problem. ctx carries Grafana's
+// config (GF_APP_URL, the managed service account token) but ends with the
+// request, so nothing long-lived uses it.
 func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.Instance, error) {
-	app := &App{logger: log.DefaultLogger}
+	app := &App{logger: log.DefaultLogger, refusals: &resources.WebhookRefusals{}}
 	app.settings, app.settingsErr = settings.Parse(s.JSONData, s.DecryptedSecureJSONData)
 	if app.settingsErr != nil {
 		app.logger.Warn("AlertChart settings are invalid", "error", app.settingsErr.Error())
@@ -58,15 +61,42 @@ func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.In
 		env := pipeline.Env{Logger: app.logger, Registerer: prometheus.DefaultRegisterer}
 		env.Grafana, env.GrafanaErr = grafana.ResolveCredentials(ctx, app.settings)
 		env.GrafanaLinkURL = env.Grafana.URL
-		app.pipe, app.pipeErr = pipeline.New(context.WithoutCancel(ctx), app.settings, env)
+		if app.settings.Delivery.Queue != "postgres" {
+			dir, _ := delivery.ChooseDataDir(app.settings)
+			app.pipeErr = delivery.SecureDataDir(dir)
+		}
+		if app.pipeErr == nil {
+			app.pipe, app.pipeErr = pipeline.New(context.WithoutCancel(ctx), app.settings, env)
+		}
 		if app.pipeErr != nil {
 			app.logger.Error("AlertChart cannot start its delivery queue", "error", app.pipeErr.Error())
 		}
 	}
 	mux := http.NewServeMux()
-	resources.Register(mux, app)
+	resources.Register(mux, app, resources.Options{Caller: GrafanaCaller, Refusals: app.refusals})
 	app.CallResourceHandler = httpadapter.New(mux)
 	return app, nil
+}
+
+// GrafanaCaller is the user Grafana authenticated for a resource call: the
+// SDK's httpadapter puts the request's PluginContext into its context.
+// Grafana fills PluginContext.User from the signed-in identity — a session
+// user, or for a service-account token the account's login
+// ("sa-<org>-<name>") and role — and strips the Authorization header, so the
+// plugin never sees the token itself.
+func GrafanaCaller(r *http.Request) resources.Caller {
+	u := backend.UserFromContext(r.Context())
+	if u == nil {
+		u = backend.PluginConfigFromContext(r.Context()).User
+	}
+	return callerOf(u)
+}
+
+func callerOf(u *backend.User) resources.Caller {
+	if u == nil {
+		return resources.Caller{}
+	}
+	return resources.Caller{Login: u.Login, Role: resources.ParseRole(u.Role)}
 }
 
 // Pipeline implements resources.Source.
@@ -93,28 +123,29 @@ func (a *App) Dispose() {
 	}
 }
 
-// Health implements resources.Source.
+// Health implements resources.Source: the full report, for an Admin.
 func (a *App) Health(ctx context.Context) resources.Health {
-	var checks []pipeline.Check
-	switch {
-	case a.settingsErr != nil:
-		checks = append(checks, pipeline.Check{Name: "settings", Status: "error", Message: a.settingsErr.Error()})
-	case a.pipeErr != nil:
-		checks = append(checks, pipeline.Check{Name: "settings", Status: "ok", Message: "settings are valid"},
-			pipeline.Check{Name: "queue", Status: "error", Message: a.pipeErr.Error()})
-	default:
-		checks = append(checks, pipeline.Check{Name: "settings", Status: "ok", Message: "settings are valid"})
-		checks = append(checks, a.pipe.Checks(ctx)...)
+	var extra []pipeline.Check
+	var secrets map[string]string
+	if a.settings != nil {
+		extra = append(extra, pipeline.WebhookIdentity(a.settings))
+		secrets = a.settings.Secrets
 	}
-	return pipeline.Summarise(checks)
+	extra = append(extra, a.refusals.Checks()...)
+	return pipeline.Report(ctx, secrets, a.settingsErr, a.pipe, a.pipeErr, extra...)
 }
 
 // CheckHealth reports configuration problems in plain words. Warnings keep
 // the status OK (Grafana shows the message) because alerts still flow.
-func (a *App) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+// Grafana lets every signed-in user call it (GET
+// /api/plugins/<id>/health), so only an Admin gets the checks.
+func (a *App) CheckHealth(ctx context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	h := a.Health(ctx)
+	if req == nil || callerOf(req.PluginContext.User).Role < resources.RoleAdmin {
+		h = h.Restricted()
+	}
 	status := backend.HealthStatusOk
-	if h.Status == "error" {
+	if h.Status == pipeline.StatusError {
 		status = backend.HealthStatusError
 	}
 	details, err := json.Marshal(h)

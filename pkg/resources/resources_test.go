@@ -53,8 +53,27 @@ func newAPI(t *testing.T) (http.Handler, *fakeprom.Server) {
 	}
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
 	mux := http.NewServeMux()
-	resources.Register(mux, source{p})
+	resources.Register(mux, source{p}, resources.Options{Caller: testCaller})
 	return mux, prom
+}
+
+// callerKey carries the test's caller in the request context, as the SDK's
+// httpadapter carries Grafana's user.
+type callerKey struct{}
+
+func testCaller(r *http.Request) resources.Caller {
+	if c, ok := r.Context().Value(callerKey{}).(resources.Caller); ok {
+		return c
+	}
+	return resources.Caller{}
+}
+
+// operator is a caller with every right: what the standalone server gives
+// whoever holds its token.
+var operator = resources.Caller{Role: resources.RoleAdmin, Alertmanager: true}
+
+func withCaller(r *http.Request, c resources.Caller) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 }
 
 func payload(instance string) []byte {
@@ -66,8 +85,16 @@ func payload(instance string) []byte {
 }
 
 func do(h http.Handler, method, path string, body []byte) (*httptest.ResponseRecorder, map[string]any) {
+	return doAs(h, operator, method, path, body)
+}
+
+func doAs(h http.Handler, c resources.Caller, method, path string, body []byte) (*httptest.ResponseRecorder, map[string]any) {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(method, path, bytes.NewReader(body)))
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	h.ServeHTTP(rec, withCaller(req, c))
 	var m map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &m)
 	return rec, m

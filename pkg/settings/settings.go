@@ -194,6 +194,11 @@ type DeliverySettings struct {
 type WebhookSettings struct {
 	// MaxBodyBytes caps a webhook body (default 4 MiB); larger bodies get 413.
 	MaxBodyBytes int64 `json:"maxBodyBytes,omitempty" yaml:"maxBodyBytes,omitempty"`
+	// AllowedUsers are the Grafana logins that may POST /webhook in the
+	// plugin — Alertmanager's service account, e.g. "sa-1-alertmanager".
+	// With secureJsonData.webhookToken set too, a caller needs both. The
+	// standalone server has no Grafana users and ignores it.
+	AllowedUsers []string `json:"allowedUsers,omitempty" yaml:"allowedUsers,omitempty"`
 }
 
 // Top-level secureJsonData keys.
@@ -452,6 +457,11 @@ func (s *Settings) Validate() error {
 	}
 	if s.Webhook.MaxBodyBytes < 1024 {
 		add("webhook.maxBodyBytes", "must be at least 1024")
+	}
+	for i, u := range s.Webhook.AllowedUsers {
+		if strings.TrimSpace(u) == "" || strings.TrimSpace(u) != u {
+			add(fmt.Sprintf("webhook.allowedUsers[%d]", i), "must be a Grafana login without spaces around it, e.g. sa-1-alertmanager")
+		}
 	}
 	if len(errs) > 0 {
 		return errs

@@ -51,6 +51,12 @@ type ServerConfig struct {
 	Listen string `yaml:"listen"`
 	// GrafanaURL is used for Explore links in messages (optional).
 	GrafanaURL string `yaml:"grafanaUrl"`
+	// AllowedHosts, when set, are the only Host header values the server
+	// answers (421 otherwise): a name without a port matches any port.
+	// It defeats DNS rebinding, where a web page's own host name is
+	// pointed at the server's address so the browser treats it as
+	// same-origin.
+	AllowedHosts []string `yaml:"allowedHosts"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -101,6 +107,12 @@ func Parse(b []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 			problems = append(problems, ve...)
 		} else {
 			return nil, err
+		}
+	}
+	for i, h := range c.Server.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			problems = append(problems, settings.FieldError{Path: fmt.Sprintf("server.allowedHosts[%d]", i),
+				Problem: "must be a host name or host:port, e.g. alertchart.example.com"})
 		}
 	}
 	for i, ch := range c.Channels {

@@ -95,6 +95,8 @@ export interface DeliverySettings {
 
 export interface WebhookSettings {
   maxBodyBytes?: number;
+  /** Grafana logins that may POST the webhook: Alertmanager's service account, e.g. sa-1-alertmanager. */
+  allowedUsers?: string[];
 }
 
 /** The plugin's jsonData (Go: settings.Settings). */
@@ -331,5 +333,5 @@ export const JSON_FIELDS = {
     'publicUrlPrefix',
   ]),
   DeliverySettings: fieldList<DeliverySettings>()(['dataDir', 'queue', 'dedupeWindow', 'retryHorizon', 'retention']),
-  WebhookSettings: fieldList<WebhookSettings>()(['maxBodyBytes']),
+  WebhookSettings: fieldList<WebhookSettings>()(['maxBodyBytes', 'allowedUsers']),
 };

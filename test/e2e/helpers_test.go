@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
+
 	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
 	"github.com/alertchart/alertchart/test/pluginhost"
 )
@@ -40,6 +42,41 @@ func (l *lockedLog) String() string {
 	return l.b.String()
 }
 
+// Tokens the Grafana-like bridge accepts, and the identities they resolve
+// to: Alertmanager's service account (role Viewer, as the README sets it
+// up) and an org Admin's, for everything else the tests read.
+const (
+	saToken    = "glsa_e2e_test_token"
+	adminToken = "glsa_e2e_admin_token"
+)
+
+func hostUsers() map[string]*pluginv2.User {
+	return map[string]*pluginv2.User{saToken: pluginhost.AlertmanagerUser, adminToken: pluginhost.AdminUser}
+}
+
+// withAlertmanager names Alertmanager's service account in
+// webhook.allowedUsers, as the README's set-up does, unless the test's
+// settings say otherwise (or are not a JSON object).
+func withAlertmanager(jsonData []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(jsonData, &m) != nil || m == nil {
+		return jsonData
+	}
+	wh, _ := m["webhook"].(map[string]any)
+	if wh == nil {
+		wh = map[string]any{}
+	}
+	if _, ok := wh["allowedUsers"]; !ok {
+		wh["allowedUsers"] = []string{pluginhost.AlertmanagerUser.Login}
+	}
+	m["webhook"] = wh
+	b, err := json.Marshal(m)
+	if err != nil {
+		return jsonData
+	}
+	return b
+}
+
 // launch starts the built plugin on dataDir (GF_PLUGIN_DATA_DIR, as Grafana
 // passes data_dir from the plugin's ini section) with its bridge; it is
 // stopped when the test ends and its log printed if the test failed.
@@ -50,7 +87,8 @@ func launch(t *testing.T, name, dataDir string, s pluginhost.Settings) (*pluginh
 		t.Fatal(err)
 	}
 	logs := &lockedLog{}
-	h, err := pluginhost.Start(pluginhost.Options{Binary: bin, BearerToken: saToken, Log: logs,
+	s.JSONData = withAlertmanager(s.JSONData)
+	h, err := pluginhost.Start(pluginhost.Options{Binary: bin, Users: hostUsers(), Log: logs,
 		Env: []string{"GF_PLUGIN_DATA_DIR=" + dataDir}}, s)
 	if err != nil {
 		t.Fatal(err)
@@ -68,15 +106,16 @@ func launch(t *testing.T, name, dataDir string, s pluginhost.Settings) (*pluginh
 	return h, base + pluginhost.ResourcePrefix
 }
 
-// call sends one request through the bridge with the service-account token
-// and decodes a JSON answer into v (when v is not nil).
+// call sends one request through the bridge and decodes a JSON answer into
+// v (when v is not nil): webhooks with Alertmanager's service-account
+// token, everything else with an Admin's.
 func call(method, url string, body []byte, v any) (int, error) {
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+saToken)
+	req.Header.Set("Authorization", "Bearer "+tokenFor(url))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -92,6 +131,14 @@ func call(method, url string, body []byte, v any) (int, error) {
 		}
 	}
 	return res.StatusCode, nil
+}
+
+// tokenFor is the token a request to url is made with.
+func tokenFor(url string) string {
+	if strings.Contains(url, pluginhost.ResourcePrefix+"webhook") {
+		return saToken
+	}
+	return adminToken
 }
 
 // Delivery is the part of a GET deliveries record the tests look at.

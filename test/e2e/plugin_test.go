@@ -22,8 +22,6 @@ import (
 	"github.com/alertchart/alertchart/test/services"
 )
 
-const saToken = "glsa_e2e_test_token"
-
 func startPlugin(t *testing.T, s pluginhost.Settings) (*pluginhost.Host, string) {
 	t.Helper()
 	bin, err := pluginhost.Binary()
@@ -31,7 +29,8 @@ func startPlugin(t *testing.T, s pluginhost.Settings) (*pluginhost.Host, string)
 		t.Fatal(err)
 	}
 	var logBuf bytes.Buffer
-	h, err := pluginhost.Start(pluginhost.Options{Binary: bin, BearerToken: saToken, Log: &logBuf,
+	s.JSONData = withAlertmanager(s.JSONData)
+	h, err := pluginhost.Start(pluginhost.Options{Binary: bin, Users: hostUsers(), Log: &logBuf,
 		Env: []string{"GF_PLUGIN_DATA_DIR=" + t.TempDir()}}, s)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +97,7 @@ func TestPluginHealthAndBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest(c.method, url+c.path, bytes.NewReader(c.body))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+saToken)
+			req.Header.Set("Authorization", "Bearer "+tokenFor(url+c.path))
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -144,7 +143,7 @@ func TestInvalidSettingsAnswer503AndUnhealthy(t *testing.T) {
 		t.Fatalf("status %d: %v", res.StatusCode, m)
 	}
 	// Fixing the settings rebuilds the instance.
-	h.UpdateSettings(pluginhost.Settings{JSONData: []byte(`{}`)})
+	h.UpdateSettings(pluginhost.Settings{JSONData: withAlertmanager([]byte(`{}`))})
 	hr, err = h.CheckHealth(context.Background())
 	if err != nil || hr.Status != pluginv2.CheckHealthResponse_OK {
 		t.Fatalf("after fix: %v %v", hr, err)
@@ -191,7 +190,7 @@ groups:
 	var got []map[string]any
 	ok := services.WaitFor(ctx, 90*time.Second, func() bool {
 		req, _ := http.NewRequest(http.MethodGet, base+pluginhost.ResourcePrefix+"recent", nil)
-		req.Header.Set("Authorization", "Bearer "+saToken)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false

@@ -126,7 +126,7 @@ groups:
 		t.Fatalf("delivery alerts: %+v", d.Alerts)
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"deliveries/"+d.ID+"/chart?fingerprint="+d.Alerts[0].Fingerprint, nil)
-	req.Header.Set("Authorization", "Bearer "+saToken)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,6 +269,20 @@ func TestDockerComposeAndProvisioningAgree(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("apps.yaml prometheus.datasourceUid %q is not a provisioned data source", s.Prometheus.DatasourceUID)
+	}
+	// Alertmanager posts with the token of the service account the
+	// grafana-token service creates; the app must name its login
+	// (sa-<org id>-<name>), or every webhook is refused.
+	script, err := os.ReadFile(filepath.Join(r, "provisioning", "scripts", "create-sa-token.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`\{"name":"([a-z0-9-]+)","role"`).FindSubmatch(script)
+	if m == nil {
+		t.Fatalf("create-sa-token.sh: no service account name found")
+	}
+	if login := "sa-1-" + string(m[1]); !slices.Contains(s.Webhook.AllowedUsers, login) {
+		t.Errorf("apps.yaml webhook.allowedUsers %v does not name the compose service account %s", s.Webhook.AllowedUsers, login)
 	}
 	var dash struct {
 		UID    string `json:"uid"`
