@@ -117,8 +117,10 @@ func DecodeNotification(body []byte) (*Notification, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, badRequest(fieldOf(err), "malformed Alertmanager notification: %s", jsonProblem(err))
 	}
-	if raw.Version != nil && *raw.Version != "4" {
-		return nil, badRequest("version", "unsupported webhook version %q (Alertmanager sends \"4\")", *raw.Version)
+	// Alertmanager sends "4"; Grafana Alerting's webhook contact point sends
+	// the same fields (plus orgId, state, title, message) as "1".
+	if raw.Version != nil && *raw.Version != "4" && *raw.Version != "1" {
+		return nil, badRequest("version", "unsupported webhook version %q (Alertmanager sends \"4\", Grafana Alerting \"1\")", *raw.Version)
 	}
 	if err := Validate(&d); err != nil {
 		return nil, err

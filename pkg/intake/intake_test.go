@@ -155,6 +155,22 @@ func TestWebhookStoreFailureIs503(t *testing.T) {
 	}
 }
 
+// TestGrafanaAlertingPayload: Grafana Alerting's webhook contact point posts
+// Alertmanager's fields as version "1", with its own extras.
+func TestGrafanaAlertingPayload(t *testing.T) {
+	d, err := Decode([]byte(`{"receiver":"alertchart","status":"firing","orgId":1,"alerts":[{"status":"firing",
+		"labels":{"alertname":"High memory usage","team":"blue"},"annotations":{"summary":"zone us-1"},
+		"startsAt":"2021-10-12T09:51:03.157076+02:00","endsAt":"0001-01-01T00:00:00Z",
+		"generatorURL":"https://grafana.example/alerting/1afz29v7z/edit","fingerprint":"c6eadffa33fcdf37",
+		"silenceURL":"https://grafana.example/alerting/silence/new","dashboardURL":"","panelURL":"","values":{"B":44.2}}],
+		"groupLabels":{"alertname":"High memory usage"},"commonLabels":{"team":"blue"},"commonAnnotations":{},
+		"externalURL":"https://grafana.example/","version":"1","groupKey":"{}:{alertname=\"High memory usage\"}",
+		"truncatedAlerts":0,"title":"[FIRING:1]","state":"alerting","message":"**Firing**"}`))
+	if err != nil || len(d.Alerts) != 1 || d.Alerts[0].Labels["alertname"] != "High memory usage" {
+		t.Fatalf("%v %+v", err, d)
+	}
+}
+
 func TestDecodeFillsFingerprintAndStatus(t *testing.T) {
 	d, err := Decode([]byte(`{"alerts":[{"status":"resolved","labels":{"alertname":"A","instance":"x"},"startsAt":"2026-11-25T01:00:00Z","endsAt":"2026-11-25T01:05:00Z"}]}`))
 	if err != nil {
