@@ -134,8 +134,11 @@ func (r *resolved) valueRange(ps []plotted, from, to time.Time) (lo, hi float64)
 		}
 	}
 	for _, t := range r.Thresholds {
-		if !log || t.Value > 0 {
-			lo, hi = math.Min(lo, t.Value), math.Max(hi, t.Value)
+		tl, th := t.Bounds()
+		for _, v := range []float64{tl, th} {
+			if !log || v > 0 {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
 		}
 	}
 	if r.showPanelThresholdLines() || r.showPanelThresholdAreas() {
