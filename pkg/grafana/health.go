@@ -30,6 +30,10 @@ type Check struct {
 	Name    string      `json:"name"`
 	Status  CheckStatus `json:"status"`
 	Message string      `json:"message"`
+	// Code is a stable message id (e.g. "grafana.alert_rules_forbidden")
+	// and Args its parameters, for the config page to translate.
+	Code string            `json:"code,omitempty"`
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // Health checks, in order: Grafana's API answers with the plugin's
@@ -37,8 +41,21 @@ type Check struct {
 // image renderer answers (by rendering the unchanged template panel in a
 // small size, which writes nothing). Each check has its own short timeout.
 // A failure is an error when chart.renderer is "grafana", else a warning
-// (the native renderer draws the charts).
+// (the native renderer draws the charts). Last, whether the credentials may
+// read Grafana-managed alert rules (a warning names the missing permission:
+// Grafana Alerting's alerts then arrive without a chart).
 func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
+	checks := c.dashboardHealth(ctx, s)
+	if checks[0].Status != CheckOK {
+		return append(checks, Check{Name: "Alert rules", Status: CheckSkipped, Message: "Grafana's API is not usable"})
+	}
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return append(checks, c.checkAlertRules(actx))
+}
+
+// dashboardHealth checks the API, the template panel and the renderer.
+func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Check {
 	var checks []Check
 	failed := CheckWarning
 	if s.Chart.Renderer == "grafana" {
@@ -60,6 +77,7 @@ func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	}
 	api.Status, api.Message = CheckOK, fmt.Sprintf("reachable at %s with the %s", c.BaseURL(), c.creds.Source)
 	checks = append(checks, api)
+
 
 	tmpl := Check{Name: "Template panel"}
 	var panelType string
