@@ -78,7 +78,6 @@ func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Ch
 	api.Status, api.Message = CheckOK, fmt.Sprintf("reachable at %s with the %s", c.BaseURL(), c.creds.Source)
 	checks = append(checks, api)
 
-
 	tmpl := Check{Name: "Template panel"}
 	var panelType string
 	uid, id := s.Chart.TemplateDashboardUID, s.Chart.TemplatePanelID
