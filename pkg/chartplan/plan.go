@@ -682,11 +682,30 @@ func parseThresholds(s string) ([]series.Threshold, error) {
 	return out, nil
 }
 
+// Prefetch loads the rules of many alerts before they are planned one by
+// one: one rules API request for all their alert names instead of one per
+// name (issue 12: an /explain of 3,000 distinct alerts made 3,000
+// sequential requests). Answers go into the same cache Plan reads, with
+// the same TTLs; names already cached cost nothing.
+func (p *Planner) Prefetch(ctx context.Context, alerts []template.Alert) {
+	if p.rules == nil || len(alerts) < 2 {
+		return
+	}
+	names := make([]string, 0, len(alerts))
+	for _, a := range alerts {
+		if n := a.Labels["alertname"]; n != "" {
+			names = append(names, n)
+		}
+	}
+	prefetchRules(ctx, p.rules, p.src, names)
+}
+
 // Explain plans every alert of a webhook payload, for POST /explain.
 func Explain(ctx context.Context, planner *Planner, data *template.Data, now time.Time) []*Plan {
 	if data == nil {
 		return nil
 	}
+	planner.Prefetch(ctx, data.Alerts)
 	out := make([]*Plan, 0, len(data.Alerts))
 	for _, a := range data.Alerts {
 		out = append(out, planner.Plan(ctx, a, now))
