@@ -91,7 +91,7 @@ func grafanaAlert(t *testing.T, name, uid string, labels map[string]string, valu
 			"startsAt": t0.Add(-90 * time.Second).Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z",
 			"generatorURL": "http://grafana.example/alerting/grafana/" + uid + "/view?orgId=1", "fingerprint": "abc",
 			"silenceURL": "http://grafana.example/alerting/silence/new?alertmanager=grafana&matcher=__alert_rule_uid__%3D" + uid,
-			"values": values, "valueString": ""}}})
+			"values":     values, "valueString": ""}}})
 	d, err := intake.Decode(body)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,8 @@ package fakegrafana
 //     plugin SDK (backend.QueryDataResponse), so frames are real data-frame
 //     JSON. A Prometheus data source answers wide frames, one per series,
 //     labels on the value field (as Grafana's Prometheus backend), narrowed
-//     by the label matchers of the query's selectors; a SQL data source
+//     by the label matchers of the query's selectors on the labels its
+//     series carry; a SQL data source
 //     answers its rows as one long frame (time, string columns, value) for
 //     format "table" and wide frames for "time_series", whatever the SQL
 //     says. An unknown data source UID fails the request with 404 "Data
@@ -489,8 +490,13 @@ func (ds *Datasource) answer(q map[string]any, from, to time.Time) (data.Frames,
 	return nil, fmt.Errorf("the fake has no %s data source", ds.Type)
 }
 
-// selected reports whether a series matches the label matchers of one of
-// the expression's selectors.
+// selected reports whether a result series satisfies the label matchers
+// of one of the expression's selectors, on the labels it carries: the
+// fake's series are what the query returns (avg by (instance) (…) returns
+// {instance}), so a matcher on a label the result has aggregated away
+// (mode="idle", the metric name) cannot exclude it, and one on a label it
+// keeps (instance="web-2") must hold — as injecting the alert's labels
+// narrows a real Prometheus' answer.
 func selected(e parser.Expr, l map[string]string) bool {
 	found := false
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
@@ -500,7 +506,7 @@ func selected(e parser.Expr, l map[string]string) bool {
 		}
 		all := true
 		for _, m := range vs.LabelMatchers {
-			if !m.Matches(l[m.Name]) {
+			if v, ok := l[m.Name]; ok && !m.Matches(v) {
 				all = false
 				break
 			}
