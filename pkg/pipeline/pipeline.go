@@ -133,6 +133,9 @@ func New(ctx context.Context, s *settings.Settings, env Env) (*Pipeline, error) 
 	if env.Grafana.URL != "" && env.Grafana.Token != "" {
 		if c, err := grafana.NewClient(env.Grafana, env.HTTPClient); err == nil {
 			p.gclient = c
+			// Alerts of Grafana-managed rules are charted from the rule
+			// Grafana serves, their data through Grafana.
+			p.planner.UseGrafana(c)
 			if s.Chart.TemplateDashboardUID != "" && s.Chart.TemplatePanelID != 0 && s.Chart.Renderer != "native" {
 				p.grender = grafanarender.New(c, grafanarender.ConfigFrom(s))
 				jctx, cancel := context.WithCancel(context.Background())
