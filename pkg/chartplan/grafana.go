@@ -723,13 +723,7 @@ func (p *Planner) fetchGrafana(ctx context.Context, pl *Plan) (*FetchResult, err
 	points := int(pl.End.Sub(pl.Start)/step) + 1
 	req := grafana.QueryRequest{From: pl.Start, To: pl.End}
 	for _, q := range g.Queries {
-		m := cloneModel(q.Model)
-		m["refId"] = q.RefID
-		ds := map[string]any{"uid": q.DatasourceUID}
-		if q.DatasourceType != "" {
-			ds["type"] = q.DatasourceType
-		}
-		m["datasource"] = ds
+		m := GrafanaTarget(q)
 		m["intervalMs"] = float64(step.Milliseconds())
 		m["maxDataPoints"] = float64(points)
 		req.Queries = append(req.Queries, m)
@@ -951,4 +945,19 @@ func (p *Planner) narrowGrafanaOverview(pl *Plan, charted []template.Alert) []st
 		return []string{"the alerts share no label to narrow the rule's queries by; showing the top " + strconv.Itoa(p.cfg.MaxSeries) + " series"}
 	}
 	return nil
+}
+
+// GrafanaTarget is a charted query as a panel target: its model with its
+// refId and data source, for the Grafana renderer.
+func GrafanaTarget(q GrafanaQuery) map[string]any {
+	m := cloneModel(q.Model)
+	m["refId"] = q.RefID
+	ds := map[string]any{"uid": q.DatasourceUID}
+	if q.DatasourceType != "" {
+		ds["type"] = q.DatasourceType
+	}
+	m["datasource"] = ds
+	delete(m, "intervalMs")
+	delete(m, "maxDataPoints")
+	return m
 }
