@@ -135,6 +135,12 @@ func (r *resolved) valueRange(ps []plotted, from, to time.Time) (lo, hi float64)
 	}
 	for _, t := range r.Thresholds {
 		tl, th := t.Bounds()
+		if t.IsBand() && !log {
+			// A little room beyond a band's edges, so both edges and what
+			// lies past them stay visible.
+			m := (th - tl) / 10
+			tl, th = tl-m, th+m
+		}
 		for _, v := range []float64{tl, th} {
 			if !log || v > 0 {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
