@@ -204,9 +204,9 @@ func (p *Planner) planGrafana(ctx context.Context, pl *Plan, alert template.Aler
 		pl.NoChartReason = fmt.Sprintf("Grafana has no alert rule %q (deleted, or in another organisation)", uid)
 		return 0, false
 	case grafana.IsForbidden(err):
-		pl.NoChartReason = fmt.Sprintf("the plugin may not read Grafana alert rules: grant its service account %s and %s on the rule's folder "+
-			"(plugin.json \"iam\"; a stored token needs role Viewer or better there). Grafana said: %v",
-			grafana.PermAlertRulesRead, grafana.PermFoldersRead, err)
+		pl.NoChartReason = fmt.Sprintf("Grafana does not let the plugin read the alert rule (403): grant the plugin's service account %s and %s on the rule's folder",
+			grafana.PermAlertRulesRead, grafana.PermFoldersRead)
+		pl.fallback("reading rule %s: %v", uid, err)
 		return 0, false
 	case err != nil:
 		pl.NoChartReason = "Grafana's alert rule API failed: " + err.Error()
