@@ -27,6 +27,11 @@ type Links struct {
 // chart (the text sent before the chart is ready) use the alert rule's
 // expression from its generatorURL and the hour before the alert started.
 func (l Links) explore(m *Message, alerts []amtemplate.Alert, now time.Time) string {
+	if len(alerts) > 0 {
+		if u := GrafanaAlertLink(alerts[0]); u != "" {
+			return u
+		}
+	}
 	base := m.GrafanaURL
 	if base == "" {
 		base = l.GrafanaURL
@@ -94,4 +99,79 @@ func ExploreURL(base, datasourceUID string, orgID int64, expr string, from, to t
 		v.Set("orgId", strconv.FormatInt(orgID, 10))
 	}
 	return strings.TrimRight(base, "/") + "/explore?" + v.Encode()
+}
+
+// Annotations intake keeps from Grafana Alerting's webhook payload
+// (intake.AnnotationGrafana…): the links Grafana computed for the alert.
+const (
+	grafanaSilenceURL   = "__grafana_silence_url__"
+	grafanaPanelURL     = "__grafana_panel_url__"
+	grafanaDashboardURL = "__grafana_dashboard_url__"
+)
+
+// GrafanaAlertLink is where an alert of a Grafana-managed rule is best
+// opened: the panel the rule is linked to, its dashboard, else the rule's
+// own page (its generatorURL, <root_url>/alerting/grafana/<uid>/view).
+// It is "" for alerts of other evaluators.
+func GrafanaAlertLink(a amtemplate.Alert) string {
+	for _, k := range []string{grafanaPanelURL, grafanaDashboardURL} {
+		if u := a.Annotations[k]; httpLink(u) {
+			return u
+		}
+	}
+	if strings.Contains(a.GeneratorURL, "/alerting/grafana/") && httpLink(a.GeneratorURL) {
+		return a.GeneratorURL
+	}
+	return ""
+}
+
+// alertSilenceURL is Grafana's own silence link for an alert of Grafana
+// Alerting (an Alertmanager-style link would not open in Grafana), else the
+// Alertmanager silence link.
+func alertSilenceURL(amURL string, a amtemplate.Alert) string {
+	if u := a.Annotations[grafanaSilenceURL]; httpLink(u) {
+		return u
+	}
+	return SilenceURL(amURL, a.Labels)
+}
+
+// groupSilenceURL silences a group: for Grafana alerts, Grafana's silence
+// link with the matchers every alert's link has; otherwise Alertmanager's
+// for the common labels.
+func groupSilenceURL(amURL string, alerts []amtemplate.Alert, common map[string]string) string {
+	var base *url.URL
+	var shared []string
+	for i, a := range alerts {
+		u, err := url.Parse(a.Annotations[grafanaSilenceURL])
+		if err != nil || !httpLink(a.Annotations[grafanaSilenceURL]) {
+			base = nil
+			break
+		}
+		ms := u.Query()["matcher"]
+		if i == 0 {
+			base, shared = u, ms
+			continue
+		}
+		var keep []string
+		for _, m := range shared {
+			for _, x := range ms {
+				if x == m {
+					keep = append(keep, m)
+					break
+				}
+			}
+		}
+		shared = keep
+	}
+	if base != nil && len(shared) > 0 {
+		q := base.Query()
+		q["matcher"] = shared
+		base.RawQuery = q.Encode()
+		return base.String()
+	}
+	return SilenceURL(amURL, common)
+}
+
+func httpLink(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
 }
