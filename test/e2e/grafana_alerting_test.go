@@ -214,11 +214,17 @@ func TestGrafanaAlertingCharts(t *testing.T) {
 			t.Fatalf("webhook: %d %v", st, err)
 		}
 		e, md := waitInbox(t, dir, "HighCPU", 30*time.Second)
+		saveArtifact(t, "grafana-alerting-prometheus.md", []byte(md))
 		// The current value is in the text at once, from Grafana's values;
 		// the chart's stats name only the firing instance.
 		if !strings.Contains(md, "Value: 90.5") || !strings.Contains(md, "web-2:9100: last") || strings.Contains(md, "web-4") ||
 			strings.Contains(md, "web-1") {
 			t.Fatalf("message:\n%s", md)
+		}
+		// Links go to Grafana's silence page and the rule, as Grafana made them.
+		if !strings.Contains(md, "(http://grafana.example:3000/alerting/silence/new?") || strings.Contains(md, "#/silences") ||
+			!strings.Contains(md, "[📈 Open in Grafana](http://grafana.example:3000/alerting/grafana/cpu-high/view?orgId=1)") {
+			t.Fatalf("links:\n%s", md)
 		}
 		saveArtifact(t, "grafana-alerting-prometheus.png", readPNG(t, dir, e))
 		last := graf.DSQueries()[len(graf.DSQueries())-1]
@@ -386,6 +392,13 @@ func TestGrafanaAlertingMissingPermission(t *testing.T) {
 	if e.Image != "" {
 		t.Fatalf("a chart without the rule: %+v", e)
 	}
+	var all []string
+	entries, _ := inbox.List(dir, 0)
+	for _, x := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, x.Markdown))
+		all = append(all, string(b))
+	}
+	saveArtifact(t, "grafana-alerting-forbidden.md", []byte(strings.Join(all, "\n-----\n")))
 	d := waitDelivery(t, base+"", "HighCPU", 20*time.Second, func(d Delivery) bool {
 		return d.Status != "pending" && len(d.Channels) == 1 && d.Channels[0].ChartNote != ""
 	})
