@@ -133,7 +133,9 @@ func GrafanaRuleUID(a template.Alert) string {
 	if uid := strings.TrimSpace(a.Labels["__alert_rule_uid__"]); uid != "" {
 		return uid
 	}
-	if u, err := url.Parse(a.GeneratorURL); err == nil && a.GeneratorURL != "" {
+	if !strings.Contains(a.GeneratorURL, "/alerting/") {
+		// Prometheus-style links (the hot path): nothing to parse.
+	} else if u, err := url.Parse(a.GeneratorURL); err == nil {
 		if m := grafanaRulePath.FindStringSubmatch(u.Path); m != nil {
 			return m[1] + m[2]
 		}
