@@ -216,7 +216,7 @@ func (p *Planner) planGrafana(ctx context.Context, pl *Plan, alert template.Aler
 	}
 	g.API, g.FolderUID, g.Condition = rule.API, rule.FolderUID, rule.Condition
 	pl.Source = SourceGrafanaRule
-	pl.Rule = &Rule{Name: rule.Title, Group: rule.RuleGroup, File: rule.FolderUID, For: Duration(rule.For),
+	pl.Rule = &Rule{Name: rule.Title, Group: rule.RuleGroup, For: Duration(rule.For),
 		KeepFiringFor: Duration(rule.KeepFiringFor), Labels: rule.Labels, Annotations: rule.Annotations}
 	if rule.IsPaused {
 		pl.fallback("the rule is paused in Grafana")
