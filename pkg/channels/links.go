@@ -47,6 +47,11 @@ func (l Links) AlertmanagerBase(m *Message) string {
 // chart (the text sent before the chart is ready) use the alert rule's
 // expression from its generatorURL and the hour before the alert started.
 func (l Links) explore(m *Message, alerts []amtemplate.Alert, now time.Time) string {
+	if len(alerts) > 0 {
+		if u := GrafanaAlertLink(alerts[0]); u != "" {
+			return u
+		}
+	}
 	base := m.GrafanaURL
 	if base == "" {
 		base = l.GrafanaURL
@@ -147,4 +152,75 @@ func SilenceURL(externalURL string, labels map[string]string) string {
 	}
 	b.WriteByte('}')
 	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + url.QueryEscape(b.String())
+}
+
+// Annotations intake keeps from Grafana Alerting's webhook payload
+// (intake.AnnotationGrafana…): the links Grafana computed for the alert.
+const (
+	grafanaSilenceURL   = "__grafana_silence_url__"
+	grafanaPanelURL     = "__grafana_panel_url__"
+	grafanaDashboardURL = "__grafana_dashboard_url__"
+)
+
+// GrafanaAlertLink is where an alert of a Grafana-managed rule is best
+// opened: the panel the rule is linked to, its dashboard, else the rule's
+// own page (its generatorURL, <root_url>/alerting/grafana/<uid>/view).
+// It is "" for alerts of other evaluators.
+func GrafanaAlertLink(a amtemplate.Alert) string {
+	for _, k := range []string{grafanaPanelURL, grafanaDashboardURL} {
+		if u := a.Annotations[k]; SafeURL(u) {
+			return u
+		}
+	}
+	if strings.Contains(a.GeneratorURL, "/alerting/grafana/") && SafeURL(a.GeneratorURL) {
+		return a.GeneratorURL
+	}
+	return ""
+}
+
+// alertSilenceURL is Grafana's own silence link for an alert of Grafana
+// Alerting (an Alertmanager-style link would not open in Grafana), else the
+// Alertmanager silence link.
+func alertSilenceURL(amURL string, a amtemplate.Alert) string {
+	if u := a.Annotations[grafanaSilenceURL]; SafeURL(u) {
+		return u
+	}
+	return SilenceURL(amURL, a.Labels)
+}
+
+// groupSilenceURL silences a group: for Grafana alerts, Grafana's silence
+// link with the matchers every alert's link has; otherwise Alertmanager's
+// for the common labels.
+func groupSilenceURL(amURL string, alerts []amtemplate.Alert, common map[string]string) string {
+	var base *url.URL
+	var shared []string
+	for i, a := range alerts {
+		u, err := url.Parse(a.Annotations[grafanaSilenceURL])
+		if err != nil || !SafeURL(a.Annotations[grafanaSilenceURL]) {
+			base = nil
+			break
+		}
+		ms := u.Query()["matcher"]
+		if i == 0 {
+			base, shared = u, ms
+			continue
+		}
+		var keep []string
+		for _, m := range shared {
+			for _, x := range ms {
+				if x == m {
+					keep = append(keep, m)
+					break
+				}
+			}
+		}
+		shared = keep
+	}
+	if base != nil && len(shared) > 0 {
+		q := base.Query()
+		q["matcher"] = shared
+		base.RawQuery = q.Encode()
+		return base.String()
+	}
+	return SilenceURL(amURL, common)
 }

@@ -542,7 +542,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
 			Value:       esc(firstOf(a.Annotations, "value", "current_value", "currentValue")),
 			Labels:      escMap(a.Labels, esc), Annotations: escMap(a.Annotations, esc),
 			GeneratorURL: a.GeneratorURL,
-			SilenceURL:   SilenceURL(amURL, a.Labels),
+			SilenceURL:   alertSilenceURL(amURL, a),
 			Single:       len(alerts) == 1,
 		}
 		if !a.StartsAt.IsZero() {
@@ -585,7 +585,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
 		if len(alerts) == 1 {
 			v.SilenceURL = v.Alerts[0].SilenceURL
 		} else {
-			v.SilenceURL = SilenceURL(amURL, m.Data.CommonLabels)
+			v.SilenceURL = groupSilenceURL(amURL, alerts, m.Data.CommonLabels)
 		}
 	}
 	return v

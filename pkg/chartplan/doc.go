@@ -28,7 +28,10 @@
 // Otherwise the plan has a NoChartReason and only the text is sent. Rules
 // API answers are cached per alert name (prometheus.rulesCacheTtl, default
 // 30s; failures for at most 5s) and concurrent look-ups share one request,
-// so an alert storm makes one call per alert name.
+// so an alert storm makes one call per alert name. Explain (POST /explain)
+// first fills the cache for all the payload's names with one request
+// (rule_name[] for up to 50 names, every alerting rule beyond): 3,000
+// distinct alerts cost one rules API call, not 3,000.
 //
 // # Rewriting the query
 //
@@ -81,6 +84,49 @@
 //     unknown, only labels the expression names itself are injected and the
 //     rest post-filtered as optional (PostFilterOptional: the rule may have
 //     added them).
+//
+// # Grafana-managed rules
+//
+// An alert of Grafana Alerting carries no expression. It is recognised by
+// the rule UID its Grafana webhook names (ruleUID, kept by intake), the
+// private __alert_rule_uid__ label an external Alertmanager receives, its
+// generatorURL (<root_url>/alerting/grafana/<uid>/view, older
+// …/alerting/<uid>/edit) or the __alert_rule_uid__ matcher of its
+// silenceURL. The rule is read from Grafana with the plugin's credentials
+// (pkg/grafana: the provisioning API, or rules.alerting.grafana.app where
+// Grafana serves it and refuses the former), cached like rules API answers
+// (source rules_api → grafana_rule). Then:
+//
+//   - the expression chain is walked from the rule's condition down to its
+//     data queries: reduce and resample keep the value, a threshold
+//     expression (gt, lt, eq, ne, gte, lte, within_range, outside_range and
+//     their _included forms) and math comparisons of an input with a
+//     constant ("$B > 80 && $B < 99") give thresholds — ranges become bands
+//     — and classic conditions give theirs per query (they fire on any
+//     series and leave the alert no series labels, so every series is
+//     charted). Math that computes a new value charts its inputs without
+//     lines; the chain is in the plan (grafana.chain);
+//   - each data query with a real data source (not __expr__) is charted,
+//     its data source read to learn its type (a deleted one: no chart, said
+//     plainly). Prometheus-type queries get the alert's identifying labels
+//     injected on the AST as above and run as range queries; any other
+//     data source's query runs as the rule runs it and the returned series
+//     are kept when their labels are the alert's: every identifying label
+//     (the alert's labels minus alertname, grafana_folder and the rule's
+//     own labels) that the query's data has, with the alert's value, and
+//     no label the alert lacks;
+//   - the window is for × multiplier like any rule, and never shorter than
+//     the relative time range the rule evaluates (a SQL query's or a range
+//     query's; an instant PromQL query evaluates one instant);
+//   - the data comes through Grafana's POST /api/ds/query (the rule's query
+//     models, over the chart's range, at the chart's step), frames read
+//     with the plugin SDK (wide frames, long frames turned wide).
+//
+// A rule the plugin may not read (403), a deleted rule or data source, or
+// no Grafana access at all (standalone) give a plan without a chart whose
+// NoChartReason says which; the text goes regardless. DatasourceNoData and
+// DatasourceError alerts chart their rule's queries titled with the rule's
+// name.
 //
 // # Labels the evaluator adds
 //

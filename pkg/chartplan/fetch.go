@@ -57,6 +57,9 @@ func (p *Planner) Fetch(ctx context.Context, pl *Plan) (*FetchResult, error) {
 	if pl == nil || !pl.HasChart() {
 		return nil, ErrNoChart
 	}
+	if pl.Grafana != nil {
+		return p.fetchGrafana(ctx, pl)
+	}
 	if p.src == nil {
 		return nil, errors.New("chartplan: no Prometheus data source is configured")
 	}

@@ -87,8 +87,10 @@ func (p *Planner) PlanOverview(ctx context.Context, alerts []template.Alert, now
 	}
 
 	switch {
-	case pl.Expr == "" || pl.Query == "":
+	case pl.Expr == "" || pl.Query == "" || !pl.HasChart():
 		// Nothing to narrow: Plan already says why there is no chart.
+	case pl.Grafana != nil:
+		notes = append(notes, p.narrowGrafanaOverview(pl, charted)...)
 	case contains(pl.Overrides, AnnotationQuery):
 		notes = append(notes, "the rule's "+AnnotationQuery+" annotation is charted as written for the first alert")
 	default:
@@ -180,7 +182,7 @@ func groupByRule(alerts []template.Alert) [][]template.Alert {
 			expr = normalizeExpr(ExprFromGeneratorURL(a.GeneratorURL))
 			norm[a.GeneratorURL] = expr
 		}
-		key := a.Labels["alertname"] + "\x00" + expr
+		key := a.Labels["alertname"] + "\x00" + expr + "\x00" + GrafanaRuleUID(a)
 		i, ok := idx[key]
 		if !ok {
 			i = len(out)

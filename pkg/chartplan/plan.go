@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/alertchart/alertchart/pkg/grafana"
 	"github.com/alertchart/alertchart/pkg/promapi"
 	"github.com/alertchart/alertchart/pkg/series"
 	"github.com/alertchart/alertchart/pkg/settings"
@@ -109,6 +110,11 @@ type Planner struct {
 	src      *promapi.Client
 	rules    *rulesCache
 	external map[string]bool
+	// grafana reads Grafana-managed rules and runs their queries
+	// (UseGrafana); grules and gds cache its rules and data sources.
+	grafana GrafanaSource
+	grules  *ttlCache[*grafana.AlertRule]
+	gds     *ttlCache[*grafana.DataSource]
 }
 
 // NewPlanner returns a planner. src may be nil when no data source is
@@ -233,6 +239,9 @@ type Plan struct {
 	NoChartReason string `json:"noChartReason,omitempty"`
 	// Overview is set for a plan of several alerts (PlanOverview).
 	Overview *Overview `json:"overview,omitempty"`
+	// Grafana is set for an alert of a Grafana-managed rule: the rule's
+	// queries, expression chain and the labels its series must carry.
+	Grafana *GrafanaPlan `json:"grafana,omitempty"`
 }
 
 // HasChart reports whether the plan has a query to run.
@@ -264,8 +273,11 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 		ann = template.KV{}
 	}
 
+	grafanaUID := GrafanaRuleUID(alert)
 	urlExpr := ExprFromGeneratorURL(alert.GeneratorURL)
-	if urlExpr == "" {
+	if grafanaUID != "" {
+		urlExpr = ""
+	} else if urlExpr == "" {
 		if alert.GeneratorURL == "" {
 			pl.fallback("the alert has no generatorURL")
 		} else {
@@ -282,6 +294,8 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 	pl.Evaluator = EvaluatorFromURL(alert.GeneratorURL)
 	var match *candidate
 	switch {
+	case grafanaUID != "":
+		forDur, ruleKnown = p.planGrafana(ctx, pl, alert, grafanaUID)
 	case name == "":
 		pl.fallback("the alert has no alertname label; the rules API cannot be asked")
 	case p.src == nil:
@@ -319,17 +333,33 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 		pl.fallback("rule not found; charting the generatorURL's expression with the default window")
 	}
 
-	pl.EvaluatorLabels = addedLabels(pl.Evaluator, match, alert.Labels)
+	if pl.Grafana == nil {
+		pl.EvaluatorLabels = addedLabels(pl.Evaluator, match, alert.Labels)
+	}
 
 	// 2. The query.
 	if v := strings.TrimSpace(ann[AnnotationDisable]); v != "" && v != "false" && v != "0" {
 		pl.NoChartReason = "the rule disables its chart (" + AnnotationDisable + ")"
 		pl.Overrides = append(pl.Overrides, AnnotationDisable)
 	}
-	if pl.Expr != "" {
+	if pl.Expr != "" && pl.Grafana == nil {
 		p.rewrite(pl, ruleKnown)
 	}
-	if q := strings.TrimSpace(ann[AnnotationQuery]); q != "" {
+	q := strings.TrimSpace(ann[AnnotationQuery])
+	if q != "" && pl.Grafana != nil && len(pl.Grafana.Queries) > 0 {
+		p.grafanaChartQuery(pl, q)
+		q = ""
+	}
+	if q != "" && pl.Grafana != nil && p.src != nil && !slices.Contains(pl.Overrides, AnnotationDisable) {
+		// The Grafana rule cannot be charted, but its chart_query can be,
+		// on the configured Prometheus.
+		pl.fallback("the Grafana-managed rule cannot be charted (%s); charting its %s annotation on the configured Prometheus instead",
+			pl.NoChartReason, AnnotationQuery)
+		pl.NoChartReason, pl.Grafana = "", nil
+	}
+	if q != "" && pl.Grafana != nil {
+		pl.fallback("%s annotation ignored: no Prometheus is configured to run it on", AnnotationQuery)
+	} else if q != "" {
 		if _, err := ParseExpr(q); err != nil {
 			pl.fallback("%s annotation does not parse (%v); ignored", AnnotationQuery, err)
 		} else {
@@ -356,7 +386,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 			pl.NoChartReason = "the rule's expression cannot be charted"
 		}
 	}
-	if pl.NoChartReason == "" && p.src == nil {
+	if pl.NoChartReason == "" && p.src == nil && pl.Grafana == nil {
 		pl.NoChartReason = "no Prometheus data source is configured"
 	}
 
@@ -364,6 +394,13 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 	window := p.window(forDur)
 	if !ruleKnown {
 		window = p.cfg.MinWindow
+	}
+	if g := pl.Grafana; g != nil && g.RelativeRange.D() > window {
+		// Never shorter than the range the rule evaluates (a reduce over
+		// its query's last hour).
+		rel := g.RelativeRange.D()
+		window = min(rel, p.cfg.MaxWindow)
+		pl.fallback("the window is the %s the rule's query evaluates (for × %g is shorter)", durationText(window), p.cfg.WindowMultiplier)
 	}
 	if w := strings.TrimSpace(ann[AnnotationWindow]); w != "" {
 		if d, err := model.ParseDuration(w); err != nil || d <= 0 {
@@ -386,6 +423,9 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 		pl.Overrides = append(pl.Overrides, AnnotationLegend)
 	}
 	title := name
+	if pl.Grafana != nil && (name == grafanaNoData || name == grafanaError) && alert.Labels["rulename"] != "" {
+		title = alert.Labels["rulename"] + " — " + name
+	}
 	if title == "" {
 		title = "alert"
 	}
@@ -682,11 +722,43 @@ func parseThresholds(s string) ([]series.Threshold, error) {
 	return out, nil
 }
 
+// Prefetch loads the rules of many alerts before they are planned one by
+// one: one rules API request for all their alert names instead of one per
+// name (issue 12: an /explain of 3,000 distinct alerts made 3,000
+// sequential requests). Answers go into the same cache Plan reads, with
+// the same TTLs; names already cached cost nothing.
+func (p *Planner) Prefetch(ctx context.Context, alerts []template.Alert) {
+	if len(alerts) < 2 {
+		return
+	}
+	names := make([]string, 0, len(alerts))
+	var uids []string
+	for _, a := range alerts {
+		if uid := GrafanaRuleUID(a); uid != "" {
+			uids = append(uids, uid)
+		} else if n := a.Labels["alertname"]; n != "" {
+			names = append(names, n)
+		}
+	}
+	if p.rules != nil && len(names) > 0 {
+		prefetchRules(ctx, p.rules, p.src, names)
+	}
+	if p.grules != nil && len(uids) > 0 {
+		// Grafana lists every rule the plugin may read in one request.
+		p.grules.batch(ctx, uids, func(ctx context.Context, _ []string) (map[string]*grafana.AlertRule, error) {
+			return p.grafana.AlertRules(ctx)
+		}, func(uid string) (*grafana.AlertRule, error) {
+			return nil, fmt.Errorf("alert rule %q: %w", uid, grafana.ErrRuleNotFound)
+		})
+	}
+}
+
 // Explain plans every alert of a webhook payload, for POST /explain.
 func Explain(ctx context.Context, planner *Planner, data *template.Data, now time.Time) []*Plan {
 	if data == nil {
 		return nil
 	}
+	planner.Prefetch(ctx, data.Alerts)
 	out := make([]*Plan, 0, len(data.Alerts))
 	for _, a := range data.Alerts {
 		out = append(out, planner.Plan(ctx, a, now))

@@ -5,88 +5,63 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/alertchart/alertchart/pkg/promapi"
 )
 
-// errorTTL is the longest a failed rules API call is remembered, so that an
-// alert storm against a Prometheus that is down makes a handful of requests,
-// not thousands, while a recovered Prometheus is used again quickly.
-const errorTTL = 5 * time.Second
-
-// rulesCache keeps rules API answers per alert name for a short TTL and
-// collapses concurrent look-ups of one name into a single request.
-type rulesCache struct {
-	src   *promapi.Client
-	ttl   time.Duration
-	clock func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]rulesEntry
-	flight  singleflight.Group
-	// requests counts calls made to the rules API (observability and tests).
-	requests int
-}
-
-type rulesEntry struct {
-	groups  []promapi.RuleGroup
-	err     error
-	expires time.Time
-}
+// rulesCache keeps rules API answers per alert name (see ttlCache).
+type rulesCache = ttlCache[[]promapi.RuleGroup]
 
 func newRulesCache(src *promapi.Client, ttl time.Duration, clock func() time.Time) *rulesCache {
-	return &rulesCache{src: src, ttl: ttl, clock: clock, entries: map[string]rulesEntry{}}
-}
-
-// get returns the alerting rules named name.
-func (c *rulesCache) get(ctx context.Context, name string) ([]promapi.RuleGroup, error) {
-	now := c.clock()
-	c.mu.Lock()
-	if e, ok := c.entries[name]; ok && now.Before(e.expires) {
-		c.mu.Unlock()
-		return e.groups, e.err
-	}
-	c.mu.Unlock()
-	v, err, _ := c.flight.Do(name, func() (any, error) {
-		// Detached from one caller's cancellation: the answer serves everybody
-		// waiting on it. The client's own timeout still bounds it.
-		groups, err := c.src.Rules(context.WithoutCancel(ctx), name)
-		ttl := c.ttl
-		if err != nil && ttl > errorTTL {
-			ttl = errorTTL
-		}
-		c.mu.Lock()
-		c.requests++
-		if ttl > 0 {
-			c.entries[name] = rulesEntry{groups: groups, err: err, expires: c.clock().Add(ttl)}
-		}
-		// Forget stale entries so the map does not grow with every alert
-		// name ever seen.
-		if len(c.entries) > 1000 {
-			for k, e := range c.entries {
-				if !now.Before(e.expires) {
-					delete(c.entries, k)
-				}
-			}
-		}
-		c.mu.Unlock()
-		return groups, err
+	return newTTLCache(ttl, clock, func(ctx context.Context, name string) ([]promapi.RuleGroup, error) {
+		return src.Rules(ctx, name)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v.([]promapi.RuleGroup), nil
 }
 
-// Requests returns how many rules API calls were made.
-func (c *rulesCache) Requests() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.requests
+// maxNamesPerRequest bounds the rule_name[] filters of one batched rules
+// request (a URL of a few kilobytes); past it the batch asks for every
+// alerting rule, still one request.
+const maxNamesPerRequest = 50
+
+// prefetchRules fills the cache for many alert names with one rules API
+// request: the names as rule_name[] filters, or every alerting rule when
+// they are many. POST /explain of a storm payload then costs one request,
+// not one per name.
+func prefetchRules(ctx context.Context, c *rulesCache, src *promapi.Client, names []string) {
+	c.batch(ctx, names, func(ctx context.Context, miss []string) (map[string][]promapi.RuleGroup, error) {
+		filter := miss
+		if len(filter) > maxNamesPerRequest {
+			filter = nil
+		}
+		groups, err := src.Rules(ctx, filter...)
+		if err != nil {
+			return nil, err
+		}
+		return splitByName(groups), nil
+	}, func(string) ([]promapi.RuleGroup, error) { return nil, nil })
+}
+
+// splitByName regroups a rules answer per alert name, each name's groups
+// holding only its rules — what a rule_name[] request for that name returns.
+func splitByName(groups []promapi.RuleGroup) map[string][]promapi.RuleGroup {
+	out := map[string][]promapi.RuleGroup{}
+	for _, g := range groups {
+		byName := map[string][]promapi.Rule{}
+		var order []string
+		for _, r := range g.Rules {
+			if _, ok := byName[r.Name]; !ok {
+				order = append(order, r.Name)
+			}
+			byName[r.Name] = append(byName[r.Name], r)
+		}
+		for _, n := range order {
+			gg := g
+			gg.Rules = byName[n]
+			out[n] = append(out[n], gg)
+		}
+	}
+	return out
 }
 
 // ExprFromGeneratorURL extracts the expression from a Prometheus-style

@@ -35,6 +35,8 @@ type Client struct {
 	base  *url.URL // Grafana's base URL, path without trailing slash
 	http  *http.Client
 	api   *goapi.GrafanaHTTPAPI
+
+	rulesAPI rulesAPIState
 }
 
 // NewClient builds a client. httpClient may be nil: the client then uses its

@@ -293,7 +293,7 @@ func TestHealth(t *testing.T) {
 	f := newFake(t)
 	s := mustSettings(t, `{"chart":{"templateDashboardUid":"tmpl-node","templatePanelId":2}}`, nil)
 	checks := newClient(t, f, token).Health(context.Background(), s)
-	if len(checks) != 3 {
+	if len(checks) != 4 || checks[3].Name != "Alert rules" {
 		t.Fatalf("checks: %+v", checks)
 	}
 	for _, c := range checks {

@@ -1,8 +1,10 @@
 // Package grafana is AlertChart's client for the Grafana it runs inside:
-// dashboards, folders and search through grafana-openapi-client-go, and the
-// endpoints that client lacks (the image renderer's /render and the
-// /apis/dashboard.grafana.app resource API) through plain HTTP with the same
-// credentials. Errors are written for the person configuring the plugin: a
+// dashboards, folders, search, Grafana-managed alert rules (the provisioning
+// API) and data sources through grafana-openapi-client-go, and the endpoints
+// that client lacks or cannot decode (the image renderer's /render, the
+// /apis/dashboard.grafana.app and /apis/rules.alerting.grafana.app resource
+// APIs, /api/ds/query with its data frames, read with the plugin SDK's data
+// package) through plain HTTP with the same credentials. Errors are written for the person configuring the plugin: a
 // 401 says which token was rejected, a 403 says which permission is missing.
 package grafana
 

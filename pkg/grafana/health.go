@@ -50,6 +50,9 @@ const (
 	CodeRendererMissing       = "grafana.renderer_missing"
 	CodeRendererUntested      = "grafana.renderer_untested"
 	CodeRendererOK            = "grafana.renderer_ok"
+	CodeAlertRulesOK          = "grafana.alert_rules"
+	CodeAlertRulesForbidden   = "grafana.alert_rules_forbidden"
+	CodeAlertRulesUnreadable  = "grafana.alert_rules_unreadable"
 )
 
 // Health checks, in order: Grafana's API answers with the plugin's
@@ -57,8 +60,21 @@ const (
 // image renderer answers (by rendering the unchanged template panel in a
 // small size, which writes nothing). Each check has its own short timeout.
 // A failure is an error when chart.renderer is "grafana", else a warning
-// (the native renderer draws the charts).
+// (the native renderer draws the charts). Last, whether the credentials may
+// read Grafana-managed alert rules (a warning names the missing permission:
+// Grafana Alerting's alerts then arrive without a chart).
 func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
+	checks := c.dashboardHealth(ctx, s)
+	if checks[0].Status != CheckOK {
+		return append(checks, Check{Name: "Alert rules", Status: CheckSkipped, Message: "Grafana's API is not usable"})
+	}
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return append(checks, c.checkAlertRules(actx))
+}
+
+// dashboardHealth checks the API, the template panel and the renderer.
+func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Check {
 	var checks []Check
 	failed := CheckWarning
 	if s.Chart.Renderer == "grafana" {

@@ -122,6 +122,7 @@ func DecodeNotification(body []byte) (*Notification, error) {
 	if raw.Version != nil && *raw.Version != "4" && *raw.Version != "1" {
 		return nil, badRequest("version", "unsupported webhook version %q (Alertmanager sends \"4\", Grafana Alerting \"1\")", *raw.Version)
 	}
+	addGrafanaFields(body, &d)
 	if err := Validate(&d); err != nil {
 		return nil, err
 	}

@@ -211,3 +211,75 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestGrafanaExtrasBecomeAnnotations: Grafana's per-alert fields that
+// template.Alert has no place for are kept as private annotations, and the
+// current value reaches the message's value annotation at once.
+func TestGrafanaExtrasBecomeAnnotations(t *testing.T) {
+	b, err := os.ReadFile("testdata/grafana.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := DecodeNotification(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a0, a1 := n.Alerts[0].Annotations, n.Alerts[1].Annotations
+	want0 := map[string]string{
+		AnnotationGrafanaRuleUID:      "cpu-high-1",
+		AnnotationGrafanaValues:       `{"B":92.34567,"C":1}`,
+		AnnotationGrafanaOrgID:        "1",
+		AnnotationValue:               "92.3457",
+		AnnotationGrafanaPanelURL:     "http://grafana.example:3000/d/node?from=1765090860000&orgId=1&to=1765094460000&viewPanel=2",
+		AnnotationGrafanaSilenceURL:   "http://grafana.example:3000/alerting/silence/new?alertmanager=grafana&matcher=__alert_rule_uid__%3Dcpu-high-1&matcher=instance%3Dweb-1%3A9100&matcher=severity%3Dcritical&orgId=1",
+		AnnotationGrafanaDashboardURL: "http://grafana.example:3000/d/node?from=1765090860000&orgId=1&to=1765094460000",
+		"summary":                     "CPU above 80% on web-1:9100",
+	}
+	for k, v := range want0 {
+		if a0[k] != v {
+			t.Errorf("alert 0 annotation %s = %q, want %q", k, a0[k], v)
+		}
+	}
+	if !strings.HasPrefix(a0[AnnotationGrafanaValueString], "[ var='B'") {
+		t.Errorf("valueString %q", a0[AnnotationGrafanaValueString])
+	}
+	// No values map: read from valueString. The rule's own value
+	// annotation wins; no ruleUID in the payload (older Grafana).
+	if a1[AnnotationGrafanaValues] != `{"B":85.5,"C":1}` || a1[AnnotationValue] != "{{ $values.B }} (templated by the rule)" {
+		t.Errorf("alert 1 annotations %v", a1)
+	}
+	if _, ok := a1[AnnotationGrafanaRuleUID]; ok {
+		t.Errorf("alert 1 has a rule UID annotation: %v", a1)
+	}
+	if _, ok := a1[AnnotationGrafanaDashboardURL]; ok {
+		t.Errorf("empty dashboardURL kept: %v", a1)
+	}
+	// An Alertmanager payload is left as it is.
+	d, err := Decode(loadFiring(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range d.Alerts[0].Annotations {
+		if strings.HasPrefix(k, "__") || k == AnnotationValue {
+			t.Errorf("Alertmanager alert got annotation %s", k)
+		}
+	}
+}
+
+func TestValueText(t *testing.T) {
+	for _, c := range []struct {
+		in   map[string]float64
+		want string
+	}{
+		{map[string]float64{"B": 92.34567, "C": 1}, "92.3457"},
+		{map[string]float64{"A": 0}, "0"},
+		{map[string]float64{"B": 1, "C": 1}, "B=1, C=1"},
+		{map[string]float64{"B": 3.5, "D": 7, "C": 0}, "B=3.5, D=7"},
+		{map[string]float64{"B0": 2.5e-7}, "2.5e-07"},
+		{map[string]float64{"B": 123456789}, "123456789"},
+	} {
+		if got := ValueText(c.in); got != c.want {
+			t.Errorf("ValueText(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -102,6 +102,9 @@ var checkCodes = []CheckCode{
 	{Code: grafana.CodeRendererMissing, Text: "Grafana has no image renderer: install the grafana-image-renderer service and set [rendering] server_url and callback_url; until then charts are drawn by the native renderer"},
 	{Code: grafana.CodeRendererUntested, Text: "Grafana reports renderer {version}; not test-rendered because no usable template panel is configured"},
 	{Code: grafana.CodeRendererOK, Text: "renderer {version} rendered the template panel in {duration}"},
+	{Code: grafana.CodeAlertRulesOK, Text: "the plugin may read Grafana-managed alert rules: their alerts get charts"},
+	{Code: grafana.CodeAlertRulesForbidden, Text: "Grafana refuses the plugin's service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart"},
+	{Code: grafana.CodeAlertRulesUnreadable, Text: "alert rules could not be read: {error}; alerts from Grafana Alerting arrive without a chart"},
 
 	{Code: CodeQueueOK, Text: "delivery queue open ({queue})"},
 	{Code: CodeQueueTemporary, Text: "the delivery queue lives in a temporary directory ({dir}) and may be lost on reboot; set delivery.dataDir, or data_dir in the [plugin.alertchart-webhook-app] section of grafana.ini"},

@@ -133,6 +133,9 @@ func New(ctx context.Context, s *settings.Settings, env Env) (*Pipeline, error) 
 	if env.Grafana.URL != "" && env.Grafana.Token != "" {
 		if c, err := grafana.NewClient(env.Grafana, env.HTTPClient); err == nil {
 			p.gclient = c
+			// Alerts of Grafana-managed rules are charted from the rule
+			// Grafana serves, their data through Grafana.
+			p.planner.UseGrafana(c)
 			if s.Chart.TemplateDashboardUID != "" && s.Chart.TemplatePanelID != 0 && s.Chart.Renderer != "native" {
 				p.grender = grafanarender.New(c, grafanarender.ConfigFrom(s))
 				jctx, cancel := context.WithCancel(context.Background())
@@ -370,6 +373,17 @@ func (p *Pipeline) grafanaProblem() string {
 }
 
 func (p *Pipeline) grafanaRequest(plan *chartplan.Plan) grafanarender.Request {
+	if g := plan.Grafana; g != nil {
+		// A Grafana-managed rule: its own query models and data sources,
+		// narrowed in Grafana where the query cannot be.
+		req := grafanarender.Request{Query: plan.Query, Title: plan.Title, Thresholds: plan.Thresholds, From: plan.Start, To: plan.End,
+			Width: p.Settings.Chart.Width, Height: p.Settings.Chart.Height, Theme: p.Settings.Chart.Theme,
+			Timezone: p.Settings.Chart.Timezone, Legend: plan.Legend, Match: g.Match}
+		for _, q := range g.Queries {
+			req.Targets = append(req.Targets, chartplan.GrafanaTarget(q))
+		}
+		return req
+	}
 	return grafanarender.Request{
 		Query:         plan.Query,
 		DatasourceUID: p.Settings.Prometheus.DatasourceUID,
@@ -462,9 +476,15 @@ func (p *Pipeline) renderOptions(plan *chartplan.Plan) render.Options {
 }
 
 func (p *Pipeline) chartOf(plan *chartplan.Plan, ss []series.Series, img []byte, ct string) *channels.Chart {
+	query := plan.Query
+	if g := plan.Grafana; g != nil && len(g.Queries) > 0 && g.Queries[0].Query == "" {
+		// A SQL or other non-PromQL query: the messages' Explore link is
+		// built for PromQL, so it gets none.
+		query = ""
+	}
 	return &channels.Chart{
 		Image: img, ContentType: ct, Title: plan.Title, Series: ss, Unit: plan.Unit,
-		Query: plan.Query, From: plan.Start, To: plan.End,
+		Query: query, From: plan.Start, To: plan.End,
 	}
 }
 

@@ -29,6 +29,10 @@
 // spanNulls says); the alert rule's thresholds as dashed red lines labelled
 // with their condition ("> 80%", or "> 1.44% (5m, 1h)" when a threshold
 // applies to some series only, as each tier of a burn-rate alert does);
+// range thresholds (Grafana Alerting's within_range, outside_range and
+// their _included forms) as a lightly shaded band over the values the
+// alert fires on — between the bounds or beyond them — with both edges
+// dashed and labelled "18°C < x < 27°C" or "x ≤ 100 or x ≥ 400";
 // the panel's own thresholds as lines/areas when its thresholdsStyle asks; dots for sparse or lone samples; step lines
 // and a log value axis when the panel asks; the
 // firing period lightly shaded with a dashed marker, a triangle on the axis

@@ -134,8 +134,17 @@ func (r *resolved) valueRange(ps []plotted, from, to time.Time) (lo, hi float64)
 		}
 	}
 	for _, t := range r.Thresholds {
-		if !log || t.Value > 0 {
-			lo, hi = math.Min(lo, t.Value), math.Max(hi, t.Value)
+		tl, th := t.Bounds()
+		if t.IsBand() && !log {
+			// A little room beyond a band's edges, so both edges and what
+			// lies past them stay visible.
+			m := (th - tl) / 10
+			tl, th = tl-m, th+m
+		}
+		for _, v := range []float64{tl, th} {
+			if !log || v > 0 {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
 		}
 	}
 	if r.showPanelThresholdLines() || r.showPanelThresholdAreas() {

@@ -236,6 +236,9 @@ func resolve(c *Chart, o Options) (*resolved, error) {
 		if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
 			return nil, fmt.Errorf("render: threshold %s %v is not a finite number", t.Op, t.Value)
 		}
+		if t.Upper != nil && (math.IsNaN(*t.Upper) || math.IsInf(*t.Upper, 0)) {
+			return nil, fmt.Errorf("render: threshold %s upper bound %v is not a finite number", t.Op, *t.Upper)
+		}
 	}
 	r.format = o.LegendFormat
 	if r.st.LegendFormat != "" {

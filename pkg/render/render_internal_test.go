@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -844,5 +845,45 @@ func TestReferencesAreDrawnInThresholdColour(t *testing.T) {
 	}
 	if len(with.lg.rows) != 1 {
 		t.Fatalf("references got legend rows: %d", len(with.lg.rows))
+	}
+}
+
+// TestBandsShadeWhatFires: a within_range threshold shades the inside of
+// its bounds and an outside_range one the outside; both edges are in
+// range and the label states the condition.
+func TestBandsShadeWhatFires(t *testing.T) {
+	s := series.Series{Name: "a", Points: wave(120, 50, 30, 0)} // 20–80
+	lo, hi := 40.0, 60.0
+	plain, bg := drawChart(t, &Chart{Series: []series.Series{s}}, Options{})
+	pixel := func(img *image.RGBA, r *resolved, v float64) color.RGBA {
+		x := int(r.pl.left) + 3 // left of the series' first samples is still plot
+		return img.RGBAAt(x, int(math.Round(r.pl.y(v))))
+	}
+	for _, c := range []struct {
+		op            string
+		shadedInside  bool
+		label         string
+		outsideProbes []float64
+	}{
+		{series.OpWithinRange, true, "40 < x < 60", []float64{30, 70}},
+		{series.OpOutsideRange, false, "x < 40 or x > 60", []float64{30, 70}},
+	} {
+		th := series.Threshold{Op: c.op, Value: lo, Upper: &hi}
+		r, img := drawChart(t, &Chart{Series: []series.Series{s}, Thresholds: []series.Threshold{th}}, Options{})
+		if r.ax.lo > lo || r.ax.hi < hi {
+			t.Fatalf("%s: axis %v–%v leaves out the band %v–%v", c.op, r.ax.lo, r.ax.hi, lo, hi)
+		}
+		inside := pixel(img, r, 50) != pixel(bg, plain, 50)
+		if inside != c.shadedInside {
+			t.Errorf("%s: inside shaded = %v, want %v", c.op, inside, c.shadedInside)
+		}
+		for _, v := range c.outsideProbes {
+			if got := pixel(img, r, v) != pixel(bg, plain, v); got == c.shadedInside {
+				t.Errorf("%s: value %v shaded = %v, want %v", c.op, v, got, !c.shadedInside)
+			}
+		}
+		if got := th.Condition(func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }); got != c.label {
+			t.Errorf("%s: label %q, want %q", c.op, got, c.label)
+		}
 	}
 }

@@ -45,6 +45,7 @@ func (r *resolved) panelThresholdValues(lo, hi float64) []float64 {
 }
 
 func (r *resolved) drawThresholdAreas(cv *canvas, pl plotArea, plot image.Rectangle, ps []plotted, from, to time.Time) {
+	r.drawBands(cv, pl, plot)
 	if !r.showPanelThresholdAreas() {
 		return
 	}
@@ -98,10 +99,45 @@ func (r *resolved) drawThresholdLines(cv *canvas, pl plotArea, ps []plotted, fro
 		}
 	}
 	for _, t := range r.Thresholds {
-		if t.Value < pl.lo || t.Value > pl.hi || (pl.log && t.Value <= 0) {
+		lo, hi := t.Bounds()
+		for _, v := range []float64{lo, hi} {
+			if v < pl.lo || v > pl.hi || (pl.log && v <= 0) {
+				continue
+			}
+			cv.hline(pl.left, pl.right, math.Round(pl.y(v)), lw, r.th.threshold, r.px(thresholdDash), r.px(thresholdGap))
+			if hi == lo {
+				break
+			}
+		}
+	}
+}
+
+// bandAlpha is the opacity of the shade over the values a range threshold
+// fires on: visible behind the series, lighter than the firing period's.
+const bandAlpha = 0.13
+
+// drawBands shades what a range threshold (Grafana Alerting's within_range,
+// outside_range…) fires on: the band between its bounds, or everything
+// above and below it. The edges are drawn by drawThresholdLines.
+func (r *resolved) drawBands(cv *canvas, pl plotArea, plot image.Rectangle) {
+	y := func(v float64) int {
+		if pl.log && v <= 0 {
+			return int(math.Round(pl.bottom))
+		}
+		return int(math.Round(pl.y(math.Min(math.Max(v, pl.lo), pl.hi))))
+	}
+	shade := withAlpha(r.th.threshold, bandAlpha)
+	for _, t := range r.Thresholds {
+		if !t.IsBand() {
 			continue
 		}
-		cv.hline(pl.left, pl.right, math.Round(pl.y(t.Value)), lw, r.th.threshold, r.px(thresholdDash), r.px(thresholdGap))
+		lo, hi := t.Bounds()
+		if t.Inside() {
+			cv.fillRect(image.Rect(plot.Min.X, y(hi), plot.Max.X, y(lo)).Intersect(plot), shade)
+			continue
+		}
+		cv.fillRect(image.Rect(plot.Min.X, plot.Min.Y, plot.Max.X, y(hi)).Intersect(plot), shade)
+		cv.fillRect(image.Rect(plot.Min.X, y(lo), plot.Max.X, plot.Max.Y).Intersect(plot), shade)
 	}
 }
 
@@ -115,18 +151,21 @@ func (r *resolved) drawThresholdLabels(cv *canvas, f face, pl plotArea) {
 		dec = *r.decimals
 	}
 	for _, t := range r.Thresholds {
-		if t.Value < pl.lo || t.Value > pl.hi {
+		// A band's label sits at its upper edge (its lower one when only
+		// that is in view).
+		_, at := t.Bounds()
+		if at < pl.lo || at > pl.hi {
+			at = t.Value
+		}
+		if at < pl.lo || at > pl.hi {
 			continue
 		}
-		label := units.Format(r.unit, t.Value, dec)
-		if t.Op != "" {
-			label = t.Op + " " + label
-		}
+		label := t.Condition(func(v float64) string { return units.Format(r.unit, v, dec) })
 		if t.Series != "" {
 			label += " (" + t.Series + ")" // the series it applies to: "> 1.44% (5m, 1h)"
 		}
 		w := cv.measure(f, label)
-		y := math.Round(pl.y(t.Value))
+		y := math.Round(pl.y(at))
 		base := y - r.px(thresholdLabelLift) // above the line
 		if base-f.size < pl.top {
 			base = y + r.px(thresholdLabelLift) + f.size*0.75 // below it, near the top edge

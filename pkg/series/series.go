@@ -33,6 +33,64 @@ type Threshold struct {
 	// of them ("5m, 1h": the short and long windows of one burn-rate tier);
 	// empty means every series. Renderers add it to the line's label.
 	Series string `json:"series,omitempty"`
+	// Upper is the upper bound of a band (Op one of the Op… range
+	// constants): Value is the lower bound. Renderers shade the band the
+	// alert fires in and draw both edges. Nil for plain comparisons.
+	Upper *float64 `json:"upper,omitempty"`
+}
+
+// Range thresholds, Grafana Alerting's names (pkg/expr/threshold.go:
+// within_range is lower < x < upper, outside_range x < lower || x > upper,
+// the _included variants with <= and >=).
+const (
+	OpWithinRange          = "within_range"
+	OpOutsideRange         = "outside_range"
+	OpWithinRangeIncluded  = "within_range_included"
+	OpOutsideRangeIncluded = "outside_range_included"
+)
+
+// IsBand reports whether the threshold is a range with both bounds.
+func (t Threshold) IsBand() bool {
+	switch t.Op {
+	case OpWithinRange, OpOutsideRange, OpWithinRangeIncluded, OpOutsideRangeIncluded:
+		return t.Upper != nil
+	}
+	return false
+}
+
+// Inside reports whether a band fires inside its bounds (within) rather
+// than outside them.
+func (t Threshold) Inside() bool { return t.Op == OpWithinRange || t.Op == OpWithinRangeIncluded }
+
+// Bounds returns a band's lower and upper bound (ordered), or Value twice.
+func (t Threshold) Bounds() (lo, hi float64) {
+	if t.Upper == nil {
+		return t.Value, t.Value
+	}
+	return min(t.Value, *t.Upper), max(t.Value, *t.Upper)
+}
+
+// Condition writes the threshold as the condition the alert fires on, with
+// values formatted by format: "> 80%", "10 < x < 20", "x ≤ 10 or x ≥ 20".
+func (t Threshold) Condition(format func(float64) string) string {
+	if !t.IsBand() {
+		if t.Op == "" {
+			return format(t.Value)
+		}
+		return t.Op + " " + format(t.Value)
+	}
+	lo, hi := t.Bounds()
+	l, h := format(lo), format(hi)
+	switch t.Op {
+	case OpWithinRange:
+		return l + " < x < " + h
+	case OpWithinRangeIncluded:
+		return l + " ≤ x ≤ " + h
+	case OpOutsideRange:
+		return "x < " + l + " or x > " + h
+	default:
+		return "x ≤ " + l + " or x ≥ " + h
+	}
 }
 
 // Stats are the legend values of a series, ignoring NaN and ±Inf samples.

@@ -32,6 +32,24 @@ func buildDashboard(uid string, tmpl *template, req Request) map[string]any {
 	panel["title"] = req.Title
 	panel["gridPos"] = map[string]any{"x": 0, "y": 0, "w": 24, "h": 12}
 
+	if len(req.Targets) > 0 {
+		panel["datasource"] = mixedDatasource(req.Targets)
+		targets := make([]any, 0, len(req.Targets))
+		for _, t := range req.Targets {
+			c := deepCopy(t)
+			c["hide"] = false
+			targets = append(targets, c)
+		}
+		panel["targets"] = targets
+		if len(req.Match) > 0 {
+			panel["transformations"] = append(matchTransformations(req.Match), existing(panel["transformations"])...)
+		}
+		if len(req.Thresholds) > 0 {
+			setThresholds(panel, req.Thresholds)
+		}
+		return dashboardModel(uid, tmpl, req, panel)
+	}
+
 	ds := datasourceFor(panel, req)
 	panel["datasource"] = ds
 	target := map[string]any{}
@@ -78,7 +96,11 @@ func buildDashboard(uid string, tmpl *template, req Request) map[string]any {
 	if len(req.Thresholds) > 0 {
 		setThresholds(panel, req.Thresholds)
 	}
+	return dashboardModel(uid, tmpl, req, panel)
+}
 
+// dashboardModel wraps the panel in the temporary dashboard.
+func dashboardModel(uid string, tmpl *template, req Request, panel map[string]any) map[string]any {
 	model := map[string]any{
 		"uid":   uid,
 		"id":    nil,
@@ -101,6 +123,58 @@ func buildDashboard(uid string, tmpl *template, req Request) map[string]any {
 		"links":       []any{},
 	}
 	return model
+}
+
+// mixedDatasource is the panel data source for query models: theirs when
+// they share one, else Grafana's "-- Mixed --" data source, which lets every
+// target name its own.
+func mixedDatasource(targets []map[string]any) any {
+	var first any
+	for i, t := range targets {
+		ds := t["datasource"]
+		if i == 0 {
+			first = ds
+			continue
+		}
+		a, _ := json.Marshal(ds)
+		b, _ := json.Marshal(first)
+		if string(a) != string(b) {
+			return map[string]any{"type": "datasource", "uid": "-- Mixed --"}
+		}
+	}
+	return first
+}
+
+// matchTransformations keeps the series whose labels carry match's values,
+// with Grafana's transformations (ids and options as in
+// packages/grafana-data/src/transformations/transformers: labelsToFields
+// turns series labels into columns, filterByValue with the "equal" value
+// matcher keeps the rows whose columns all match, prepareTimeSeries
+// "multi" makes one series per remaining label set again). A long frame
+// (a SQL table with string columns) passes labelsToFields unchanged.
+func matchTransformations(match map[string]string) []any {
+	names := make([]string, 0, len(match))
+	for k := range match {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	filters := make([]any, 0, len(names))
+	keep := make([]any, 0, len(names))
+	for _, k := range names {
+		keep = append(keep, k)
+		filters = append(filters, map[string]any{"fieldName": k,
+			"config": map[string]any{"id": "equal", "options": map[string]any{"value": match[k]}}})
+	}
+	return []any{
+		map[string]any{"id": "labelsToFields", "options": map[string]any{"mode": "columns", "keepLabels": keep}},
+		map[string]any{"id": "filterByValue", "options": map[string]any{"type": "include", "match": "all", "filters": filters}},
+		map[string]any{"id": "prepareTimeSeries", "options": map[string]any{"format": "multi"}},
+	}
+}
+
+func existing(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // datasourceFor picks the data source: the request's, else the template
@@ -152,27 +226,85 @@ func setThresholds(panel map[string]any, ths []series.Threshold) {
 	}
 	vals := make([]float64, 0, len(ths))
 	seen := map[float64]bool{}
+	bands := false
 	for _, t := range ths {
-		if !seen[t.Value] {
-			seen[t.Value] = true
-			vals = append(vals, t.Value)
+		lo, hi := t.Bounds()
+		for _, v := range []float64{lo, hi} {
+			if !seen[v] {
+				seen[v] = true
+				vals = append(vals, v)
+			}
 		}
+		bands = bands || t.IsBand()
 	}
 	sort.Float64s(vals)
-	steps := []any{map[string]any{"color": "green", "value": nil}}
-	for _, v := range vals {
-		steps = append(steps, map[string]any{"color": "red", "value": v})
-	}
-	def["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
 	custom, _ := def["custom"].(map[string]any)
 	if custom == nil {
 		custom = map[string]any{}
 		def["custom"] = custom
 	}
+	if bands {
+		// A range threshold is shaded over what it fires on: each step
+		// (from its value up to the next) is red where some threshold
+		// fires and transparent elsewhere, drawn as dashed lines with
+		// areas (Grafana's "dashed+area" thresholds style).
+		fires := func(v float64) bool {
+			for _, t := range ths {
+				if firesAt(t, v) {
+					return true
+				}
+			}
+			return false
+		}
+		colour := func(f bool) string {
+			if f {
+				return "red"
+			}
+			return "transparent"
+		}
+		below := vals[0] - 1
+		steps := []any{map[string]any{"color": colour(fires(below)), "value": nil}}
+		for i, v := range vals {
+			next := v + 1
+			if i+1 < len(vals) {
+				next = (v + vals[i+1]) / 2
+			}
+			steps = append(steps, map[string]any{"color": colour(fires(next)), "value": v})
+		}
+		def["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
+		custom["thresholdsStyle"] = map[string]any{"mode": "dashed+area"}
+		return
+	}
+	steps := []any{map[string]any{"color": "green", "value": nil}}
+	for _, v := range vals {
+		steps = append(steps, map[string]any{"color": "red", "value": v})
+	}
+	def["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
 	style, _ := custom["thresholdsStyle"].(map[string]any)
 	if mode, _ := style["mode"].(string); mode == "" || mode == "off" {
 		custom["thresholdsStyle"] = map[string]any{"mode": "dashed"}
 	}
+}
+
+// firesAt reports whether a threshold's condition holds for v (the
+// boundary itself aside, which steps cannot tell apart).
+func firesAt(t series.Threshold, v float64) bool {
+	lo, hi := t.Bounds()
+	switch {
+	case t.IsBand() && t.Inside():
+		return v > lo && v < hi
+	case t.IsBand():
+		return v < lo || v > hi
+	}
+	switch t.Op {
+	case ">", ">=":
+		return v > t.Value
+	case "<", "<=":
+		return v < t.Value
+	case "!=":
+		return v != t.Value
+	}
+	return false
 }
 
 func schemaVersion(model map[string]any) any {

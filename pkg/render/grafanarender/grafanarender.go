@@ -16,6 +16,7 @@ package grafanarender
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -76,6 +77,16 @@ type Request struct {
 	// …), named in the legend by the part's name: the windows of a
 	// burn-rate tier that one `or` query would merge.
 	Parts []Part
+	// Targets, when set, are the panel's queries as Grafana query models —
+	// a Grafana-managed rule's data queries, each with its refId and
+	// datasource {type, uid} — and replace Query and Parts. Query is then
+	// only a description (it names the chart in errors).
+	Targets []map[string]any
+	// Match narrows what Targets return to the series carrying these label
+	// values, with Grafana's own transformations (for data sources whose
+	// query language cannot select them, SQL…): labelsToFields, then
+	// filterByValue, then prepareTimeSeries back to one series per frame.
+	Match map[string]string
 }
 
 // Part is one separately queried expression of a chart.
@@ -236,7 +247,7 @@ func (r *Renderer) checkRequest(req *Request) error {
 	if r.opts.TemplateDashboardUID == "" || r.opts.TemplatePanelID == 0 {
 		return errors.New("no template panel configured (chart.templateDashboardUid and chart.templatePanelId)")
 	}
-	if strings.TrimSpace(req.Query) == "" {
+	if strings.TrimSpace(req.Query) == "" && len(req.Targets) == 0 {
 		return errors.New("the chart has no query")
 	}
 	n := len(req.Query)
@@ -246,11 +257,23 @@ func (r *Renderer) checkRequest(req *Request) error {
 			n += len(p.Query)
 		}
 	}
+	if len(req.Targets) > 0 {
+		b, err := json.Marshal(req.Targets)
+		if err != nil {
+			return fmt.Errorf("the chart's query models are not JSON: %v", err)
+		}
+		n = len(b)
+		for i, t := range req.Targets {
+			if ref, _ := t["refId"].(string); ref == "" {
+				return fmt.Errorf("query model %d has no refId", i)
+			}
+		}
+	}
 	if n > maxQueryBytes {
 		return fmt.Errorf("the chart query is %d bytes long, more than the %d a dashboard copy may carry", n, maxQueryBytes)
 	}
-	if len(req.Parts) > maxParts {
-		return fmt.Errorf("%d queries, at most %d can be drawn", len(req.Parts), maxParts)
+	if len(req.Parts) > maxParts || len(req.Targets) > maxParts {
+		return fmt.Errorf("%d queries, at most %d can be drawn", max(len(req.Parts), len(req.Targets)), maxParts)
 	}
 	if len(req.Thresholds) > maxThresholds {
 		return fmt.Errorf("%d thresholds, at most %d can be drawn", len(req.Thresholds), maxThresholds)
@@ -280,7 +303,7 @@ func (r *Renderer) checkRequest(req *Request) error {
 		return fmt.Errorf("unknown time zone %q", req.Timezone)
 	}
 	for _, t := range req.Thresholds {
-		if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
+		if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || (t.Upper != nil && (math.IsNaN(*t.Upper) || math.IsInf(*t.Upper, 0))) {
 			return fmt.Errorf("threshold %s %v is not a finite number", t.Op, t.Value)
 		}
 	}

@@ -1,5 +1,6 @@
 // Package fakegrafana is an in-memory Grafana HTTP API for tests: the
-// endpoints AlertChart calls, with Grafana's response shapes and its failure
+// endpoints AlertChart calls (dashboards, folders, search, the renderer,
+// alert rules, data sources and /api/ds/query — see alerting.go), with Grafana's response shapes and its failure
 // modes. It enforces what the real server enforces — bearer tokens (401),
 // RBAC permissions (403), unknown dashboards and folders (404), 406 from the
 // legacy API for dashboards stored in schema v2, refusal to overwrite an
@@ -61,7 +62,7 @@ const (
 
 // AllPermissions are the permissions AlertChart's plugin.json asks for.
 var AllPermissions = []string{PermDashboardsRead, PermDashboardsCreate, PermDashboardsWrite, PermDashboardsDelete,
-	PermFoldersRead, PermFoldersCreate, PermDatasourcesQuery}
+	PermFoldersRead, PermFoldersCreate, PermDatasourcesRead, PermDatasourcesQuery, PermAlertRulesRead}
 
 // Versions the fake announces under /apis/dashboard.grafana.app.
 var apiVersions = []string{"v0alpha1", "v1beta1", "v2beta1"}
@@ -144,6 +145,7 @@ type Fake struct {
 	maxActive         int
 	clashStatus       int
 	onRender          func(uid string)
+	alerting          alertingState
 }
 
 // New starts a fake Grafana; it is closed when the test ends.
@@ -156,6 +158,7 @@ func New(t testing.TB) *Fake {
 		rendererAvailable: true,
 		renderLimit:       30, // Grafana's concurrent_render_request_limit default
 		clashStatus:       http.StatusPreconditionFailed,
+		alerting:          alertingState{rules: map[string]AlertRule{}, datasources: map[string]*Datasource{}},
 	}
 	f.srv = httptest.NewServer(f.handler())
 	f.URL = f.srv.URL
@@ -375,6 +378,7 @@ func (f *Fake) handler() http.Handler {
 	add("GET /apis/dashboard.grafana.app", "", f.apiGroup)
 	add("GET /apis/dashboard.grafana.app/{version}/namespaces/{ns}/dashboards/{uid}", PermDashboardsRead, f.getResource)
 	add("GET /render/d-solo/{uid}/{slug}", PermDashboardsRead, f.render)
+	f.alertingRoutes(add)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Not found")
 	})

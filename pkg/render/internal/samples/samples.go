@@ -292,6 +292,33 @@ func All() []Case {
 		},
 		Options: render.Options{Location: Shanghai},
 	})
+	// Grafana Alerting range thresholds: a temperature that must stay
+	// outside a band (here it drifts into it) and a queue depth that fires
+	// while it leaves its normal range.
+	lo, hi := 18.0, 27.0
+	temp := series.Series{Name: "rack-7", Labels: map[string]string{"rack": "rack-7"},
+		Points: Walk(140, From, 15*time.Second, 240, 31, 10, 40, 0.8, 0.75, 22)}
+	cases = append(cases, Case{
+		Name: "dark-within-range-band",
+		Chart: &render.Chart{
+			Title: "Cold aisle temperature in the dead band (最近1小时)", Series: []series.Series{temp}, From: From, To: To,
+			AlertStart: AlertStart, Unit: "celsius",
+			Thresholds: []series.Threshold{{Op: series.OpWithinRange, Value: lo, Upper: &hi}},
+		},
+		Options: render.Options{Location: Shanghai},
+	})
+	qlo, qhi := 100.0, 400.0
+	depth := []series.Series{
+		{Name: "orders", Labels: map[string]string{"queue": "orders"}, Points: Walk(150, From, 15*time.Second, 240, 250, 0, 800, 20, 0.8, 520)},
+	}
+	cases = append(cases, Case{
+		Name: "light-outside-range-band-en",
+		Chart: &render.Chart{
+			Title: "QueueDepthAbnormal (last 1h)", Series: depth, From: From, To: To, AlertStart: AlertStart,
+			Thresholds: []series.Threshold{{Op: series.OpOutsideRangeIncluded, Value: qhi, Upper: &qlo}},
+		},
+		Options: render.Options{Location: Shanghai, Theme: "light", Language: "en"},
+	})
 	return cases
 }
 
