@@ -546,7 +546,7 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
 			Single:       len(alerts) == 1,
 		}
 		if !a.StartsAt.IsZero() {
-			av.StartsAt = a.StartsAt.In(f.Location).Format("2006-01-02 15:04:05 MST")
+			av.StartsAt = stamp(a.StartsAt.In(f.Location))
 			end := now
 			if av.IsResolved && !a.EndsAt.IsZero() {
 				end = a.EndsAt
@@ -639,4 +639,19 @@ func escMap(m map[string]string, esc func(string) string) map[string]string {
 		out[k] = esc(v)
 	}
 	return out
+}
+
+// stamp formats a message time with its zone as a UTC offset
+// ("2026-11-25 17:55:00 UTC+08:00"): abbreviations such as "CST" name
+// China, US Central and Cuba alike, the offset names one instant.
+func stamp(t time.Time) string {
+	_, off := t.Zone()
+	if off == 0 {
+		return t.Format("2006-01-02 15:04:05") + " UTC"
+	}
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("%s UTC%c%02d:%02d", t.Format("2006-01-02 15:04:05"), sign, off/3600, off%3600/60)
 }
