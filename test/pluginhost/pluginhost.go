@@ -54,6 +54,16 @@ type Options struct {
 	BearerToken string
 	// Log receives the plugin's stderr (hclog JSON lines); nil discards.
 	Log io.Writer
+	// User is the caller Grafana names in every PluginContext (its login and
+	// org role); nil means DefaultUser, the Viewer service account
+	// Alertmanager posts with. A config-page test passes an Admin.
+	User *pluginv2.User
+}
+
+// DefaultUser is the caller when Options.User is nil: the service account
+// (role Viewer) whose token Alertmanager sends.
+func DefaultUser() *pluginv2.User {
+	return &pluginv2.User{Login: "sa-alertmanager", Role: "Viewer", Name: "alertmanager"}
 }
 
 // Host is one running plugin process plus its Grafana-like HTTP bridge.
@@ -152,8 +162,15 @@ func (h *Host) PluginContext() *pluginv2.PluginContext {
 			LastUpdatedMS:           h.updated.UnixMilli(),
 		},
 		GrafanaConfig: h.settings.GrafanaConfig,
-		User:          &pluginv2.User{Login: "sa-alertmanager", Role: "Viewer", Name: "alertmanager"},
+		User:          h.user(),
 	}
+}
+
+func (h *Host) user() *pluginv2.User {
+	if h.opts.User != nil {
+		return h.opts.User
+	}
+	return DefaultUser()
 }
 
 // CheckHealth calls the plugin's CheckHealth as Grafana's "Save & test" does.
