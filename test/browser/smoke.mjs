@@ -49,7 +49,16 @@ if (en.size < 100) {
 }
 // First segments of message ids ("health" of health.check.ok), minus the
 // settings roots, whose dotted field paths (chart.maxWindow) are real text.
-const settingsRoots = new Set(['prometheus', 'grafana', 'chart', 'channels', 'routes', 'imageStore', 'delivery', 'webhook']);
+const settingsRoots = new Set([
+  'prometheus',
+  'grafana',
+  'chart',
+  'channels',
+  'routes',
+  'imageStore',
+  'delivery',
+  'webhook',
+]);
 const idSpaces = new Set([...en.keys()].filter((k) => k.includes('.')).map((k) => k.split('.')[0]));
 
 const started = Date.now();
@@ -70,7 +79,11 @@ const browser = await chromium.launch({
     '--disable-dev-shm-usage',
   ],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC', locale: 'en-US' });
+const context = await browser.newContext({
+  viewport: { width: 1280, height: 900 },
+  timezoneId: 'UTC',
+  locale: 'en-US',
+});
 context.setDefaultTimeout(20000);
 const page = await context.newPage();
 
@@ -137,7 +150,9 @@ async function shot(name) {
 async function mounted() {
   await page.waitForFunction(() => window.__harness && window.__harness.mounted);
   if ((await page.locator('[data-testid=harness-error]').count()) > 0) {
-    throw new Error(`the harness could not mount the plugin: ${await page.locator('[data-testid=harness-error]').textContent()}`);
+    throw new Error(
+      `the harness could not mount the plugin: ${await page.locator('[data-testid=harness-error]').textContent()}`
+    );
   }
 }
 
@@ -193,7 +208,10 @@ async function checkHealthTranslated(where) {
       untranslated.push(await lines.nth(i).innerText());
     }
   }
-  check(untranslated.length === 0, `${where}: health checks shown in the backend's English:\n  ${untranslated.join('\n  ')}`);
+  check(
+    untranslated.length === 0,
+    `${where}: health checks shown in the backend's English:\n  ${untranslated.join('\n  ')}`
+  );
 }
 
 /** Waits until the health banner has the backend's answer. */
@@ -303,7 +321,10 @@ try {
     await page.getByText('ops-wecom · WeCom').click();
     const url = page.locator('#ac-ch-0-url');
     await url.waitFor();
-    check((await url.inputValue()) === 'configured', `secret field shows "${await url.inputValue()}", want "configured"`);
+    check(
+      (await url.inputValue()) === 'configured',
+      `secret field shows "${await url.inputValue()}", want "configured"`
+    );
     check(await url.isDisabled(), 'a configured secret must be read-only until Reset');
     check((await page.locator('#ac-ch-0-apiUrl').inputValue()) === WECOM_API, 'apiUrl was not saved');
     check(!(await page.content()).includes(SECRET), 'the robot key is in the page');
@@ -314,8 +335,12 @@ try {
     await page.getByRole('button', { name: 'Send test notification' }).click();
     const r = await answer;
     const req = r.request();
-    log(`    POST …/channels/ops-wecom/test: request body ${JSON.stringify(req.postData() ?? null)}, answer ${r.status()}`);
-    const outcome = alertWith(/The platform accepted the test message|The test could not run|The platform refused the test message/);
+    log(
+      `    POST …/channels/ops-wecom/test: request body ${JSON.stringify(req.postData() ?? null)}, answer ${r.status()}`
+    );
+    const outcome = alertWith(
+      /The platform accepted the test message|The test could not run|The platform refused the test message/
+    );
     await outcome.first().waitFor();
     const shown = await outcome.first().innerText();
     check(shown.startsWith('The platform accepted the test message'), `the page shows: ${shown.replace(/\s+/g, ' ')}`);
@@ -382,8 +407,10 @@ try {
     await drawer.getByText('ops-wecom').first().waitFor();
     await drawer.getByRole('button', { name: 'Resend' }).click();
     await drawer.getByText('Queued again').waitFor();
-    await waitFor('the resent text at the robot', async () =>
-      (await robotMessages()).filter((m) => m.body.includes('CPUSaturation') && m.type !== 'image').length >= 2
+    await waitFor(
+      'the resent text at the robot',
+      async () =>
+        (await robotMessages()).filter((m) => m.body.includes('CPUSaturation') && m.type !== 'image').length >= 2
     );
     await page.keyboard.press('Escape');
   });
@@ -392,7 +419,12 @@ try {
     expectedFailures.push('/resources/deliveries');
     await fetch(`${BASE}/__test/fault`, {
       method: 'POST',
-      body: JSON.stringify({ path: 'deliveries', status: 502, contentType: 'text/plain', body: 'upstream connect error: connection refused' }),
+      body: JSON.stringify({
+        path: 'deliveries',
+        status: 502,
+        contentType: 'text/plain',
+        body: 'upstream connect error: connection refused',
+      }),
     });
     await page.getByRole('button', { name: 'Refresh' }).click();
     const alert = alertWith(/Could not load deliveries/).first();

@@ -190,7 +190,11 @@ export class HarnessBackendSrv implements BackendSrv {
             return;
           }
           const message = (data as { message?: unknown } | null)?.message;
-          if (options.showSuccessAlert !== false && (options.method ?? 'GET') !== 'GET' && typeof message === 'string') {
+          if (
+            options.showSuccessAlert !== false &&
+            (options.method ?? 'GET') !== 'GET' &&
+            typeof message === 'string'
+          ) {
             this.toasts.push({ kind: 'success', message, url });
           }
           sub.next({ data, status, statusText, ok, headers: h, url: u, type, redirected, config: options });

@@ -63,11 +63,21 @@ const prometheusDs = {
   access: 'proxy',
   readOnly: false,
   jsonData: {},
-  meta: { id: 'prometheus', name: 'Prometheus', type: 'datasource', info: { logos: { small: '', large: '' } }, metrics: true, alerting: true },
+  meta: {
+    id: 'prometheus',
+    name: 'Prometheus',
+    type: 'datasource',
+    info: { logos: { small: '', large: '' } },
+    metrics: true,
+    alerting: true,
+  },
 } as unknown as DataSourceInstanceSettings;
 const dataSourceSrv: DataSourceSrv = {
   get: () => Promise.reject(new Error('harness: DataSourceSrv.get is not modelled')),
-  getList: (f) => (!f?.type || f.type === 'prometheus' || (Array.isArray(f.type) && f.type.includes('prometheus')) ? [prometheusDs] : []),
+  getList: (f) =>
+    !f?.type || f.type === 'prometheus' || (Array.isArray(f.type) && f.type.includes('prometheus'))
+      ? [prometheusDs]
+      : [],
   getInstanceSettings: (ref) => {
     const uid = typeof ref === 'string' ? ref : ref?.uid;
     return uid === prometheusDs.uid || uid === prometheusDs.name ? prometheusDs : undefined;
@@ -154,7 +164,17 @@ function usePlugin(): { plugin?: AppPlugin; error?: string } {
 }
 
 /** Grafana's page frame, reduced to what a plugin page sits in. */
-function Frame({ title, crumbs, tabs, children }: { title: React.ReactNode; crumbs: string[]; tabs?: React.ReactNode; children: React.ReactNode }) {
+function Frame({
+  title,
+  crumbs,
+  tabs,
+  children,
+}: {
+  title: React.ReactNode;
+  crumbs: string[];
+  tabs?: React.ReactNode;
+  children: React.ReactNode;
+}) {
   const s = useStyles2(getStyles);
   return (
     <div className={s.app}>
@@ -212,7 +232,9 @@ function AppRoot() {
   const { plugin, error } = usePlugin();
   const location = useLocation();
   const Root = plugin?.root;
-  const page = (plugin?.meta?.includes ?? []).find((i) => i.path && location.pathname.endsWith(i.path.split('/').pop() ?? '¬'));
+  const page = (plugin?.meta?.includes ?? []).find(
+    (i) => i.path && location.pathname.endsWith(i.path.split('/').pop() ?? '¬')
+  );
   React.useEffect(() => {
     if (Root) {
       window.__harness.mounted = true;
@@ -221,17 +243,17 @@ function AppRoot() {
   const title = page?.name ?? 'AlertChart';
   return (
     <Frame title={title} crumbs={['Home', 'Apps', 'AlertChart', title]}>
-        {error && <pre data-testid="harness-error">{error}</pre>}
-        {!plugin && !error && <LoadingPlaceholder text="Loading plugin…" />}
-        {plugin && Root && (
-          <Root
-            meta={plugin.meta}
-            basename={`/a/${PLUGIN_ID}`}
-            onNavChanged={() => {}}
-            query={Object.fromEntries(new URLSearchParams(location.search))}
-            path={location.pathname}
-          />
-        )}
+      {error && <pre data-testid="harness-error">{error}</pre>}
+      {!plugin && !error && <LoadingPlaceholder text="Loading plugin…" />}
+      {plugin && Root && (
+        <Root
+          meta={plugin.meta}
+          basename={`/a/${PLUGIN_ID}`}
+          onNavChanged={() => {}}
+          query={Object.fromEntries(new URLSearchParams(location.search))}
+          path={location.pathname}
+        />
+      )}
     </Frame>
   );
 }
