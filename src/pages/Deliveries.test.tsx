@@ -91,7 +91,8 @@ const setup = () => {
 test('lists notifications with per-channel status, timings, errors and a chart thumbnail', async () => {
   config.appSubUrl = '/grafana';
   setup();
-  const row = await screen.findByTestId('delivery-01JDELIVERY1');
+  // The test id marks the row's first cell (InteractiveTable draws the rows); the row is its <tr>.
+  const row = (await screen.findByTestId('delivery-01JDELIVERY1')).closest('tr')!;
   expect(within(row).getByText('ops')).toBeInTheDocument();
   expect(within(row).getByText('partial')).toBeInTheDocument();
   expect(within(row).getByText('text 12 ms')).toBeInTheDocument();
@@ -174,7 +175,7 @@ test('empty history', async () => {
 test('Chinese labels', async () => {
   setLanguage('zh-Hans');
   setup();
-  const row = await screen.findByTestId('delivery-01JDELIVERY1');
+  const row = (await screen.findByTestId('delivery-01JDELIVERY1')).closest('tr')!;
   expect(within(row).getByText('部分成功')).toBeInTheDocument();
   expect(screen.getByRole('button', { name: '详情' })).toBeInTheDocument();
 });
