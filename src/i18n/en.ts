@@ -339,6 +339,7 @@ export const en = {
   'start.step1.desc': 'Add this receiver to alertmanager.yml and route alerts to it.',
   'start.receiver': 'Receiver name',
   'start.receiver.desc': 'Becomes part of the URL; use it in the routing settings.',
+  'start.snippet.token': 'the Grafana service account token (glsa_...), kept in a file',
   'start.copy': 'Copy',
   'start.noRoutes': 'With no routes configured, every receiver is delivered to every channel.',
   'start.step2': '2. Create the bearer token',

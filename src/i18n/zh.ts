@@ -331,6 +331,7 @@ export const zh: Record<keyof typeof en, string> = {
   'start.step1.desc': '把这个接收者加入 alertmanager.yml，并把告警路由给它。',
   'start.receiver': '接收者名称',
   'start.receiver.desc': '会成为 URL 的一部分；在路由设置中使用。',
+  'start.snippet.token': 'Grafana 服务账号令牌（glsa_...），保存在文件中',
   'start.copy': '复制',
   'start.noRoutes': '未配置路由时，每个接收者的告警都发送到所有渠道。',
   'start.step2': '2. 创建 Bearer 令牌',
