@@ -21,6 +21,7 @@ import { errorMessage, errorStatus, resourcePost, resourceUrl } from '../api/res
 import type { Attempt, ChannelDelivery, Delivery, DeliveryList, ResendAnswer, SendPart } from '../api/types';
 import { resourcePath, useResource } from '../api/useResource';
 import { hasMessage, t } from '../i18n/i18n';
+import { formatTime } from '../utils/format';
 
 export type { Attempt, ChannelDelivery, Delivery } from '../api/types';
 
@@ -39,7 +40,6 @@ export function StatusBadge({ status }: { status: string }) {
   return <Badge color={statusColor[status] ?? 'darkgrey'} text={hasMessage(key) ? t(key) : status} />;
 }
 
-const formatTime = (s: string | null | undefined) => (s ? new Date(s).toLocaleString() : '–');
 const latency = (ms: number | null) => (ms === null ? '' : ` · ${ms} ms`);
 
 /** URL of a delivery's chart image for one alert. */
@@ -268,7 +268,7 @@ const channelColumns: Array<Column<ChannelDelivery>> = [
       c.textSentAt ? (
         <>
           {`${formatTime(c.textSentAt)}${latency(c.textLatencyMs)}`}
-          {c.part && <Weak> · {partText(c.part)}</Weak>}
+          {c.part && c.part !== 'text' && <Weak> · {partText(c.part)}</Weak>}
         </>
       ) : (
         '–'

@@ -14,7 +14,8 @@ import type {
 } from '../../api/types';
 import { resourcePath, useResource } from '../../api/useResource';
 import { humanSpan, parseDuration } from '../../settings/duration';
-import { t } from '../../i18n/i18n';
+import { t, tOr } from '../../i18n/i18n';
+import { formatTime } from '../../utils/format';
 
 export type { AmAlert, PreviewAnswer, RecentAlert, WebhookPayload, Plan } from '../../api/types';
 
@@ -53,9 +54,9 @@ export function PlanView({ plan }: { plan: Plan }) {
   add(t('plan.title'), plan.title);
   add(
     t('plan.rule'),
-    plan.rule?.name ? `${plan.rule.name}${plan.rule.for ? ` (for ${plan.rule.for})` : ''}` : undefined
+    plan.rule?.name ? `${plan.rule.name}${plan.rule.for ? ` (for ${goSpan(plan.rule.for)})` : ''}` : undefined
   );
-  add(t('plan.source'), plan.source);
+  add(t('plan.source'), plan.source && tOr(`plan.source.${plan.source}`, plan.source));
   add(t('plan.expr'), plan.expr && <code>{plan.expr}</code>);
   add(t('plan.query'), plan.query && <code>{plan.query}</code>);
   add(t('plan.window'), goSpan(plan.window));
@@ -66,7 +67,7 @@ export function PlanView({ plan }: { plan: Plan }) {
     Number.isFinite(start) && Number.isFinite(end) ? (
       <>
         <div>
-          {new Date(start).toLocaleString()} – {new Date(end).toLocaleString()}
+          {formatTime(start)} – {formatTime(end)}
         </div>
         <div className={s.weak}>{t('plan.rangeSpan', { span: span(end - start), step: goSpan(plan.step) ?? '–' })}</div>
       </>
@@ -283,7 +284,7 @@ export function PreviewSection() {
   const recentOptions = (recent ?? []).map((r, i) => ({
     value: i,
     label: `${r.alert.labels.alertname ?? '?'} ${r.alert.labels.instance ?? ''}`.trim(),
-    description: `${r.alert.status} · ${r.receiver} · ${new Date(r.receivedAt).toLocaleString()}`,
+    description: `${r.alert.status} · ${r.receiver} · ${formatTime(r.receivedAt)}`,
   }));
 
   return (
@@ -361,6 +362,7 @@ export function PreviewSection() {
             )}
             {pv && pv !== 'loading' && !('error' in pv) && (
               <Stack direction="column" gap={1}>
+                {/* The chart.renderer value that drew it ("native", "grafana"), a settings keyword. */}
                 {pv.renderer && <div>{t('preview.renderer', { renderer: pv.renderer })}</div>}
                 {pv.note && <div>{pv.note}</div>}
                 {pv.fallbackReason && (
