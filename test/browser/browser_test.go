@@ -231,6 +231,8 @@ func (g *grafana) pushSettings() {
 	g.host.UpdateSettings(s)
 }
 
+// fault is the answer the next resource request to exactly Path (no query)
+// gets instead of the plugin's.
 type fault struct {
 	Path        string `json:"path"`
 	Status      int    `json:"status"`
@@ -322,7 +324,7 @@ func (g *grafana) font(w http.ResponseWriter, r *http.Request) {
 func (g *grafana) takeFault(path string) *fault {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.fault != nil && strings.HasPrefix(path, g.fault.Path) {
+	if g.fault != nil && path == g.fault.Path {
 		f := g.fault
 		g.fault = nil
 		return f

@@ -437,7 +437,8 @@ try {
   });
 
   await step('a plain-text 502 from a proxy shows its reason', async () => {
-    expectedFailures.push('/resources/deliveries');
+    expectedFailures.push('/resources/deliveries?');
+    await page.waitForLoadState('networkidle');
     await fetch(`${BASE}/__test/fault`, {
       method: 'POST',
       body: JSON.stringify({
