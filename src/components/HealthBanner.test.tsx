@@ -36,10 +36,10 @@ test('in Chinese every check shows its name, status and code in Chinese; an unkn
   expect(await screen.findByText('AlertChart 可用，但有警告')).toBeInTheDocument();
   const lines = screen.getAllByTestId('health-check');
   expect(lines.map((l) => l.textContent)).toEqual([
-    '设置 (正常): 设置有效',
-    '模板面板 (已跳过): 未配置模板（chart.templateDashboardUid 和 chart.templatePanelId）',
-    expect.stringMatching(/^图片渲染器 \(警告\): Grafana 没有图片渲染器/),
-    '渠道 ops (错误): wecom: url is required',
+    '设置（正常）：设置有效',
+    '模板面板（已跳过）：未配置模板（chart.templateDashboardUid 和 chart.templatePanelId）',
+    expect.stringMatching(/^图片渲染器（警告）：Grafana 没有图片渲染器/),
+    '渠道 ops（错误）：wecom: url is required',
   ]);
   expect(lines.map((l) => l.getAttribute('data-translated'))).toEqual(['true', 'true', 'true', 'false']);
   // The backend's English summary is not repeated in a Chinese UI.

@@ -58,8 +58,9 @@ export function HealthBanner() {
               <li key={`${c.name}-${i}`} data-testid="health-check" data-status={c.status} data-translated={translated}>
                 <Icon name={icons[c.status] ?? 'info-circle'} className={s.status[c.status] ?? s.status.skipped} />
                 <span>
-                  <strong>{checkName(c)}</strong> <span className={s.weak}>({statusWord(c.status)})</span>
-                  {text ? `: ${text}` : ''}
+                  <strong>{checkName(c)}</strong>
+                  <span className={s.weak}>{t('health.checkStatus', { status: statusWord(c.status) })}</span>
+                  {text ? `${t('health.checkSeparator')}${text}` : ''}
                 </span>
               </li>
             );

@@ -292,6 +292,8 @@ export const en = {
   'health.check.warning': 'warning',
   'health.check.error': 'error',
   'health.check.skipped': 'skipped',
+  'health.checkStatus': ' ({status})',
+  'health.checkSeparator': ': ',
   'health.details': 'Checks',
 
   // Check names (health JSON "name"), for the names the backend uses.

@@ -288,6 +288,8 @@ export const zh: Record<keyof typeof en, string> = {
   'health.check.warning': '警告',
   'health.check.error': '错误',
   'health.check.skipped': '已跳过',
+  'health.checkStatus': '（{status}）',
+  'health.checkSeparator': '：',
   'health.details': '检查项',
 
   'health.name.settings': '设置',
