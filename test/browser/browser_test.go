@@ -8,7 +8,9 @@
 // Prometheus for charts.
 //
 // Run: npm run build && go test ./test/browser -run Browser -v
-// (scripts/test-all.sh does). ALERTCHART_SCREENSHOTS=<dir> saves a
+// (scripts/test-all.sh does). ALERTCHART_DIST=<dir> tests another build of
+// the pages than dist/ (ALERTCHART_PLUGIN_BINARY another plugin binary).
+// ALERTCHART_SCREENSHOTS=<dir> saves a
 // screenshot of every page in both languages there; on failure screenshots
 // go to ALERTCHART_ARTIFACTS, else a temporary directory that is kept.
 package browser
@@ -56,8 +58,11 @@ func TestBrowserSmoke(t *testing.T) {
 	chromium := services.Lookup(t, "chromium", "chromium", "chromium-browser")
 	node := services.Lookup(t, "nodejs", "node")
 	dist := filepath.Join(root, "dist")
+	if d := os.Getenv("ALERTCHART_DIST"); d != "" {
+		dist = d // another build of the pages, e.g. an older commit's, to compare
+	}
 	if _, err := os.Stat(filepath.Join(dist, "module.js")); err != nil {
-		msg := "dist/module.js is missing: run `npm run build` first (scripts/test-all.sh does)"
+		msg := dist + "/module.js is missing: run `npm run build` first (scripts/test-all.sh does)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
