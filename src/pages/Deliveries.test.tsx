@@ -5,7 +5,6 @@ import { backend, config, setLanguage } from '../test/runtime';
 import { RESOURCES } from '../test/render';
 import Deliveries, { Delivery } from './Deliveries';
 
-jest.setTimeout(30_000);
 
 const delivery: Delivery = {
   id: '01JDELIVERY1',
