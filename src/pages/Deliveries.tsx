@@ -368,7 +368,7 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
       {!d && !failure && <LoadingPlaceholder text={t('deliveries.loading')} />}
       {d && (
         <Stack direction="column" gap={2}>
-          <Stack gap={2} alignItems="center" wrap="wrap">
+          <Stack gap={2} alignItems="center" wrap="wrap" minWidth={0}>
             <StatusBadge status={d.status} />
             <span>{formatTime(d.receivedAt)}</span>
             <span>
@@ -392,17 +392,21 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
           )}
 
           <h4>{t('deliveries.col.channels')}</h4>
-          <InteractiveTable<ChannelDelivery> columns={channelColumns} data={d.channels} getRowId={(c) => c.channel} />
+          <div className={s.scroll}>
+            <InteractiveTable<ChannelDelivery> columns={channelColumns} data={d.channels} getRowId={(c) => c.channel} />
+          </div>
 
           <h4>{t('deliveries.attempts')}</h4>
           {(d.attempts ?? []).length === 0 ? (
             <span>{t('deliveries.noAttempts')}</span>
           ) : (
-            <InteractiveTable<Attempt>
-              columns={attemptColumns}
-              data={d.attempts ?? []}
-              getRowId={(_a, i) => String(i)}
-            />
+            <div className={s.scroll}>
+              <InteractiveTable<Attempt>
+                columns={attemptColumns}
+                data={d.attempts ?? []}
+                getRowId={(_a, i) => String(i)}
+              />
+            </div>
           )}
 
           {d.hasChart && (
@@ -431,6 +435,8 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
+  // Wide tables scroll inside the drawer instead of widening it past the window.
+  scroll: css({ maxWidth: '100%', overflowX: 'auto' }),
   thumb: css({ width: 160, height: 'auto', borderRadius: theme.shape.radius.default }),
   full: css({ maxWidth: '100%', borderRadius: theme.shape.radius.default }),
   weak: css({ color: theme.colors.text.secondary }),

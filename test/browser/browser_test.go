@@ -436,6 +436,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <base href="/">
 <title>AlertChart - Grafana</title>
 <style>
+body { margin: 0; } /* Grafana's own stylesheet does this */
 /* Chinese text falls back to a CJK font: Noto Sans SC here, PingFang or YaHei on a user's machine. */
 @font-face { font-family: Inter; font-weight: 400 600; src: url(public/fonts/cjk.otf); unicode-range: U+3000-303F, U+4E00-9FFF, U+FF00-FFEF; }
 </style>

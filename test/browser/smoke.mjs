@@ -144,6 +144,9 @@ function check(cond, msg) {
 async function shot(name) {
   if (SHOTS) {
     mkdirSync(SHOTS, { recursive: true });
+    // Let the drawer finish sliding in.
+    await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+    await page.waitForTimeout(300);
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
 }
