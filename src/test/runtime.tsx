@@ -28,7 +28,7 @@ export interface FakeReply {
   data?: unknown;
 }
 
-/** Grafana's processRequestError (public/app/core/services/backend_srv.ts) on a failed answer's data. */
+/** Grafana's processRequestError (in grafana/grafana's public/app/core/services/backend_srv.ts) on a failed answer's data. */
 export function processRequestErrorData(data: unknown, statusText: string): unknown {
   let d = data ?? { message: 'Unexpected error' };
   if (typeof d === 'string') {
