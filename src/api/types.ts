@@ -29,8 +29,13 @@ export interface HealthCheck {
 /** GET health (Go: pipeline.Health). */
 export interface Health {
   status: 'ok' | 'warning' | 'error';
+  /** The summary in English; `code`/`args` say it in any language (summary.ready, summary.restricted_warning…). */
   message: string;
+  code?: string;
+  args?: Record<string, string | number>;
   checks?: HealthCheck[];
+  /** False in the report for callers who are not administrators: no checks, only the summary. */
+  detailed?: boolean;
 }
 
 /** The platform's answer to a send (Go: channels.Result). */

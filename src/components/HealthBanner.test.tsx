@@ -13,13 +13,13 @@ const health = {
       name: 'Template panel',
       status: 'skipped',
       message: 'no template configured (chart.templateDashboardUid and chart.templatePanelId)',
-      code: 'grafana.template_unset',
+      code: 'grafana.template_not_configured',
     },
     {
       name: 'Image renderer',
       status: 'warning',
       message: 'Grafana has no image renderer: install …',
-      code: 'grafana.no_renderer',
+      code: 'grafana.renderer_missing',
     },
     { name: 'channel ops', status: 'error', message: 'wecom: url is required', code: 'channel.future_code' },
   ],
@@ -62,4 +62,21 @@ test('checks from a backend without codes show its messages', async () => {
   render(<HealthBanner />);
   expect(await screen.findByText(/: open$/)).toBeInTheDocument();
   expect(screen.getByText('Delivery queue')).toBeInTheDocument();
+});
+
+test('the restricted report a non-admin gets is a translated summary', async () => {
+  setLanguage('zh-Hans');
+  backend.on('GET', `${RESOURCES}/health`, {
+    data: {
+      status: 'warning',
+      message: 'AlertChart works with warnings; an administrator can see the details on the configuration page',
+      code: 'summary.restricted_warning',
+      args: {},
+      checks: [],
+      detailed: false,
+    },
+  });
+  render(<HealthBanner />);
+  expect(await screen.findByText('AlertChart 可用，但有警告；管理员可在配置页面查看详情')).toBeInTheDocument();
+  setLanguage('en-US');
 });

@@ -36,13 +36,18 @@ export function HealthBanner() {
     return <LoadingPlaceholder text={t('health.loading')} />;
   }
   const checks = health.checks ?? [];
-  // The backend's summary is English and mostly repeats the checks ("name: message; …"): shown in an English UI
-  // when it says something the lines do not, or when there are no lines.
-  const summary =
-    health.message &&
-    (checks.length === 0 || (uiLang() === 'en' && !checks.some((c) => c.message && health.message.includes(c.message))))
-      ? health.message
-      : '';
+  // The summary: alone (a report without checks, e.g. the restricted one non-admins get) it is shown, translated
+  // from its code; next to the checks it only repeats them, except an old backend's English summary in an English UI.
+  let summary = '';
+  if (checks.length === 0) {
+    summary = checkText({ name: '', status: 'ok', message: health.message, code: health.code, args: health.args }).text;
+  } else if (
+    !health.code &&
+    uiLang() === 'en' &&
+    !checks.some((c) => c.message && health.message.includes(c.message))
+  ) {
+    summary = health.message;
+  }
   return (
     <Alert
       severity={severity[health.status] ?? 'info'}

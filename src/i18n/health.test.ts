@@ -1,12 +1,13 @@
 import { CHECK_STATUSES } from '../api/types';
 import { en } from './en';
 import { zh } from './zh';
-import { HEALTH_CODES, HEALTH_NAMES, checkName, checkText, statusWord } from './health';
+import { HEALTH_CODES, HEALTH_NAMES, HEALTH_STATUSES, checkName, checkText, statusWord } from './health';
 import { hasMessage } from './i18n';
 
 const placeholders = (s: string) => (s.match(/\{([a-z]+)\}/gi) ?? []).map((p) => p.slice(1, -1)).sort();
 
 test('every check status has a word in both languages', () => {
+  expect([...CHECK_STATUSES].sort()).toEqual([...HEALTH_STATUSES].sort());
   for (const status of CHECK_STATUSES) {
     const key = `health.check.${status}`;
     expect([key, hasMessage(key)]).toEqual([key, true]);
@@ -33,7 +34,7 @@ test('every health code has a string in both languages, using only args the back
   }
 });
 
-test('codes follow <check>.<state> and the dictionary has no code the list does not name', () => {
+test('codes follow <check>.<state> and the dictionary has no code the backend does not send', () => {
   for (const code of Object.keys(HEALTH_CODES)) {
     expect(code).toMatch(/^[a-z]+\.[a-z_]+$/);
   }
@@ -45,7 +46,10 @@ test('codes follow <check>.<state> and the dictionary has no code the list does 
 
 test('every check name the backend uses is translated', () => {
   for (const name of HEALTH_NAMES) {
-    const key = `health.name.${name.toLowerCase().replace(/\s+/g, '_')}`;
+    const key = `health.name.${name
+      .replace(/\s*\{\w+\}/g, '')
+      .toLowerCase()
+      .replace(/\s+/g, '_')}`;
     expect([name, hasMessage(key)]).toEqual([name, true]);
   }
   expect(checkName({ name: 'image store' }, 'zh')).toBe('图片存储');

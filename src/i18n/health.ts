@@ -1,57 +1,23 @@
 import type { CheckStatus, HealthCheck } from '../api/types';
 import { hasMessage, Lang, MessageKey, t, uiLang } from './i18n';
 import { en } from './en';
+import healthCodes from '../health-codes.json';
 
 /**
- * Every health code the backend reports today (pkg/plugin/app.go,
- * pkg/pipeline/health.go, pkg/grafana/health.go), `<check>.<state>`, with the
- * args its message uses. The backend sends these in a check's "code" and
- * "args"; the dictionary has health.code.<code> in every language (tested).
+ * What the backend reports (src/health-codes.json, generated from the Go
+ * code by the backend's tests): every status, check name and health code
+ * with the args its message uses. The dictionary has health.code.<code>,
+ * health.name.<name> and health.check.<status> in every language (tested).
  */
-export const HEALTH_CODES: Record<string, readonly string[]> = {
-  'settings.valid': [],
-  'settings.invalid': ['error'],
-  'queue.ok': ['queue'],
-  'queue.failed': ['error'],
-  'queue.temporary': [],
-  'channels.none': [],
-  'channels.ok': ['count'],
-  'channel.invalid': ['channel', 'error'],
-  'prometheus.ok': [],
-  'prometheus.unconfigured': ['error'],
-  'prometheus.unreachable': ['error'],
-  'imagestore.ok': [],
-  'imagestore.invalid': ['error'],
-  'imagestore.unreachable': ['error'],
-  'grafana.unusable': ['error'],
-  'grafana.no_template': [],
-  'grafana.api_ok_managed': ['url'],
-  'grafana.api_ok_token': ['url'],
-  'grafana.api_failed': ['url', 'error'],
-  'grafana.template_unset': [],
-  'grafana.template_skipped': [],
-  'grafana.template_failed': ['error'],
-  'grafana.template_ok': ['panel', 'title', 'type', 'dashboard', 'schema'],
-  'grafana.renderer_native': [],
-  'grafana.renderer_skipped': [],
-  'grafana.renderer_failed': ['error'],
-  'grafana.no_renderer': [],
-  'grafana.renderer_available': ['version'],
-  'grafana.renderer_ok': ['version', 'duration'],
-};
+export const HEALTH_CODES: Record<string, readonly string[]> = Object.fromEntries(
+  healthCodes.codes.map((c) => [c.code, c.args])
+);
 
-/** Check names the backend uses today ("name"), by their dictionary id health.name.<id>. */
-export const HEALTH_NAMES = [
-  'settings',
-  'channels',
-  'prometheus',
-  'image store',
-  'grafana',
-  'Grafana API',
-  'Template panel',
-  'Image renderer',
-  'queue',
-] as const;
+/** Check names the backend uses ("channel {channel}" carries the channel's name). */
+export const HEALTH_NAMES: readonly string[] = healthCodes.names;
+
+/** Statuses a check can have. */
+export const HEALTH_STATUSES: readonly string[] = healthCodes.statuses;
 
 const nameKey = (name: string) => `health.name.${name.trim().toLowerCase().replace(/\s+/g, '_')}`;
 

@@ -5,7 +5,6 @@ import { backend, config, setLanguage } from '../test/runtime';
 import { RESOURCES } from '../test/render';
 import Deliveries, { Delivery } from './Deliveries';
 
-
 const delivery: Delivery = {
   id: '01JDELIVERY1',
   receivedAt: '2026-11-25T02:30:00Z',
