@@ -42,8 +42,16 @@ import (
 
 const pluginID = pluginhost.PluginID
 
-// serviceAccountToken is the plugin's managed service account token.
-const serviceAccountToken = "glsa_harness_plugin_token"
+// Tokens of the harness: the plugin's managed service account; the session
+// of the signed-in admin (the browser's cookie, which this server turns into
+// the admin's identity as Grafana does); Alertmanager's service account; the
+// webhook token in secureJsonData.
+const (
+	serviceAccountToken = "glsa_harness_plugin_token"
+	adminSession        = "harness-admin-session"
+	alertmanagerToken   = "glsa_harness_alertmanager"
+	webhookToken        = "harness-webhook-token"
+)
 
 // TestBrowserSmoke walks the config page, Getting started and Deliveries as
 // an admin would, in English and Chinese (smoke.mjs says what it checks).
@@ -110,20 +118,25 @@ func TestBrowserSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	var plog syncBuffer
-	// The config page's caller is an org Admin (the settings page and channel
-	// tests need one); Grafana names it in every PluginContext.
+	// Callers as Grafana resolves them: the signed-in admin using the pages
+	// (the settings page and channel tests need an Admin), and Alertmanager's
+	// service account, which posts webhooks with the webhook token.
 	host, err := pluginhost.Start(pluginhost.Options{Binary: bin, Log: &plog,
-		Env:  []string{"GF_PLUGIN_DATA_DIR=" + t.TempDir()},
-		User: &pluginv2.User{Login: "admin", Name: "admin", Email: "admin@localhost", Role: "Admin"}},
+		Env:         []string{"GF_PLUGIN_DATA_DIR=" + t.TempDir()},
+		Users:       map[string]*pluginv2.User{adminSession: pluginhost.AdminUser},
+		BearerToken: alertmanagerToken},
 		pluginhost.Settings{JSONData: []byte("{}")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(host.Kill)
 
+	// Provisioned before the admin opens the page: the token Alertmanager
+	// sends (X-AlertChart-Token), so that the plugin knows Alertmanager.
 	g := &grafana{host: host, dist: dist, harness: harnessDir, fonts: filepath.Join(root, "pkg/render/fonts"),
 		icons: filepath.Join(root, "node_modules/@grafana/ui/dist/public/img"),
-		robot: robot, enabled: true, pinned: true, jsonData: json.RawMessage("{}"), secure: map[string]string{}, language: "en-US"}
+		robot: robot, enabled: true, pinned: true, jsonData: json.RawMessage("{}"),
+		secure: map[string]string{"webhookToken": webhookToken}, language: "en-US"}
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
 	// Grafana tells the plugin its root_url and, with managed service
@@ -150,6 +163,8 @@ func TestBrowserSmoke(t *testing.T) {
 		"CHROMIUM="+chromium,
 		"PROMETHEUS_URL="+prom.URL,
 		"WECOM_API_URL="+robot.URL,
+		"ALERTMANAGER_TOKEN="+alertmanagerToken,
+		"WEBHOOK_TOKEN="+webhookToken,
 		"ARTIFACT_DIR="+artifacts,
 	)
 	var out syncBuffer
@@ -200,7 +215,9 @@ func TestBrowserSmoke(t *testing.T) {
 //     renderer (so the health report has ok, warning and skipped checks).
 //   - GET/PUT /api/user/preferences: the user's language; the next page load
 //     carries it in grafanaBootData (settings.language, user.language).
-//   - /api/plugins/<id>/resources/*: passed to CallResource (pluginhost).
+//   - /api/plugins/<id>/resources/*: passed to CallResource (pluginhost) as
+//     the caller the request authenticates: a bearer token's user, else the
+//     signed-in admin (the browser's session).
 //   - Any other /api path: 404 {"message":"Not found"}.
 //   - Other paths: the index page with window.grafanaBootData, as Grafana's
 //     index.html; public/plugins/<id>/ serves dist/.
@@ -269,6 +286,10 @@ func (g *grafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(f.Status)
 			_, _ = io.WriteString(w, f.Body)
 			return
+		}
+		if r.Header.Get("Authorization") == "" {
+			// A browser request: Grafana knows the signed-in admin by the session cookie.
+			r.Header.Set("Authorization", "Bearer "+adminSession)
 		}
 		g.host.ServeHTTP(w, r)
 	case p == "/api/user/preferences":

@@ -42,6 +42,18 @@ type Settings struct {
 	GrafanaConfig map[string]string
 }
 
+// Callers as Grafana puts them in PluginContext.User. A service-account
+// token resolves to the account's login, "sa-<org id>-<name>" since Grafana
+// 10.4 (GenerateLogin in pkg/services/serviceaccounts), and its org role.
+var (
+	// AlertmanagerUser is the service account the README tells admins to
+	// create for Alertmanager (role Viewer).
+	AlertmanagerUser = &pluginv2.User{Login: "sa-1-alertmanager", Name: "alertmanager", Role: "Viewer"}
+	AdminUser        = &pluginv2.User{Login: "admin", Name: "admin", Email: "admin@localhost", Role: "Admin"}
+	EditorUser       = &pluginv2.User{Login: "editor", Name: "Editor", Email: "editor@example.com", Role: "Editor"}
+	ViewerUser       = &pluginv2.User{Login: "viewer", Name: "Viewer", Email: "viewer@example.com", Role: "Viewer"}
+)
+
 // Options configure a host.
 type Options struct {
 	// Binary is the plugin executable (see Binary()).
@@ -49,21 +61,18 @@ type Options struct {
 	// Env is added to the plugin process environment (Grafana passes the
 	// [plugin.<id>] ini section as GF_PLUGIN_* variables).
 	Env []string
-	// BearerToken, when set, is the service-account token callers must
-	// present, as Grafana requires a signed-in identity on /api routes.
+	// Users maps the bearer tokens the HTTP bridge accepts to the identity
+	// Grafana would resolve each to; any other request gets 401, as Grafana
+	// requires a signed-in identity on /api routes.
+	Users map[string]*pluginv2.User
+	// BearerToken, when set, is one more accepted token: Alertmanager's
+	// service account (AlertmanagerUser).
 	BearerToken string
+	// User is the caller of Call and CheckHealth (nil: AdminUser, the
+	// config page's user).
+	User *pluginv2.User
 	// Log receives the plugin's stderr (hclog JSON lines); nil discards.
 	Log io.Writer
-	// User is the caller Grafana names in every PluginContext (its login and
-	// org role); nil means DefaultUser, the Viewer service account
-	// Alertmanager posts with. A config-page test passes an Admin.
-	User *pluginv2.User
-}
-
-// DefaultUser is the caller when Options.User is nil: the service account
-// (role Viewer) whose token Alertmanager sends.
-func DefaultUser() *pluginv2.User {
-	return &pluginv2.User{Login: "sa-alertmanager", Role: "Viewer", Name: "alertmanager"}
 }
 
 // Host is one running plugin process plus its Grafana-like HTTP bridge.
@@ -143,8 +152,9 @@ func (h *Host) UpdateSettings(s Settings) {
 	h.updated = now
 }
 
-// PluginContext is what Grafana attaches to every call.
-func (h *Host) PluginContext() *pluginv2.PluginContext {
+// PluginContext is what Grafana attaches to every call, made by user (nil:
+// no user at all).
+func (h *Host) PluginContext(user *pluginv2.User) *pluginv2.PluginContext {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	js := h.settings.JSONData
@@ -162,20 +172,27 @@ func (h *Host) PluginContext() *pluginv2.PluginContext {
 			LastUpdatedMS:           h.updated.UnixMilli(),
 		},
 		GrafanaConfig: h.settings.GrafanaConfig,
-		User:          h.user(),
+		User:          user,
 	}
 }
 
-func (h *Host) user() *pluginv2.User {
+func (h *Host) defaultUser() *pluginv2.User {
 	if h.opts.User != nil {
 		return h.opts.User
 	}
-	return DefaultUser()
+	return AdminUser
 }
 
-// CheckHealth calls the plugin's CheckHealth as Grafana's "Save & test" does.
+// CheckHealth calls the plugin's CheckHealth as Grafana's
+// /api/plugins/<id>/health does for the host's user.
 func (h *Host) CheckHealth(ctx context.Context) (*pluginv2.CheckHealthResponse, error) {
-	return h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: h.PluginContext()})
+	return h.CheckHealthAs(ctx, h.defaultUser())
+}
+
+// CheckHealthAs is CheckHealth for another caller (any signed-in user may
+// call Grafana's health route).
+func (h *Host) CheckHealthAs(ctx context.Context, user *pluginv2.User) (*pluginv2.CheckHealthResponse, error) {
+	return h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: h.PluginContext(user)})
 }
 
 // Response is a collected CallResource answer.
@@ -186,8 +203,13 @@ type Response struct {
 }
 
 // Call sends one resource request (path without the resources prefix, e.g.
-// "webhook/ops?x=1") and collects the streamed answer.
+// "webhook/ops?x=1") as the host's user and collects the streamed answer.
 func (h *Host) Call(ctx context.Context, method, path string, headers http.Header, body []byte) (*Response, error) {
+	return h.CallAs(ctx, h.defaultUser(), method, path, headers, body)
+}
+
+// CallAs is Call made by user (nil: a request without a user).
+func (h *Host) CallAs(ctx context.Context, user *pluginv2.User, method, path string, headers http.Header, body []byte) (*Response, error) {
 	p, q, _ := strings.Cut(path, "?")
 	hdr := map[string]*pluginv2.StringList{}
 	for k, v := range headers {
@@ -198,7 +220,7 @@ func (h *Host) Call(ctx context.Context, method, path string, headers http.Heade
 		url += "?" + q
 	}
 	stream, err := h.resource.CallResource(ctx, &pluginv2.CallResourceRequest{
-		PluginContext: h.PluginContext(),
+		PluginContext: h.PluginContext(user),
 		Path:          p,
 		Method:        method,
 		Url:           url,
@@ -233,13 +255,19 @@ func (h *Host) Call(ctx context.Context, method, path string, headers http.Heade
 }
 
 // ServeHTTP bridges Grafana's resource route to CallResource, like Grafana's
-// apiRoute.Any("/plugins/:pluginId/resources/*").
+// apiRoute.Any("/plugins/:pluginId/resources/*"): the bearer token decides
+// the user in PluginContext; the request is prepared as Grafana's
+// proxyutil.PrepareProxyRequest and ClearAuthHeadersMiddleware do (no
+// Authorization, Cookie, Origin or Referer reaches the plugin; the referer
+// moves to X-Grafana-Referer; X-Forwarded-For is added); the body is read
+// whole (an empty body arrives as an empty one).
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, ResourcePrefix) {
 		http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
 		return
 	}
-	if h.opts.BearerToken != "" && r.Header.Get("Authorization") != "Bearer "+h.opts.BearerToken {
+	user := h.userOf(r.Header.Get("Authorization"))
+	if user == nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, `{"message":"Unauthorized","messageId":"auth.unauthorized","statusCode":401}`)
@@ -255,23 +283,50 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path += "?" + r.URL.RawQuery
 	}
 	hdr := r.Header.Clone()
-	hdr.Del("Authorization") // Grafana does not forward the caller's token
-	res, err := h.Call(r.Context(), r.Method, path, hdr, body)
+	hdr.Set("X-Grafana-Referer", hdr.Get("Referer"))
+	for _, k := range []string{"Authorization", "Cookie", "Origin", "Referer", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto"} {
+		hdr.Del(k)
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		hdr.Set("X-Forwarded-For", host)
+	}
+	res, err := h.CallAs(r.Context(), user, r.Method, path, hdr, body)
 	if err != nil {
 		// Grafana answers 500 when the plugin is unavailable.
 		http.Error(w, `{"message":"Failed to call resource"}`, http.StatusInternalServerError)
 		return
 	}
 	for k, v := range res.Headers {
+		if http.CanonicalHeaderKey(k) == "Set-Cookie" {
+			continue // Grafana never forwards a plugin's cookies
+		}
 		for _, x := range v {
 			w.Header().Add(k, x)
 		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
 	}
 	if res.Status == 0 {
 		res.Status = http.StatusOK
 	}
 	w.WriteHeader(res.Status)
 	_, _ = w.Write(res.Body)
+}
+
+// userOf resolves an Authorization header as Grafana does its tokens.
+func (h *Host) userOf(authorization string) *pluginv2.User {
+	token, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok || token == "" {
+		return nil
+	}
+	if u, ok := h.opts.Users[token]; ok {
+		return u
+	}
+	if h.opts.BearerToken != "" && token == h.opts.BearerToken {
+		return AlertmanagerUser
+	}
+	return nil
 }
 
 // ListenAndServe serves the Grafana-like HTTP bridge on a free loopback port
