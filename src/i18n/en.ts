@@ -297,6 +297,8 @@ export const en = {
   'health.details': 'Checks',
 
   // Check names (health JSON "name"), for the names the backend uses.
+  'health.arg.source.managed': 'the plugin’s managed service account',
+  'health.arg.source.token': 'the service account token in secureJsonData.grafanaToken',
   'health.name.settings': 'Settings',
   'health.name.channels': 'Channels',
   'health.name.channel': 'Channel {channel}',
@@ -329,7 +331,7 @@ export const en = {
   'health.code.imagestore.invalid': '{error} (DingTalk, Teams and Slack webhooks get text only)',
   'health.code.imagestore.unreachable': '{error} (charts for platforms that only take image URLs become a note)',
   'health.code.grafana.unavailable': 'The Grafana renderer is selected but {problem}; the built-in renderer is used',
-  'health.code.grafana.api_ok': 'Reachable at {url} with the {source}',
+  'health.code.grafana.api_ok': 'Reachable at {url} with {source}',
   'health.code.grafana.api_failed': '{error}',
   'health.code.grafana.template_skipped_no_api': 'Not checked: Grafana’s API is not usable',
   'health.code.grafana.renderer_skipped_no_api': 'Not checked: Grafana’s API is not usable',

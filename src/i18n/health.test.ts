@@ -75,3 +75,15 @@ test('a check’s code is translated with its args; unknown codes and missing ar
   expect(checkText({ ...c, args: {} }, 'zh')).toEqual({ text: '2 channel(s) configured', translated: false });
   expect(checkText({ ...c, code: undefined }, 'zh').translated).toBe(false);
 });
+
+test('word args are translated too', () => {
+  const c = {
+    name: 'Grafana API',
+    status: 'ok' as const,
+    message: 'reachable at http://grafana:3000 with the managed service account',
+    code: 'grafana.api_ok',
+    args: { url: 'http://grafana:3000', source: 'managed service account' },
+  };
+  expect(checkText(c, 'zh').text).toBe('可通过插件的托管服务账号访问 http://grafana:3000');
+  expect(checkText(c, 'en').text).toBe('Reachable at http://grafana:3000 with the plugin’s managed service account');
+});

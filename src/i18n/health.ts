@@ -41,6 +41,22 @@ export function statusWord(status: CheckStatus | string, lang: Lang = uiLang()):
 }
 
 /**
+ * Arg values that are words rather than data (Go: grafana.Source*), by the
+ * dictionary id that says them in every language.
+ */
+const ARG_WORDS: Record<string, Record<string, MessageKey>> = {
+  source: {
+    'managed service account': 'health.arg.source.managed',
+    'service account token from secureJsonData.grafanaToken': 'health.arg.source.token',
+  },
+};
+
+function argWord(arg: string, value: string, lang: Lang): string {
+  const key = ARG_WORDS[arg]?.[value];
+  return key ? t(key, undefined, lang) : value;
+}
+
+/**
  * A check's text in the user's language: the translation of its code filled
  * from its args; the backend's English message when the code is unknown or an
  * arg the translation needs is missing.
@@ -48,7 +64,7 @@ export function statusWord(status: CheckStatus | string, lang: Lang = uiLang()):
 export function checkText(c: HealthCheck, lang: Lang = uiLang()): { text: string; translated: boolean } {
   const key = c.code ? `health.code.${c.code}` : '';
   if (key && hasMessage(key)) {
-    const vars = Object.fromEntries(Object.entries(c.args ?? {}).map(([k, v]) => [k, String(v)]));
+    const vars = Object.fromEntries(Object.entries(c.args ?? {}).map(([k, v]) => [k, argWord(k, String(v), lang)]));
     const needed = [...(en[key as MessageKey].match(/\{([a-z]+)\}/gi) ?? [])].map((p) => p.slice(1, -1));
     if (needed.every((n) => n in vars)) {
       return { text: t(key, vars, lang), translated: true };

@@ -292,6 +292,8 @@ export const zh: Record<keyof typeof en, string> = {
   'health.checkSeparator': '：',
   'health.details': '检查项',
 
+  'health.arg.source.managed': '插件的托管服务账号',
+  'health.arg.source.token': 'secureJsonData.grafanaToken 中的服务账号令牌',
   'health.name.settings': '设置',
   'health.name.channels': '渠道',
   'health.name.channel': '渠道 {channel}',
@@ -321,7 +323,7 @@ export const zh: Record<keyof typeof en, string> = {
   'health.code.imagestore.invalid': '{error}（钉钉、Teams 和 Slack webhook 只收到文字）',
   'health.code.imagestore.unreachable': '{error}（只接受图片链接的平台将收到说明文字而非图表）',
   'health.code.grafana.unavailable': '已选择 Grafana 渲染，但{problem}；改用内置渲染',
-  'health.code.grafana.api_ok': '可通过 {source} 访问 {url}',
+  'health.code.grafana.api_ok': '可通过{source}访问 {url}',
   'health.code.grafana.api_failed': '{error}',
   'health.code.grafana.template_skipped_no_api': '未检查：Grafana API 不可用',
   'health.code.grafana.renderer_skipped_no_api': '未检查：Grafana API 不可用',
