@@ -47,3 +47,7 @@ Object.defineProperties(Element.prototype, {
   clientHeight: { configurable: true, get: () => 600 },
   clientWidth: { configurable: true, get: () => 600 },
 });
+
+// findBy*/waitFor wait up to 5 s instead of 1 s: the pages render Grafana's heavy components, and CI
+// shares two cores with other work (a wait that is met returns at once; nothing asserted changes).
+require('@testing-library/react').configure({ asyncUtilTimeout: 5000 });

@@ -8,6 +8,10 @@ const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/uti
 module.exports = {
   // Jest configuration provided by Grafana scaffolding
   ...base,
+  // The config page tests drive Grafana's heavy components with userEvent: a few take 10–20 s alone and
+  // over 30 s when the two cores are shared. A limit that fails a correct test under load is a timed
+  // assertion that flakes; this one only catches a test that hangs.
+  testTimeout: 120_000,
   moduleNameMapper: {
     ...base.moduleNameMapper,
     // No Grafana runs in tests: @grafana/runtime is a recording fake with Grafana's real API shapes.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything AlertChart's build, tests and demo need on a Debian
 # machine that has Go and Node: Debian packages (Prometheus, Alertmanager,
-# PostgreSQL for the HA queue tests), Go modules and npm packages.
+# PostgreSQL for the HA queue tests, Chromium for the browser smoke test),
+# Go modules and npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || need+=(prometheus-alertmanager)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v unzip >/dev/null || need+=(unzip)
+# The browser smoke test drives Debian's Chromium with playwright-core (no browser download).
+[ "${ALERTCHART_SKIP_NPM:-}" = 1 ] || command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> apt-get install ${need[*]}"
   SUDO=""

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every AlertChart check, as CI does: set-up, go vet, the frontend's
 # typecheck, lint, jest tests and build, the release build for four platforms,
-# the grafana-cli zip, then all Go tests (unit, end-to-end with real
+# the grafana-cli zip, the browser smoke test of the built pages against the
+# built plugin, then all Go tests (unit, end-to-end with real
 # Prometheus/Alertmanager/PostgreSQL, packaging) against the built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,11 @@ rm -f alertchart-webhook-app-*.zip
 go run github.com/magefile/mage -v buildRelease
 go run github.com/magefile/mage package
 
-step "go test ./... (against dist/gpx_alertchart_linux_amd64)"
 export CI="${CI:-true}"
 export ALERTCHART_PLUGIN_BINARY="$PWD/dist/gpx_alertchart_linux_amd64"
-go test -count=1 -timeout 40m ./...
+
+step "browser smoke test: the built pages in headless Chromium against the built plugin (test/browser)"
+go test -count=1 -timeout 5m -run '^TestBrowserSmoke$' -v ./test/browser
+
+step "go test ./... (against dist/gpx_alertchart_linux_amd64)"
+go test -count=1 -timeout 40m -skip '^TestBrowserSmoke$' ./...

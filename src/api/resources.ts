@@ -45,16 +45,24 @@ export function externalResourceUrl(path: string): string {
 }
 
 /**
- * Plain words for a failed call: the resource API's {"error": ...}, Grafana's
- * {"message": ...}, else the HTTP status.
+ * Plain words for a failed call. FetchError.data is what Grafana's request
+ * service made of the answer body: the resource API's JSON
+ * {"error": ..., "field"?: ...}; Grafana's own {"message": ...}; or, for a
+ * body that is not JSON (a proxy's "502 Bad Gateway" page, plain text), the
+ * object {message: <the text>, error: <statusText>, response: <the text>}
+ * that its processRequestError builds — there `error` is only the status
+ * text and the reason is in `message`.
  */
 export function errorMessage(err: unknown): string {
   if (isFetchError(err)) {
-    const data = err.data as { error?: unknown; message?: unknown; field?: unknown } | string | undefined;
+    const data = err.data as
+      { error?: unknown; message?: unknown; field?: unknown; response?: unknown } | string | null | undefined;
     let text = '';
     if (typeof data === 'string') {
       text = data;
-    } else if (data && typeof data.error === 'string') {
+    } else if (data && typeof data.response === 'string' && typeof data.message === 'string') {
+      text = plainText(data.message);
+    } else if (data && typeof data.error === 'string' && data.error) {
       text = data.error;
       if (typeof data.field === 'string' && data.field) {
         text = `${data.field}: ${text}`;
@@ -62,6 +70,7 @@ export function errorMessage(err: unknown): string {
     } else if (data && typeof data.message === 'string') {
       text = data.message;
     }
+    text = text.trim();
     if (!text) {
       text = err.statusText || err.message || '';
     }
@@ -71,6 +80,16 @@ export function errorMessage(err: unknown): string {
     return err.message;
   }
   return String(err);
+}
+
+/** A non-JSON error body in a line: tags of an HTML error page dropped, whitespace folded, at most 300 characters. */
+function plainText(body: string): string {
+  const s = body
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return s.length > 300 ? `${s.slice(0, 299)}…` : s;
 }
 
 /** HTTP status of a failed call, when there is one. */

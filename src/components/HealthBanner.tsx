@@ -1,54 +1,96 @@
 import React from 'react';
-import { Alert, LoadingPlaceholder } from '@grafana/ui';
-import { errorMessage, resourceGet } from '../api/resources';
-import { t } from '../i18n/i18n';
-
-/** GET health answer (notes/API.md). */
-export interface Health {
-  status: 'ok' | 'warning' | 'error';
-  message: string;
-  checks?: Array<{ name: string; status: 'ok' | 'warning' | 'error'; message: string }>;
-}
+import { css } from '@emotion/css';
+import { GrafanaTheme2 } from '@grafana/data';
+import { Alert, Icon, IconName, LoadingPlaceholder, useStyles2 } from '@grafana/ui';
+import { errorMessage } from '../api/resources';
+import type { CheckStatus, Health } from '../api/types';
+import { resourcePath, useResource } from '../api/useResource';
+import { t, uiLang } from '../i18n/i18n';
+import { checkName, checkText, statusWord } from '../i18n/health';
 
 const severity = { ok: 'success', warning: 'warning', error: 'error' } as const;
+const icons: Record<CheckStatus, IconName> = {
+  ok: 'check-circle',
+  warning: 'exclamation-triangle',
+  error: 'times-circle',
+  skipped: 'minus-circle',
+};
 
-/** The backend's health, shown at the top of a page. */
+/**
+ * The backend's health at the top of a page: one line per check, its name,
+ * status and text in the user's language (the check's code translated, the
+ * backend's English message when the page does not know the code).
+ */
 export function HealthBanner() {
-  const [health, setHealth] = React.useState<Health | null>(null);
-  const [failure, setFailure] = React.useState('');
+  const s = useStyles2(getStyles);
+  const { data: health, error } = useResource<Health>(resourcePath('health'));
 
-  React.useEffect(() => {
-    let cancelled = false;
-    resourceGet<Health>('health')
-      .then((h) => !cancelled && setHealth(h))
-      .catch((e) => !cancelled && setFailure(errorMessage(e)));
-    return () => {
-      cancelled = true;
-    };
-  }, []);
-
-  if (failure) {
+  if (error) {
     return (
-      <Alert severity="error" title={t('health.unreachable')}>
-        {failure}
+      <Alert severity="error" title={t('health.unreachable')} data-testid="health-banner">
+        {errorMessage(error)}
       </Alert>
     );
   }
   if (!health) {
     return <LoadingPlaceholder text={t('health.loading')} />;
   }
+  const checks = health.checks ?? [];
+  // The summary: alone (a report without checks, e.g. the restricted one non-admins get) it is shown, translated
+  // from its code; next to the checks it only repeats them, except an old backend's English summary in an English UI.
+  let summary = '';
+  if (checks.length === 0) {
+    summary = checkText({ name: '', status: 'ok', message: health.message, code: health.code, args: health.args }).text;
+  } else if (
+    !health.code &&
+    uiLang() === 'en' &&
+    !checks.some((c) => c.message && health.message.includes(c.message))
+  ) {
+    summary = health.message;
+  }
   return (
-    <Alert severity={severity[health.status] ?? 'info'} title={t(`health.${health.status}`)}>
-      {health.message && <div>{health.message}</div>}
-      {health.checks && health.checks.length > 0 && (
-        <ul style={{ margin: 0, paddingLeft: 16 }}>
-          {health.checks.map((c) => (
-            <li key={c.name}>
-              <strong>{c.name}</strong> ({t(`health.check.${c.status}`)}){c.message ? `: ${c.message}` : ''}
-            </li>
-          ))}
+    <Alert
+      severity={severity[health.status] ?? 'info'}
+      title={t(`health.${health.status}`)}
+      data-testid="health-banner"
+    >
+      {summary && <div>{summary}</div>}
+      {checks.length > 0 && (
+        <ul className={s.list} aria-label={t('health.details')}>
+          {checks.map((c, i) => {
+            const { text, translated } = checkText(c);
+            return (
+              <li key={`${c.name}-${i}`} data-testid="health-check" data-status={c.status} data-translated={translated}>
+                <Icon name={icons[c.status] ?? 'info-circle'} className={s.status[c.status] ?? s.status.skipped} />
+                <span>
+                  <strong>{checkName(c)}</strong>
+                  <span className={s.weak}>{t('health.checkStatus', { status: statusWord(c.status) })}</span>
+                  {text ? `${t('health.checkSeparator')}${text}` : ''}
+                </span>
+              </li>
+            );
+          })}
         </ul>
       )}
     </Alert>
   );
 }
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  list: css({
+    listStyle: 'none',
+    margin: 0,
+    padding: 0,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: theme.spacing(0.5),
+    '& li': { display: 'flex', gap: theme.spacing(1), alignItems: 'baseline' },
+  }),
+  weak: css({ color: theme.colors.text.secondary }),
+  status: {
+    ok: css({ color: theme.colors.success.text, flexShrink: 0, alignSelf: 'center' }),
+    warning: css({ color: theme.colors.warning.text, flexShrink: 0, alignSelf: 'center' }),
+    error: css({ color: theme.colors.error.text, flexShrink: 0, alignSelf: 'center' }),
+    skipped: css({ color: theme.colors.text.disabled, flexShrink: 0, alignSelf: 'center' }),
+  } as Record<string, string>,
+});

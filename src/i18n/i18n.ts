@@ -46,3 +46,8 @@ export function t(key: MessageKey, vars?: Record<string, string | number>, lang:
   }
   return s;
 }
+
+/** Translates an id built from a backend value (`plan.source.${source}`), or gives `fallback` when there is none. */
+export function tOr(key: string, fallback: string, vars?: Record<string, string | number>): string {
+  return hasMessage(key) ? t(key, vars) : fallback;
+}

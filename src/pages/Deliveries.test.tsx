@@ -5,8 +5,6 @@ import { backend, config, setLanguage } from '../test/runtime';
 import { RESOURCES } from '../test/render';
 import Deliveries, { Delivery } from './Deliveries';
 
-jest.setTimeout(30_000);
-
 const delivery: Delivery = {
   id: '01JDELIVERY1',
   receivedAt: '2026-11-25T02:30:00Z',
@@ -91,7 +89,8 @@ const setup = () => {
 test('lists notifications with per-channel status, timings, errors and a chart thumbnail', async () => {
   config.appSubUrl = '/grafana';
   setup();
-  const row = await screen.findByTestId('delivery-01JDELIVERY1');
+  // The test id marks the row's first cell (InteractiveTable draws the rows); the row is its <tr>.
+  const row = (await screen.findByTestId('delivery-01JDELIVERY1')).closest('tr')!;
   expect(within(row).getByText('ops')).toBeInTheDocument();
   expect(within(row).getByText('partial')).toBeInTheDocument();
   expect(within(row).getByText('text 12 ms')).toBeInTheDocument();
@@ -174,7 +173,7 @@ test('empty history', async () => {
 test('Chinese labels', async () => {
   setLanguage('zh-Hans');
   setup();
-  const row = await screen.findByTestId('delivery-01JDELIVERY1');
+  const row = (await screen.findByTestId('delivery-01JDELIVERY1')).closest('tr')!;
   expect(within(row).getByText('部分成功')).toBeInTheDocument();
   expect(screen.getByRole('button', { name: '详情' })).toBeInTheDocument();
 });

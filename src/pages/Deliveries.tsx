@@ -7,57 +7,23 @@ import {
   Badge,
   BadgeColor,
   Button,
+  Column,
   Drawer,
   Field,
   Input,
+  InteractiveTable,
   LoadingPlaceholder,
   RadioButtonGroup,
   Stack,
   useStyles2,
 } from '@grafana/ui';
-import { errorMessage, errorStatus, resourceGet, resourcePost, resourceUrl } from '../api/resources';
+import { errorMessage, errorStatus, resourcePost, resourceUrl } from '../api/resources';
+import type { Attempt, ChannelDelivery, Delivery, DeliveryList, ResendAnswer, SendPart } from '../api/types';
+import { resourcePath, useResource } from '../api/useResource';
 import { hasMessage, t } from '../i18n/i18n';
+import { formatTime } from '../utils/format';
 
-/** One accepted webhook notification (notes/API.md "Delivery"). */
-export interface Delivery {
-  id: string;
-  receivedAt: string;
-  receiver: string;
-  status: 'pending' | 'sent' | 'partial' | 'failed';
-  groupKey: string;
-  /** Set on a resent notification: the id it copies. */
-  resentFrom?: string;
-  alerts: Array<{ fingerprint: string; alertname: string; status: string; instance?: string; severity?: string }>;
-  channels: DeliveryChannel[];
-  hasChart: boolean;
-  attempts?: Attempt[];
-}
-
-export interface DeliveryChannel {
-  channel: string;
-  type: string;
-  status: 'pending' | 'sent' | 'failed' | 'deduplicated';
-  attempts: number;
-  lastError: string;
-  textSentAt: string | null;
-  chartSentAt: string | null;
-  /** Milliseconds from receipt to the text / chart being accepted; null until sent. */
-  textLatencyMs: number | null;
-  chartLatencyMs: number | null;
-  renderer: string;
-  fallbackReason: string;
-  chartNote: string;
-}
-
-export interface Attempt {
-  channel: string;
-  part: 'text' | 'chart' | 'both' | 'digest';
-  at: string;
-  ok: boolean;
-  error: string;
-  statusCode: number;
-  durationMs: number;
-}
+export type { Attempt, ChannelDelivery, Delivery } from '../api/types';
 
 const statusColor: Record<string, BadgeColor> = {
   sent: 'green',
@@ -74,7 +40,6 @@ export function StatusBadge({ status }: { status: string }) {
   return <Badge color={statusColor[status] ?? 'darkgrey'} text={hasMessage(key) ? t(key) : status} />;
 }
 
-const formatTime = (s: string | null | undefined) => (s ? new Date(s).toLocaleString() : '–');
 const latency = (ms: number | null) => (ms === null ? '' : ` · ${ms} ms`);
 
 /** URL of a delivery's chart image for one alert. */
@@ -114,7 +79,6 @@ type StatusFilter = '' | Delivery['status'];
 
 /** "Deliveries": recent notifications, per-channel status, timings, errors, charts, resend. */
 function Deliveries() {
-  const s = useStyles2(getStyles);
   const [status, setStatus] = React.useState<StatusFilter>('');
   const [receiver, setReceiver] = React.useState('');
   // The list follows the receiver filter once typing pauses, not on every key.
@@ -123,26 +87,12 @@ function Deliveries() {
     const id = setTimeout(() => setReceiverQuery(receiver.trim()), 300);
     return () => clearTimeout(id);
   }, [receiver]);
-  const [list, setList] = React.useState<Delivery[] | null>(null);
-  const [failure, setFailure] = React.useState('');
   const [openId, setOpenId] = React.useState<string | null>(null);
-  const [reload, setReload] = React.useState(0);
-
-  React.useEffect(() => {
-    let cancelled = false;
-    const q = new URLSearchParams({ limit: '50', status, receiver: receiverQuery });
-    resourceGet<{ deliveries: Delivery[] }>(`deliveries?${q.toString()}`)
-      .then((r) => {
-        if (!cancelled) {
-          setFailure('');
-          setList(r.deliveries ?? []);
-        }
-      })
-      .catch((e) => !cancelled && setFailure(errorMessage(e)));
-    return () => {
-      cancelled = true;
-    };
-  }, [status, receiverQuery, reload]);
+  const query = new URLSearchParams({ limit: '50', status, receiver: receiverQuery }).toString();
+  const answer = useResource<DeliveryList>(resourcePath(`deliveries?${query}`));
+  const list = answer.data ? (answer.data.deliveries ?? []) : null;
+  const failure = answer.error ? errorMessage(answer.error) : '';
+  const columns = useListColumns(setOpenId);
 
   return (
     <PluginPage>
@@ -170,7 +120,7 @@ function Deliveries() {
             />
           </Field>
           <Field label="">
-            <Button icon="sync" variant="secondary" onClick={() => setReload((n) => n + 1)}>
+            <Button icon="sync" variant="secondary" onClick={answer.reload}>
               {t('deliveries.refresh')}
             </Button>
           </Field>
@@ -187,105 +137,218 @@ function Deliveries() {
             {t('deliveries.none.desc')}
           </Alert>
         )}
-        {list && list.length > 0 && (
-          <table className={s.table}>
-            <thead>
-              <tr>
-                <th>{t('deliveries.col.received')}</th>
-                <th>{t('deliveries.col.receiver')}</th>
-                <th>{t('deliveries.col.alerts')}</th>
-                <th>{t('deliveries.col.status')}</th>
-                <th>{t('deliveries.col.channels')}</th>
-                <th>{t('deliveries.col.chart')}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((d) => (
-                <tr key={d.id} data-testid={`delivery-${d.id}`}>
-                  <td>{formatTime(d.receivedAt)}</td>
-                  <td>{d.receiver}</td>
-                  <td>
-                    {d.alerts.slice(0, 3).map((a) => (
-                      <div key={a.fingerprint}>
-                        {a.alertname}
-                        {a.instance ? ` · ${a.instance}` : ''} <StatusBadge status={a.status} />
-                      </div>
-                    ))}
-                    {d.alerts.length > 3 && <div>{t('deliveries.more', { n: d.alerts.length - 3 })}</div>}
-                  </td>
-                  <td>
-                    <StatusBadge status={d.status} />
-                  </td>
-                  <td>
-                    {d.channels.map((c) => (
-                      <div key={c.channel} title={c.lastError || undefined}>
-                        {c.channel} <StatusBadge status={c.status} />
-                        {c.textSentAt && c.textLatencyMs !== null && (
-                          <span className={s.weak}> {t('deliveries.textMs', { ms: c.textLatencyMs })}</span>
-                        )}
-                        {c.chartSentAt && c.chartLatencyMs !== null && (
-                          <span className={s.weak}> {t('deliveries.chartMs', { ms: c.chartLatencyMs })}</span>
-                        )}
-                        {c.lastError && <div className={s.error}>{c.lastError}</div>}
-                      </div>
-                    ))}
-                  </td>
-                  <td>
-                    {d.hasChart ? (
-                      <ChartImage
-                        id={d.id}
-                        fingerprint={d.alerts[0]?.fingerprint}
-                        className={s.thumb}
-                        alt={t('deliveries.chartAlt', { name: d.alerts[0]?.alertname ?? '' })}
-                      />
-                    ) : (
-                      '–'
-                    )}
-                  </td>
-                  <td>
-                    <Button size="sm" variant="secondary" onClick={() => setOpenId(d.id)}>
-                      {t('deliveries.details')}
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        {list && list.length > 0 && <InteractiveTable<Delivery> columns={columns} data={list} getRowId={(d) => d.id} />}
       </Stack>
-      {openId && (
-        <DeliveryDrawer id={openId} onClose={() => setOpenId(null)} onResent={() => setReload((n) => n + 1)} />
-      )}
+      {openId && <DeliveryDrawer id={openId} onClose={() => setOpenId(null)} onResent={answer.reload} />}
     </PluginPage>
   );
 }
 
 export default Deliveries;
 
+/** What a send carried, in words ("text + chart", "digest"). */
+function partText(part: SendPart | undefined): string {
+  if (!part) {
+    return '';
+  }
+  const key = `part.${part}`;
+  return hasMessage(key) ? t(key) : part;
+}
+
+/** One channel's line in the list: status, timings, what was sent, the last error. */
+function ChannelLine({ c }: { c: ChannelDelivery }) {
+  const s = useStyles2(getStyles);
+  return (
+    <div title={c.lastError || undefined}>
+      {c.channel} <StatusBadge status={c.status} />
+      {c.textSentAt && c.textLatencyMs !== null && (
+        <span className={s.weak}> {t('deliveries.textMs', { ms: c.textLatencyMs })}</span>
+      )}
+      {c.chartSentAt && c.chartLatencyMs !== null && (
+        <span className={s.weak}> {t('deliveries.chartMs', { ms: c.chartLatencyMs })}</span>
+      )}
+      {c.part && c.part !== 'text' && <span className={s.weak}> · {partText(c.part)}</span>}
+      {c.lastError && <div className={s.error}>{c.lastError}</div>}
+    </div>
+  );
+}
+
+/** The list's columns (InteractiveTable wants them memoised). */
+function useListColumns(open: (id: string) => void): Array<Column<Delivery>> {
+  const s = useStyles2(getStyles);
+  return React.useMemo<Array<Column<Delivery>>>(
+    () => [
+      {
+        id: 'receivedAt',
+        header: t('deliveries.col.received'),
+        sortType: 'string',
+        cell: ({ row: { original: d } }) => <span data-testid={`delivery-${d.id}`}>{formatTime(d.receivedAt)}</span>,
+      },
+      { id: 'receiver', header: t('deliveries.col.receiver'), sortType: 'string' },
+      {
+        id: 'alerts',
+        header: t('deliveries.col.alerts'),
+        cell: ({ row: { original: d } }) => (
+          <div>
+            {d.alerts.slice(0, 3).map((a) => (
+              <div key={a.fingerprint}>
+                {a.alertname}
+                {a.instance ? ` · ${a.instance}` : ''} <StatusBadge status={a.status} />
+              </div>
+            ))}
+            {d.alerts.length > 3 && <div>{t('deliveries.more', { n: d.alerts.length - 3 })}</div>}
+          </div>
+        ),
+      },
+      {
+        id: 'status',
+        header: t('deliveries.col.status'),
+        sortType: 'string',
+        cell: ({ row: { original: d } }) => <StatusBadge status={d.status} />,
+      },
+      {
+        id: 'channels',
+        header: t('deliveries.col.channels'),
+        cell: ({ row: { original: d } }) => (
+          <div>
+            {d.channels.map((c) => (
+              <ChannelLine key={c.channel} c={c} />
+            ))}
+          </div>
+        ),
+      },
+      {
+        id: 'hasChart',
+        header: t('deliveries.col.chart'),
+        cell: ({ row: { original: d } }) =>
+          d.hasChart ? (
+            <ChartImage
+              id={d.id}
+              fingerprint={d.alerts[0]?.fingerprint}
+              className={s.thumb}
+              alt={t('deliveries.chartAlt', { name: d.alerts[0]?.alertname ?? '' })}
+            />
+          ) : (
+            '–'
+          ),
+      },
+      {
+        id: 'actions',
+        cell: ({ row: { original: d } }) => (
+          <Button size="sm" variant="secondary" onClick={() => open(d.id)}>
+            {t('deliveries.details')}
+          </Button>
+        ),
+      },
+    ],
+    [open, s]
+  );
+}
+
+const channelColumns: Array<Column<ChannelDelivery>> = [
+  {
+    id: 'channel',
+    header: () => t('deliveries.col.channel'),
+    cell: ({ row: { original: c } }) => (
+      <>
+        {c.channel} <Weak>({c.type})</Weak>
+      </>
+    ),
+  },
+  {
+    id: 'status',
+    header: () => t('deliveries.col.status'),
+    cell: ({ row: { original: c } }) => <StatusBadge status={c.status} />,
+  },
+  { id: 'attempts', header: () => t('deliveries.col.attempts') },
+  {
+    id: 'textSentAt',
+    header: () => t('deliveries.col.text'),
+    cell: ({ row: { original: c } }) =>
+      c.textSentAt ? (
+        <>
+          {`${formatTime(c.textSentAt)}${latency(c.textLatencyMs)}`}
+          {c.part && c.part !== 'text' && <Weak> · {partText(c.part)}</Weak>}
+        </>
+      ) : (
+        '–'
+      ),
+  },
+  {
+    id: 'chartSentAt',
+    header: () => t('deliveries.col.chart'),
+    cell: ({ row: { original: c } }) =>
+      c.chartSentAt ? `${formatTime(c.chartSentAt)}${latency(c.chartLatencyMs)}` : c.chartNote || '–',
+  },
+  {
+    id: 'renderer',
+    header: () => t('deliveries.col.renderer'),
+    cell: ({ row: { original: c } }) => (
+      <>
+        {c.renderer || '–'}
+        {c.fallbackReason && <Weak block>{t('deliveries.fallback', { reason: c.fallbackReason })}</Weak>}
+      </>
+    ),
+  },
+  {
+    id: 'lastError',
+    header: () => t('deliveries.col.error'),
+    cell: ({ row: { original: c } }) => <ErrorText>{c.lastError}</ErrorText>,
+  },
+];
+
+const attemptColumns: Array<Column<Attempt>> = [
+  { id: 'at', header: () => t('deliveries.col.time'), cell: ({ row: { original: a } }) => formatTime(a.at) },
+  { id: 'channel', header: () => t('deliveries.col.channel') },
+  { id: 'part', header: () => t('deliveries.col.part'), cell: ({ row: { original: a } }) => partText(a.part) },
+  {
+    id: 'ok',
+    header: () => t('deliveries.col.result'),
+    cell: ({ row: { original: a } }) => (
+      <Badge color={a.ok ? 'green' : 'red'} text={a.ok ? t('deliveries.ok') : t('deliveries.notOk')} />
+    ),
+  },
+  { id: 'statusCode', header: 'HTTP', cell: ({ row: { original: a } }) => a.statusCode || '–' },
+  {
+    id: 'durationMs',
+    header: () => t('deliveries.col.duration'),
+    cell: ({ row: { original: a } }) => `${a.durationMs} ms`,
+  },
+  {
+    id: 'error',
+    header: () => t('deliveries.col.error'),
+    cell: ({ row: { original: a } }) => <ErrorText>{a.error}</ErrorText>,
+  },
+];
+
+function Weak({ children, block }: { children: React.ReactNode; block?: boolean }) {
+  const s = useStyles2(getStyles);
+  return block ? <div className={s.weak}>{children}</div> : <span className={s.weak}>{children}</span>;
+}
+
+function ErrorText({ children }: { children: React.ReactNode }) {
+  const s = useStyles2(getStyles);
+  return <span className={s.error}>{children}</span>;
+}
+
 /** Detail view: every channel, every attempt, the charts, and resend. */
 function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => void; onResent: () => void }) {
   const s = useStyles2(getStyles);
-  const [d, setD] = React.useState<Delivery | null>(null);
-  const [failure, setFailure] = React.useState('');
+  const answer = useResource<Delivery>(resourcePath(`deliveries/${encodeURIComponent(id)}`));
+  const d = answer.data;
+  const failure = answer.error
+    ? errorStatus(answer.error) === 404
+      ? t('deliveries.gone')
+      : errorMessage(answer.error)
+    : '';
   const [resend, setResend] = React.useState<{ ok: boolean; text: string } | null>(null);
   const [resending, setResending] = React.useState(false);
-
-  React.useEffect(() => {
-    let cancelled = false;
-    resourceGet<Delivery>(`deliveries/${encodeURIComponent(id)}`)
-      .then((x) => !cancelled && setD(x))
-      .catch((e) => !cancelled && setFailure(errorStatus(e) === 404 ? t('deliveries.gone') : errorMessage(e)));
-    return () => {
-      cancelled = true;
-    };
-  }, [id]);
 
   const doResend = async () => {
     setResending(true);
     setResend(null);
     try {
-      const r = await resourcePost<{ ok: boolean; id: string }>(`deliveries/${encodeURIComponent(id)}/resend`);
+      const r = await resourcePost<ResendAnswer>(`deliveries/${encodeURIComponent(id)}/resend`);
       setResend({ ok: true, text: t('deliveries.resent', { id: r.id }) });
       onResent();
     } catch (e) {
@@ -305,7 +368,7 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
       {!d && !failure && <LoadingPlaceholder text={t('deliveries.loading')} />}
       {d && (
         <Stack direction="column" gap={2}>
-          <Stack gap={2} alignItems="center" wrap="wrap">
+          <Stack gap={2} alignItems="center" wrap="wrap" minWidth={0}>
             <StatusBadge status={d.status} />
             <span>{formatTime(d.receivedAt)}</span>
             <span>
@@ -329,76 +392,21 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
           )}
 
           <h4>{t('deliveries.col.channels')}</h4>
-          <table className={s.table}>
-            <thead>
-              <tr>
-                <th>{t('deliveries.col.channel')}</th>
-                <th>{t('deliveries.col.status')}</th>
-                <th>{t('deliveries.col.attempts')}</th>
-                <th>{t('deliveries.col.text')}</th>
-                <th>{t('deliveries.col.chart')}</th>
-                <th>{t('deliveries.col.renderer')}</th>
-                <th>{t('deliveries.col.error')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.channels.map((c) => (
-                <tr key={c.channel}>
-                  <td>
-                    {c.channel} <span className={s.weak}>({c.type})</span>
-                  </td>
-                  <td>
-                    <StatusBadge status={c.status} />
-                  </td>
-                  <td>{c.attempts}</td>
-                  <td>{c.textSentAt ? `${formatTime(c.textSentAt)}${latency(c.textLatencyMs)}` : '–'}</td>
-                  <td>
-                    {c.chartSentAt ? `${formatTime(c.chartSentAt)}${latency(c.chartLatencyMs)}` : c.chartNote || '–'}
-                  </td>
-                  <td>
-                    {c.renderer || '–'}
-                    {c.fallbackReason && (
-                      <div className={s.weak}>{t('deliveries.fallback', { reason: c.fallbackReason })}</div>
-                    )}
-                  </td>
-                  <td className={s.error}>{c.lastError}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className={s.scroll}>
+            <InteractiveTable<ChannelDelivery> columns={channelColumns} data={d.channels} getRowId={(c) => c.channel} />
+          </div>
 
           <h4>{t('deliveries.attempts')}</h4>
           {(d.attempts ?? []).length === 0 ? (
             <span>{t('deliveries.noAttempts')}</span>
           ) : (
-            <table className={s.table}>
-              <thead>
-                <tr>
-                  <th>{t('deliveries.col.time')}</th>
-                  <th>{t('deliveries.col.channel')}</th>
-                  <th>{t('deliveries.col.part')}</th>
-                  <th>{t('deliveries.col.result')}</th>
-                  <th>HTTP</th>
-                  <th>{t('deliveries.col.duration')}</th>
-                  <th>{t('deliveries.col.error')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(d.attempts ?? []).map((a, i) => (
-                  <tr key={i}>
-                    <td>{formatTime(a.at)}</td>
-                    <td>{a.channel}</td>
-                    <td>{a.part}</td>
-                    <td>
-                      <Badge color={a.ok ? 'green' : 'red'} text={a.ok ? t('deliveries.ok') : t('deliveries.notOk')} />
-                    </td>
-                    <td>{a.statusCode || '–'}</td>
-                    <td>{a.durationMs} ms</td>
-                    <td className={s.error}>{a.error}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className={s.scroll}>
+              <InteractiveTable<Attempt>
+                columns={attemptColumns}
+                data={d.attempts ?? []}
+                getRowId={(_a, i) => String(i)}
+              />
+            </div>
           )}
 
           {d.hasChart && (
@@ -427,17 +435,8 @@ function DeliveryDrawer({ id, onClose, onResent }: { id: string; onClose: () => 
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  table: css({
-    width: '100%',
-    borderCollapse: 'collapse',
-    '& th, & td': {
-      textAlign: 'left',
-      verticalAlign: 'top',
-      padding: theme.spacing(0.75, 1),
-      borderBottom: `1px solid ${theme.colors.border.weak}`,
-    },
-    '& th': { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightMedium },
-  }),
+  // Wide tables scroll inside the drawer instead of widening it past the window.
+  scroll: css({ maxWidth: '100%', overflowX: 'auto' }),
   thumb: css({ width: 160, height: 'auto', borderRadius: theme.shape.radius.default }),
   full: css({ maxWidth: '100%', borderRadius: theme.shape.radius.default }),
   weak: css({ color: theme.colors.text.secondary }),

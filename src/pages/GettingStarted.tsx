@@ -27,7 +27,7 @@ export function alertmanagerSnippet(receiver: string): string {
     '        http_config:',
     '          authorization:',
     '            type: Bearer',
-    '            # the Grafana service account token (glsa_...), kept in a file',
+    `            # ${t('start.snippet.token')}`,
     '            credentials_file: /etc/alertmanager/grafana-sa-token',
     '',
   ].join('\n');

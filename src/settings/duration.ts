@@ -78,3 +78,30 @@ export function formatDuration(ms: number): string {
 function trimZeros(n: string): string {
   return n.includes('.') ? n.replace(/0+$/, '').replace(/\.$/, '') : n;
 }
+
+/**
+ * A span for people, in the page's words: the two largest units, e.g.
+ * "13 d 23 h", "2 h 5 min", "10 min", "30 s" (zh: "13 天 23 小时").
+ * `unit` gives each unit's word ("d", "h", "min", "s").
+ */
+export function humanSpan(ms: number, unit: (u: 'd' | 'h' | 'min' | 's', n: number) => string): string {
+  const steps: Array<['d' | 'h' | 'min' | 's', number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['min', 60_000],
+    ['s', 1000],
+  ];
+  const parts: string[] = [];
+  let rest = Math.round(Math.max(0, ms) / 1000) * 1000;
+  for (const [u, size] of steps) {
+    const n = Math.floor(rest / size);
+    if (n > 0 || (parts.length === 0 && u === 's')) {
+      parts.push(unit(u, n));
+      rest -= n * size;
+    }
+    if (parts.length === 2 || (parts.length === 1 && rest === 0)) {
+      break;
+    }
+  }
+  return parts.join(' ');
+}

@@ -171,8 +171,8 @@ export interface ChannelSpec {
 }
 
 /**
- * What each channel type needs (from settings.Channel's doc comments and the
- * platform contracts in shared/reference/chat-platforms.md).
+ * What each channel type needs (from settings.Channel's doc comments in
+ * pkg/settings and the per-platform set-up in docs/channels.md).
  */
 export const CHANNEL_SPECS: Record<ChannelType, ChannelSpec> = {
   // Robot webhook URL carries the key; no signing. Mentions by user id or mobile.

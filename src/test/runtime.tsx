@@ -2,8 +2,11 @@
  * A stand-in for @grafana/runtime in tests, shaped like the real thing:
  * getBackendSrv().fetch returns an Observable of FetchResponse
  * ({data, status, statusText, ok, headers, url, config, ...}) and errors with a
- * FetchError ({status, statusText, data, config}); get/post resolve to the
- * data like the real BackendSrv. Every call is recorded so tests can assert
+ * FetchError ({status, statusText, data, config}) whose data Grafana's
+ * processRequestError has normalised (a string body becomes
+ * {message: <text>, error: <statusText>, response: <text>}; an `error` string
+ * without `message` is copied to `message`); get/post resolve to the data like
+ * the real BackendSrv. A reply with `text` stands for a non-JSON body. Every call is recorded so tests can assert
  * the exact requests. Unrouted requests fail with 404 as Grafana would.
  *
  * jest.config.js maps '@grafana/runtime' to this module for every test.
@@ -25,6 +28,19 @@ export interface FakeReply {
   data?: unknown;
 }
 
+/** Grafana's processRequestError (in grafana/grafana's public/app/core/services/backend_srv.ts) on a failed answer's data. */
+export function processRequestErrorData(data: unknown, statusText: string): unknown {
+  let d = data ?? { message: 'Unexpected error' };
+  if (typeof d === 'string') {
+    d = { message: d, error: statusText, response: d };
+  }
+  const o = d as { message?: unknown; error?: unknown };
+  if (!o.message && typeof o.error === 'string') {
+    o.message = o.error;
+  }
+  return d;
+}
+
 type Handler = (call: RecordedCall) => FakeReply | Promise<FakeReply>;
 
 interface RouteEntry {
@@ -43,6 +59,7 @@ function statusText(status: number): string {
     406: 'Not Acceptable',
     413: 'Payload Too Large',
     500: 'Internal Server Error',
+    502: 'Bad Gateway',
     503: 'Service Unavailable',
   };
   return texts[status] ?? '';
@@ -84,7 +101,13 @@ export class FakeBackend {
       reply.then(
         ({ status = 200, data }) => {
           if (status >= 400) {
-            const err: FetchError = { status, statusText: statusText(status), data, config: options };
+            const text = statusText(status);
+            const err: FetchError = {
+              status,
+              statusText: text,
+              data: processRequestErrorData(data, text),
+              config: options,
+            };
             sub.error(err);
             return;
           }

@@ -4,7 +4,6 @@ import { RESOURCES, fill, pickOption, renderConfig } from '../../test/render';
 import { parsePaste, payloadFor } from './PreviewSection';
 
 jest.mock('../../utils/reload', () => ({ reloadPage: jest.fn() }));
-jest.setTimeout(30_000);
 
 const saved = { channels: [{ name: 'ops-ding', type: 'dingtalk' }] };
 const secure = { 'channels.ops-ding.url': true };

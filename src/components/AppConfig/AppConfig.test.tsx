@@ -6,7 +6,6 @@ import { JsonData } from '../../settings/model';
 
 jest.mock('../../utils/reload', () => ({ reloadPage: jest.fn() }));
 // user-event drives real Grafana components; a full form path takes a few seconds on a busy machine.
-jest.setTimeout(30_000);
 
 const saved: JsonData = {
   prometheus: { url: 'https://prom.example:9090', basicAuthUser: 'alice' },

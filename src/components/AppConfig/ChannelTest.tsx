@@ -1,15 +1,10 @@
 import React from 'react';
 import { Alert, Button, Stack } from '@grafana/ui';
 import { errorMessage, errorStatus, resourcePost } from '../../api/resources';
+import type { TestAnswer } from '../../api/types';
 import { t } from '../../i18n/i18n';
 
-/** Answer of POST channels/{name}/test (notes/API.md). */
-export interface TestAnswer {
-  ok: boolean;
-  error?: string;
-  kind?: string;
-  result?: { statusCode?: number; body?: string; requests?: number; note?: string };
-}
+export type { TestAnswer } from '../../api/types';
 
 interface Props {
   /** Saved channel name. */

@@ -1,89 +1,80 @@
 import React from 'react';
-import { Alert, Button, Combobox, Field, FieldSet, RadioButtonGroup, Stack, TextArea } from '@grafana/ui';
-import { errorMessage, resourceGet, resourcePost } from '../../api/resources';
-import { t } from '../../i18n/i18n';
+import { Alert, Button, Combobox, Field, FieldSet, RadioButtonGroup, Stack, TextArea, useStyles2 } from '@grafana/ui';
+import { css } from '@emotion/css';
+import { GrafanaTheme2 } from '@grafana/data';
+import { errorMessage, resourcePost } from '../../api/resources';
+import type {
+  AmAlert,
+  ExplainAnswer,
+  GoDuration,
+  Plan,
+  PreviewAnswer,
+  RecentAlert,
+  WebhookPayload,
+} from '../../api/types';
+import { resourcePath, useResource } from '../../api/useResource';
+import { humanSpan, parseDuration } from '../../settings/duration';
+import { t, tOr } from '../../i18n/i18n';
+import { formatTime } from '../../utils/format';
 
-/** One alert as Alertmanager sends it (webhook v4). */
-export interface AmAlert {
-  status: string;
-  labels: Record<string, string>;
-  annotations?: Record<string, string>;
-  startsAt?: string;
-  endsAt?: string;
-  generatorURL?: string;
-  fingerprint?: string;
-}
-
-/** GET recent answer item. */
-export interface RecentAlert {
-  receiver: string;
-  receivedAt: string;
-  alert: AmAlert;
-}
-
-/** Alertmanager webhook v4 payload. */
-export interface WebhookPayload {
-  version: string;
-  groupKey: string;
-  truncatedAlerts: number;
-  status: string;
-  receiver: string;
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  commonAnnotations: Record<string, string>;
-  externalURL: string;
-  alerts: AmAlert[];
-}
-
-/** The fields of chartplan.Plan (POST explain) this page shows. */
-export interface Plan {
-  alert?: { name?: string; status?: string; labels?: Record<string, string> };
-  rule?: { name?: string; expr?: string; for?: string | number };
-  source?: string;
-  expr?: string;
-  query?: string;
-  conditions?: string[];
-  injectedLabels?: Record<string, string>;
-  postFilterLabels?: Record<string, string>;
-  start?: string;
-  end?: string;
-  step?: string | number;
-  window?: string | number;
-  title?: string;
-  noDataNote?: string;
-  fallbacks?: string[];
-  noChartReason?: string;
-}
+export type { AmAlert, PreviewAnswer, RecentAlert, WebhookPayload, Plan } from '../../api/types';
 
 const labelText = (m: Record<string, string> | undefined) =>
   Object.entries(m ?? {})
     .map(([k, v]) => `${k}="${v}"`)
     .join(', ');
 
-/** A chart plan in words: what is charted, over which window, and what fell back. */
+/** A span in the page's words ("13 d 23 h"), from milliseconds. */
+function span(ms: number): string {
+  return humanSpan(ms, (u, n) => t(`span.${u}`, { n }));
+}
+
+/** A Go duration ("10m0s", seconds) in the page's words, or as sent when it does not parse. */
+function goSpan(d: GoDuration | undefined): string | undefined {
+  if (d === undefined || d === '') {
+    return undefined;
+  }
+  const p = parseDuration(d);
+  return p.ok ? span(p.ms) : String(d);
+}
+
+/**
+ * A chart plan in words: what is charted, the window the rule asked for, the
+ * range actually drawn (start – end, its length and step: an old alert's
+ * range is widened to include its start) and why, and what fell back.
+ */
 export function PlanView({ plan }: { plan: Plan }) {
-  const rows: Array<[string, React.ReactNode]> = [];
-  const add = (label: string, v: React.ReactNode) => {
+  const s = useStyles2(getStyles);
+  const rows: Array<[string, React.ReactNode, string?]> = [];
+  const add = (label: string, v: React.ReactNode, testId?: string) => {
     if (v !== undefined && v !== null && v !== '') {
-      rows.push([label, v]);
+      rows.push([label, v, testId]);
     }
   };
   add(t('plan.title'), plan.title);
   add(
     t('plan.rule'),
-    plan.rule?.name ? `${plan.rule.name}${plan.rule.for ? ` (for ${plan.rule.for})` : ''}` : undefined
+    plan.rule?.name ? `${plan.rule.name}${plan.rule.for ? ` (for ${goSpan(plan.rule.for)})` : ''}` : undefined
   );
-  add(t('plan.source'), plan.source);
+  add(t('plan.source'), plan.source && tOr(`plan.source.${plan.source}`, plan.source));
   add(t('plan.expr'), plan.expr && <code>{plan.expr}</code>);
   add(t('plan.query'), plan.query && <code>{plan.query}</code>);
-  add(t('plan.window'), plan.window !== undefined ? String(plan.window) : undefined);
+  add(t('plan.window'), goSpan(plan.window));
+  const start = plan.start ? Date.parse(plan.start) : NaN;
+  const end = plan.end ? Date.parse(plan.end) : NaN;
   add(
     t('plan.range'),
-    plan.start && plan.end
-      ? `${new Date(plan.start).toLocaleString()} – ${new Date(plan.end).toLocaleString()}`
-      : undefined
+    Number.isFinite(start) && Number.isFinite(end) ? (
+      <>
+        <div>
+          {formatTime(start)} – {formatTime(end)}
+        </div>
+        <div className={s.weak}>{t('plan.rangeSpan', { span: span(end - start), step: goSpan(plan.step) ?? '–' })}</div>
+      </>
+    ) : undefined,
+    'plan-range'
   );
-  add(t('plan.step'), plan.step !== undefined ? String(plan.step) : undefined);
+  add(t('plan.rangeReason'), plan.rangeReason, 'plan-range-reason');
   add(t('plan.injected'), labelText(plan.injectedLabels) || undefined);
   add(t('plan.postFilter'), labelText(plan.postFilterLabels) || undefined);
   add(t('plan.conditions'), plan.conditions?.length ? plan.conditions.join('; ') : undefined);
@@ -97,42 +88,64 @@ export function PlanView({ plan }: { plan: Plan }) {
       )}
       {plan.fallbacks && plan.fallbacks.length > 0 && (
         <Alert severity="warning" title={t('plan.fallbacks')}>
-          <ul style={{ margin: 0, paddingLeft: 16 }}>
+          <ul className={s.list}>
             {plan.fallbacks.map((f, i) => (
               <li key={i}>{f}</li>
             ))}
           </ul>
         </Alert>
       )}
-      <table>
-        <tbody>
-          {rows.map(([label, v]) => (
-            <tr key={label}>
-              <th style={{ textAlign: 'left', paddingRight: 16, verticalAlign: 'top', whiteSpace: 'nowrap' }}>
-                {label}
-              </th>
-              <td style={{ wordBreak: 'break-all' }}>{v}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {/* A label–value list, not a data table: Grafana's InteractiveTable is for rows of records. */}
+      <dl className={s.plan}>
+        {rows.map(([label, v, testId]) => (
+          <div key={label} className={s.row} data-testid={testId}>
+            <dt>{label}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
       <details>
         <summary>{t('plan.json')}</summary>
-        <pre style={{ maxHeight: 300, overflow: 'auto' }}>{JSON.stringify(plan, null, 2)}</pre>
+        <pre className={s.json}>{JSON.stringify(plan, null, 2)}</pre>
       </details>
     </Stack>
   );
 }
 
-export interface PreviewAnswer {
-  plan: Plan;
-  image: string;
-  renderer: string;
-  fallbackReason?: string;
-  /** A degradation worth knowing, e.g. series dropped over chart.maxSeries. */
-  note?: string;
-  imageError?: string;
-}
+const getStyles = (theme: GrafanaTheme2) => ({
+  plan: css({
+    display: 'grid',
+    gridTemplateColumns: 'max-content 1fr',
+    margin: 0,
+    border: `1px solid ${theme.colors.border.weak}`,
+    borderRadius: theme.shape.radius.default,
+  }),
+  row: css({
+    display: 'contents',
+    '& dt, & dd': {
+      margin: 0,
+      padding: theme.spacing(0.75, 1.5),
+      borderBottom: `1px solid ${theme.colors.border.weak}`,
+    },
+    '&:last-child dt, &:last-child dd': { borderBottom: 'none' },
+    '& dt': {
+      color: theme.colors.text.secondary,
+      fontWeight: theme.typography.fontWeightMedium,
+      whiteSpace: 'nowrap',
+    },
+    '& dd': { wordBreak: 'break-word' },
+  }),
+  weak: css({ color: theme.colors.text.secondary }),
+  list: css({ margin: 0, paddingLeft: theme.spacing(2) }),
+  json: css({ maxHeight: 300, overflow: 'auto' }),
+  image: css({ maxWidth: '100%', borderRadius: theme.shape.radius.default }),
+  planBlock: css({
+    marginTop: theme.spacing(2),
+    display: 'flex',
+    flexDirection: 'column',
+    gap: theme.spacing(1),
+  }),
+});
 
 /** Wraps alerts into the webhook payload /explain and /preview read. */
 export function payloadFor(receiver: string, alerts: AmAlert[]): WebhookPayload {
@@ -207,9 +220,11 @@ type Source = 'recent' | 'paste';
 
 /** "Preview chart": the chart plan and image for an alert, before a real one arrives. */
 export function PreviewSection() {
-  const [source, setSource] = React.useState<Source>('recent');
-  const [recent, setRecent] = React.useState<RecentAlert[] | null>(null);
-  const [recentError, setRecentError] = React.useState('');
+  // Until the user picks, "recent" — or "paste" when no alert has been received yet.
+  const [chosenSource, setSource] = React.useState<Source | null>(null);
+  const recentAnswer = useResource<{ alerts: RecentAlert[] }>(resourcePath('recent'));
+  const recent: RecentAlert[] | null = recentAnswer.data ? (recentAnswer.data.alerts ?? []) : null;
+  const recentError = recentAnswer.error ? errorMessage(recentAnswer.error) : '';
   const [picked, setPicked] = React.useState<number | null>(null);
   const [pasted, setPasted] = React.useState('');
   const [inputError, setInputError] = React.useState('');
@@ -217,23 +232,8 @@ export function PreviewSection() {
   const [payload, setPayload] = React.useState<WebhookPayload | null>(null);
   const [previews, setPreviews] = React.useState<Record<number, PreviewAnswer | { error: string } | 'loading'>>({});
   const [busy, setBusy] = React.useState(false);
-
-  React.useEffect(() => {
-    let cancelled = false;
-    resourceGet<{ alerts: RecentAlert[] }>('recent')
-      .then((r) => {
-        if (!cancelled) {
-          setRecent(r.alerts ?? []);
-          if ((r.alerts ?? []).length === 0) {
-            setSource('paste');
-          }
-        }
-      })
-      .catch((e) => !cancelled && setRecentError(errorMessage(e)));
-    return () => {
-      cancelled = true;
-    };
-  }, []);
+  const s = useStyles2(getStyles);
+  const source: Source = chosenSource ?? (recent !== null && recent.length === 0 ? 'paste' : 'recent');
 
   const render = async (p: WebhookPayload, index: number) => {
     setPreviews((m) => ({ ...m, [index]: 'loading' }));
@@ -268,7 +268,7 @@ export function PreviewSection() {
     setPayload(p);
     setBusy(true);
     try {
-      const ex = await resourcePost<{ plans: Plan[] }>('explain', p);
+      const ex = await resourcePost<ExplainAnswer>('explain', p);
       setPlans(ex.plans ?? []);
       const first = (ex.plans ?? []).findIndex((pl) => !pl.noChartReason);
       if (first >= 0) {
@@ -284,7 +284,7 @@ export function PreviewSection() {
   const recentOptions = (recent ?? []).map((r, i) => ({
     value: i,
     label: `${r.alert.labels.alertname ?? '?'} ${r.alert.labels.instance ?? ''}`.trim(),
-    description: `${r.alert.status} · ${r.receiver} · ${new Date(r.receivedAt).toLocaleString()}`,
+    description: `${r.alert.status} · ${r.receiver} · ${formatTime(r.receivedAt)}`,
   }));
 
   return (
@@ -346,7 +346,7 @@ export function PreviewSection() {
       {plans?.map((plan, i) => {
         const pv = previews[i];
         return (
-          <div key={i} data-testid={`preview-plan-${i}`}>
+          <div key={i} data-testid={`preview-plan-${i}`} className={s.planBlock}>
             <h4>{t('preview.plan', { n: i + 1 })}</h4>
             <PlanView plan={plan} />
             {pv === undefined && payload && !plan.noChartReason && (
@@ -362,6 +362,7 @@ export function PreviewSection() {
             )}
             {pv && pv !== 'loading' && !('error' in pv) && (
               <Stack direction="column" gap={1}>
+                {/* The chart.renderer value that drew it ("native", "grafana"), a settings keyword. */}
                 {pv.renderer && <div>{t('preview.renderer', { renderer: pv.renderer })}</div>}
                 {pv.note && <div>{pv.note}</div>}
                 {pv.fallbackReason && (
@@ -374,9 +375,7 @@ export function PreviewSection() {
                     {pv.imageError}
                   </Alert>
                 )}
-                {pv.image && (
-                  <img src={pv.image} alt={t('preview.imageAlt', { n: i + 1 })} style={{ maxWidth: '100%' }} />
-                )}
+                {pv.image && <img src={pv.image} alt={t('preview.imageAlt', { n: i + 1 })} className={s.image} />}
               </Stack>
             )}
           </div>

@@ -2,6 +2,7 @@ import React from 'react';
 import { getBackendSrv } from '@grafana/runtime';
 import { Alert, Combobox, ComboboxOption, Field, FieldSet, RadioButtonGroup, Stack } from '@grafana/ui';
 import { errorMessage } from '../../api/resources';
+import { useResource } from '../../api/useResource';
 import { ChartSettings, DEFAULTS, GrafanaSettings } from '../../settings/model';
 import { t } from '../../i18n/i18n';
 import { Advanced, NumberField, SecretField, TextField } from './fields';
@@ -48,59 +49,27 @@ export function RendererSection({ draft, update, issue }: SectionProps) {
   const grafana = draft.json.grafana ?? {};
   const uid = chart.templateDashboardUid;
   const [dashTitle, setDashTitle] = React.useState<string>('');
-  // Panels of the last dashboard read; stale while another uid loads.
-  const [loaded, setLoaded] = React.useState<{
-    uid: string;
-    title: string;
-    panels: Array<ComboboxOption<number>>;
-    error: string;
-  } | null>(null);
-  const current = uid && loaded?.uid === uid ? loaded : null;
-  const loadingPanels = Boolean(uid) && !current;
-  const panels = current?.panels ?? [];
-  const panelsError = current?.error ?? '';
+  // The template dashboard's panels (a classic JSON answer; a v2 dashboard fails and the panel ID is typed).
+  const dash = useResource<{ dashboard?: { title?: string; panels?: PanelJSON[] } }>(
+    uid ? `/api/dashboards/uid/${encodeURIComponent(uid)}` : null
+  );
+  const loadingPanels = Boolean(uid) && dash.loading;
+  const panels: Array<ComboboxOption<number>> = React.useMemo(
+    () =>
+      flattenPanels(dash.data?.dashboard?.panels).map((p) => ({
+        value: p.id,
+        label: `${p.title || t('renderer.untitledPanel')} (#${p.id})`,
+        description: p.type,
+      })),
+    [dash.data]
+  );
+  const panelsError = dash.error ? errorMessage(dash.error) : '';
+  const currentTitle = dash.data ? (dash.data.dashboard?.title ?? uid) : '';
 
   const setChart = (patch: Partial<ChartSettings>) =>
     update((d) => ({ ...d, json: { ...d.json, chart: { ...d.json.chart, ...patch } } }));
   const setGrafana = (patch: Partial<GrafanaSettings>) =>
     update((d) => ({ ...d, json: { ...d.json, grafana: { ...d.json.grafana, ...patch } } }));
-
-  React.useEffect(() => {
-    if (!uid) {
-      return;
-    }
-    let cancelled = false;
-    getBackendSrv()
-      .get<{ dashboard?: { title?: string; panels?: PanelJSON[] } }>(
-        `/api/dashboards/uid/${encodeURIComponent(uid)}`,
-        undefined,
-        undefined,
-        { showErrorAlert: false }
-      )
-      .then((res) => {
-        if (cancelled) {
-          return;
-        }
-        setLoaded({
-          uid,
-          title: res.dashboard?.title ?? uid,
-          panels: flattenPanels(res.dashboard?.panels).map((p) => ({
-            value: p.id,
-            label: `${p.title || t('renderer.untitledPanel')} (#${p.id})`,
-            description: p.type,
-          })),
-          error: '',
-        });
-      })
-      .catch((e) => {
-        if (!cancelled) {
-          setLoaded({ uid, title: '', panels: [], error: errorMessage(e) });
-        }
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [uid]);
 
   const renderer = chart.renderer || DEFAULTS.renderer;
   const templateError = issue('chart.templateDashboardUid');
@@ -131,7 +100,7 @@ export function RendererSection({ draft, update, issue }: SectionProps) {
           isClearable
           placeholder={t('renderer.dashboard.placeholder')}
           options={searchDashboards}
-          value={uid ? { value: uid, label: current?.title || dashTitle || uid } : null}
+          value={uid ? { value: uid, label: currentTitle || dashTitle || uid } : null}
           onChange={(o) => {
             setDashTitle(o?.label ?? '');
             setChart({ templateDashboardUid: o?.value || undefined, templatePanelId: undefined });
