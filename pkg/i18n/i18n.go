@@ -17,6 +17,7 @@ package i18n
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,6 +128,31 @@ func arg(lang, name string, kv []any) (string, bool) {
 func Has(id string) bool {
 	_, ok := catalogue[ZH][id]
 	return ok
+}
+
+// Placeholders lists the names of id's {placeholders} in the order they
+// first appear in its English text (the same names as in Chinese); nil
+// for an unknown id.
+func Placeholders(id string) []string {
+	text, ok := catalogue[EN][id]
+	if !ok {
+		return nil
+	}
+	names := []string{}
+	for {
+		i := strings.IndexByte(text, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(text[i:], '}')
+		if j < 0 {
+			return names
+		}
+		if name := text[i+1 : i+j]; !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		text = text[i+j+1:]
+	}
 }
 
 // IDs lists the catalogue's message ids, sorted.
