@@ -45,7 +45,7 @@ var health = map[string]map[string]string{
 		"grafana.renderer_untested":          "Grafana 报告渲染器版本 {version}；未配置可用的模板面板，因此没有试渲染",
 		"grafana.renderer_ok":                "渲染器 {version} 用 {duration} 渲染了模板面板",
 		"grafana.alert_rules":                "插件可以读取 Grafana 管理的告警规则：这些告警会附带图表",
-		"grafana.alert_rules_forbidden":      "Grafana 拒绝授予插件的服务账号 {permission} 权限（以及 {also}）：来自 Grafana Alerting 的告警只发送文字，没有图表",
+		"grafana.alert_rules_forbidden":      "Grafana 不允许插件的服务账号在告警规则所在文件夹上使用 {permission} 权限（以及 {also}）：来自 Grafana Alerting 的告警只发送文字，没有图表。请授予该权限（托管服务账号：plugin.json 的 iam；已保存的令牌：在规则文件夹上至少为 Viewer 角色）。Grafana 的回答：{error}",
 		"grafana.alert_rules_unreadable":     "无法读取告警规则：{error}；来自 Grafana Alerting 的告警没有图表",
 
 		"queue.ok":              "投递队列已打开（{queue}）",
@@ -99,7 +99,7 @@ var health = map[string]map[string]string{
 		"grafana.renderer_untested":          "Grafana reports renderer {version}; not test-rendered because no usable template panel is configured",
 		"grafana.renderer_ok":                "renderer {version} rendered the template panel in {duration}",
 		"grafana.alert_rules":                "the plugin may read Grafana-managed alert rules: their alerts get charts",
-		"grafana.alert_rules_forbidden":      "Grafana refuses the plugin's service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart",
+		"grafana.alert_rules_forbidden":      "Grafana refuses the plugin's service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart. Grant it (plugin.json \"iam\" with the managed service account; a stored token needs role Viewer or better on the rules' folders). Grafana said: {error}",
 		"grafana.alert_rules_unreadable":     "alert rules could not be read: {error}; alerts from Grafana Alerting arrive without a chart",
 
 		"queue.ok":              "delivery queue open ({queue})",

@@ -104,6 +104,19 @@ func T(lang, id string, kv ...any) string {
 	return b.String()
 }
 
+// Fill returns the text of id in lang with every placeholder taken from
+// args — one args lacks is left empty, not written as {name} — for texts
+// whose arguments come as a map (health checks). An unknown id is
+// returned unchanged.
+func Fill(lang, id string, args map[string]string) string {
+	names := Placeholders(id)
+	kv := make([]any, 0, 2*len(names))
+	for _, n := range names {
+		kv = append(kv, n, args[n])
+	}
+	return T(lang, id, kv...)
+}
+
 // arg finds name among the name/value pairs and formats its value.
 func arg(lang, name string, kv []any) (string, bool) {
 	for i := 0; i+1 < len(kv); i += 2 {

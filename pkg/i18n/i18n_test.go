@@ -81,6 +81,9 @@ func TestT(t *testing.T) {
 	if Placeholders("no.such.id") != nil || len(Placeholders("status.firing")) != 0 {
 		t.Error("placeholders of an unknown id or a plain text")
 	}
+	if got := Fill("en", "health.webhook.refused", map[string]string{"count": "3", "caller": "bob"}); got != "refused 3 webhook request(s) from bob since : " {
+		t.Errorf("Fill: %q", got)
+	}
 	if !Has("status.firing") || Has("status.nope") || len(IDs()) != len(catalogue[ZH]) {
 		t.Error("Has/IDs")
 	}
