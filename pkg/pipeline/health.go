@@ -3,19 +3,15 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/delivery"
 	"github.com/alertchart/alertchart/pkg/grafana"
 	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/promapi"
-	"github.com/alertchart/alertchart/pkg/render"
-	"github.com/alertchart/alertchart/pkg/series"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -342,7 +338,7 @@ func (p *Pipeline) Checks(ctx context.Context) []Check {
 			out = append(out, Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Code: c.Code, Args: args})
 		}
 	} else if s.Chart.Renderer == "grafana" {
-		out = append(out, NewCheck("grafana", StatusWarning, CodeGrafanaUnavailable, map[string]string{"problem": p.grafanaProblem()}))
+		out = append(out, NewCheck("grafana", StatusWarning, CodeGrafanaUnavailable, map[string]string{"problem": p.charts.GrafanaProblem()}))
 	}
 	switch w := p.delivery.Warning(); {
 	case w != "" && delivery.IsTemporaryDataDir(p.delivery.DataDir()):
@@ -378,56 +374,4 @@ func StandaloneWebhook(s *settings.Settings, listen string) Check {
 		return NewCheck("webhook", StatusOK, CodeStandaloneToken, nil)
 	}
 	return NewCheck("webhook", StatusWarning, CodeStandaloneOpen, map[string]string{"listen": listen})
-}
-
-// TestChannel sends a realistic sample alert with a natively rendered sample
-// chart straight to one channel (not through the queue) and returns the
-// platform's answer, for the config page's "send test" button.
-func (p *Pipeline) TestChannel(ctx context.Context, name string) (*channels.Result, error) {
-	n, err := p.Notifier(name)
-	if err != nil {
-		return nil, err
-	}
-	chart, err := p.sampleChart()
-	if err != nil {
-		return nil, err
-	}
-	return channels.SendTest(ctx, n, chart)
-}
-
-// sampleChart draws two made-up CPU series with one crossing a threshold.
-func (p *Pipeline) sampleChart() (*channels.Chart, error) {
-	now := time.Now().Truncate(time.Second)
-	from := now.Add(-20 * time.Minute)
-	mk := func(inst string, base, spike float64) series.Series {
-		s := series.Series{Name: inst, Labels: map[string]string{"instance": inst}}
-		for i := 0; i <= 240; i++ {
-			t := from.Add(time.Duration(i) * 5 * time.Second)
-			v := base + 6*math.Sin(float64(i)/9)
-			if i > 140 {
-				v += spike
-			}
-			s.Points = append(s.Points, series.Point{T: t.UnixMilli(), V: v})
-		}
-		return s
-	}
-	title := "CPU 使用率（最近20分钟）"
-	if p.Settings.Chart.Language == "en" {
-		title = "CPU usage (last 20m)"
-	}
-	c := &render.Chart{
-		Title:      title,
-		Series:     []series.Series{mk("web-01:9100", 55, 38), mk("web-02:9100", 40, 0)},
-		Thresholds: []series.Threshold{{Op: ">", Value: 90}},
-		AlertStart: from.Add(145 * 5 * time.Second),
-		From:       from, To: now, Unit: "percent",
-	}
-	img, err := render.Render(c, render.Options{Width: p.Settings.Chart.Width, Height: p.Settings.Chart.Height,
-		PixelRatio: p.Settings.Chart.PixelRatio, Theme: p.Settings.Chart.Theme, Location: p.loc, Format: "png",
-		Language: p.Settings.Chart.Language})
-	if err != nil {
-		return nil, err
-	}
-	return &channels.Chart{Image: img.Bytes, ContentType: img.ContentType, Title: title, Series: c.Series,
-		Unit: "percent", Query: "100 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[5m])) * 100", From: from, To: now}, nil
 }
