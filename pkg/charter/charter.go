@@ -119,9 +119,32 @@ func (c *Charter) Lang(lang string) string {
 	return i18n.Lang(lang)
 }
 
-// Chart implements delivery.Charter: the alert's chart in chart.language.
+// Chart implements delivery.Charter, which does not say for which channel:
+// the alert's chart in the language all its channels share (LangFor).
 func (c *Charter) Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
-	return c.ChartIn(ctx, receiver, "", alert)
+	return c.ChartIn(ctx, receiver, c.LangFor(receiver, alert), alert)
+}
+
+// LangFor is the language of the chart of alerts sent to receiver when
+// the caller does not name a channel: the language every channel they are
+// routed to (and that takes charts) shares — an English channel under
+// chart.language zh gets English charts — else chart.language.
+func (c *Charter) LangFor(receiver string, alerts ...template.Alert) string {
+	lang := ""
+	for _, a := range alerts {
+		for _, name := range c.s.ChannelsFor(receiver, a.Labels) {
+			ch, ok := c.s.Channel(name)
+			if !ok || ch.DisableChart {
+				continue
+			}
+			l := c.Lang(ch.Language)
+			if lang != "" && l != lang {
+				return c.Lang("")
+			}
+			lang = l
+		}
+	}
+	return c.Lang(lang)
 }
 
 // ChartIn is the alert's chart in lang (a channel's language; "" is
@@ -151,9 +174,10 @@ func (c *Charter) MakeChartIn(ctx context.Context, lang string, alert template.A
 }
 
 // Overview implements delivery.OverviewCharter: one chart for a storm
-// digest's alerts (chartplan.PlanOverview) in chart.language.
+// digest's alerts (chartplan.PlanOverview), in the language their channels
+// share (LangFor).
 func (c *Charter) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
-	return c.OverviewIn(ctx, receiver, "", alerts)
+	return c.OverviewIn(ctx, receiver, c.LangFor(receiver, alerts...), alerts)
 }
 
 // OverviewIn is Overview in lang (the digest's channel's language).

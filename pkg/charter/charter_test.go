@@ -321,3 +321,39 @@ func TestSample(t *testing.T) {
 		t.Errorf("sample image: %v %+v", err, cfg)
 	}
 }
+
+// Without a channel named (delivery.Charter), the chart is in the language
+// the alert's channels share.
+func TestLangFor(t *testing.T) {
+	prom := cpuProm(t)
+	c := newCharter(t, prom.URL, `{"prometheus":{"url":%q},"chart":{"language":"zh"},
+		"channels":[{"name":"en-1","type":"inbox","dir":"x","language":"en"},{"name":"en-2","type":"inbox","dir":"x","language":"en"},
+			{"name":"zh-text","type":"inbox","dir":"x","disableChart":true},{"name":"zh","type":"inbox","dir":"x"}],
+		"routes":[{"receiver":"en","channels":["en-1","en-2","zh-text"]},{"receiver":"mixed","channels":["en-1","zh"]},
+			{"receiver":"db","match":{"team":"db"},"channels":["en-1"]},{"receiver":"db","channels":["zh"]}]}`, nil)
+	db := cpuAlert()
+	db.Labels = template.KV{"alertname": "HighCPU", "team": "db"}
+	for _, tc := range []struct {
+		receiver string
+		alerts   []template.Alert
+		want     string
+	}{
+		{"en", []template.Alert{cpuAlert()}, "en"},
+		{"mixed", []template.Alert{cpuAlert()}, "zh"},
+		{"db", []template.Alert{cpuAlert()}, "zh"},
+		{"db", []template.Alert{db}, "zh"}, // en-1 by label, zh by the catch-all route
+		{"nobody", []template.Alert{cpuAlert()}, "zh"},
+	} {
+		if got := c.LangFor(tc.receiver, tc.alerts...); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.receiver, got, tc.want)
+		}
+	}
+	ch, _, err := c.Chart(context.Background(), "en", cpuAlert())
+	if err != nil || ch.Title != "HighCPU (last 10m)" {
+		t.Errorf("Chart for English channels: %v %q", err, ch.Title)
+	}
+	ov, _, err := c.Overview(context.Background(), "en", []template.Alert{cpuAlert()})
+	if err != nil || ov.Title != "HighCPU — 1 alert (last 10m)" {
+		t.Errorf("Overview for English channels: %v %q", err, ov.Title)
+	}
+}

@@ -14,7 +14,8 @@
 // chart in one language; an alert is planned and its data fetched once,
 // and drawn at most once per language its channels use (a short-lived
 // cache keyed by alert and language; concurrent callers share one
-// drawing). Chart is ChartIn in chart.language.
+// drawing). Chart, which delivery calls without naming a channel, draws in
+// the language all the alert's channels share, else in chart.language.
 //
 // # Failures
 //
