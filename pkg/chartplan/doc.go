@@ -156,6 +156,18 @@
 // started earlier; the 30-day cap) and at which step. The title is the
 // alert name with the span: "HighCPU (最近10分钟)" or "HighCPU (last 10m)".
 //
+// # Words
+//
+// A plan is worded in chart.language; Plan.In words a copy in another
+// language (a channel's), so an alert is planned once and titled for each
+// channel: the title, the span ("最近10分钟" / "last 10m", i18n.Duration)
+// and the no-data note come from the catalogue (pkg/i18n). Fallbacks,
+// rangeReason, keptFilters and noChartReason are records for whoever
+// debugs the chart and stay in English. A plan without a chart also says
+// which kind of reason it is (Plan.NoChart, a nochart.Reason), so that a
+// chat gets a short note in its own language, or none when the reason is
+// one health reports for all alerts.
+//
 // # Annotations
 //
 // A rule can steer its chart with annotations:

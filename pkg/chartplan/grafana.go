@@ -17,7 +17,9 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertchart/alertchart/pkg/grafana"
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/intake"
+	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
@@ -196,22 +198,22 @@ func (p *Planner) planGrafana(ctx context.Context, pl *Plan, alert template.Aler
 	}
 	pl.EvaluatorLabels = addedLabels(EvaluatorGrafana, nil, alert.Labels)
 	if p.grafana == nil {
-		pl.NoChartReason = "the alert comes from a Grafana-managed rule (" + uid + ") and AlertChart has no access to Grafana's API " +
-			"(standalone server, or no service account token: see the Grafana health check)"
+		pl.noChart(nochart.GrafanaNoAccess, "the alert comes from a Grafana-managed rule (%s) and AlertChart has no access to Grafana's API "+
+			"(standalone server, or no service account token: see the Grafana health check)", uid)
 		return 0, false
 	}
 	rule, err := p.grules.get(ctx, uid)
 	switch {
 	case errors.Is(err, grafana.ErrRuleNotFound):
-		pl.NoChartReason = fmt.Sprintf("Grafana has no alert rule %q (deleted, or in another organisation)", uid)
+		pl.noChart(nochart.GrafanaRuleMissing, "Grafana has no alert rule %q (deleted, or in another organisation)", uid)
 		return 0, false
 	case grafana.IsForbidden(err):
-		pl.NoChartReason = fmt.Sprintf("Grafana does not let the plugin read the alert rule (403): grant the plugin's service account %s and %s on the rule's folder",
+		pl.noChart(nochart.GrafanaForbidden, "Grafana does not let the plugin read the alert rule (403): grant the plugin's service account %s and %s on the rule's folder",
 			grafana.PermAlertRulesRead, grafana.PermFoldersRead)
 		pl.fallback("reading rule %s: %v", uid, err)
 		return 0, false
 	case err != nil:
-		pl.NoChartReason = "Grafana's alert rule API failed: " + err.Error()
+		pl.noChart(nochart.GrafanaRuleFailed, "Grafana's alert rule API failed: %v", err)
 		return 0, false
 	}
 	g.API, g.FolderUID, g.Condition = rule.API, rule.FolderUID, rule.Condition
@@ -229,13 +231,12 @@ func (p *Planner) planGrafana(ctx context.Context, pl *Plan, alert template.Aler
 	pl.Rule.Expr = strings.Join(an.chain, "; ")
 	switch alert.Labels["alertname"] {
 	case grafanaNoData:
-		pl.NoDataNote = noDataNote(p.cfg.Language, "Grafana reported no data for this rule's queries; an empty chart is expected.",
-			"Grafana 报告该规则的查询无数据，图表为空属正常。")
+		pl.setNoData(i18n.M("chart.nodata.grafana"))
 	case grafanaError:
 		pl.fallback("Grafana failed to evaluate the rule (DatasourceError); the chart shows what its queries return now")
 	}
 	if len(an.queries) == 0 {
-		pl.NoChartReason = "the rule has no data query with a real data source to chart"
+		pl.noChart(nochart.NoQuery, "the rule has no data query with a real data source to chart")
 		return rule.For, true
 	}
 	if len(an.queries) > MaxParts {
@@ -262,7 +263,7 @@ func (p *Planner) planGrafana(ctx context.Context, pl *Plan, alert template.Aler
 		case err == nil:
 			gq.DatasourceType, gq.DatasourceName = ds.Type, ds.Name
 		case grafana.IsNotFound(err):
-			pl.NoChartReason = fmt.Sprintf("the rule's data source %q (query %s) no longer exists in Grafana", q.DatasourceUID, ref)
+			pl.noChart(nochart.DatasourceMissing, "the rule's data source %q (query %s) no longer exists in Grafana", q.DatasourceUID, ref)
 			return rule.For, true
 		case grafana.IsForbidden(err) && gq.DatasourceType != "":
 			// Without datasources:read the model's own type will do.
@@ -375,13 +376,6 @@ func cloneModel(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return out
-}
-
-func noDataNote(lang, en, zh string) string {
-	if lang == "en" {
-		return en
-	}
-	return zh
 }
 
 // ruleThreshold is a threshold of the chain with the refIds it compares.

@@ -102,8 +102,8 @@ func (p *Planner) PlanOverview(ctx context.Context, alerts []template.Alert, now
 	if name == "" {
 		name = "alert"
 	}
-	pl.Title = name + " — " + alertCount(len(group), p.cfg.Language) +
-		" (" + spanLabel(titleSpan(pl.Window.D(), pl.End.Sub(pl.Start)), p.cfg.Language) + ")"
+	pl.titleName, pl.titleAlerts, pl.titleSpan = name, len(group), titleSpan(pl.Window.D(), pl.End.Sub(pl.Start))
+	pl.retitle()
 	return pl
 }
 
@@ -209,14 +209,4 @@ func commonLabels(alerts []template.Alert) map[string]string {
 		}
 	}
 	return out
-}
-
-func alertCount(n int, lang string) string {
-	if lang == "en" {
-		if n == 1 {
-			return "1 alert"
-		}
-		return strconv.Itoa(n) + " alerts"
-	}
-	return strconv.Itoa(n) + " 条告警"
 }

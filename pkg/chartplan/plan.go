@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/alertchart/alertchart/pkg/grafana"
+	"github.com/alertchart/alertchart/pkg/i18n"
+	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/promapi"
 	"github.com/alertchart/alertchart/pkg/series"
 	"github.com/alertchart/alertchart/pkg/settings"
@@ -235,13 +237,67 @@ type Plan struct {
 	// Fallbacks are human-readable reasons the plan is less than ideal, in
 	// the order they happened.
 	Fallbacks []string `json:"fallbacks,omitempty"`
-	// NoChartReason is set when no chart can be drawn; the text is still sent.
+	// NoChartReason is set when no chart can be drawn; the text is still
+	// sent. It is the full reason, for the records and /explain.
 	NoChartReason string `json:"noChartReason,omitempty"`
+	// NoChart is the kind of NoChartReason, which a chat's short note and
+	// the decision whether to send one key on (the JSON has the text).
+	NoChart nochart.Reason `json:"-"`
 	// Overview is set for a plan of several alerts (PlanOverview).
 	Overview *Overview `json:"overview,omitempty"`
 	// Grafana is set for an alert of a Grafana-managed rule: the rule's
 	// queries, expression chain and the labels its series must carry.
 	Grafana *GrafanaPlan `json:"grafana,omitempty"`
+
+	// The title and the no-data note without their language, so that In
+	// can word them for another one.
+	titleName   string
+	titleAlerts int // an overview's alert count; 0 for one alert
+	titleSpan   time.Duration
+	noData      *i18n.Message
+}
+
+// noChart records why the plan has no chart: its kind and the full reason.
+func (p *Plan) noChart(kind nochart.Reason, format string, args ...any) {
+	p.NoChart = kind
+	p.NoChartReason = fmt.Sprintf(format, args...)
+}
+
+// setNoData sets the note that explains an expected empty chart.
+func (p *Plan) setNoData(m i18n.Message) {
+	p.noData = &m
+	p.NoDataNote = m.Text(p.Language)
+}
+
+// In returns a copy of the plan whose words — the title, the no-data note
+// and Language — are in lang ("zh" or "en"; a channel's language), the
+// rest shared: everything else in a plan is data, or English for the
+// records. A plan is planned once and worded for each language its
+// channels use.
+func (p *Plan) In(lang string) *Plan {
+	c := *p
+	c.Language = i18n.Lang(lang)
+	c.retitle()
+	return &c
+}
+
+// retitle words the title and the no-data note in p.Language.
+func (p *Plan) retitle() {
+	if p.titleName != "" {
+		window := spanLabel(p.titleSpan, p.Language)
+		if p.titleAlerts > 0 {
+			alerts := i18n.T(p.Language, "chart.alerts.other", "count", p.titleAlerts)
+			if p.titleAlerts == 1 {
+				alerts = i18n.T(p.Language, "chart.alerts.one")
+			}
+			p.Title = i18n.T(p.Language, "chart.title.overview", "name", p.titleName, "alerts", alerts, "window", window)
+		} else {
+			p.Title = i18n.T(p.Language, "chart.title", "name", p.titleName, "window", window)
+		}
+	}
+	if p.noData != nil {
+		p.NoDataNote = p.noData.Text(p.Language)
+	}
 }
 
 // HasChart reports whether the plan has a query to run.
@@ -339,7 +395,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 
 	// 2. The query.
 	if v := strings.TrimSpace(ann[AnnotationDisable]); v != "" && v != "false" && v != "0" {
-		pl.NoChartReason = "the rule disables its chart (" + AnnotationDisable + ")"
+		pl.noChart(nochart.Disabled, "the rule disables its chart (%s)", AnnotationDisable)
 		pl.Overrides = append(pl.Overrides, AnnotationDisable)
 	}
 	if pl.Expr != "" && pl.Grafana == nil {
@@ -355,7 +411,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 		// on the configured Prometheus.
 		pl.fallback("the Grafana-managed rule cannot be charted (%s); charting its %s annotation on the configured Prometheus instead",
 			pl.NoChartReason, AnnotationQuery)
-		pl.NoChartReason, pl.Grafana = "", nil
+		pl.NoChartReason, pl.NoChart, pl.Grafana = "", "", nil
 	}
 	if q != "" && pl.Grafana != nil {
 		pl.fallback("%s annotation ignored: no Prometheus is configured to run it on", AnnotationQuery)
@@ -381,13 +437,13 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 	}
 	if pl.Query == "" && pl.NoChartReason == "" {
 		if pl.Expr == "" {
-			pl.NoChartReason = "no expression: the rule was not found, the generatorURL has none and there is no " + AnnotationQuery + " annotation"
+			pl.noChart(nochart.NoQuery, "no expression: the rule was not found, the generatorURL has none and there is no %s annotation", AnnotationQuery)
 		} else {
-			pl.NoChartReason = "the rule's expression cannot be charted"
+			pl.noChart(nochart.NoQuery, "the rule's expression cannot be charted")
 		}
 	}
 	if pl.NoChartReason == "" && p.src == nil && pl.Grafana == nil {
-		pl.NoChartReason = "no Prometheus data source is configured"
+		pl.noChart(nochart.NoDataSource, "no Prometheus data source is configured")
 	}
 
 	// 3. The window.
@@ -429,7 +485,8 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 	if title == "" {
 		title = "alert"
 	}
-	pl.Title = title + " (" + spanLabel(titleSpan(pl.Window.D(), pl.End.Sub(pl.Start)), p.cfg.Language) + ")"
+	pl.titleName, pl.titleSpan = title, titleSpan(pl.Window.D(), pl.End.Sub(pl.Start))
+	pl.retitle()
 	return pl
 }
 
@@ -512,11 +569,7 @@ func (p *Planner) rewrite(pl *Plan, ruleKnown bool) {
 		pl.fallback("the rule alerts on %d expressions (%s); each is fetched on its own and drawn against its own thresholds", len(rw.Parts), strings.Join(names, ", "))
 	}
 	if len(rw.AbsentOf) > 0 {
-		if p.cfg.Language == "en" {
-			pl.NoDataNote = "This alert fires when " + strings.Join(rw.AbsentOf, ", ") + " has no data; an empty chart is expected."
-		} else {
-			pl.NoDataNote = "该告警在 " + strings.Join(rw.AbsentOf, ", ") + " 无数据时触发，图表为空属正常。"
-		}
+		pl.setNoData(i18n.M("chart.nodata.absent", "series", strings.Join(rw.AbsentOf, ", ")))
 	}
 }
 
@@ -665,40 +718,10 @@ func durationText(d time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
-// spanLabel renders "最近10分钟" / "last 10m".
+// spanLabel renders "最近10分钟" / "last 10m" (i18n.Duration, the one
+// duration formatter of the messages and titles).
 func spanLabel(d time.Duration, lang string) string {
-	d = d.Round(time.Second)
-	type unit struct {
-		d      time.Duration
-		en, zh string
-	}
-	units := []unit{{24 * time.Hour, "d", "天"}, {time.Hour, "h", "小时"}, {time.Minute, "m", "分钟"}, {time.Second, "s", "秒"}}
-	var en, zh strings.Builder
-	parts := 0
-	for _, u := range units {
-		if parts == 2 {
-			break
-		}
-		n := d / u.d
-		if n == 0 {
-			if parts > 0 {
-				break
-			}
-			continue
-		}
-		d -= n * u.d
-		en.WriteString(strconv.FormatInt(int64(n), 10) + u.en)
-		zh.WriteString(strconv.FormatInt(int64(n), 10) + u.zh)
-		parts++
-	}
-	if parts == 0 {
-		en.WriteString("0s")
-		zh.WriteString("0秒")
-	}
-	if lang == "en" {
-		return "last " + en.String()
-	}
-	return "最近" + zh.String()
+	return i18n.T(lang, "chart.window", "span", i18n.Duration(lang, d))
 }
 
 // parseThresholds reads "80", "> 80" or "> 80, < 5".

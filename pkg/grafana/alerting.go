@@ -417,21 +417,16 @@ const healthProbeRuleUID = "alertchart-health-probe"
 
 // checkAlertRules probes the permission to read alert rules.
 func (c *Client) checkAlertRules(ctx context.Context) Check {
-	ch := Check{Name: "Alert rules", Code: CodeAlertRulesOK}
 	_, err := c.AlertRule(ctx, healthProbeRuleUID)
+	var ch Check
 	switch {
 	case err == nil, errors.Is(err, ErrRuleNotFound):
-		ch.Status, ch.Message = CheckOK, "the plugin may read Grafana-managed alert rules: their alerts get charts"
+		ch = newCheck(alertRulesCheck, CheckOK, CodeAlertRulesOK, nil)
 	case IsForbidden(err):
-		ch.Status, ch.Code = CheckWarning, CodeAlertRulesForbidden
-		ch.Args = map[string]string{"permission": PermAlertRulesRead, "also": PermFoldersRead}
-		ch.Message = fmt.Sprintf("Grafana refuses the plugin's service account the permission %s (with %s) on alert rule folders: "+
-			"alerts from Grafana Alerting arrive as text without a chart. Grant it (plugin.json \"iam\" with the managed service account; "+
-			"a stored token needs role Viewer or better on the rules' folders). Grafana said: %v", PermAlertRulesRead, PermFoldersRead, err)
+		ch = newCheck(alertRulesCheck, CheckWarning, CodeAlertRulesForbidden,
+			map[string]string{"permission": PermAlertRulesRead, "also": PermFoldersRead, "error": err.Error()})
 	default:
-		ch.Status, ch.Code = CheckWarning, CodeAlertRulesUnreadable
-		ch.Args = map[string]string{"error": err.Error()}
-		ch.Message = "alert rules could not be read: " + err.Error() + "; alerts from Grafana Alerting arrive without a chart"
+		ch = newCheck(alertRulesCheck, CheckWarning, CodeAlertRulesUnreadable, map[string]string{"error": err.Error()})
 	}
 	return ch
 }

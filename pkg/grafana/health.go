@@ -7,6 +7,7 @@ import (
 
 	"github.com/grafana/grafana-openapi-client-go/client/search"
 
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -27,7 +28,8 @@ const (
 
 // Check is one line of the plugin's health report. Code is a stable message
 // id (one of the Code* constants) the config page translates with Args;
-// Message is the same text in English.
+// Message is the same text in English, from the backend's catalogue
+// (pkg/i18n, "health.<code>").
 type Check struct {
 	Name    string            `json:"name"`
 	Status  CheckStatus       `json:"status"`
@@ -36,23 +38,41 @@ type Check struct {
 	Args    map[string]string `json:"args"`
 }
 
+// newCheck makes a check whose message is its code's English text filled
+// with args.
+func newCheck(name string, status CheckStatus, code string, args map[string]string) Check {
+	if args == nil {
+		args = map[string]string{}
+	}
+	return Check{Name: name, Status: status, Code: code, Args: args, Message: i18n.Fill(i18n.EN, i18n.HealthPrefix+code, args)}
+}
+
+// The names of the Grafana checks.
+const (
+	apiCheck        = "Grafana API"
+	templateCheck   = "Template panel"
+	rendererCheck   = "Image renderer"
+	alertRulesCheck = "Alert rules"
+)
+
 // Stable ids of the Grafana checks' messages (see pipeline.CheckCodes).
 const (
-	CodeAPIOK                 = "grafana.api_ok"
-	CodeAPIFailed             = "grafana.api_failed"
-	CodeTemplateSkippedNoAPI  = "grafana.template_skipped_no_api"
-	CodeRendererSkippedNoAPI  = "grafana.renderer_skipped_no_api"
-	CodeTemplateNotConfigured = "grafana.template_not_configured"
-	CodeTemplateOK            = "grafana.template_ok"
-	CodeTemplateFailed        = "grafana.template_failed"
-	CodeRendererNative        = "grafana.renderer_native"
-	CodeRendererFailed        = "grafana.renderer_failed"
-	CodeRendererMissing       = "grafana.renderer_missing"
-	CodeRendererUntested      = "grafana.renderer_untested"
-	CodeRendererOK            = "grafana.renderer_ok"
-	CodeAlertRulesOK          = "grafana.alert_rules"
-	CodeAlertRulesForbidden   = "grafana.alert_rules_forbidden"
-	CodeAlertRulesUnreadable  = "grafana.alert_rules_unreadable"
+	CodeAPIOK                  = "grafana.api_ok"
+	CodeAPIFailed              = "grafana.api_failed"
+	CodeTemplateSkippedNoAPI   = "grafana.template_skipped_no_api"
+	CodeRendererSkippedNoAPI   = "grafana.renderer_skipped_no_api"
+	CodeAlertRulesSkippedNoAPI = "grafana.alert_rules_skipped_no_api"
+	CodeTemplateNotConfigured  = "grafana.template_not_configured"
+	CodeTemplateOK             = "grafana.template_ok"
+	CodeTemplateFailed         = "grafana.template_failed"
+	CodeRendererNative         = "grafana.renderer_native"
+	CodeRendererFailed         = "grafana.renderer_failed"
+	CodeRendererMissing        = "grafana.renderer_missing"
+	CodeRendererUntested       = "grafana.renderer_untested"
+	CodeRendererOK             = "grafana.renderer_ok"
+	CodeAlertRulesOK           = "grafana.alert_rules"
+	CodeAlertRulesForbidden    = "grafana.alert_rules_forbidden"
+	CodeAlertRulesUnreadable   = "grafana.alert_rules_unreadable"
 )
 
 // Health checks, in order: Grafana's API answers with the plugin's
@@ -66,7 +86,7 @@ const (
 func (c *Client) Health(ctx context.Context, s *settings.Settings) []Check {
 	checks := c.dashboardHealth(ctx, s)
 	if checks[0].Status != CheckOK {
-		return append(checks, Check{Name: "Alert rules", Status: CheckSkipped, Message: "Grafana's API is not usable"})
+		return append(checks, newCheck(alertRulesCheck, CheckSkipped, CodeAlertRulesSkippedNoAPI, nil))
 	}
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -81,30 +101,24 @@ func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Ch
 		failed = CheckError
 	}
 
-	api := Check{Name: "Grafana API"}
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	limit, typ := int64(1), "dash-db"
 	_, err := c.api.Search.Search(search.NewSearchParams().WithContext(actx).WithLimit(&limit).WithType(&typ))
 	cancel()
 	if err != nil {
-		api.Status, api.Message = failed, apiErr("search dashboards at "+c.BaseURL(), err).Error()
-		api.Code, api.Args = CodeAPIFailed, map[string]string{"error": api.Message}
-		checks = append(checks, api)
+		msg := apiErr("search dashboards at "+c.BaseURL(), err).Error()
 		// Without the API every other check fails the same way.
-		return append(checks,
-			Check{Name: "Template panel", Status: CheckSkipped, Message: "Grafana's API is not usable", Code: CodeTemplateSkippedNoAPI},
-			Check{Name: "Image renderer", Status: CheckSkipped, Message: "Grafana's API is not usable", Code: CodeRendererSkippedNoAPI})
+		return append(checks, newCheck(apiCheck, failed, CodeAPIFailed, map[string]string{"error": msg}),
+			newCheck(templateCheck, CheckSkipped, CodeTemplateSkippedNoAPI, nil),
+			newCheck(rendererCheck, CheckSkipped, CodeRendererSkippedNoAPI, nil))
 	}
-	api.Status, api.Message = CheckOK, fmt.Sprintf("reachable at %s with the %s", c.BaseURL(), c.creds.Source)
-	api.Code, api.Args = CodeAPIOK, map[string]string{"url": c.BaseURL(), "source": string(c.creds.Source)}
-	checks = append(checks, api)
+	checks = append(checks, newCheck(apiCheck, CheckOK, CodeAPIOK, map[string]string{"url": c.BaseURL(), "source": string(c.creds.Source)}))
 
-	tmpl := Check{Name: "Template panel"}
+	var tmpl Check
 	var panelType string
 	uid, id := s.Chart.TemplateDashboardUID, s.Chart.TemplatePanelID
 	if uid == "" || id == 0 {
-		tmpl.Status, tmpl.Message = CheckSkipped, "no template configured (chart.templateDashboardUid and chart.templatePanelId)"
-		tmpl.Code = CodeTemplateNotConfigured
+		tmpl = newCheck(templateCheck, CheckSkipped, CodeTemplateNotConfigured, nil)
 	} else {
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		d, err := c.GetDashboard(tctx, uid)
@@ -114,8 +128,7 @@ func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Ch
 			p, err = d.Panel(id)
 		}
 		if err != nil {
-			tmpl.Status, tmpl.Message = failed, err.Error()
-			tmpl.Code, tmpl.Args = CodeTemplateFailed, map[string]string{"error": tmpl.Message}
+			tmpl = newCheck(templateCheck, failed, CodeTemplateFailed, map[string]string{"error": err.Error()})
 		} else {
 			title, _ := p["title"].(string)
 			panelType, _ = p["type"].(string)
@@ -123,34 +136,26 @@ func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Ch
 			if d.APIVersion != "" {
 				schema = d.APIVersion
 			}
-			tmpl.Status = CheckOK
-			tmpl.Message = fmt.Sprintf("panel %d %q (%s) of dashboard %q, read as %s", id, title, panelType, d.Title, schema)
-			tmpl.Code, tmpl.Args = CodeTemplateOK, map[string]string{"panel": fmt.Sprint(id), "title": title, "type": panelType,
-				"dashboard": d.Title, "schema": schema}
+			tmpl = newCheck(templateCheck, CheckOK, CodeTemplateOK, map[string]string{"panel": fmt.Sprint(id), "title": title, "type": panelType,
+				"dashboard": d.Title, "schema": schema})
 		}
 	}
 	checks = append(checks, tmpl)
 
-	rend := Check{Name: "Image renderer"}
 	if s.Chart.Renderer == "native" {
-		rend.Status, rend.Message, rend.Code = CheckSkipped, "chart.renderer is native", CodeRendererNative
-		return append(checks, rend)
+		return append(checks, newCheck(rendererCheck, CheckSkipped, CodeRendererNative, nil))
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	info, err := c.Renderer(rctx)
 	cancel()
+	var rend Check
 	switch {
 	case err != nil:
-		rend.Status, rend.Message = failed, err.Error()
-		rend.Code, rend.Args = CodeRendererFailed, map[string]string{"error": rend.Message}
+		rend = newCheck(rendererCheck, failed, CodeRendererFailed, map[string]string{"error": err.Error()})
 	case !info.Available:
-		rend.Status, rend.Message = failed, "Grafana has no image renderer: install the grafana-image-renderer service and set "+
-			"[rendering] server_url and callback_url; until then charts are drawn by the native renderer"
-		rend.Code = CodeRendererMissing
+		rend = newCheck(rendererCheck, failed, CodeRendererMissing, nil)
 	case tmpl.Status != CheckOK:
-		rend.Status = CheckOK
-		rend.Message = fmt.Sprintf("Grafana reports renderer %s; not test-rendered because no usable template panel is configured", info.Version)
-		rend.Code, rend.Args = CodeRendererUntested, map[string]string{"version": info.Version}
+		rend = newCheck(rendererCheck, CheckOK, CodeRendererUntested, map[string]string{"version": info.Version})
 	default:
 		now := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -159,13 +164,10 @@ func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Ch
 			Width: 400, Height: 200, Theme: s.Chart.Theme, Timezone: s.Chart.Timezone, Timeout: 25 * time.Second})
 		cancel()
 		if err != nil {
-			rend.Status, rend.Message = failed, err.Error()
-			rend.Code, rend.Args = CodeRendererFailed, map[string]string{"error": rend.Message}
+			rend = newCheck(rendererCheck, failed, CodeRendererFailed, map[string]string{"error": err.Error()})
 		} else {
 			took := time.Since(start).Round(10 * time.Millisecond)
-			rend.Status = CheckOK
-			rend.Message = fmt.Sprintf("renderer %s rendered the template panel in %s", info.Version, took)
-			rend.Code, rend.Args = CodeRendererOK, map[string]string{"version": info.Version, "duration": took.String()}
+			rend = newCheck(rendererCheck, CheckOK, CodeRendererOK, map[string]string{"version": info.Version, "duration": took.String()})
 		}
 	}
 	return append(checks, rend)

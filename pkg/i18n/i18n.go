@@ -17,6 +17,7 @@ package i18n
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,6 +104,19 @@ func T(lang, id string, kv ...any) string {
 	return b.String()
 }
 
+// Fill returns the text of id in lang with every placeholder taken from
+// args — one args lacks is left empty, not written as {name} — for texts
+// whose arguments come as a map (health checks). An unknown id is
+// returned unchanged.
+func Fill(lang, id string, args map[string]string) string {
+	names := Placeholders(id)
+	kv := make([]any, 0, 2*len(names))
+	for _, n := range names {
+		kv = append(kv, n, args[n])
+	}
+	return T(lang, id, kv...)
+}
+
 // arg finds name among the name/value pairs and formats its value.
 func arg(lang, name string, kv []any) (string, bool) {
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -127,6 +141,31 @@ func arg(lang, name string, kv []any) (string, bool) {
 func Has(id string) bool {
 	_, ok := catalogue[ZH][id]
 	return ok
+}
+
+// Placeholders lists the names of id's {placeholders} in the order they
+// first appear in its English text (the same names as in Chinese); nil
+// for an unknown id.
+func Placeholders(id string) []string {
+	text, ok := catalogue[EN][id]
+	if !ok {
+		return nil
+	}
+	names := []string{}
+	for {
+		i := strings.IndexByte(text, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(text[i:], '}')
+		if j < 0 {
+			return names
+		}
+		if name := text[i+1 : i+j]; !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		text = text[i+j+1:]
+	}
 }
 
 // IDs lists the catalogue's message ids, sorted.

@@ -38,10 +38,14 @@ func TestEveryIDInBothLanguages(t *testing.T) {
 	}
 }
 
-// The texts go into chat markup unescaped: none may start markup.
+// The texts go into chat markup unescaped: none may start markup. Health
+// texts are shown on the config page only and may name settings as written.
 func TestTextsAreMarkupNeutral(t *testing.T) {
 	for lang, texts := range catalogue {
 		for id, text := range texts {
+			if strings.HasPrefix(id, HealthPrefix) {
+				continue
+			}
 			if i := strings.IndexAny(placeholderRE.ReplaceAllString(text, ""), "*_~`[]<>&#|\\{}"); i >= 0 {
 				t.Errorf("%s/%s: markup character in %q", lang, id, text)
 			}
@@ -70,6 +74,15 @@ func TestT(t *testing.T) {
 	b, _ := json.Marshal(m)
 	if string(b) != `{"code":"chart.unavailable","args":{"reason":"renderer down"}}` {
 		t.Errorf("%s", b)
+	}
+	if p := Placeholders("health.webhook.refused"); !slices.Equal(p, []string{"count", "caller", "since", "reason"}) {
+		t.Errorf("placeholders %v", p)
+	}
+	if Placeholders("no.such.id") != nil || len(Placeholders("status.firing")) != 0 {
+		t.Error("placeholders of an unknown id or a plain text")
+	}
+	if got := Fill("en", "health.webhook.refused", map[string]string{"count": "3", "caller": "bob"}); got != "refused 3 webhook request(s) from bob since : " {
+		t.Errorf("Fill: %q", got)
 	}
 	if !Has("status.firing") || Has("status.nope") || len(IDs()) != len(catalogue[ZH]) {
 		t.Error("Has/IDs")

@@ -55,7 +55,7 @@ func TestGrafanaRendererDrawsGrafanaRules(t *testing.T) {
 		Labels:       template.KV{"alertname": "DBLoadHigh", "grafana_folder": "Infrastructure", "host": "db-2"},
 		Annotations:  template.KV{intake.AnnotationGrafanaRuleUID: "db-load"},
 		GeneratorURL: f.URL + "/alerting/grafana/db-load/view?orgId=1"}
-	res, err := p.MakeChart(context.Background(), a)
+	res, err := p.Charter().MakeChart(context.Background(), a)
 	if err != nil {
 		t.Fatalf("%v (%+v)", err, res.Info)
 	}

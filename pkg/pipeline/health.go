@@ -3,19 +3,15 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/delivery"
 	"github.com/alertchart/alertchart/pkg/grafana"
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/promapi"
-	"github.com/alertchart/alertchart/pkg/render"
-	"github.com/alertchart/alertchart/pkg/series"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -54,71 +50,38 @@ type Health struct {
 	Detailed bool `json:"detailed"`
 }
 
-// CheckCode is one message id the backend can send, with its English text.
+// CheckCode is one message id the backend can send, with its texts.
 type CheckCode struct {
 	Code string `json:"code"`
-	// Text is the English message; {name} is replaced by Args["name"].
+	// Text is the English message (the check's "message"); {name} is
+	// replaced by Args["name"].
 	Text string `json:"text"`
+	// Zh is the same message in Chinese, with the same placeholders.
+	Zh string `json:"zh"`
 	// Args are the placeholders Text uses, in order of appearance.
 	Args []string `json:"args"`
 }
 
 // checkCodes is every message id of the health report: the checks of this
-// package, of package grafana, and the summaries. A code not listed here is
-// a bug (TestEveryCheckCodeIsCatalogued), and the config page has a
-// translation for each (src/health-codes.json, written by that test).
-var checkCodes = []CheckCode{
-	{Code: CodeSummaryReady, Text: "AlertChart is ready"},
-	{Code: CodeSummaryProblems, Text: "{problems}"},
-	{Code: CodeSummaryRestrictedWarning, Text: "AlertChart works with warnings; an administrator can see the details on the configuration page"},
-	{Code: CodeSummaryRestrictedError, Text: "AlertChart has a problem; an administrator can see the details on the configuration page"},
-
-	{Code: CodeSettingsValid, Text: "settings are valid"},
-	{Code: CodeSettingsInvalid, Text: "{error}"},
-
-	{Code: CodeChannelsNone, Text: "no chat channel is configured: alerts are accepted but go nowhere"},
-	{Code: CodeChannelsOK, Text: "{count} channel(s) configured"},
-	{Code: CodeChannelInvalid, Text: "{error}"},
-
-	{Code: CodePrometheusOK, Text: "rules API reachable"},
-	{Code: CodePrometheusNotConfigured, Text: "charts are off: no data source is configured (set prometheus.url or prometheus.datasourceUid)"},
-	{Code: CodePrometheusInvalid, Text: "charts are off: {error}"},
-	{Code: CodePrometheusUnreachable, Text: "charts may be missing: {error}"},
-
-	{Code: CodeImageStoreOK, Text: "bucket reachable"},
-	{Code: CodeImageStoreInvalid, Text: "{error} (DingTalk, Teams and Slack webhooks get text only)"},
-	{Code: CodeImageStoreUnreachable, Text: "{error} (charts for URL-only platforms become a note)"},
-
-	{Code: CodeGrafanaUnavailable, Text: "the grafana renderer is selected but {problem}; the native renderer is used"},
-	{Code: grafana.CodeAPIOK, Text: "reachable at {url} with the {source}"},
-	{Code: grafana.CodeAPIFailed, Text: "{error}"},
-	{Code: grafana.CodeTemplateSkippedNoAPI, Text: "Grafana's API is not usable"},
-	{Code: grafana.CodeRendererSkippedNoAPI, Text: "Grafana's API is not usable"},
-	{Code: grafana.CodeTemplateNotConfigured, Text: "no template configured (chart.templateDashboardUid and chart.templatePanelId)"},
-	{Code: grafana.CodeTemplateOK, Text: "panel {panel} \"{title}\" ({type}) of dashboard \"{dashboard}\", read as {schema}"},
-	{Code: grafana.CodeTemplateFailed, Text: "{error}"},
-	{Code: grafana.CodeRendererNative, Text: "chart.renderer is native"},
-	{Code: grafana.CodeRendererFailed, Text: "{error}"},
-	{Code: grafana.CodeRendererMissing, Text: "Grafana has no image renderer: install the grafana-image-renderer service and set [rendering] server_url and callback_url; until then charts are drawn by the native renderer"},
-	{Code: grafana.CodeRendererUntested, Text: "Grafana reports renderer {version}; not test-rendered because no usable template panel is configured"},
-	{Code: grafana.CodeRendererOK, Text: "renderer {version} rendered the template panel in {duration}"},
-	{Code: grafana.CodeAlertRulesOK, Text: "the plugin may read Grafana-managed alert rules: their alerts get charts"},
-	{Code: grafana.CodeAlertRulesForbidden, Text: "Grafana refuses the plugin's service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart"},
-	{Code: grafana.CodeAlertRulesUnreadable, Text: "alert rules could not be read: {error}; alerts from Grafana Alerting arrive without a chart"},
-
-	{Code: CodeQueueOK, Text: "delivery queue open ({queue})"},
-	{Code: CodeQueueTemporary, Text: "the delivery queue lives in a temporary directory ({dir}) and may be lost on reboot; set delivery.dataDir, or data_dir in the [plugin.alertchart-webhook-app] section of grafana.ini"},
-	{Code: CodeQueueWarning, Text: "{warning}"},
-	{Code: CodeQueueFailed, Text: "{error}"},
-	{Code: CodeQueueDataDirUnsafe, Text: "the data directory {dir} is not safe for the delivery queue: {problem}"},
-
-	{Code: CodeWebhookUsers, Text: "Alertmanager is recognised by its Grafana login ({users})"},
-	{Code: CodeWebhookToken, Text: "Alertmanager is recognised by the webhook token (X-AlertChart-Token header or token= in the URL)"},
-	{Code: CodeWebhookUsersAndToken, Text: "Alertmanager is recognised by its Grafana login ({users}) and the webhook token"},
-	{Code: CodeWebhookUnconfigured, Text: "no Alertmanager identity is configured: POST /webhook answers 503 until webhook.allowedUsers names Alertmanager's service account or secureJsonData.webhookToken is set"},
-	{Code: CodeWebhookRefused, Text: "refused {count} webhook request(s) from {caller} since {since}: {reason}"},
-	{Code: CodeStandaloneToken, Text: "every API request needs the bearer token (secureJsonData.webhookToken)"},
-	{Code: CodeStandaloneOpen, Text: "no secureJsonData.webhookToken: anyone who can reach {listen} can post alerts, read delivery records and send channel tests"},
+// package, of package grafana, and the summaries. Their texts, in English
+// and Chinese, are in the backend's catalogue (pkg/i18n, ids
+// "health.<code>"). A code not listed here is a bug
+// (TestEveryCheckCodeIsCatalogued), and the config page gets both texts of
+// each (src/health-codes.json, written by that test).
+var checkCodes = []string{
+	CodeSummaryReady, CodeSummaryProblems, CodeSummaryRestrictedWarning, CodeSummaryRestrictedError,
+	CodeSettingsValid, CodeSettingsInvalid,
+	CodeChannelsNone, CodeChannelsOK, CodeChannelInvalid,
+	CodePrometheusOK, CodePrometheusNotConfigured, CodePrometheusInvalid, CodePrometheusUnreachable,
+	CodeImageStoreOK, CodeImageStoreInvalid, CodeImageStoreUnreachable,
+	CodeGrafanaUnavailable,
+	grafana.CodeAPIOK, grafana.CodeAPIFailed, grafana.CodeTemplateSkippedNoAPI, grafana.CodeRendererSkippedNoAPI,
+	grafana.CodeTemplateNotConfigured, grafana.CodeTemplateOK, grafana.CodeTemplateFailed, grafana.CodeRendererNative,
+	grafana.CodeRendererFailed, grafana.CodeRendererMissing, grafana.CodeRendererUntested, grafana.CodeRendererOK,
+	grafana.CodeAlertRulesOK, grafana.CodeAlertRulesForbidden, grafana.CodeAlertRulesUnreadable, grafana.CodeAlertRulesSkippedNoAPI,
+	CodeQueueOK, CodeQueueTemporary, CodeQueueWarning, CodeQueueFailed, CodeQueueDataDirUnsafe,
+	CodeWebhookUsers, CodeWebhookToken, CodeWebhookUsersAndToken, CodeWebhookUnconfigured, CodeWebhookRefused,
+	CodeStandaloneToken, CodeStandaloneOpen,
 }
 
 // Message ids of the summary and of this package's checks.
@@ -164,52 +127,43 @@ const (
 // CheckNames are the names of the checks ("channel {channel}" stands for
 // one per unusable channel); the config page may translate them.
 var CheckNames = []string{"settings", "channels", "channel {channel}", "prometheus", "image store", "grafana",
-	"Grafana API", "Template panel", "Image renderer", "queue", "webhook"}
+	"Grafana API", "Template panel", "Image renderer", "Alert rules", "queue", "webhook"}
 
 // CheckStatuses are the statuses a check can have.
 var CheckStatuses = []string{StatusOK, StatusWarning, StatusError, StatusSkipped}
 
-// CheckCodes lists every message id the backend can send, in a stable order.
+// CheckCodes lists every message id the backend can send, in a stable
+// order, with its texts from the catalogue ("" when one is missing).
 func CheckCodes() []CheckCode {
 	out := make([]CheckCode, len(checkCodes))
 	for i, c := range checkCodes {
-		c.Args = placeholders(c.Text)
-		out[i] = c
+		out[i] = CheckCode{Code: c, Text: codeText(c), Zh: codeTextIn(i18n.ZH, c), Args: i18n.Placeholders(i18n.HealthPrefix + c)}
+		if out[i].Args == nil {
+			out[i].Args = []string{}
+		}
 	}
 	return out
 }
 
-var placeholder = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
+// codeText is a code's English text as written, placeholders included (""
+// when the code is not catalogued).
+func codeText(code string) string { return codeTextIn(i18n.EN, code) }
 
-func placeholders(text string) []string {
-	args := []string{}
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
-		if !slices.Contains(args, m[1]) {
-			args = append(args, m[1])
-		}
+// codeTextIn is a code's text in lang as written.
+func codeTextIn(lang, code string) string {
+	id := i18n.HealthPrefix + code
+	if !slices.Contains(checkCodes, code) || !i18n.Has(id) {
+		return ""
 	}
-	return args
+	return i18n.T(lang, id)
 }
 
-// codeText is the English text of a code ("" when the code is unknown).
-func codeText(code string) string {
-	for _, c := range checkCodes {
-		if c.Code == code {
-			return c.Text
-		}
-	}
-	return ""
-}
-
-// Expand fills a code's English text with args.
+// Expand fills a code's English text with args (a missing arg is empty).
 func Expand(code string, args map[string]string) string {
-	text := codeText(code)
-	if text == "" {
+	if codeText(code) == "" {
 		return code
 	}
-	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
-		return args[m[1:len(m)-1]]
-	})
+	return i18n.Fill(i18n.EN, i18n.HealthPrefix+code, args)
 }
 
 // NewCheck makes a check whose message is the code's text filled with args.
@@ -384,7 +338,7 @@ func (p *Pipeline) Checks(ctx context.Context) []Check {
 			out = append(out, Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Code: c.Code, Args: args})
 		}
 	} else if s.Chart.Renderer == "grafana" {
-		out = append(out, NewCheck("grafana", StatusWarning, CodeGrafanaUnavailable, map[string]string{"problem": p.grafanaProblem()}))
+		out = append(out, NewCheck("grafana", StatusWarning, CodeGrafanaUnavailable, map[string]string{"problem": p.charts.GrafanaProblem()}))
 	}
 	switch w := p.delivery.Warning(); {
 	case w != "" && delivery.IsTemporaryDataDir(p.delivery.DataDir()):
@@ -420,56 +374,4 @@ func StandaloneWebhook(s *settings.Settings, listen string) Check {
 		return NewCheck("webhook", StatusOK, CodeStandaloneToken, nil)
 	}
 	return NewCheck("webhook", StatusWarning, CodeStandaloneOpen, map[string]string{"listen": listen})
-}
-
-// TestChannel sends a realistic sample alert with a natively rendered sample
-// chart straight to one channel (not through the queue) and returns the
-// platform's answer, for the config page's "send test" button.
-func (p *Pipeline) TestChannel(ctx context.Context, name string) (*channels.Result, error) {
-	n, err := p.Notifier(name)
-	if err != nil {
-		return nil, err
-	}
-	chart, err := p.sampleChart()
-	if err != nil {
-		return nil, err
-	}
-	return channels.SendTest(ctx, n, chart)
-}
-
-// sampleChart draws two made-up CPU series with one crossing a threshold.
-func (p *Pipeline) sampleChart() (*channels.Chart, error) {
-	now := time.Now().Truncate(time.Second)
-	from := now.Add(-20 * time.Minute)
-	mk := func(inst string, base, spike float64) series.Series {
-		s := series.Series{Name: inst, Labels: map[string]string{"instance": inst}}
-		for i := 0; i <= 240; i++ {
-			t := from.Add(time.Duration(i) * 5 * time.Second)
-			v := base + 6*math.Sin(float64(i)/9)
-			if i > 140 {
-				v += spike
-			}
-			s.Points = append(s.Points, series.Point{T: t.UnixMilli(), V: v})
-		}
-		return s
-	}
-	title := "CPU 使用率（最近20分钟）"
-	if p.Settings.Chart.Language == "en" {
-		title = "CPU usage (last 20m)"
-	}
-	c := &render.Chart{
-		Title:      title,
-		Series:     []series.Series{mk("web-01:9100", 55, 38), mk("web-02:9100", 40, 0)},
-		Thresholds: []series.Threshold{{Op: ">", Value: 90}},
-		AlertStart: from.Add(145 * 5 * time.Second),
-		From:       from, To: now, Unit: "percent",
-	}
-	img, err := render.Render(c, render.Options{Width: p.Settings.Chart.Width, Height: p.Settings.Chart.Height,
-		PixelRatio: p.Settings.Chart.PixelRatio, Theme: p.Settings.Chart.Theme, Location: p.loc, Format: "png",
-		Language: p.Settings.Chart.Language})
-	if err != nil {
-		return nil, err
-	}
-	return &channels.Chart{Image: img.Bytes, ContentType: img.ContentType, Title: title, Series: c.Series,
-		Unit: "percent", Query: "100 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[5m])) * 100", From: from, To: now}, nil
 }

@@ -72,7 +72,7 @@ func TestOverviewRendersOneChartForTheGroup(t *testing.T) {
 	for _, inst := range insts {
 		alerts = append(alerts, cpuAlert(inst))
 	}
-	chart, info, err := p.Overview(context.Background(), "ops", alerts)
+	chart, info, err := p.Charter().Overview(context.Background(), "ops", alerts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestOverviewWithoutDataSourceFails(t *testing.T) {
 	js := fmt.Sprintf(`{"delivery":{"dataDir":%q},"channels":[{"name":"box","type":"inbox","dir":%q}],
 		"routes":[{"receiver":"ops","channels":["box"]}]}`, t.TempDir(), t.TempDir())
 	p := pipelineFrom(t, js)
-	chart, info, err := p.Overview(context.Background(), "ops", []template.Alert{cpuAlert("a"), cpuAlert("b")})
+	chart, info, err := p.Charter().Overview(context.Background(), "ops", []template.Alert{cpuAlert("a"), cpuAlert("b")})
 	if err == nil || chart != nil || !strings.Contains(info.Note, "no Prometheus data source") {
 		t.Fatalf("chart %v, info %+v, err %v", chart, info, err)
 	}

@@ -184,7 +184,13 @@ type Error struct {
 	ErrorType  string // Prometheus errorType, e.g. "bad_data", "timeout"
 	Message    string
 	Retryable  bool
+	// timedOut: no answer within the client's timeout.
+	timedOut bool
 }
+
+// Timeout reports whether the request timed out: no answer within
+// prometheus.timeout, or Prometheus' own query timeout.
+func (e *Error) Timeout() bool { return e.timedOut || e.ErrorType == "timeout" }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -252,11 +258,12 @@ func (c *Client) do(ctx context.Context, op string, base *url.URL, path string, 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		msg := err.Error()
-		if ctx.Err() == context.DeadlineExceeded {
+		timedOut := ctx.Err() == context.DeadlineExceeded
+		if timedOut {
 			msg = fmt.Sprintf("no answer within %s", c.timeout)
 		}
 		// Never echo the URL's credentials; url.Error already redacts passwords.
-		return nil, &Error{Op: op, Message: msg, Retryable: true}
+		return nil, &Error{Op: op, Message: msg, Retryable: true, timedOut: timedOut}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))

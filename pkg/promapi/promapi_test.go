@@ -141,6 +141,9 @@ func TestErrorClassification(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "no answer within 100ms") || time.Since(start) > 5*time.Second {
 		t.Fatalf("slow: %#v", err)
 	}
+	if !ae.Timeout() || (&Error{ErrorType: "timeout"}).Timeout() != true || (&Error{StatusCode: 503}).Timeout() {
+		t.Errorf("Timeout: %v", ae.Timeout())
+	}
 }
 
 func TestNewRejectsBadURLs(t *testing.T) {

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"image/color"
 	"math"
 	"strconv"
@@ -93,7 +92,7 @@ func (r *resolved) layoutRightLegend(cv *canvas, f face, rows []legendRow, avail
 		names = math.Max(names, cv.measure(f, row.Name))
 	}
 	if lg.more > 0 {
-		names = math.Max(names, cv.measure(f, fmt.Sprintf(r.words["more"], lg.more)))
+		names = math.Max(names, cv.measure(f, r.word("render.more_series", "count", lg.more)))
 	}
 	lg.width = math.Min(r.px(rightLegendChrome)+names+cols, float64(r.w)*rightLegendShare)
 	return lg
@@ -136,7 +135,7 @@ func (r *resolved) layoutList(cv *canvas, f face, rows []legendRow) legendLayout
 	if lg.more > 0 {
 		// The last line makes room for the "… N more series" note.
 		last := lg.lines[len(lg.lines)-1]
-		note := cv.measure(f, fmt.Sprintf(r.words["more"], lg.more)) + r.px(legendNoteGap)
+		note := cv.measure(f, r.word("render.more_series", "count", lg.more)) + r.px(legendNoteGap)
 		for len(last) > 0 && last[len(last)-1].x+last[len(last)-1].w+note > maxW {
 			last = last[:len(last)-1]
 			lg.more++
@@ -164,7 +163,7 @@ func (r *resolved) drawLegend(cv *canvas, f face, lg legendLayout, top, pad floa
 				if len(line) > 0 {
 					x += line[len(line)-1].x + line[len(line)-1].w
 				}
-				cv.text(f, x, cy+f.capMiddle(), r.th.textWeak, fmt.Sprintf(r.words["more"], lg.more))
+				cv.text(f, x, cy+f.capMiddle(), r.th.textWeak, r.word("render.more_series", "count", lg.more))
 			}
 		}
 		return
@@ -204,7 +203,7 @@ func (r *resolved) drawLegend(cv *canvas, f face, lg legendLayout, top, pad floa
 	}
 	if lg.more > 0 {
 		cv.hline(pad, right, math.Round(y), lw, r.th.border, 0, 0)
-		cv.text(f, pad+r.px(legendNameX), y+rowH/2+f.capMiddle(), r.th.textWeak, fmt.Sprintf(r.words["more"], lg.more))
+		cv.text(f, pad+r.px(legendNameX), y+rowH/2+f.capMiddle(), r.th.textWeak, r.word("render.more_series", "count", lg.more))
 	}
 }
 

@@ -99,7 +99,7 @@ func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
 		cv.text(f, l.x, y, col, text)
 	}
 
-	startText := label(r.AlertStart, r.words["alert"])
+	startText := label(r.AlertStart, r.word("render.alert_start"))
 	var xs float64
 	before := r.AlertStart.Before(pl.from)
 	if before {
@@ -114,7 +114,7 @@ func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
 	var endText string
 	var xe, we float64
 	if hasEnd {
-		endText = label(r.AlertEnd, r.words["resolved"])
+		endText = label(r.AlertEnd, r.word("render.resolved"))
 		xe = line(r.AlertEnd, r.th.resolved)
 		we = cv.measure(f, endText)
 	}

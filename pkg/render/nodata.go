@@ -7,7 +7,7 @@ import (
 func (r *resolved) drawNoData(cv *canvas, f face, top float64) {
 	regular, _ := fonts.Regular()
 	big := newFace(regular, r.px(noDataFontSize), &cv.buf)
-	msg := r.words["nodata"]
+	msg := r.word("render.no_data")
 	cy := top + (float64(r.h)-top)/2
 	w := cv.measure(big, msg)
 	cv.text(big, (float64(r.w)-w)/2, cy, r.th.textWeak, msg)

@@ -9,6 +9,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones must work on Windows Grafana hosts too
 
+	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/render/fonts"
 	"github.com/alertchart/alertchart/pkg/series"
 )
@@ -51,7 +52,10 @@ type Options struct {
 	Location *time.Location
 	// Format is "png" (default) or "jpeg".
 	Format string
-	// Language is "zh" (default) or "en" for the chart's own words.
+	// Language is "zh" (default) or "en" for the chart's own words (alert
+	// start, resolved, no data, "… N more series": render.* in pkg/i18n).
+	// The caller words the title and NoDataReason; a channel's chart is
+	// drawn in the channel's language.
 	Language string
 	// LegendFormat such as "{{instance}}" names series; Style.LegendFormat
 	// (from a template panel) wins when set.
@@ -85,11 +89,10 @@ const (
 // ErrTooLarge reports an input above the package limits.
 var ErrTooLarge = errors.New("chart input too large")
 
-// words are the chart's own texts per language.
-var words = map[string]map[string]string{
-	"zh": {"nodata": "无数据", "alert": "告警开始", "resolved": "告警恢复", "more": "… 还有 %d 个序列"},
-	"en": {"nodata": "No data", "alert": "alert start", "resolved": "resolved", "more": "… %d more series"},
-}
+// word is one of the chart's own texts ("render.*" in pkg/i18n: "告警开始"
+// / "alert start", "… 还有 3 个序列" / "… 3 more series") in the chart's
+// language.
+func (r *resolved) word(id string, kv ...any) string { return i18n.T(r.lang, id, kv...) }
 
 // resolved is a Chart merged with its Style and Options defaults.
 type resolved struct {
@@ -102,7 +105,7 @@ type resolved struct {
 	min, max *float64
 	scale    float64
 	w, h     int
-	words    map[string]string
+	lang     string // of the chart's own words (word)
 	calcs    []string
 	format   string // legend format in effect
 	zone     string // the time axis' zone, e.g. "UTC+08:00"
@@ -203,7 +206,7 @@ func resolve(c *Chart, o Options) (*resolved, error) {
 	if err := c.Style.validate(); err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
-	r := &resolved{Chart: c, o: o, st: c.Style, th: darkTheme, scale: o.PixelRatio, words: words[o.Language]}
+	r := &resolved{Chart: c, o: o, st: c.Style, th: darkTheme, scale: o.PixelRatio, lang: o.Language}
 	if o.Theme == "light" {
 		r.th = lightTheme
 	}

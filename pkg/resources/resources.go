@@ -272,7 +272,7 @@ func (a *api) preview(w http.ResponseWriter, r *http.Request, c Caller) {
 			return
 		}
 	}
-	res, err := p.MakeChart(r.Context(), data.Alerts[idx])
+	res, err := p.Charter().MakeChart(r.Context(), data.Alerts[idx])
 	if r.Context().Err() != nil {
 		return
 	}

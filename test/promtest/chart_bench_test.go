@@ -344,7 +344,7 @@ func BenchmarkChartFollowUpRealPrometheus(b *testing.B) {
 			continue
 		}
 		checked[a.queue] = true
-		res, err := pipe.MakeChart(ctx, a.alert)
+		res, err := pipe.Charter().MakeChart(ctx, a.alert)
 		if err != nil {
 			b.Fatalf("chart of %s: %v", a.queue, err)
 		}
