@@ -85,7 +85,7 @@
 // names the directory. Services of the same process (a settings change
 // creates the new instance before disposing the old one) share the SQLite
 // connection. That one connection serves the webhook, River and the
-// workers; a priority gate (sqlitegate.go) lets Accept's transaction go
+// workers; a priority gate (internal/store/sqlitegate.go) lets Accept's transaction go
 // first so the webhook answers quickly under load. When the first Service of
 // a process opens the file, jobs left "running" by a crashed process are
 // made available again.
@@ -95,6 +95,17 @@
 // them: River hands each job to one replica, jobs of a replica that died are
 // rescued after Config.RescueAfter, and the rate-limit window and digests are
 // shared through the same tables.
+//
+// # Decisions and storage
+//
+// This package decides what to send, when, and what to do after a failure;
+// internal/store holds every SQL statement, the schema, the SQLite gate,
+// group commit and the River client bound to the database, with typed
+// statuses (store.Pending, store.Sent, …). Workers are split by concern:
+// text.go (claim, single sends, recording), digest.go (storm digests and
+// their overview), chart.go (follow-up charts and notes), retry.go (the one
+// retry decision: backoff, Retry-After pause, retry horizon). Job args carry
+// their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown
 //

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -28,8 +29,8 @@ type Service struct {
 	s         *settings.Settings
 	log       log.Logger
 	m         *metrics
-	b         backend
-	d         dialect
+	st        *store.Store
+	q         *store.Queue
 	notifiers map[string]channels.Notifier
 	charts    *chartCache
 	chLocks   sync.Map // channel name → *sync.Mutex, see lockChannel
@@ -84,6 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &maintenanceWorker{s: s})
 
 	var err error
+	pollOnly := true
 	switch cfg.Settings.Delivery.Queue {
 	case "postgres":
 		dsn := cfg.Settings.Secrets[settings.SecretPostgresDSN]
@@ -91,22 +93,26 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			s.cancel()
 			return nil, errors.New("delivery: delivery.queue is postgres but secureJsonData.postgresDsn is empty")
 		}
-		s.d = postgresDialect
-		s.b, err = openPostgres(ctx, &s.cfg, dsn, workers, logger)
+		s.st, err = store.OpenPostgres(ctx, dsn)
+		pollOnly = false
 	default:
 		s.dataDir = cfg.DataDir
 		if s.dataDir == "" {
 			s.dataDir, s.warning = ChooseDataDir(cfg.Settings)
 		}
-		s.d = sqliteDialect
-		s.b, err = openSQLite(ctx, &s.cfg, s.dataDir, workers, logger)
+		s.st, err = store.OpenSQLite(ctx, s.dataDir)
 	}
 	if err != nil {
 		s.cancel()
 		return nil, fmt.Errorf("delivery queue: %w", err)
 	}
-	if err := s.b.start(s.ctx); err != nil {
-		s.b.close()
+	if s.q, err = s.st.NewQueue(riverConfig(&s.cfg, workers, logger, pollOnly)); err != nil {
+		s.st.Close()
+		s.cancel()
+		return nil, fmt.Errorf("delivery queue: river client: %w", err)
+	}
+	if err := s.q.Start(s.ctx); err != nil {
+		s.st.Close()
 		s.cancel()
 		return nil, fmt.Errorf("delivery queue: start: %w", err)
 	}
@@ -123,10 +129,7 @@ func (s *Service) DataDir() string { return s.dataDir }
 func (s *Service) Warning() string { return s.warning }
 
 // Ping checks that the queue database answers.
-func (s *Service) Ping(ctx context.Context) error {
-	var one int
-	return s.b.plain().queryRow(ctx, `SELECT 1`).Scan(&one)
-}
+func (s *Service) Ping(ctx context.Context) error { return s.st.Ping(ctx) }
 
 // Close stops taking work and waits for running deliveries until ctx ends;
 // then it cancels them, and they are re-queued (a send cut short is sent
@@ -135,15 +138,15 @@ func (s *Service) Close(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	err := s.b.stop(ctx)
+	err := s.q.Stop(ctx)
 	if err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		err = s.b.stopAndCancel(cctx)
+		err = s.q.StopAndCancel(cctx)
 		cancel()
 	}
 	s.cancel()
 	s.wg.Wait()
-	s.b.close()
+	s.st.Close()
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -244,24 +247,20 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		return AcceptResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	sumJSON, _ := json.Marshal(summaries)
-	nowMs := now.UnixMilli()
 	window := s.s.Delivery.DedupeWindow.D()
 
 	type chanPlan struct {
 		name string
 		fps  []string
-		seen bool
 	}
 	var order []*chanPlan
 	plans := map[string]*chanPlan{}
 	duplicates := 0
-	// The webhook is waiting: its transaction takes the SQLite connection
-	// before any queued background work (see sqlitegate.go).
-	ctx = withPriority(ctx)
-	err = withTx(ctx, s.b, func(t txn) error {
-		db := t.db()
-		if _, err := db.exec(ctx, `INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, nowMs, receiver, groupKey, string(payload), string(sumJSON), resentFrom); err != nil {
+	err = s.q.Batch(ctx, func(t *store.Tx) error {
+		order, duplicates = order[:0], 0
+		clear(plans)
+		if err := t.InsertNotification(ctx, store.Notification{ID: id, ReceivedAt: now, Receiver: receiver, GroupKey: groupKey,
+			Payload: string(payload), Alerts: string(sumJSON), ResentFrom: resentFrom}); err != nil {
 			return err
 		}
 		for _, a := range data.Alerts {
@@ -274,17 +273,12 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 					plans[ch] = p
 					order = append(order, p)
 				}
-				p.seen = true
 				isNew := true
 				if resentFrom == "" && window > 0 {
-					n, err := db.exec(ctx, `INSERT INTO alertchart_dedupe (key, delivery_id, expires_at) VALUES ($1, $2, $3)
-						ON CONFLICT (key) DO UPDATE SET delivery_id = excluded.delivery_id, expires_at = excluded.expires_at
-						WHERE alertchart_dedupe.expires_at <= $4`,
-						dedupeKey(receiver, ch, a.Fingerprint, a.Status, a.StartsAt), id, nowMs+window.Milliseconds(), nowMs)
-					if err != nil {
+					var err error
+					if isNew, err = t.ClaimDedupe(ctx, dedupeKey(receiver, ch, a.Fingerprint, a.Status, a.StartsAt), id, now.Add(window), now); err != nil {
 						return err
 					}
-					isNew = n > 0
 				}
 				if isNew {
 					p.fps = append(p.fps, a.Fingerprint)
@@ -303,21 +297,20 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 			} else if c, ok := s.s.Channel(p.name); ok {
 				typ = c.Type
 			}
-			status := "pending"
+			status := store.Pending
 			if len(p.fps) == 0 {
-				status = "deduplicated"
+				status = store.Deduplicated
 			}
-			fpJSON, _ := json.Marshal(p.fps)
-			if _, err := db.exec(ctx, `INSERT INTO alertchart_channel (delivery_id, channel, type, received_at, status, fingerprints, n_alerts)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, p.name, typ, nowMs, status, string(fpJSON), len(p.fps)); err != nil {
+			k := store.Key{DeliveryID: id, Channel: p.name}
+			if err := t.InsertChannel(ctx, store.NewChannel{Key: k, Type: typ, ReceivedAt: now, Status: status, Fingerprints: p.fps}); err != nil {
 				return err
 			}
-			if status == "pending" {
-				jobs = append(jobs, river.InsertManyParams{Args: textArgs{DeliveryID: id, Channel: p.name},
-					InsertOpts: &river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}})
+			if status == store.Pending {
+				jobs = append(jobs, textJob(k))
 			}
 		}
-		return t.enqueue(ctx, jobs...)
+		_, err := t.Enqueue(ctx, jobs...)
+		return err
 	})
 	if err != nil {
 		s.log.Error("delivery: could not persist a notification; Alertmanager will retry", "receiver", receiver, "error", err)
@@ -328,7 +321,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 	s.m.alerts.WithLabelValues("duplicate").Add(float64(duplicates))
 	for _, p := range order {
 		if len(p.fps) == 0 {
-			s.m.deliveries.WithLabelValues(p.name, "deduplicated").Inc()
+			s.m.deliveries.WithLabelValues(p.name, string(store.Deduplicated)).Inc()
 		}
 	}
 	if len(order) == 0 {
@@ -349,31 +342,24 @@ func (s *Service) Recent(ctx context.Context, n int) ([]RecentAlert, error) {
 	if n <= 0 {
 		n = 50
 	}
-	rows, err := s.b.plain().query(ctx, `SELECT receiver, received_at, payload FROM alertchart_delivery
-		ORDER BY received_at DESC, id DESC LIMIT $1`, n)
+	list, err := s.st.RecentNotifications(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.close()
 	out := []RecentAlert{}
-	for rows.Next() && len(out) < n {
-		var recv, payload string
-		var at int64
-		if err := rows.Scan(&recv, &at, &payload); err != nil {
-			return nil, err
-		}
+	for _, rec := range list {
 		var d template.Data
-		if err := json.Unmarshal([]byte(payload), &d); err != nil {
+		if err := json.Unmarshal([]byte(rec.Payload), &d); err != nil {
 			continue
 		}
 		for _, a := range d.Alerts {
 			if len(out) == n {
-				break
+				return out, nil
 			}
-			out = append(out, RecentAlert{Receiver: recv, ReceivedAt: time.UnixMilli(at).UTC(), Alert: a})
+			out = append(out, RecentAlert{Receiver: rec.Receiver, ReceivedAt: rec.ReceivedAt.UTC(), Alert: a})
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // gaugeLoop refreshes the queue-depth gauge.
@@ -394,96 +380,8 @@ func (s *Service) gaugeLoop() {
 func (s *Service) updateDepth() {
 	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
 	defer cancel()
-	var text, chart int64
-	if err := s.b.plain().queryRow(ctx, `SELECT
-		COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN chart_state = 'pending' THEN 1 ELSE 0 END), 0)
-		FROM alertchart_channel WHERE status = 'pending' OR chart_state = 'pending'`).Scan(&text, &chart); err == nil {
+	if text, chart, err := s.st.PendingCounts(ctx); err == nil {
 		s.m.queueDepth.WithLabelValues("text").Set(float64(text))
 		s.m.queueDepth.WithLabelValues("chart").Set(float64(chart))
 	}
-}
-
-// maintain deletes records older than delivery.retention and expired
-// idempotency keys and rate-limit slots.
-func (s *Service) maintain(ctx context.Context) error {
-	now := s.now().UnixMilli()
-	// Never delete what may still be retried.
-	keep := max(s.s.Delivery.Retention.D(), s.horizon()+time.Hour)
-	cut := now - keep.Milliseconds()
-	db := s.b.plain()
-	stmts := []struct {
-		q    string
-		args []any
-	}{
-		{`DELETE FROM alertchart_attempt WHERE delivery_id IN (SELECT id FROM alertchart_delivery WHERE received_at < $1)`, []any{cut}},
-		{`DELETE FROM alertchart_chart WHERE delivery_id IN (SELECT id FROM alertchart_delivery WHERE received_at < $1)`, []any{cut}},
-		{`DELETE FROM alertchart_channel WHERE received_at < $1`, []any{cut}},
-		{`DELETE FROM alertchart_delivery WHERE received_at < $1`, []any{cut}},
-		{`DELETE FROM alertchart_dedupe WHERE expires_at < $1`, []any{now}},
-		{`DELETE FROM alertchart_rate_slot WHERE at < $1`, []any{now - s.cfg.RateWindow.Milliseconds()}},
-	}
-	for _, st := range stmts {
-		if _, err := db.exec(ctx, st.q, st.args...); err != nil {
-			return fmt.Errorf("retention: %w", err)
-		}
-	}
-	return s.requeueStranded(ctx)
-}
-
-// strandedAfter is how old a pending text must be before maintenance looks
-// for a job that will send it.
-const strandedAfter = 2 * time.Minute
-
-// requeueStranded is the safety net behind "an accepted alert is never
-// lost": every pending text must have a live River job that will send it,
-// either its own or the job of the digest it joined. Accept, release and
-// the digest hand-over create rows and jobs in one transaction, so finding
-// a row without one means a bug; rather than let that lose an alert, the
-// row gets a fresh text job and the incident is logged.
-func (s *Service) requeueStranded(ctx context.Context) error {
-	d, c := s.d.jsonText("j.args", "d"), s.d.jsonText("j.args", "c")
-	live := `j.kind = 'alertchart_text' AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND ` + c + ` = r.channel`
-	orphan := `r.status = 'pending' AND r.text_sent_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` = r.delivery_id)
-		AND (r.digest_owner = '' OR NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` || '/' || r.channel = r.digest_owner))`
-	rows, err := s.b.plain().query(ctx, `SELECT r.delivery_id, r.channel FROM alertchart_channel r
-		WHERE r.received_at < $1 AND `+orphan+` ORDER BY r.received_at LIMIT 1000`, s.now().Add(-strandedAfter).UnixMilli())
-	if err != nil {
-		return fmt.Errorf("look for stranded deliveries: %w", err)
-	}
-	type key struct{ id, channel string }
-	var stranded []key
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.id, &k.channel); err != nil {
-			rows.close()
-			return err
-		}
-		stranded = append(stranded, k)
-	}
-	rows.close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, k := range stranded {
-		err := withTx(ctx, s.b, func(t txn) error {
-			if err := s.lockDigests(ctx, t.db(), k.channel); err != nil {
-				return err
-			}
-			// Checked again under the lock: a job may have appeared since.
-			n, err := t.db().exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE delivery_id = $1 AND channel = $2 AND EXISTS (
-				SELECT 1 FROM alertchart_channel r WHERE r.delivery_id = $1 AND r.channel = $2 AND `+orphan+`)`, k.id, k.channel)
-			if err != nil || n == 0 {
-				return err
-			}
-			return t.enqueue(ctx, river.InsertManyParams{Args: textArgs{DeliveryID: k.id, Channel: k.channel},
-				InsertOpts: &river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}})
-		})
-		if err != nil {
-			return fmt.Errorf("requeue stranded delivery %s: %w", k.id, err)
-		}
-		s.log.Error("delivery: a pending text had no job that would send it; queued it again", "delivery", k.id, "channel", k.channel)
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package delivery
+package store
 
 import (
 	"context"
@@ -122,9 +122,10 @@ func schema(d dialect) []string {
 	return stmts
 }
 
-func migrateOwn(ctx context.Context, db dbtx, d dialect) error {
-	for _, s := range schema(d) {
-		if _, err := db.exec(ctx, s); err != nil {
+// migrate creates AlertChart's tables (River's are migrated by rivermigrate).
+func (db DB) migrate(ctx context.Context) error {
+	for _, s := range schema(*db.d) {
+		if _, err := db.x.exec(ctx, s); err != nil {
 			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Fields(s)[0:6])
 		}
 	}

@@ -1,4 +1,4 @@
-package delivery
+package store
 
 import (
 	"context"
@@ -33,8 +33,15 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
+// DB runs the pipeline's statements, on the database (Store) or inside a
+// transaction (Tx).
+type DB struct {
+	x dbtx
+	d *dialect
+}
+
 // errNoRows is returned by queryRow(...).Scan when nothing matched, for both drivers.
-var errNoRows = errors.New("no rows")
+var errNoRows = ErrNoRows
 
 // ---- database/sql ----
 

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DeleteOld deletes notifications received before cut with their channel
+// deliveries, attempts and charts, idempotency keys expired at now, and
+// rate-limit slots older than slotsBefore.
+func (db DB) DeleteOld(ctx context.Context, cut, now, slotsBefore time.Time) error {
+	stmts := []struct {
+		q   string
+		arg int64
+	}{
+		{`DELETE FROM alertchart_attempt WHERE delivery_id IN (SELECT id FROM alertchart_delivery WHERE received_at < $1)`, cut.UnixMilli()},
+		{`DELETE FROM alertchart_chart WHERE delivery_id IN (SELECT id FROM alertchart_delivery WHERE received_at < $1)`, cut.UnixMilli()},
+		{`DELETE FROM alertchart_channel WHERE received_at < $1`, cut.UnixMilli()},
+		{`DELETE FROM alertchart_delivery WHERE received_at < $1`, cut.UnixMilli()},
+		{`DELETE FROM alertchart_dedupe WHERE expires_at < $1`, now.UnixMilli()},
+		{`DELETE FROM alertchart_rate_slot WHERE at < $1`, slotsBefore.UnixMilli()},
+	}
+	for _, st := range stmts {
+		if _, err := db.x.exec(ctx, st.q, st.arg); err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+	}
+	return nil
+}
+
+// orphan is the condition of a pending text row r without a live River job
+// that will send it: neither its own text job nor its digest owner's.
+func (db DB) orphan() string {
+	d, c := db.d.jsonText("j.args", "d"), db.d.jsonText("j.args", "c")
+	live := `j.kind = '` + KindText + `' AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND ` + c + ` = r.channel`
+	return `r.status = '` + string(Pending) + `' AND r.text_sent_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` = r.delivery_id)
+		AND (r.digest_owner = '' OR NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` || '/' || r.channel = r.digest_owner))`
+}
+
+// Stranded lists (at most limit, oldest first) pending texts received
+// before the given time that no live text job will send.
+func (db DB) Stranded(ctx context.Context, before time.Time, limit int) ([]Key, error) {
+	rows, err := db.x.query(ctx, `SELECT r.delivery_id, r.channel FROM alertchart_channel r
+		WHERE r.received_at < $1 AND `+db.orphan()+` ORDER BY r.received_at LIMIT $2`, before.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("look for stranded deliveries: %w", err)
+	}
+	defer rows.close()
+	var out []Key
+	for rows.Next() {
+		var k Key
+		if err := rows.Scan(&k.DeliveryID, &k.Channel); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// UnclaimStranded releases a stranded row's claim if it is still stranded
+// (checked again: a job may have appeared since) and reports whether it was.
+func (db DB) UnclaimStranded(ctx context.Context, k Key) (bool, error) {
+	n, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE delivery_id = $1 AND channel = $2 AND EXISTS (
+		SELECT 1 FROM alertchart_channel r WHERE r.delivery_id = $1 AND r.channel = $2 AND `+db.orphan()+`)`, k.DeliveryID, k.Channel)
+	return n > 0, err
+}

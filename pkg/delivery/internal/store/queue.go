@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Queue is a River client working the Store's database. Several Queues may
+// work one database (pipelines of one process during a settings change,
+// replicas on PostgreSQL); River hands each job to one of them.
+type Queue struct {
+	st            *Store
+	insert        func(ctx context.Context, tx any, params []river.InsertManyParams) ([]int64, error)
+	start         func(ctx context.Context) error
+	stop          func(ctx context.Context) error
+	stopAndCancel func(ctx context.Context) error
+}
+
+// NewQueue creates a River client on the Store's database with cfg (its
+// workers, queues and periodic jobs are the caller's).
+func (s *Store) NewQueue(cfg *river.Config) (*Queue, error) {
+	if s.sh != nil {
+		c, err := river.NewClient(riversqlite.New(s.sh.db), cfg)
+		if err != nil {
+			return nil, err
+		}
+		return newQueue(s, c, func(tx any) *sql.Tx { return tx.(*sql.Tx) }), nil
+	}
+	c, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newQueue(s, c, func(tx any) pgx.Tx { return tx.(pgx.Tx) }), nil
+}
+
+func newQueue[TTx any](s *Store, c *river.Client[TTx], cast func(any) TTx) *Queue {
+	return &Queue{
+		st: s,
+		insert: func(ctx context.Context, tx any, params []river.InsertManyParams) ([]int64, error) {
+			res, err := c.InsertManyTx(ctx, cast(tx), params)
+			if err != nil {
+				return nil, err
+			}
+			return ids(res), nil
+		},
+		start:         c.Start,
+		stop:          c.Stop,
+		stopAndCancel: c.StopAndCancel,
+	}
+}
+
+func ids(res []*rivertype.JobInsertResult) []int64 {
+	out := make([]int64, len(res))
+	for i, r := range res {
+		out[i] = r.Job.ID
+	}
+	return out
+}
+
+// Start starts working jobs.
+func (q *Queue) Start(ctx context.Context) error { return q.start(ctx) }
+
+// Stop stops fetching and waits for running jobs until ctx ends.
+func (q *Queue) Stop(ctx context.Context) error { return q.stop(ctx) }
+
+// StopAndCancel stops and cancels running jobs' contexts.
+func (q *Queue) StopAndCancel(ctx context.Context) error { return q.stopAndCancel(ctx) }
+
+// Tx runs fn in one transaction in which it may also insert jobs.
+func (q *Queue) Tx(ctx context.Context, fn func(*Tx) error) error {
+	return runTx(ctx, q.st.begin, q, fn)
+}
+
+// Batch runs fn in the next group commit: the transactions of concurrent
+// callers are merged into one, each in its own savepoint (a failing fn
+// undoes only its own work), and committed at once, so a burst of webhooks
+// pays for one commit — and, with synchronous=FULL, one fsync — instead of
+// one each. Batch returns once the commit is durable (or failed). The
+// transaction runs before any waiting background work (see sqlitegate.go).
+func (q *Queue) Batch(ctx context.Context, fn func(*Tx) error) error {
+	return q.st.batch.submit(ctx, q, fn)
+}
+
+// ---- group commit ----
+
+// maxBatch bounds how many callers share one commit, so one batch never
+// holds the SQLite connection for long.
+const maxBatch = 64
+
+type commitReq struct {
+	ctx  context.Context
+	q    *Queue
+	fn   func(*Tx) error
+	done chan error
+}
+
+// committer runs group commits with a fixed number of writers. A writer
+// takes every request queued while the previous commit ran, so batches grow
+// with the load and an idle system commits each request alone at once.
+type committer struct {
+	begin func(context.Context) (*Tx, error)
+	reqs  chan *commitReq
+	quit  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+}
+
+func newCommitter(writers int, begin func(context.Context) (*Tx, error)) *committer {
+	c := &committer{begin: begin, reqs: make(chan *commitReq, 4*maxBatch), quit: make(chan struct{})}
+	for range writers {
+		c.wg.Add(1)
+		go c.run()
+	}
+	return c
+}
+
+func (c *committer) submit(ctx context.Context, q *Queue, fn func(*Tx) error) error {
+	r := &commitReq{ctx: ctx, q: q, fn: fn, done: make(chan error, 1)}
+	select {
+	case c.reqs <- r:
+	case <-c.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the caller must
+	// not act on a commit it cannot see (a batch is short).
+	select {
+	case err := <-r.done:
+		return err
+	case <-c.quit:
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+func (c *committer) close() {
+	c.once.Do(func() { close(c.quit) })
+	c.wg.Wait()
+	// Answer whatever was queued after the writers left.
+	for {
+		select {
+		case r := <-c.reqs:
+			r.done <- ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+func (c *committer) run() {
+	defer c.wg.Done()
+	for {
+		var first *commitReq
+		select {
+		case first = <-c.reqs:
+		case <-c.quit:
+			return
+		}
+		batch := []*commitReq{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+// commit runs one batch. Requests whose caller already gave up are skipped.
+func (c *committer) commit(batch []*commitReq) {
+	live := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx := withPriority(durable(context.WithoutCancel(live[0].ctx)))
+	errs := make([]error, len(live))
+	t, err := c.begin(ctx)
+	if err == nil {
+		if len(live) == 1 {
+			t.q = live[0].q
+			errs[0] = live[0].fn(t)
+			err = errs[0]
+		} else {
+			for i, r := range live {
+				t.q = r.q
+				if e := t.savepoint(ctx, r.fn); e != nil {
+					if fe, ok := e.(*fnError); ok {
+						errs[i] = fe.err
+						continue
+					}
+					err = e
+					break
+				}
+			}
+		}
+		if err != nil {
+			t.rollbackFn()
+		} else {
+			err = t.commitFn(ctx)
+		}
+	}
+	for i, r := range live {
+		if errs[i] != nil {
+			r.done <- errs[i]
+		} else {
+			r.done <- err
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
+)
+
+// maintain deletes records older than delivery.retention and expired
+// idempotency keys and rate-limit slots, then looks for stranded texts.
+func (s *Service) maintain(ctx context.Context) error {
+	now := s.now()
+	// Never delete what may still be retried.
+	keep := max(s.s.Delivery.Retention.D(), s.horizon()+time.Hour)
+	if err := s.st.DeleteOld(ctx, now.Add(-keep), now, now.Add(-s.cfg.RateWindow)); err != nil {
+		return err
+	}
+	return s.requeueStranded(ctx)
+}
+
+// strandedAfter is how old a pending text must be before maintenance looks
+// for a job that will send it.
+const strandedAfter = 2 * time.Minute
+
+// requeueStranded is the safety net behind "an accepted alert is never
+// lost": every pending text must have a live River job that will send it,
+// either its own or the job of the digest it joined. Accept, release and
+// the digest hand-over create rows and jobs in one transaction, so finding
+// a row without one means a bug; rather than let that lose an alert, the
+// row gets a fresh text job and the incident is logged.
+func (s *Service) requeueStranded(ctx context.Context) error {
+	stranded, err := s.st.Stranded(ctx, s.now().Add(-strandedAfter), 1000)
+	if err != nil {
+		return err
+	}
+	for _, k := range stranded {
+		err := s.q.Tx(ctx, func(t *store.Tx) error {
+			if err := t.LockDigests(ctx, k.Channel); err != nil {
+				return err
+			}
+			// Checked again under the lock: a job may have appeared since.
+			if ok, err := t.UnclaimStranded(ctx, k); err != nil || !ok {
+				return err
+			}
+			_, err := t.Enqueue(ctx, textJob(k))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("requeue stranded delivery %s: %w", k.DeliveryID, err)
+		}
+		s.log.Error("delivery: a pending text had no job that would send it; queued it again", "delivery", k.DeliveryID, "channel", k.Channel)
+	}
+	return nil
+}
