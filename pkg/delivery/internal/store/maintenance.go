@@ -7,9 +7,9 @@ import (
 )
 
 // DeleteOld deletes notifications received before cut with their channel
-// deliveries, attempts and charts, idempotency keys expired at now, and
-// rate-limit slots older than slotsBefore.
-func (db DB) DeleteOld(ctx context.Context, cut, now, slotsBefore time.Time) error {
+// deliveries, attempts and charts, and idempotency keys expired at now.
+// (Rate-limit slots are expired per channel, see ExpireSlots.)
+func (db DB) DeleteOld(ctx context.Context, cut, now time.Time) error {
 	stmts := []struct {
 		q   string
 		arg int64
@@ -19,7 +19,6 @@ func (db DB) DeleteOld(ctx context.Context, cut, now, slotsBefore time.Time) err
 		{`DELETE FROM alertchart_channel WHERE received_at < $1`, cut.UnixMilli()},
 		{`DELETE FROM alertchart_delivery WHERE received_at < $1`, cut.UnixMilli()},
 		{`DELETE FROM alertchart_dedupe WHERE expires_at < $1`, now.UnixMilli()},
-		{`DELETE FROM alertchart_rate_slot WHERE at < $1`, slotsBefore.UnixMilli()},
 	}
 	for _, st := range stmts {
 		if _, err := db.x.exec(ctx, st.q, st.arg); err != nil {

@@ -39,7 +39,8 @@ var (
 //   - alertchart_dedupe: idempotency keys (receiver, channel, fingerprint,
 //     status, startsAt) with their expiry.
 //   - alertchart_rate / alertchart_rate_slot: the per-channel sliding-window
-//     rate limiter shared by every replica using the same database.
+//     rate limiter shared by every replica using the same database; used
+//     counts the channel's slot rows, so a send asks one row, not the window.
 func schema(d dialect) []string {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS alertchart_delivery (
@@ -111,7 +112,8 @@ func schema(d dialect) []string {
 		`CREATE INDEX IF NOT EXISTS alertchart_dedupe_expires ON alertchart_dedupe (expires_at)`,
 		`CREATE TABLE IF NOT EXISTS alertchart_rate (
 			channel TEXT PRIMARY KEY,
-			paused_until BIGINT NOT NULL DEFAULT 0
+			paused_until BIGINT NOT NULL DEFAULT 0,
+			used BIGINT NOT NULL DEFAULT 0
 		)`,
 		`CREATE TABLE IF NOT EXISTS alertchart_rate_slot (
 			channel TEXT NOT NULL,
@@ -122,12 +124,37 @@ func schema(d dialect) []string {
 	return stmts
 }
 
-// migrate creates AlertChart's tables (River's are migrated by rivermigrate).
+// migrate creates AlertChart's tables (River's are migrated by rivermigrate)
+// and adds the columns later versions introduced to tables created before.
 func (db DB) migrate(ctx context.Context) error {
 	for _, s := range schema(*db.d) {
 		if _, err := db.x.exec(ctx, s); err != nil {
 			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Fields(s)[0:6])
 		}
 	}
+	has, err := db.hasColumn(ctx, "alertchart_rate", "used")
+	if err != nil {
+		return fmt.Errorf("inspect alertchart_rate: %w", err)
+	}
+	if !has {
+		for _, q := range []string{
+			`ALTER TABLE alertchart_rate ADD COLUMN used BIGINT NOT NULL DEFAULT 0`,
+			`UPDATE alertchart_rate SET used = (SELECT COUNT(*) FROM alertchart_rate_slot s WHERE s.channel = alertchart_rate.channel)`,
+		} {
+			if _, err := db.x.exec(ctx, q); err != nil {
+				return fmt.Errorf("add alertchart_rate.used: %w", err)
+			}
+		}
+	}
 	return nil
+}
+
+func (db DB) hasColumn(ctx context.Context, table, column string) (bool, error) {
+	q := `SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2`
+	if db.d.name == "postgres" {
+		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
+	}
+	var n int64
+	err := db.x.queryRow(ctx, q, table, column).Scan(&n)
+	return n > 0, err
 }
