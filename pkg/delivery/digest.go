@@ -115,9 +115,9 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 	if sendErr != nil {
 		unlock()
 		s.settle(ctx, channel, dec)
-		return s.textFailed(ctx, self, included, partDigest, part == channels.PartBoth, at, dur, res, sendErr)
+		return s.textFailed(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, err: sendErr}, part == channels.PartBoth)
 	}
-	err = s.textSent(ctx, self, included, partDigest, at, dur, res, info, s.cfg.Charter != nil, dec, outcome)
+	err = s.textSent(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, dec: dec}, info, s.cfg.Charter != nil, outcome)
 	unlock()
 	if err != nil || ov == nil || combine {
 		if outcome != nil && !outcome.sent && err == nil {

@@ -14,8 +14,23 @@ func (s *Service) maintain(ctx context.Context) error {
 	now := s.now()
 	// Never delete what may still be retried.
 	keep := max(s.s.Delivery.Retention.D(), s.horizon()+time.Hour)
-	if err := s.st.DeleteOld(ctx, now.Add(-keep), now, now.Add(-s.cfg.RateWindow)); err != nil {
+	if err := s.st.DeleteOld(ctx, now.Add(-keep), now); err != nil {
 		return err
+	}
+	chans, err := s.st.RateChannels(ctx)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	for _, ch := range chans {
+		err := s.st.Tx(ctx, func(t *store.Tx) error {
+			if err := t.LockRate(ctx, ch); err != nil {
+				return err
+			}
+			return t.ExpireSlots(ctx, ch, now.Add(-s.cfg.RateWindow))
+		})
+		if err != nil {
+			return fmt.Errorf("retention: rate slots of %s: %w", ch, err)
+		}
 	}
 	return s.requeueStranded(ctx)
 }
@@ -31,7 +46,7 @@ const strandedAfter = 2 * time.Minute
 // a row without one means a bug; rather than let that lose an alert, the
 // row gets a fresh text job and the incident is logged.
 func (s *Service) requeueStranded(ctx context.Context) error {
-	stranded, err := s.st.Stranded(ctx, s.now().Add(-strandedAfter), 1000)
+	stranded, err := s.st.Stranded(ctx, s.now().Add(-strandedAfter), 1000, isHeld)
 	if err != nil {
 		return err
 	}

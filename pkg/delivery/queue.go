@@ -30,6 +30,17 @@ const (
 type textArgs struct {
 	DeliveryID string `json:"d"`
 	Channel    string `json:"c"`
+	// NotBefore (Unix ms), when set, is the earliest the text is tried (a
+	// lane's failed first attempt handed to River with its backoff). The job
+	// is inserted available and snoozes until then, like a River retry: a
+	// job inserted with ScheduledAt would wait for River's scheduler, which
+	// runs every 5 s.
+	NotBefore int64 `json:"n,omitempty"`
+	// Lane marks the safety net of a row a lane held on PostgreSQL (see
+	// lane.go): if it comes due, the replica that held the row is gone, and
+	// the job hands the row back to the queue unclaimed, so that it is
+	// merged into the robot's digest like any other waiting text.
+	Lane bool `json:"l,omitempty"`
 }
 
 func (textArgs) Kind() string { return store.KindText }
@@ -77,6 +88,15 @@ type textWorker struct {
 }
 
 func (w *textWorker) Work(ctx context.Context, job *river.Job[textArgs]) error {
+	if wait := time.Until(time.UnixMilli(job.Args.NotBefore)); job.Args.NotBefore != 0 && wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	if !waitHeld(ctx, job.Args.key()) {
+		return river.JobSnooze(time.Second) // a lane of this process is sending it
+	}
+	if job.Args.Lane {
+		return w.s.release(ctx, job.Args.key())
+	}
 	return w.s.workText(ctx, job.Args.key())
 }
 

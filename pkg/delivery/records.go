@@ -38,6 +38,11 @@ func loadDelivery(ctx context.Context, db store.DB, id string) (*deliveryRec, er
 
 // recordAttempt stores one send attempt.
 func recordAttempt(ctx context.Context, db store.DB, k store.Key, part string, at time.Time, dur time.Duration, res *channels.Result, err error) error {
+	return db.InsertAttempt(ctx, attempt(k, part, at, dur, res, err))
+}
+
+// attempt is the record of one send attempt.
+func attempt(k store.Key, part string, at time.Time, dur time.Duration, res *channels.Result, err error) store.Attempt {
 	a := store.Attempt{Key: k, Part: part, At: at, OK: err == nil, Duration: dur}
 	if res != nil {
 		a.StatusCode = res.StatusCode
@@ -49,7 +54,7 @@ func recordAttempt(ctx context.Context, db store.DB, k store.Key, part string, a
 			a.StatusCode = ce.StatusCode
 		}
 	}
-	return db.InsertAttempt(ctx, a)
+	return a
 }
 
 func truncate(s string, n int) string {

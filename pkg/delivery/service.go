@@ -34,6 +34,7 @@ type Service struct {
 	notifiers map[string]channels.Notifier
 	charts    *chartCache
 	chLocks   sync.Map // channel name → *sync.Mutex, see lockChannel
+	lanes     map[string]*lane
 
 	dataDir string
 	warning string
@@ -111,7 +112,16 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		s.cancel()
 		return nil, fmt.Errorf("delivery queue: river client: %w", err)
 	}
+	if s.st.Fresh() && s.st.SQLite() {
+		if err := s.recoverLanes(ctx); err != nil {
+			s.st.Close()
+			s.cancel()
+			return nil, fmt.Errorf("delivery queue: resume unsent texts: %w", err)
+		}
+	}
+	s.startLanes()
 	if err := s.q.Start(s.ctx); err != nil {
+		_ = s.stopLanes(ctx)
 		s.st.Close()
 		s.cancel()
 		return nil, fmt.Errorf("delivery queue: start: %w", err)
@@ -138,11 +148,18 @@ func (s *Service) Close(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	lanes := make(chan error, 1)
+	go func() { lanes <- s.stopLanes(ctx) }()
 	err := s.q.Stop(ctx)
 	if err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		err = s.q.StopAndCancel(cctx)
 		cancel()
+	}
+	if lerr := <-lanes; lerr != nil {
+		// Sends still running: cut them short (each is handed to River).
+		s.cancel()
+		_ = s.stopLanes(context.Background())
 	}
 	s.cancel()
 	s.wg.Wait()
@@ -256,16 +273,21 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 	var order []*chanPlan
 	plans := map[string]*chanPlan{}
 	duplicates := 0
+	at := time.UnixMilli(now.UnixMilli()) // as stored
+	del := &deliveryRec{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey, ResentFrom: resentFrom, Data: &data}
+	var tasks []*laneTask
 	err = s.q.Batch(ctx, func(t *store.Tx) error {
-		order, duplicates = order[:0], 0
-		clear(plans)
-		if err := t.InsertNotification(ctx, store.Notification{ID: id, ReceivedAt: now, Receiver: receiver, GroupKey: groupKey,
-			Payload: string(payload), Alerts: string(sumJSON), ResentFrom: resentFrom}); err != nil {
-			return err
+		// Which alerts go where, and their idempotency keys.
+		type route struct {
+			plan *chanPlan
+			fp   string
 		}
-		for _, a := range data.Alerts {
+		var routes []route
+		var keys []string
+		perAlert := make([]int, len(data.Alerts))
+		for ai, a := range data.Alerts {
 			chs := s.s.ChannelsFor(receiver, a.Labels)
-			fresh := 0
+			perAlert[ai] = len(chs)
 			for _, ch := range chs {
 				p := plans[ch]
 				if p == nil {
@@ -273,23 +295,35 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 					plans[ch] = p
 					order = append(order, p)
 				}
-				isNew := true
-				if resentFrom == "" && window > 0 {
-					var err error
-					if isNew, err = t.ClaimDedupe(ctx, dedupeKey(receiver, ch, a.Fingerprint, a.Status, a.StartsAt), id, now.Add(window), now); err != nil {
-						return err
-					}
-				}
-				if isNew {
-					p.fps = append(p.fps, a.Fingerprint)
-					fresh++
-				}
+				routes = append(routes, route{p, a.Fingerprint})
+				keys = append(keys, dedupeKey(receiver, ch, a.Fingerprint, a.Status, a.StartsAt))
 			}
-			if len(chs) > 0 && fresh == 0 {
+		}
+		if resentFrom != "" || window <= 0 {
+			keys = nil // a resend bypasses the window
+		}
+		fresh, err := t.InsertNotification(ctx, store.Notification{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey,
+			Payload: string(payload), Alerts: string(sumJSON), ResentFrom: resentFrom}, keys, now.Add(window))
+		if err != nil {
+			return err
+		}
+		i := 0
+		for _, n := range perAlert {
+			sent := 0
+			for _, r := range routes[i : i+n] {
+				if keys == nil || fresh[i] {
+					r.plan.fps = append(r.plan.fps, r.fp)
+					sent++
+				}
+				i++
+			}
+			if n > 0 && sent == 0 {
 				duplicates++
 			}
 		}
+		var rows []store.NewChannel
 		var jobs []river.InsertManyParams
+		var jobTasks []*laneTask
 		for _, p := range order {
 			typ := ""
 			if n := s.notifiers[p.name]; n != nil {
@@ -297,24 +331,49 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 			} else if c, ok := s.s.Channel(p.name); ok {
 				typ = c.Type
 			}
-			status := store.Pending
-			if len(p.fps) == 0 {
-				status = store.Deduplicated
-			}
 			k := store.Key{DeliveryID: id, Channel: p.name}
-			if err := t.InsertChannel(ctx, store.NewChannel{Key: k, Type: typ, ReceivedAt: now, Status: status, Fingerprints: p.fps}); err != nil {
-				return err
+			row := store.NewChannel{Key: k, Type: typ, ReceivedAt: at, Status: store.Pending, Fingerprints: p.fps}
+			switch {
+			case len(p.fps) == 0:
+				row.Status = store.Deduplicated
+			case !s.laneTakes(p.name, len(p.fps)):
+				jobs, jobTasks = append(jobs, textJob(k)), append(jobTasks, nil)
+			default:
+				// The lane sends it: claimed by its key, held in this process.
+				row.Owner = k.Owner()
+				task := &laneTask{del: del, row: &store.Channel{DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at, Status: store.Pending,
+					Fingerprints: p.fps, NAlerts: len(p.fps), DigestOwner: row.Owner}}
+				hold(k)
+				tasks = append(tasks, task)
+				if !s.st.SQLite() {
+					// Another replica takes over if this one dies (see lane.go).
+					jobs = append(jobs, river.InsertManyParams{Args: textArgs{DeliveryID: id, Channel: p.name, Lane: true},
+						InsertOpts: &river.InsertOpts{ScheduledAt: time.Now().Add(s.laneGrace())}})
+					jobTasks = append(jobTasks, task)
+				}
 			}
-			if status == store.Pending {
-				jobs = append(jobs, textJob(k))
-			}
+			rows = append(rows, row)
 		}
-		_, err := t.Enqueue(ctx, jobs...)
-		return err
+		if err := t.InsertChannels(ctx, rows); err != nil {
+			return err
+		}
+		return t.EnqueueBatched(ctx, func(ids []int64) {
+			for i, id := range ids {
+				if jobTasks[i] != nil {
+					jobTasks[i].jobID = id
+				}
+			}
+		}, jobs...)
 	})
 	if err != nil {
+		for _, t := range tasks {
+			unhold(t.key())
+		}
 		s.log.Error("delivery: could not persist a notification; Alertmanager will retry", "receiver", receiver, "error", err)
 		return AcceptResult{}, fmt.Errorf("persist notification: %w", err)
+	}
+	for _, t := range tasks {
+		s.lanes[t.row.Channel].push([]*laneTask{t})
 	}
 	s.m.accepted.WithLabelValues(receiver).Inc()
 	s.m.alerts.WithLabelValues("new").Add(float64(len(data.Alerts) - duplicates))

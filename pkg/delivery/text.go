@@ -195,94 +195,125 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	defer unlock()
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
+	o := sendOutcome{self: k, rows: []*store.Channel{row}, part: string(part), at: at, dur: dur, res: res, err: sendErr, dec: dec}
 	if sendErr != nil {
 		s.settle(ctx, row.Channel, dec)
-		return s.textFailed(ctx, k, []*store.Channel{row}, string(part), part == channels.PartBoth, at, dur, res, sendErr)
+		return s.textFailed(ctx, o, part == channels.PartBoth)
 	}
-	return s.textSent(ctx, k, []*store.Channel{row}, string(part), at, dur, res, info, len(chartAlerts) > 0, dec, nil)
+	return s.textSent(ctx, o, info, len(chartAlerts) > 0, nil)
 }
 
-// textSent records a successful text (or combined, or digest) send and
-// queues the chart follow-up where one is due.
-//
-// For a digest, ov (when set) is what became of its overview chart.
-func (s *Service) textSent(ctx context.Context, self store.Key, rows []*store.Channel, part string, at time.Time, dur time.Duration,
-	res *channels.Result, info ChartInfo, chartWanted bool, dec rateDecision, ov *overviewOutcome) error {
+// sendOutcome is one text (or combined, or digest) send to record.
+type sendOutcome struct {
+	self  store.Key        // the sender's key (its job, or the lane task)
+	rows  []*store.Channel // the rows the message carried
+	part  string           // channels.Part or partDigest
+	at    time.Time        // when the send started
+	dur   time.Duration
+	res   *channels.Result
+	err   error
+	dec   rateDecision // the slots the send reserved
+	jobID int64        // a job to delete with the record (a lane task's safety net)
+	lane  bool         // a lane's first attempt
+}
+
+// textSent records a successful send and queues the chart follow-up where
+// one is due. info is the chart that went with the text (PartBoth);
+// chartWanted says the rows get charts; for a digest, ov (when set) is what
+// became of its overview chart.
+func (s *Service) textSent(ctx context.Context, o sendOutcome, info ChartInfo, chartWanted bool, ov *overviewOutcome) error {
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
-	err := s.q.Tx(ctx, func(t *store.Tx) error {
-		if err := t.LockDigests(ctx, self.Channel); err != nil {
-			return err
+	rec := store.Sending{Channel: o.self.Channel, Owner: o.self.Owner(), DropJob: o.jobID}
+	if o.dec.OK && o.dec.At != 0 {
+		rec.SettleAt, rec.SettleTo = o.dec.At, done
+	}
+	var jobs []river.InsertManyParams
+	for _, r := range o.rows {
+		k := store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}
+		lat := done.Sub(r.ReceivedAt)
+		row := store.TextSent{Key: k, At: done, Latency: lat, Part: o.part, Renderer: info.Renderer, Fallback: info.FallbackReason}
+		switch {
+		case o.part == string(channels.PartBoth):
+			row.Chart, row.ChartSent, row.ChartLat = store.ChartDone, &done, &lat
+		case o.part == partDigest && ov != nil:
+			row.Chart, row.Note = ov.state, ov.note
+			if ov.sent {
+				row.ChartSent, row.ChartLat = &done, &lat
+			}
+		case o.part == partDigest && chartWanted:
+			row.Chart, row.Note = store.ChartSkipped, "chart skipped: sent in a digest while the channel was rate limited"
+		case chartWanted:
+			row.Chart = store.ChartPending
+			jobs = append(jobs, river.InsertManyParams{Args: chartArgs{DeliveryID: r.DeliveryID, Channel: r.Channel}})
 		}
-		if len(rows) > 0 {
-			if err := s.settleIn(ctx, t.DB, rows[0].Channel, dec); err != nil {
+		if info.Note != "" && row.Note == "" {
+			row.Note = info.Note
+		}
+		rec.Rows = append(rec.Rows, row)
+		rec.Attempts = append(rec.Attempts, attempt(k, o.part, o.at, o.dur, o.res, nil))
+	}
+	var err error
+	if o.lane && len(jobs) == 0 {
+		// A lane's text: one round trip on PostgreSQL (see RecordSentNow).
+		var left []store.Key
+		if left, err = s.st.RecordSentNow(ctx, rec); err == nil && len(left) > 0 {
+			err = s.q.Tx(ctx, func(t *store.Tx) error { return enqueueTexts(ctx, t, left) })
+		}
+	} else {
+		err = s.q.Tx(ctx, func(t *store.Tx) error {
+			// Rows that joined the sender's digest but were not in the
+			// message are released, each with a text job of its own (see
+			// releaseIn).
+			left, err := t.RecordSent(ctx, rec)
+			if err != nil {
 				return err
 			}
-		}
-		var jobs []river.InsertManyParams
-		for _, r := range rows {
-			k := store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}
-			lat := done.Sub(r.ReceivedAt)
-			rec := store.TextSent{Key: k, At: done, Latency: lat, Part: part, Renderer: info.Renderer, Fallback: info.FallbackReason}
-			switch {
-			case part == string(channels.PartBoth):
-				rec.Chart, rec.ChartSent, rec.ChartLat = store.ChartDone, &done, &lat
-			case part == partDigest && ov != nil:
-				rec.Chart, rec.Note = ov.state, ov.note
-				if ov.sent {
-					rec.ChartSent, rec.ChartLat = &done, &lat
-				}
-			case part == partDigest && chartWanted:
-				rec.Chart, rec.Note = store.ChartSkipped, "chart skipped: sent in a digest while the channel was rate limited"
-			case chartWanted:
-				rec.Chart = store.ChartPending
-				jobs = append(jobs, river.InsertManyParams{Args: chartArgs{DeliveryID: r.DeliveryID, Channel: r.Channel}})
-			}
-			if info.Note != "" && rec.Note == "" {
-				rec.Note = info.Note
-			}
-			if err := t.MarkSent(ctx, rec); err != nil {
+			if _, err := t.Enqueue(ctx, jobs...); err != nil {
 				return err
 			}
-			if err := recordAttempt(ctx, t.DB, k, part, at, dur, res, nil); err != nil {
-				return err
-			}
-		}
-		if err := s.releaseIn(ctx, t, self); err != nil {
-			return err
-		}
-		_, err := t.Enqueue(ctx, jobs...)
-		return err
-	})
+			return enqueueTexts(ctx, t, left)
+		})
+	}
 	if err != nil {
 		return err
 	}
 	outcome := string(store.Sent)
-	if part == partDigest {
+	if o.part == partDigest {
 		outcome = partDigest
 	}
-	for _, r := range rows {
+	for _, r := range o.rows {
 		s.m.deliveries.WithLabelValues(r.Channel, outcome).Inc()
 		s.m.textLatency.Observe(done.Sub(r.ReceivedAt).Seconds())
 	}
 	return nil
 }
 
-// textFailed records a failed send and decides: retry later, or give up.
-// combined says the message carried the chart too (PartBoth, or a digest
-// with its overview): one that is TooBig is retried without the image.
-func (s *Service) textFailed(ctx context.Context, self store.Key, rows []*store.Channel, part string, combined bool, at time.Time, dur time.Duration,
-	res *channels.Result, sendErr error) error {
+// textFailed is textFailure for a River job: a retry snoozes the job.
+func (s *Service) textFailed(ctx context.Context, o sendOutcome, combined bool) error {
+	delay, retry, err := s.textFailure(ctx, o, combined)
+	if err != nil || !retry {
+		return err
+	}
+	return river.JobSnooze(delay)
+}
+
+// textFailure records a failed send and decides: retry after delay, or
+// (retry false) the rows were given up. combined says the message carried
+// the chart too (PartBoth, or a digest with its overview): one that is
+// TooBig is retried without the image. A send cut short by a shutdown is
+// retried at once, by the next instance.
+func (s *Service) textFailure(ctx context.Context, o sendOutcome, combined bool) (delay time.Duration, retry bool, err error) {
 	shutdown := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
-	channel := rows[0].Channel
-	kind := channels.KindOf(sendErr)
-	msg := truncate(sendErr.Error(), 2000)
-	err := s.st.Tx(ctx, func(t *store.Tx) error {
-		for _, r := range rows {
+	channel := o.self.Channel
+	kind := channels.KindOf(o.err)
+	msg := truncate(o.err.Error(), 2000)
+	err = s.st.Tx(ctx, func(t *store.Tx) error {
+		for _, r := range o.rows {
 			k := store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}
-			if err := recordAttempt(ctx, t.DB, k, part, at, dur, res, sendErr); err != nil {
+			if err := recordAttempt(ctx, t.DB, k, o.part, o.at, o.dur, o.res, o.err); err != nil {
 				return err
 			}
 			if err := t.RecordFailure(ctx, k, msg); err != nil {
@@ -292,36 +323,33 @@ func (s *Service) textFailed(ctx context.Context, self store.Key, rows []*store.
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, false, err
 	}
 	if shutdown {
-		return river.JobSnooze(0) // the next instance sends it
+		return 0, true, nil
 	}
 	if kind == channels.TooBig && combined {
-		if err := s.st.SetNoCombine(ctx, store.Key{DeliveryID: rows[0].DeliveryID, Channel: channel}); err != nil {
-			return err
-		}
-		return river.JobSnooze(0)
+		return 0, true, s.st.SetNoCombine(ctx, store.Key{DeliveryID: o.rows[0].DeliveryID, Channel: channel})
 	}
-	oldest := rows[0].ReceivedAt
-	for _, r := range rows {
+	oldest := o.rows[0].ReceivedAt
+	for _, r := range o.rows {
 		if r.ReceivedAt.Before(oldest) {
 			oldest = r.ReceivedAt
 		}
 	}
-	delay, giveUp, err := s.retry(ctx, channel, part, sendErr, rows[0].Attempts+1, oldest)
+	delay, giveUp, err := s.retry(ctx, channel, o.part, o.err, o.rows[0].Attempts+1, oldest)
 	switch {
 	case err != nil:
-		return err
+		return 0, false, err
 	case !giveUp:
-		return river.JobSnooze(delay)
+		return delay, true, nil
 	case kind == channels.Permanent || kind == channels.BadCredentials:
 		s.log.Warn("delivery: channel refused the message", "channel", channel, "kind", string(kind), "error", msg)
-		return s.failRows(ctx, self, rows, msg)
+		return 0, false, s.failRows(ctx, o.self, o.rows, msg)
 	case kind == channels.TooBig:
-		return s.failRows(ctx, self, rows, msg)
+		return 0, false, s.failRows(ctx, o.self, o.rows, msg)
 	}
-	return s.failRows(ctx, self, rows, s.gaveUp(msg))
+	return 0, false, s.failRows(ctx, o.self, o.rows, s.gaveUp(msg))
 }
 
 // failRows marks rows failed and hands the owner's other rows back.
@@ -368,13 +396,21 @@ func (s *Service) release(ctx context.Context, self store.Key) error {
 // first and the joiner no longer sees it as an open digest.
 func (s *Service) releaseIn(ctx context.Context, t *store.Tx, self store.Key) error {
 	left, err := t.Unclaim(ctx, self.Owner(), self.Channel)
-	if err != nil || len(left) == 0 {
+	if err != nil {
 		return err
 	}
-	jobs := make([]river.InsertManyParams, len(left))
-	for i, k := range left {
+	return enqueueTexts(ctx, t, left)
+}
+
+// enqueueTexts gives each row a text job of its own.
+func enqueueTexts(ctx context.Context, t *store.Tx, keys []store.Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	jobs := make([]river.InsertManyParams, len(keys))
+	for i, k := range keys {
 		jobs[i] = textJob(k)
 	}
-	_, err = t.Enqueue(ctx, jobs...)
+	_, err := t.Enqueue(ctx, jobs...)
 	return err
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,23 +40,56 @@ func (db DB) orphan() string {
 }
 
 // Stranded lists (at most limit, oldest first) pending texts received
-// before the given time that no live text job will send.
-func (db DB) Stranded(ctx context.Context, before time.Time, limit int) ([]Key, error) {
-	rows, err := db.x.query(ctx, `SELECT r.delivery_id, r.channel FROM alertchart_channel r
-		WHERE r.received_at < $1 AND `+db.orphan()+` ORDER BY r.received_at LIMIT $2`, before.UnixMilli(), limit)
+// before the given time that no live text job will send and that skip (if
+// set) does not exclude. The live jobs are read once and matched in memory:
+// a backlog of rows and jobs costs their sum, not their product.
+func (db DB) Stranded(ctx context.Context, before time.Time, limit int, skip func(Key) bool) ([]Key, error) {
+	live := map[Key]bool{}
+	rows, err := db.x.query(ctx, `SELECT `+db.d.jsonText("args", "d")+`, `+db.d.jsonText("args", "c")+` FROM river_job
+		WHERE kind = $1 AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`, KindText)
+	if err != nil {
+		return nil, fmt.Errorf("look for stranded deliveries: %w", err)
+	}
+	for rows.Next() {
+		var k Key
+		if err := rows.Scan(&k.DeliveryID, &k.Channel); err != nil {
+			rows.close()
+			return nil, err
+		}
+		live[k] = true
+	}
+	rows.close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = db.x.query(ctx, `SELECT delivery_id, channel, digest_owner FROM alertchart_channel
+		WHERE status = $1 AND text_sent_at IS NULL AND received_at < $2 ORDER BY received_at`, string(Pending), before.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("look for stranded deliveries: %w", err)
 	}
 	defer rows.close()
 	var out []Key
-	for rows.Next() {
+	for rows.Next() && len(out) < limit {
 		var k Key
-		if err := rows.Scan(&k.DeliveryID, &k.Channel); err != nil {
+		var owner string
+		if err := rows.Scan(&k.DeliveryID, &k.Channel, &owner); err != nil {
 			return nil, err
+		}
+		if live[k] || (owner != "" && live[ownerKey(owner)]) || (skip != nil && skip(k)) {
+			continue
 		}
 		out = append(out, k)
 	}
 	return out, rows.Err()
+}
+
+// ownerKey parses a digest_owner value.
+func ownerKey(owner string) Key {
+	i := strings.LastIndexByte(owner, '/')
+	if i < 0 {
+		return Key{DeliveryID: owner}
+	}
+	return Key{DeliveryID: owner[:i], Channel: owner[i+1:]}
 }
 
 // UnclaimStranded releases a stranded row's claim if it is still stranded
@@ -65,3 +99,13 @@ func (db DB) UnclaimStranded(ctx context.Context, k Key) (bool, error) {
 		SELECT 1 FROM alertchart_channel r WHERE r.delivery_id = $1 AND r.channel = $2 AND `+db.orphan()+`)`, k.DeliveryID, k.Channel)
 	return n > 0, err
 }
+
+// DeleteJob deletes a River job that has not started (a lane's safety-net
+// job once the lane sent the text itself). A job already running is left
+// alone: its worker finds the text sent and does nothing.
+func (db DB) DeleteJob(ctx context.Context, id int64) error {
+	_, err := db.x.exec(ctx, deleteJobSQL, id)
+	return err
+}
+
+const deleteJobSQL = `DELETE FROM river_job WHERE id = $1 AND state IN ('available', 'pending', 'retryable', 'scheduled')`

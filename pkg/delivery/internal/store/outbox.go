@@ -109,21 +109,86 @@ type TextSent struct {
 	Note      string
 }
 
-// MarkSent records a sent text.
-func (db DB) MarkSent(ctx context.Context, s TextSent) error {
-	var chartSent, chartLat any
-	if s.ChartSent != nil {
-		chartSent = s.ChartSent.UnixMilli()
+// Sending is one send's outcome to record at once: the rows the message
+// carried, their attempts, and the sender's bookkeeping.
+type Sending struct {
+	Channel string
+	// Owner is the sender's key: rows that joined its digest but were not
+	// in the message are released (returned by RecordSent).
+	Owner    string
+	Rows     []TextSent
+	Attempts []Attempt
+	// SettleAt, when set, moves the slots reserved at that time (Unix ms)
+	// to SettleTo, the end of the send.
+	SettleAt int64
+	SettleTo time.Time
+	// DropJob deletes a job that has not started (a lane task's safety net).
+	DropJob int64
+}
+
+// RecordSentNow is RecordSent in a transaction of its own, for a sender
+// with no job to insert along with it: on PostgreSQL it is one round trip
+// (the statements are pipelined and run as one implicit transaction). The
+// rows it releases (rare: rows that joined the sender's digest while it was
+// sending) must get their text jobs in a transaction that follows; should
+// the process die in between, maintenance finds them (requeueStranded).
+func (s *Store) RecordSentNow(ctx context.Context, rec Sending) ([]Key, error) {
+	if s.pool != nil {
+		return DB{x: pgxDB{s.pool}, d: s.d}.RecordSent(ctx, rec)
 	}
-	if s.ChartLat != nil {
-		chartLat = s.ChartLat.Milliseconds()
+	var left []Key
+	err := s.Tx(ctx, func(t *Tx) error {
+		var err error
+		left, err = t.RecordSent(ctx, rec)
+		return err
+	})
+	return left, err
+}
+
+// RecordSent records a successful send in one go (on PostgreSQL, one round
+// trip): under the channel's digest lock, the slots settled, every row sent,
+// every attempt, the dropped job, and the owner's leftover rows released.
+// It returns the released rows, which need text jobs of their own again.
+func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
+	stmts := make([]stmt, 0, 2*len(s.Rows)+4)
+	if db.d.forUpdate != "" {
+		stmts = append(stmts, stmt{`SELECT paused_until FROM alertchart_rate WHERE channel = $1` + db.d.forUpdate, []any{s.Channel}})
 	}
-	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET status = $1, text_sent_at = $2, text_latency_ms = $3, text_part = $4,
+	if s.SettleAt != 0 && s.SettleTo.UnixMilli() > s.SettleAt {
+		stmts = append(stmts, stmt{`UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, []any{s.SettleTo.UnixMilli(), s.Channel, s.SettleAt}})
+	}
+	for _, r := range s.Rows {
+		var chartSent, chartLat any
+		if r.ChartSent != nil {
+			chartSent = r.ChartSent.UnixMilli()
+		}
+		if r.ChartLat != nil {
+			chartLat = r.ChartLat.Milliseconds()
+		}
+		stmts = append(stmts, stmt{`UPDATE alertchart_channel SET status = $1, text_sent_at = $2, text_latency_ms = $3, text_part = $4,
 		attempts = attempts + 1, last_error = '', chart_state = $5, chart_sent_at = $6, chart_latency_ms = $7,
 		renderer = $8, fallback_reason = $9, chart_note = $10 WHERE delivery_id = $11 AND channel = $12`,
-		string(Sent), s.At.UnixMilli(), s.Latency.Milliseconds(), s.Part, string(s.Chart), chartSent, chartLat,
-		s.Renderer, s.Fallback, s.Note, s.DeliveryID, s.Channel)
-	return err
+			[]any{string(Sent), r.At.UnixMilli(), r.Latency.Milliseconds(), r.Part, string(r.Chart), chartSent, chartLat,
+				r.Renderer, r.Fallback, r.Note, r.DeliveryID, r.Channel}})
+	}
+	for _, a := range s.Attempts {
+		stmts = append(stmts, attemptStmt(a))
+	}
+	if s.DropJob != 0 {
+		stmts = append(stmts, stmt{deleteJobSQL, []any{s.DropJob}})
+	}
+	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND status = $3 AND digest_owner = $1 AND text_sent_at IS NULL
+		RETURNING delivery_id`, []any{s.Owner, s.Channel, string(Pending)}})
+	var released []Key
+	_, err := db.x.pipeline(ctx, stmts, func(r rowScanner) error {
+		k := Key{Channel: s.Channel}
+		if err := r.Scan(&k.DeliveryID); err != nil {
+			return err
+		}
+		released = append(released, k)
+		return nil
+	})
+	return released, err
 }
 
 // RecordFailure counts a failed text attempt and keeps its error.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -79,11 +80,13 @@ func (q *Queue) Tx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // Batch runs fn in the next group commit: the transactions of concurrent
-// callers are merged into one, each in its own savepoint (a failing fn
-// undoes only its own work), and committed at once, so a burst of webhooks
+// callers are merged into one and committed at once, so a burst of webhooks
 // pays for one commit — and, with synchronous=FULL, one fsync — instead of
-// one each. Batch returns once the commit is durable (or failed). The
-// transaction runs before any waiting background work (see sqlitegate.go).
+// one each, and their jobs (EnqueueBatched) are inserted in one statement.
+// Batch returns once the commit is durable or failed; if any caller's fn
+// fails, the whole batch is rolled back and every caller gets an error (a
+// webhook answered 503 is sent again by Alertmanager). The transaction runs
+// before any waiting background work (see sqlitegate.go).
 func (q *Queue) Batch(ctx context.Context, fn func(*Tx) error) error {
 	return q.st.batch.submit(ctx, q, fn)
 }
@@ -196,25 +199,19 @@ func (c *committer) commit(batch []*commitReq) {
 		return
 	}
 	ctx := withPriority(durable(context.WithoutCancel(live[0].ctx)))
-	errs := make([]error, len(live))
 	t, err := c.begin(ctx)
+	failed := -1
 	if err == nil {
-		if len(live) == 1 {
-			t.q = live[0].q
-			errs[0] = live[0].fn(t)
-			err = errs[0]
-		} else {
-			for i, r := range live {
-				t.q = r.q
-				if e := t.savepoint(ctx, r.fn); e != nil {
-					if fe, ok := e.(*fnError); ok {
-						errs[i] = fe.err
-						continue
-					}
-					err = e
-					break
-				}
+		t.deferred = &deferredJobs{}
+		for i, r := range live {
+			t.q = r.q
+			if err = r.fn(t); err != nil {
+				failed = i
+				break
 			}
+		}
+		if err == nil {
+			err = t.deferred.insert(ctx, t)
 		}
 		if err != nil {
 			t.rollbackFn()
@@ -223,10 +220,40 @@ func (c *committer) commit(batch []*commitReq) {
 		}
 	}
 	for i, r := range live {
-		if errs[i] != nil {
-			r.done <- errs[i]
-		} else {
+		switch {
+		case err == nil:
+			r.done <- nil
+		case i == failed:
 			r.done <- err
+		default:
+			r.done <- fmt.Errorf("the group commit it shared failed: %w", err)
 		}
 	}
+}
+
+// deferredJobs are the jobs of a batch's callers, inserted together at the
+// end of the batch.
+type deferredJobs struct {
+	q      *Queue
+	params []river.InsertManyParams
+	done   []func([]int64)
+	counts []int
+}
+
+func (d *deferredJobs) insert(ctx context.Context, t *Tx) error {
+	if len(d.params) == 0 {
+		return nil
+	}
+	ids, err := d.q.insert(ctx, t.raw, d.params)
+	if err != nil {
+		return err
+	}
+	for i, fn := range d.done {
+		n := d.counts[i]
+		if fn != nil {
+			fn(ids[:n])
+		}
+		ids = ids[n:]
+	}
+	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -100,20 +102,61 @@ func (db DB) queryChannels(ctx context.Context, where string, args ...any) ([]*C
 
 // ---- acceptance ----
 
-// InsertNotification stores an accepted notification.
-func (db DB) InsertNotification(ctx context.Context, n Notification) error {
-	_, err := db.x.exec(ctx, `INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.ReceivedAt.UnixMilli(), n.Receiver, n.GroupKey, n.Payload, n.Alerts, n.ResentFrom)
-	return err
-}
-
-// ClaimDedupe records idempotency key for delivery id until expires and
-// reports whether it was free (absent or expired at now).
-func (db DB) ClaimDedupe(ctx context.Context, key, id string, expires, now time.Time) (bool, error) {
-	n, err := db.x.exec(ctx, `INSERT INTO alertchart_dedupe (key, delivery_id, expires_at) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO UPDATE SET delivery_id = excluded.delivery_id, expires_at = excluded.expires_at
-		WHERE alertchart_dedupe.expires_at <= $4`, key, id, expires.UnixMilli(), now.UnixMilli())
-	return n > 0, err
+// InsertNotification stores an accepted notification and claims its
+// idempotency keys until expires, in one go (on PostgreSQL, one round trip).
+// fresh[i] reports whether keys[i] was free (absent, or expired at the
+// notification's time); a key repeated in keys is fresh once at most.
+func (db DB) InsertNotification(ctx context.Context, n Notification, keys []string, expires time.Time) (fresh []bool, err error) {
+	stmts := []stmt{{`INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, []any{n.ID, n.ReceivedAt.UnixMilli(), n.Receiver, n.GroupKey, n.Payload, n.Alerts, n.ResentFrom}}}
+	fresh = make([]bool, len(keys))
+	first := map[string]int{}
+	var uniq []string
+	for i, k := range keys {
+		if _, ok := first[k]; !ok {
+			first[k] = i
+			uniq = append(uniq, k)
+		}
+	}
+	got := map[string]bool{}
+	scan := func(r rowScanner) error {
+		var k string
+		if err := r.Scan(&k); err != nil {
+			return err
+		}
+		got[k] = true
+		return nil
+	}
+	for len(uniq) > 0 {
+		chunk := uniq[:min(len(uniq), 500)]
+		uniq = uniq[len(chunk):]
+		args := []any{n.ID, expires.UnixMilli(), n.ReceivedAt.UnixMilli()}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO alertchart_dedupe (key, delivery_id, expires_at) VALUES `)
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, k)
+			fmt.Fprintf(&q, "($%d, $1, $2)", len(args))
+		}
+		q.WriteString(` ON CONFLICT (key) DO UPDATE SET delivery_id = excluded.delivery_id, expires_at = excluded.expires_at
+		WHERE alertchart_dedupe.expires_at <= $3 RETURNING key`)
+		stmts = append(stmts, stmt{q.String(), args})
+		if _, err := db.x.pipeline(ctx, stmts, scan); err != nil {
+			return nil, err
+		}
+		stmts = nil
+	}
+	if stmts != nil {
+		if _, err := db.x.pipeline(ctx, stmts, nil); err != nil {
+			return nil, err
+		}
+	}
+	for k, i := range first {
+		fresh[i] = got[k]
+	}
+	return fresh, nil
 }
 
 // NewChannel is a channel delivery created by Accept.
@@ -127,15 +170,19 @@ type NewChannel struct {
 	Owner string
 }
 
-// InsertChannel stores a channel delivery.
-func (db DB) InsertChannel(ctx context.Context, c NewChannel) error {
-	fps := c.Fingerprints
-	if fps == nil {
-		fps = []string{}
+// InsertChannels stores channel deliveries (on PostgreSQL, in one round trip).
+func (db DB) InsertChannels(ctx context.Context, cs []NewChannel) error {
+	stmts := make([]stmt, len(cs))
+	for i, c := range cs {
+		fps := c.Fingerprints
+		if fps == nil {
+			fps = []string{}
+		}
+		fpJSON, _ := json.Marshal(fps)
+		stmts[i] = stmt{`INSERT INTO alertchart_channel (delivery_id, channel, type, received_at, status, fingerprints, n_alerts, digest_owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{c.DeliveryID, c.Channel, c.Type, c.ReceivedAt.UnixMilli(), string(c.Status), string(fpJSON), len(fps), c.Owner}}
 	}
-	fpJSON, _ := json.Marshal(fps)
-	_, err := db.x.exec(ctx, `INSERT INTO alertchart_channel (delivery_id, channel, type, received_at, status, fingerprints, n_alerts, digest_owner)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, c.DeliveryID, c.Channel, c.Type, c.ReceivedAt.UnixMilli(), string(c.Status), string(fpJSON), len(fps), c.Owner)
+	_, err := db.x.pipeline(ctx, stmts, nil)
 	return err
 }
 
@@ -217,13 +264,18 @@ type Attempt struct {
 
 // InsertAttempt records one send attempt.
 func (db DB) InsertAttempt(ctx context.Context, a Attempt) error {
+	st := attemptStmt(a)
+	_, err := db.x.exec(ctx, st.q, st.args...)
+	return err
+}
+
+func attemptStmt(a Attempt) stmt {
 	ok := 0
 	if a.OK {
 		ok = 1
 	}
-	_, err := db.x.exec(ctx, `INSERT INTO alertchart_attempt (delivery_id, channel, part, at, ok, error, status_code, duration_ms)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.DeliveryID, a.Channel, a.Part, a.At.UnixMilli(), ok, a.Error, a.StatusCode, a.Duration.Milliseconds())
-	return err
+	return stmt{`INSERT INTO alertchart_attempt (delivery_id, channel, part, at, ok, error, status_code, duration_ms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{a.DeliveryID, a.Channel, a.Part, a.At.UnixMilli(), ok, a.Error, a.StatusCode, a.Duration.Milliseconds()}}
 }
 
 // Attempts lists a notification's send attempts in time order.

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/gofrs/flock"
@@ -203,13 +204,26 @@ func (sh *sharedSQLite) release() {
 const pgMigrationLock = 7402_3001
 
 // pgWriters is how many group commits run at once on PostgreSQL, which
-// (unlike SQLite) lets several transactions write in parallel.
-const pgWriters = 4
+// (unlike SQLite) lets several transactions write in parallel; pgPoolConns
+// is the connection pool's size unless the DSN sets pool_max_conns.
+const (
+	pgWriters   = 4
+	pgPoolConns = 16
+)
 
 // OpenPostgres connects to dsn and migrates River's and AlertChart's tables
 // (under an advisory lock, so replicas starting together take turns).
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) is less than the
+		// group-commit writers, the lanes and River's own work need at once.
+		pcfg.MaxConns = pgPoolConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -281,6 +295,7 @@ type Tx struct {
 	DB
 	raw        any // *sql.Tx or pgx.Tx, handed to River
 	q          *Queue
+	deferred   *deferredJobs // a group commit's jobs
 	commitFn   func(context.Context) error
 	rollbackFn func()
 }
@@ -296,44 +311,29 @@ func (t *Tx) Enqueue(ctx context.Context, params ...river.InsertManyParams) ([]i
 	return t.q.insert(ctx, t.raw, params)
 }
 
-// savepoint runs fn in a nested transaction: when fn fails, only its work
-// is undone and the outer transaction goes on.
-func (t *Tx) savepoint(ctx context.Context, fn func(*Tx) error) error {
-	if ptx, ok := t.raw.(pgx.Tx); ok {
-		nested, err := ptx.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		nt := pgTx(nested, ctx)
-		nt.q = t.q
-		if err := fn(nt); err != nil {
-			nt.rollbackFn()
-			return &fnError{err}
-		}
-		return nested.Commit(ctx)
+// EnqueueBatched inserts jobs like Enqueue, except in a group commit
+// (Queue.Batch), where the jobs of every caller are inserted together at the
+// end of the batch; done, if set, gets their ids once they are inserted.
+func (t *Tx) EnqueueBatched(ctx context.Context, done func(ids []int64), params ...river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
 	}
-	if _, err := t.x.exec(ctx, `SAVEPOINT alertchart_accept`); err != nil {
+	if t.deferred == nil {
+		ids, err := t.Enqueue(ctx, params...)
+		if err == nil && done != nil {
+			done(ids)
+		}
 		return err
 	}
-	if err := fn(t); err != nil {
-		if _, rerr := t.x.exec(ctx, `ROLLBACK TO alertchart_accept`); rerr != nil {
-			return rerr
-		}
-		if _, rerr := t.x.exec(ctx, `RELEASE alertchart_accept`); rerr != nil {
-			return rerr
-		}
-		return &fnError{err}
+	d := t.deferred
+	if d.q == nil {
+		d.q = t.q
 	}
-	_, err := t.x.exec(ctx, `RELEASE alertchart_accept`)
-	return err
+	d.params = append(d.params, params...)
+	d.done = append(d.done, done)
+	d.counts = append(d.counts, len(params))
+	return nil
 }
-
-// fnError is the failure of a caller's function inside a savepoint, as
-// opposed to a failure of the savepoint machinery (which aborts the batch).
-type fnError struct{ err error }
-
-func (e *fnError) Error() string { return e.err.Error() }
-func (e *fnError) Unwrap() error { return e.err }
 
 // Tx runs fn in a transaction without River (records only).
 func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {

@@ -1,0 +1,468 @@
+package delivery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
+)
+
+// First attempts go through lanes, not River's fetch loop.
+//
+// Profiled at the side-by-side load (thousands of one-alert webhooks a
+// second to a sink that answers at once), River's job round trip was most of
+// a text's cost on SQLite: the job's insert, its fetch, its completion and
+// reading back the row and notification Accept had just written, each a
+// statement on the one connection, several of them commits. A lane is one
+// goroutine per channel that Accept hands its new rows to, with the
+// notification still in memory: it reserves the rate slots, sends, and
+// records the outcome in one transaction, and only what it cannot finish at
+// once becomes a River job — a robot without a free slot (River then merges
+// the backlog into digests), a failed send (River retries it with backoff),
+// a notification whose text waits for its chart, a Service closing.
+//
+// Durability is the same as through River. The row is committed, claimed by
+// the lane's key, before Alertmanager gets its 200. On SQLite, one process
+// owns the file: when it starts, rows a dead process held in a lane (pending,
+// no live job) get a text job at once (recoverLanes). On PostgreSQL another
+// replica must be able to take over, so Accept also inserts the row's text
+// job, scheduled laneGrace later; the lane deletes it with the record, and
+// hands to River at once any task older than laneMaxAge, so the job never
+// comes due while the lane may still be sending.
+//
+// Within the process a held row is sent by nobody else: its text job (the
+// PostgreSQL safety net, or one requeued by maintenance) waits until the
+// lane lets go, and maintenance does not count it as stranded.
+
+// laneQueueMax bounds the tasks (with their notifications) a lane holds in
+// memory; past it, new rows go to River at once. On PostgreSQL the bound is
+// lower, since what a dead replica's lanes held waits for laneGrace while
+// River's available jobs are taken over at once.
+const (
+	laneQueueMax         = 10000
+	laneQueueMaxPostgres = 256
+)
+
+// laneGrace is when the safety-net job of a lane task comes due on
+// PostgreSQL: a replica that died holding the task is taken over then, as
+// River takes over the running jobs of a dead replica (Config.RescueAfter).
+func (s *Service) laneGrace() time.Duration {
+	return max(s.cfg.RescueAfter, s.cfg.SendTimeout+20*time.Second)
+}
+
+// laneMaxAge is how old a task may be when the lane starts its send: it must
+// be sent and recorded (15 s of margin) before its safety-net job comes due.
+func (s *Service) laneMaxAge() time.Duration {
+	return s.laneGrace() - s.cfg.SendTimeout - 15*time.Second
+}
+
+// laneTask is one row a lane sends.
+type laneTask struct {
+	del   *deliveryRec
+	row   *store.Channel
+	jobID int64 // PostgreSQL: the safety-net job
+}
+
+func (t *laneTask) key() store.Key {
+	return store.Key{DeliveryID: t.row.DeliveryID, Channel: t.row.Channel}
+}
+
+// held is the process-wide set of rows a lane holds. Its value is closed
+// when the lane lets go.
+var held = struct {
+	sync.Mutex
+	m map[store.Key]chan struct{}
+}{m: map[store.Key]chan struct{}{}}
+
+func hold(k store.Key) {
+	held.Lock()
+	held.m[k] = make(chan struct{})
+	held.Unlock()
+}
+
+func unhold(k store.Key) {
+	held.Lock()
+	if ch, ok := held.m[k]; ok {
+		close(ch)
+		delete(held.m, k)
+	}
+	held.Unlock()
+}
+
+func isHeld(k store.Key) bool {
+	held.Lock()
+	defer held.Unlock()
+	return held.m[k] != nil
+}
+
+// waitHeld waits (at most a second) for a lane to let go of k; false means
+// it still holds it.
+func waitHeld(ctx context.Context, k store.Key) bool {
+	held.Lock()
+	ch := held.m[k]
+	held.Unlock()
+	if ch == nil {
+		return true
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// lane sends the first attempts of one channel, one at a time (see
+// lockChannel), in the order Accept committed them.
+type lane struct {
+	s       *Service
+	channel string
+	mu      sync.Mutex
+	queue   []*laneTask
+	stopped bool
+	wake    chan struct{}
+	done    chan struct{}
+	lease   lease // used by run's goroutine only
+}
+
+// A lease is a block of rate slots (or, without a limit, a pause check) a
+// lane takes at once and spends on its next sends, so that a robot with a
+// high limit does not cost a locked reservation per text. It is only used
+// where one block is a tiny part of the limit (leaseSize); a robot of 20
+// a minute still reserves exactly, per send. A lease lasts leaseTTL at
+// most; when it ends, its slots move to the end of its last send (settle),
+// so the window counts them no earlier than the platform did, and slots it
+// did not use stay counted until they leave the window (never too few).
+type lease struct {
+	at    int64     // the slots' time in the window log (Unix ms); 0: none reserved
+	left  int       // messages left
+	until time.Time // when it ends
+	end   time.Time // the end of its last send
+}
+
+const (
+	leaseTTL = 250 * time.Millisecond
+	leaseMax = 64
+)
+
+// leaseSize is how many messages a lease covers under limit (per minute):
+// 1/600 of the limit (so at most 0.2 % of it is held ahead), at most
+// leaseMax; 0 means reserve exactly. Without a limit only the pause check
+// is leased.
+func leaseSize(limit int) int {
+	if limit <= 0 {
+		return leaseMax
+	}
+	if n := min(leaseMax, limit/600); n > 1 {
+		return n
+	}
+	return 0
+}
+
+// take reserves cost messages for the next send: from the lease when it
+// covers them, else by a new lease or an exact reservation. dec.OK false
+// means the robot has no slot (or is paused).
+func (l *lane) take(ctx context.Context, cost, limit int) (rateDecision, error) {
+	s := l.s
+	now := s.now()
+	size := leaseSize(limit)
+	if size == 0 {
+		return s.acquire(ctx, l.channel, cost, limit)
+	}
+	if now.Before(l.lease.until) && l.lease.left >= cost {
+		l.lease.left -= cost
+		return rateDecision{OK: true}, nil
+	}
+	l.endLease(ctx)
+	size = max(size, cost)
+	dec, err := s.acquire(ctx, l.channel, size, limit)
+	if err == nil && !dec.OK && size > cost && dec.Wait > 0 {
+		// Not a whole lease free: just what this send needs.
+		size = cost
+		dec, err = s.acquire(ctx, l.channel, cost, limit)
+	}
+	if err != nil || !dec.OK {
+		return dec, err
+	}
+	l.lease = lease{at: dec.At, left: size - cost, until: now.Add(leaseTTL)}
+	return rateDecision{OK: true}, nil
+}
+
+// sent notes the end of a send made under the lease.
+func (l *lane) sent(end time.Time) { l.lease.end = end }
+
+// endLease settles the lease's slots at the end of its last send.
+func (l *lane) endLease(ctx context.Context) {
+	ls := l.lease
+	l.lease = lease{}
+	if ls.at != 0 && !ls.end.IsZero() {
+		l.s.settle(ctx, l.channel, rateDecision{OK: true, At: ls.at})
+	}
+}
+
+func (s *Service) startLanes() {
+	s.lanes = map[string]*lane{}
+	for name := range s.notifiers {
+		l := &lane{s: s, channel: name, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		s.lanes[name] = l
+		go l.run()
+	}
+}
+
+// stopLanes makes every lane finish its current send and hand its queue to
+// River, and waits until they did (or ctx ends).
+func (s *Service) stopLanes(ctx context.Context) error {
+	for _, l := range s.lanes {
+		l.mu.Lock()
+		l.stopped = true
+		l.mu.Unlock()
+		l.signal()
+	}
+	for _, l := range s.lanes {
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// laneTakes says whether a new row of channel with the given number of
+// alerts goes to the channel's lane: not when the lane is full or stopped,
+// and not when its text may wait for its chart (one chart on a platform
+// that combines text and image: River's job waits up to chart.budget
+// without holding up the channel's other texts).
+//
+// On PostgreSQL a robot with a small limit (reserved exactly, see
+// leaseSize) is left to River too: its throughput is the robot's, a lane
+// would only add the wait for laneGrace when a replica dies.
+func (s *Service) laneTakes(channel string, alerts int) bool {
+	if s.laneFor(channel) == nil {
+		return false
+	}
+	if limit := s.perMinute(channel, s.notifiers[channel].Limits()); !s.st.SQLite() && limit > 0 && leaseSize(limit) == 0 {
+		return false
+	}
+	if s.cfg.Charter != nil && s.notifiers[channel].Limits().CombinesTextAndImage && min(alerts, s.cfg.MaxChartsPerNotification) == 1 {
+		if c, ok := s.s.Channel(channel); !ok || !c.DisableChart {
+			return false
+		}
+	}
+	return true
+}
+
+// laneFor returns the lane that may take a new row of channel now, or nil.
+func (s *Service) laneFor(channel string) *lane {
+	l := s.lanes[channel]
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	max := laneQueueMax
+	if !s.st.SQLite() {
+		max = laneQueueMaxPostgres
+	}
+	if l.stopped || len(l.queue) >= max {
+		return nil
+	}
+	return l
+}
+
+func (l *lane) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// push hands committed tasks to the lane; a stopped lane hands them to River.
+func (l *lane) push(tasks []*laneTask) {
+	l.mu.Lock()
+	if !l.stopped {
+		l.queue = append(l.queue, tasks...)
+		l.mu.Unlock()
+		l.signal()
+		return
+	}
+	l.mu.Unlock()
+	l.s.handOff(context.Background(), tasks)
+}
+
+func (l *lane) run() {
+	defer close(l.done)
+	for {
+		l.mu.Lock()
+		if l.stopped {
+			rest := l.queue
+			l.queue = nil
+			l.mu.Unlock()
+			l.endLease(context.Background())
+			l.s.handOff(context.Background(), rest)
+			return
+		}
+		if len(l.queue) == 0 {
+			l.mu.Unlock()
+			l.endLease(context.Background()) // idle: settle now
+			<-l.wake
+			continue
+		}
+		t := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		l.mu.Unlock()
+		l.sendFirst(l.s.ctx, t)
+	}
+}
+
+// sendFirst makes a task's first attempt. Whatever it cannot finish goes to
+// River; the task is let go when its outcome is recorded.
+func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
+	s := l.s
+	k := t.key()
+	defer unhold(k)
+	if t.jobID != 0 && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
+		// Too old to finish surely before its safety-net job comes due.
+		s.handOff(ctx, []*laneTask{t})
+		return
+	}
+	n := s.notifiers[k.Channel]
+	limit := s.perMinute(k.Channel, n.Limits())
+	data := channelData(t.del.Data, t.row.Fingerprints)
+	msg := &channels.Message{Data: data, Part: channels.PartText, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	dec, err := l.take(ctx, channels.CostOf(n, msg), limit)
+	if err != nil || !dec.OK {
+		// No slot (or no answer): River gathers it into the robot's digest.
+		if !dec.OK && err == nil {
+			s.m.rateWaits.WithLabelValues(k.Channel).Inc()
+		}
+		s.handOff(ctx, []*laneTask{t})
+		return
+	}
+	chartAlerts := s.chartAlerts(k.Channel, t.del, t.row)
+	for _, a := range chartAlerts {
+		s.charts.start(t.del, a)
+	}
+	unlock := s.lockChannel(k.Channel)
+	defer unlock()
+	at := s.now()
+	res, sendErr, dur := s.send(ctx, n, msg)
+	if dec.At == 0 {
+		l.sent(s.now()) // under the lease: settled when it ends
+	}
+	o := sendOutcome{self: k, rows: []*store.Channel{t.row}, part: string(channels.PartText), at: at, dur: dur, res: res, err: sendErr, dec: dec, jobID: t.jobID, lane: true}
+	if sendErr == nil {
+		if err := s.textSent(ctx, o, ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
+			s.log.Error("delivery: could not record a sent text; it may be sent again", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
+			s.retryLater(ctx, t, 0)
+		}
+		return
+	}
+	s.settle(ctx, k.Channel, dec)
+	l.endLease(ctx) // a failed send may have paused the channel: check again
+	delay, retry, err := s.textFailure(ctx, o, false)
+	if err != nil {
+		s.log.Error("delivery: could not record a failed send", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
+	}
+	if retry || err != nil {
+		s.retryLater(ctx, t, delay)
+	}
+}
+
+// retryLater gives a task to River, still claimed by its key, to be tried
+// again after delay.
+func (s *Service) retryLater(ctx context.Context, t *laneTask, delay time.Duration) {
+	ctx = context.WithoutCancel(ctx)
+	k := t.key()
+	err := s.q.Tx(ctx, func(tx *store.Tx) error {
+		if t.jobID != 0 {
+			if err := tx.DeleteJob(ctx, t.jobID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{DeliveryID: k.DeliveryID, Channel: k.Channel,
+			NotBefore: time.Now().Add(delay).UnixMilli()}})
+		return err
+	})
+	if err != nil {
+		s.log.Error("delivery: could not queue a retry; maintenance will find the text", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
+	}
+}
+
+// handOff gives tasks to River unclaimed, each with a text job due now, so
+// River's claim decides (send, or join the robot's digest).
+func (s *Service) handOff(ctx context.Context, tasks []*laneTask) {
+	if len(tasks) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	err := s.q.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockDigests(ctx, tasks[0].row.Channel); err != nil {
+			return err
+		}
+		var left []store.Key
+		for _, t := range tasks {
+			if t.jobID != 0 {
+				if err := tx.DeleteJob(ctx, t.jobID); err != nil {
+					return err
+				}
+			}
+			// Rows that joined the task's digest go back too (see releaseIn).
+			keys, err := tx.Unclaim(ctx, t.key().Owner(), t.row.Channel)
+			if err != nil {
+				return err
+			}
+			left = append(left, keys...)
+		}
+		return enqueueTexts(ctx, tx, left)
+	})
+	if err != nil {
+		s.log.Error("delivery: could not hand texts to the queue; maintenance will find them", "texts", len(tasks), "error", err)
+	}
+	for _, t := range tasks {
+		unhold(t.key())
+	}
+}
+
+// recoverLanes gives a text job to every pending row no job will send: on
+// the first open of a SQLite file in a process, those are the rows a dead
+// process held in its lanes.
+func (s *Service) recoverLanes(ctx context.Context) error {
+	n := 0
+	for {
+		keys, err := s.st.Stranded(ctx, s.now().Add(time.Hour), 1000, isHeld)
+		if err != nil || len(keys) == 0 {
+			if n > 0 {
+				s.log.Info("delivery: queued the texts a previous process had accepted but not sent", "texts", n)
+			}
+			return err
+		}
+		queued := 0
+		err = s.q.Tx(ctx, func(t *store.Tx) error {
+			jobs := make([]river.InsertManyParams, 0, len(keys))
+			for _, k := range keys {
+				// Checked again: a job may have appeared since.
+				if ok, err := t.UnclaimStranded(ctx, k); err != nil {
+					return err
+				} else if ok {
+					jobs = append(jobs, textJob(k))
+				}
+			}
+			queued = len(jobs)
+			_, err := t.Enqueue(ctx, jobs...)
+			return err
+		})
+		if err != nil || queued == 0 {
+			return err
+		}
+		n += queued
+	}
+}
