@@ -137,9 +137,11 @@ type lane struct {
 // high limit does not cost a locked reservation per text. It is only used
 // where one block is a tiny part of the limit (leaseSize); a robot of 20
 // a minute still reserves exactly, per send. A lease lasts leaseTTL at
-// most; when it ends, its slots move to the end of its last send (settle),
-// so the window counts them no earlier than the platform did, and slots it
-// did not use stay counted until they leave the window (never too few).
+// most, and slots it did not use stay counted until they leave the window
+// (never too few). Its slots keep the time they were taken unless its last
+// send ended more than leaseSettleAfter later: then they move to that end
+// (settle), so the window never frees them much earlier than the platform
+// does; the window's second of margin (Config.RateWindow) covers the rest.
 type lease struct {
 	at    int64     // the slots' time in the window log (Unix ms); 0: none reserved
 	left  int       // messages left
@@ -148,8 +150,9 @@ type lease struct {
 }
 
 const (
-	leaseTTL = 250 * time.Millisecond
-	leaseMax = 64
+	leaseTTL         = 250 * time.Millisecond
+	leaseMax         = 64
+	leaseSettleAfter = 500 * time.Millisecond
 )
 
 // leaseSize is how many messages a lease covers under limit (per minute):
@@ -198,11 +201,12 @@ func (l *lane) take(ctx context.Context, cost, limit int) (rateDecision, error) 
 // sent notes the end of a send made under the lease.
 func (l *lane) sent(end time.Time) { l.lease.end = end }
 
-// endLease settles the lease's slots at the end of its last send.
+// endLease ends the lease, settling its slots if its last send ended long
+// after they were taken (see lease).
 func (l *lane) endLease(ctx context.Context) {
 	ls := l.lease
 	l.lease = lease{}
-	if ls.at != 0 && !ls.end.IsZero() {
+	if ls.at != 0 && ls.end.Sub(time.UnixMilli(ls.at)) > leaseSettleAfter {
 		l.s.settle(ctx, l.channel, rateDecision{OK: true, At: ls.at})
 	}
 }

@@ -101,7 +101,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		if s.dataDir == "" {
 			s.dataDir, s.warning = ChooseDataDir(cfg.Settings)
 		}
-		s.st, err = store.OpenSQLite(ctx, s.dataDir)
+		opt := store.Options{Sync: store.SyncFull}
+		if cfg.NormalSync {
+			opt.Sync = store.SyncNormal
+		}
+		s.st, err = store.OpenSQLite(ctx, s.dataDir, opt)
 	}
 	if err != nil {
 		s.cancel()

@@ -148,8 +148,12 @@ func (t *textSink) count() (int, time.Time) {
 }
 
 // openSink opens a Service whose one channel (text only, rate limit
-// rateLimitPerMinute) is a textSink, on SQLite (dsn "") or PostgreSQL.
+// 1,000,000 a minute) is a textSink, on SQLite (dsn "") or PostgreSQL.
 func openSink(b *testing.B, dsn string) (*delivery.Service, *textSink) {
+	return openSinkWith(b, dsn, false)
+}
+
+func openSinkWith(b *testing.B, dsn string, normalSync bool) (*delivery.Service, *textSink) {
 	s := &settings.Settings{Channels: []settings.Channel{{Name: "sink", Type: "webhook", DisableChart: true, RateLimitPerMinute: 1000000}}}
 	if dsn != "" {
 		s.Delivery.Queue = "postgres"
@@ -158,7 +162,7 @@ func openSink(b *testing.B, dsn string) (*delivery.Service, *textSink) {
 	s.ApplyDefaults()
 	sink := &textSink{at: map[string]time.Time{}}
 	svc, err := delivery.Open(context.Background(), delivery.Config{Settings: s, DataDir: b.TempDir(),
-		Notifiers: map[string]channels.Notifier{"sink": sink}, Registerer: prometheus.NewRegistry()})
+		Notifiers: map[string]channels.Notifier{"sink": sink}, Registerer: prometheus.NewRegistry(), NormalSync: normalSync})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -224,6 +228,77 @@ func BenchmarkTextThroughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/accepted.Seconds(), "accepts/s")
 			b.ReportMetric(float64(b.N)/last.Sub(t0).Seconds(), "texts/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/text")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkWebhook1000PerSecond paces b.N distinct one-alert webhooks at
+// 1,000 a second (each accepted in its own goroutine, as an HTTP server
+// would) into a Service with one text-only channel to a sink that answers
+// at once, and reports the webhook answer's latency (Accept: persisted, and
+// on SQLite with synchronous=FULL fsynced) and the text's, from acceptance
+// to the sink. sqlite-normal is the same with synchronous=NORMAL.
+//
+// Run: go test ./test/deliverytest -run '^$' -bench Webhook1000 -benchtime 10000x
+func BenchmarkWebhook1000PerSecond(b *testing.B) {
+	for _, db := range []string{"sqlite-full", "sqlite-normal", "postgres"} {
+		b.Run(db, func(b *testing.B) {
+			dsn := ""
+			if db == "postgres" {
+				dsn = startPostgres(b)
+			}
+			svc, sink := openSinkWith(b, dsn, db == "sqlite-normal")
+			acc := make([]time.Duration, b.N)
+			accepted := make([]time.Time, b.N)
+			sem := make(chan struct{}, 256)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			c0, t0 := cpuTime(), time.Now()
+			for i := range b.N {
+				if d := time.Until(t0.Add(time.Duration(i) * time.Millisecond)); d > 0 {
+					time.Sleep(d)
+				}
+				sem <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					d, _ := webhook(i, 1)
+					s := time.Now()
+					if _, err := svc.Accept(context.Background(), "ops", d); err != nil {
+						b.Error(err)
+						return
+					}
+					accepted[i] = time.Now()
+					acc[i] = accepted[i].Sub(s)
+				}()
+			}
+			wg.Wait()
+			sent := time.Since(t0)
+			deadline := time.Now().Add(2 * time.Minute)
+			for n, _ := sink.count(); n < b.N && time.Now().Before(deadline); n, _ = sink.count() {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cpu := cpuTime() - c0
+			b.StopTimer()
+			var text []time.Duration
+			sink.mu.Lock()
+			for i := range b.N {
+				_, fps := webhook(i, 1)
+				if at, ok := sink.at[fps[0]]; ok {
+					text = append(text, at.Sub(accepted[i]))
+				}
+			}
+			sink.mu.Unlock()
+			if len(text) < b.N {
+				b.Fatalf("only %d of %d texts arrived", len(text), b.N)
+			}
+			b.ReportMetric(float64(b.N)/sent.Seconds(), "webhooks/s")
+			b.ReportMetric(pct(acc, 0.5), "accept-p50-ms")
+			b.ReportMetric(pct(acc, 0.99), "accept-p99-ms")
+			b.ReportMetric(pct(text, 0.5), "text-p50-ms")
+			b.ReportMetric(pct(text, 0.99), "text-p99-ms")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/text")
 			b.ReportMetric(0, "ns/op")
 		})

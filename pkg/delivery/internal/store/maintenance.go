@@ -34,7 +34,7 @@ func (db DB) DeleteOld(ctx context.Context, cut, now time.Time) error {
 func (db DB) orphan() string {
 	d, c := db.d.jsonText("j.args", "d"), db.d.jsonText("j.args", "c")
 	live := `j.kind = '` + KindText + `' AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND ` + c + ` = r.channel`
-	return `r.status = '` + string(Pending) + `' AND r.text_sent_at IS NULL
+	return `r.` + isPending + ` AND r.text_sent_at IS NULL
 		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` = r.delivery_id)
 		AND (r.digest_owner = '' OR NOT EXISTS (SELECT 1 FROM river_job j WHERE ` + live + ` AND ` + d + ` || '/' || r.channel = r.digest_owner))`
 }
@@ -63,7 +63,7 @@ func (db DB) Stranded(ctx context.Context, before time.Time, limit int, skip fun
 		return nil, err
 	}
 	rows, err = db.x.query(ctx, `SELECT delivery_id, channel, digest_owner FROM alertchart_channel
-		WHERE status = $1 AND text_sent_at IS NULL AND received_at < $2 ORDER BY received_at`, string(Pending), before.UnixMilli())
+		WHERE `+isPending+` AND text_sent_at IS NULL AND received_at < $1 ORDER BY received_at`, before.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("look for stranded deliveries: %w", err)
 	}

@@ -42,8 +42,8 @@ type Digest struct {
 // rows whose text is not out), oldest first.
 func (db DB) OpenDigests(ctx context.Context, channel string) ([]Digest, error) {
 	rows, err := db.x.query(ctx, `SELECT digest_owner, SUM(n_alerts) FROM alertchart_channel
-		WHERE channel = $1 AND status = $2 AND digest_owner <> '' AND text_sent_at IS NULL
-		GROUP BY digest_owner ORDER BY MIN(received_at)`, channel, string(Pending))
+		WHERE channel = $1 AND `+isPending+` AND digest_owner <> '' AND text_sent_at IS NULL
+		GROUP BY digest_owner ORDER BY MIN(received_at)`, channel)
 	if err != nil {
 		return nil, err
 	}
@@ -63,17 +63,17 @@ func (db DB) OpenDigests(ctx context.Context, channel string) ([]Digest, error) 
 
 // Owned lists the pending, unsent rows of channel that owner sends, oldest first.
 func (db DB) Owned(ctx context.Context, owner, channel string) ([]*Channel, error) {
-	return db.queryChannels(ctx, `channel = $2 AND status = $3 AND digest_owner = $1 AND text_sent_at IS NULL ORDER BY received_at`,
-		owner, channel, string(Pending))
+	return db.queryChannels(ctx, `channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL ORDER BY received_at`,
+		owner, channel)
 }
 
 // Gather makes owner the sender of up to room of the channel's oldest
 // unclaimed pending rows (a digest gathering the robot's backlog).
 func (db DB) Gather(ctx context.Context, owner, channel string, room int) error {
 	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = $1
-		WHERE channel = $2 AND status = $4 AND digest_owner = '' AND text_sent_at IS NULL AND delivery_id IN (
-			SELECT delivery_id FROM alertchart_channel WHERE channel = $2 AND status = $4 AND digest_owner = ''
-			ORDER BY received_at LIMIT $3)`, owner, channel, room, string(Pending))
+		WHERE channel = $2 AND `+isPending+` AND digest_owner = '' AND text_sent_at IS NULL AND delivery_id IN (
+			SELECT delivery_id FROM alertchart_channel WHERE channel = $2 AND `+isPending+` AND digest_owner = ''
+			ORDER BY received_at LIMIT $3)`, owner, channel, room)
 	return err
 }
 
@@ -84,8 +84,8 @@ func (db DB) Unclaim(ctx context.Context, owner, channel string) ([]Key, error) 
 	if err != nil || len(left) == 0 {
 		return nil, err
 	}
-	if _, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND status = $3 AND digest_owner = $1 AND text_sent_at IS NULL`,
-		owner, channel, string(Pending)); err != nil {
+	if _, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL`,
+		owner, channel); err != nil {
 		return nil, err
 	}
 	keys := make([]Key, len(left))
@@ -177,8 +177,8 @@ func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	if s.DropJob != 0 {
 		stmts = append(stmts, stmt{deleteJobSQL, []any{s.DropJob}})
 	}
-	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND status = $3 AND digest_owner = $1 AND text_sent_at IS NULL
-		RETURNING delivery_id`, []any{s.Owner, s.Channel, string(Pending)}})
+	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
+		RETURNING delivery_id`, []any{s.Owner, s.Channel}})
 	var released []Key
 	_, err := db.x.pipeline(ctx, stmts, func(r rowScanner) error {
 		k := Key{Channel: s.Channel}
@@ -217,10 +217,10 @@ func (db DB) PendingTexts(ctx context.Context, channel, owner string) (int64, er
 	var n int64
 	var err error
 	if owner == "" {
-		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND status = $2`, channel, string(Pending)).Scan(&n)
+		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND `+isPending, channel).Scan(&n)
 	} else {
-		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND status = $2 AND digest_owner <> $3`,
-			channel, string(Pending), owner).Scan(&n)
+		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND `+isPending+` AND digest_owner <> $2`,
+			channel, owner).Scan(&n)
 	}
 	return n, err
 }

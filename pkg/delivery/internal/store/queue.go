@@ -107,21 +107,62 @@ type commitReq struct {
 // committer runs group commits with a fixed number of writers. A writer
 // takes every request queued while the previous commit ran, so batches grow
 // with the load and an idle system commits each request alone at once.
+// With sync set (SQLite, SyncFull) a committed batch is answered only after
+// sync returns: a syncer goroutine calls it once for every batch committed
+// while the previous call ran, and the writer meanwhile goes on with the
+// next batch.
 type committer struct {
-	begin func(context.Context) (*Tx, error)
-	reqs  chan *commitReq
-	quit  chan struct{}
-	once  sync.Once
-	wg    sync.WaitGroup
+	begin  func(context.Context) (*Tx, error)
+	sync   func() error
+	reqs   chan *commitReq
+	synced chan []*commitReq
+	quit   chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+	syncWG sync.WaitGroup
 }
 
-func newCommitter(writers int, begin func(context.Context) (*Tx, error)) *committer {
-	c := &committer{begin: begin, reqs: make(chan *commitReq, 4*maxBatch), quit: make(chan struct{})}
+func newCommitter(writers int, begin func(context.Context) (*Tx, error), sync func() error) *committer {
+	c := &committer{begin: begin, sync: sync, reqs: make(chan *commitReq, 4*maxBatch), quit: make(chan struct{})}
 	for range writers {
 		c.wg.Add(1)
 		go c.run()
 	}
+	if sync != nil {
+		c.synced = make(chan []*commitReq, 64)
+		c.syncWG.Add(1)
+		go c.syncLoop()
+	}
 	return c
+}
+
+// syncLoop answers committed batches once they are on disk.
+func (c *committer) syncLoop() {
+	defer c.syncWG.Done()
+	for first := range c.synced {
+		batches := [][]*commitReq{first}
+	gather:
+		for {
+			select {
+			case b, ok := <-c.synced:
+				if !ok {
+					break gather
+				}
+				batches = append(batches, b)
+			default:
+				break gather
+			}
+		}
+		err := c.sync()
+		if err != nil {
+			err = fmt.Errorf("fsync of the queue's write-ahead log: %w", err)
+		}
+		for _, b := range batches {
+			for _, r := range b {
+				r.done <- err
+			}
+		}
+	}
 }
 
 func (c *committer) submit(ctx context.Context, q *Queue, fn func(*Tx) error) error {
@@ -151,6 +192,10 @@ func (c *committer) submit(ctx context.Context, q *Queue, fn func(*Tx) error) er
 func (c *committer) close() {
 	c.once.Do(func() { close(c.quit) })
 	c.wg.Wait()
+	if c.synced != nil {
+		close(c.synced)
+		c.syncWG.Wait()
+	}
 	// Answer whatever was queued after the writers left.
 	for {
 		select {
@@ -198,7 +243,7 @@ func (c *committer) commit(batch []*commitReq) {
 	if len(live) == 0 {
 		return
 	}
-	ctx := withPriority(durable(context.WithoutCancel(live[0].ctx)))
+	ctx := withPriority(context.WithoutCancel(live[0].ctx))
 	t, err := c.begin(ctx)
 	failed := -1
 	if err == nil {
@@ -218,6 +263,10 @@ func (c *committer) commit(batch []*commitReq) {
 		} else {
 			err = t.commitFn(ctx)
 		}
+	}
+	if err == nil && c.synced != nil {
+		c.synced <- live
+		return
 	}
 	for i, r := range live {
 		switch {

@@ -10,7 +10,7 @@ import (
 
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	st, err := OpenSQLite(context.Background(), t.TempDir())
+	st, err := OpenSQLite(context.Background(), t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestRateMigration(t *testing.T) {
 		}
 	}
 	_ = db.Close()
-	st, err := OpenSQLite(context.Background(), dir)
+	st, err := OpenSQLite(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,11 @@ func schema(d dialect) []string {
 			n_alerts INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (delivery_id, channel)
 		)`,
-		`CREATE INDEX IF NOT EXISTS alertchart_channel_backlog ON alertchart_channel (channel, status, digest_owner, received_at)`,
+		// Only the rows still waiting are indexed: an index of the sent ones
+		// would grow with the records and be written twice per text.
+		`DROP INDEX IF EXISTS alertchart_channel_backlog`,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_pending ON alertchart_channel (channel, digest_owner, received_at) WHERE ` + isPending,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_chart_pending ON alertchart_channel (channel) WHERE ` + isChartPending,
 		`CREATE TABLE IF NOT EXISTS alertchart_attempt (
 			delivery_id TEXT NOT NULL,
 			channel TEXT NOT NULL,
@@ -129,7 +133,8 @@ func schema(d dialect) []string {
 func (db DB) migrate(ctx context.Context) error {
 	for _, s := range schema(*db.d) {
 		if _, err := db.x.exec(ctx, s); err != nil {
-			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Fields(s)[0:6])
+			f := strings.Fields(s)
+			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Join(f[:min(len(f), 6)], " "))
 		}
 	}
 	has, err := db.hasColumn(ctx, "alertchart_rate", "used")

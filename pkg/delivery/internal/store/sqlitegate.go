@@ -101,18 +101,7 @@ func hasPriority(ctx context.Context) bool {
 	return v
 }
 
-type durableKey struct{}
 
-// durable marks a transaction whose commit must survive power loss (an
-// accepted notification: Alertmanager gets its 200 only after it).
-func durable(ctx context.Context) context.Context {
-	return context.WithValue(ctx, durableKey{}, true)
-}
-
-func isDurable(ctx context.Context) bool {
-	v, _ := ctx.Value(durableKey{}).(bool)
-	return v
-}
 
 // gate is a mutex whose waiters are served urgent-first, then in arrival
 // order. A released gate is handed straight to the next waiter.

@@ -33,6 +33,14 @@ const (
 	ChartSkipped ChartState = "skipped"
 )
 
+// isPending and isChartPending are the conditions of the partial indexes on
+// alertchart_channel, written out (not as parameters) so that both
+// databases' planners see that a query's rows are in the index.
+const (
+	isPending      = "status = '" + string(Pending) + "'"
+	isChartPending = "chart_state = '" + string(ChartPending) + "'"
+)
+
 // River job kinds of the pipeline. The store names them because a few
 // statements look at River's jobs (is a pending text's job still there?).
 const (

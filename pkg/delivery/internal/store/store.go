@@ -38,6 +38,14 @@ var ErrNoRows = errors.New("no rows")
 // ErrClosed is returned by work submitted to a closed Store.
 var ErrClosed = errors.New("delivery store is closed")
 
+// Options tune how a database is opened.
+type Options struct {
+	// Sync is the SQLite durability of accepted notifications (zero:
+	// SyncFull; see Sync). PostgreSQL ignores it: its synchronous_commit
+	// is the server's.
+	Sync Sync
+}
+
 // Store is one handle on the delivery database. Its embedded DB runs
 // statements outside any transaction.
 type Store struct {
@@ -87,6 +95,7 @@ type sharedSQLite struct {
 	conn  *gatedConnector
 	cache *stmtCache
 	batch *committer
+	wal   *walSyncer // nil with SyncNormal
 	refs  int
 }
 
@@ -101,7 +110,7 @@ var (
 // released by the OS when the process dies) and a locked dir is refused.
 // Within the process, handles share the file. The first handle migrates the
 // schema and makes jobs a crashed process left running available again.
-func OpenSQLite(ctx context.Context, dir string) (*Store, error) {
+func OpenSQLite(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 	}
@@ -114,7 +123,7 @@ func OpenSQLite(ctx context.Context, dir string) (*Store, error) {
 	sh := sqliteDBs[path]
 	fresh := sh == nil
 	if fresh {
-		if sh, err = openSQLiteFile(ctx, dir, path); err != nil {
+		if sh, err = openSQLiteFile(ctx, dir, path, opt); err != nil {
 			return nil, err
 		}
 		sqliteDBs[path] = sh
@@ -124,7 +133,7 @@ func OpenSQLite(ctx context.Context, dir string) (*Store, error) {
 	return st, nil
 }
 
-func openSQLiteFile(ctx context.Context, dir, path string) (*sharedSQLite, error) {
+func openSQLiteFile(ctx context.Context, dir, path string, opt Options) (*sharedSQLite, error) {
 	lock := flock.New(filepath.Join(filepath.Dir(path), "delivery.lock"))
 	ok, err := lock.TryLock()
 	if err != nil {
@@ -171,7 +180,15 @@ func openSQLiteFile(ctx context.Context, dir, path string) (*sharedSQLite, error
 	if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`); err != nil {
 		return fail(fmt.Errorf("requeue interrupted jobs: %w", err))
 	}
-	sh.batch = newCommitter(1, func(ctx context.Context) (*Tx, error) { return sh.begin(ctx) })
+	var sync func() error
+	if opt.Sync != SyncNormal {
+		w, err := newWALSyncer(path)
+		if err != nil {
+			return fail(err)
+		}
+		sh.wal, sync = w, w.sync
+	}
+	sh.batch = newCommitter(1, func(ctx context.Context) (*Tx, error) { return sh.begin(ctx) }, sync)
 	return sh, nil
 }
 
@@ -193,6 +210,9 @@ func (sh *sharedSQLite) release() {
 	}
 	delete(sqliteDBs, sh.path)
 	sh.batch.close()
+	if sh.wal != nil {
+		sh.wal.close()
+	}
 	_ = sh.db.Close()
 	_ = sh.conn.closePhysical()
 	_ = sh.lock.Unlock()
@@ -252,7 +272,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return fail(merr)
 	}
 	st := &Store{DB: DB{x: pgxDB{pool}, d: &postgresDialect}, pool: pool, fresh: true}
-	st.batch = newCommitter(pgWriters, st.beginPG)
+	st.batch = newCommitter(pgWriters, st.beginPG, nil)
 	return st, nil
 }
 
