@@ -101,8 +101,6 @@ func hasPriority(ctx context.Context) bool {
 	return v
 }
 
-
-
 // gate is a mutex whose waiters are served urgent-first, then in arrival
 // order. A released gate is handed straight to the next waiter.
 type gate struct {
