@@ -96,6 +96,7 @@ type sharedSQLite struct {
 	cache *stmtCache
 	batch *committer
 	wal   *walSyncer // nil with SyncNormal
+	ckpt  *checkpointer
 	refs  int
 }
 
@@ -143,9 +144,8 @@ func openSQLiteFile(ctx context.Context, dir, path string, opt Options) (*shared
 		return nil, fmt.Errorf("data directory %s is in use by another AlertChart process (%s is locked); "+
 			"give each process its own delivery.dataDir, or use delivery.queue \"postgres\" to share one queue", dir, lock.Path())
 	}
-	dsn := "file:" + filepath.ToSlash(path) +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	conn, err := newGatedConnector(dsn)
+	file := "file:" + filepath.ToSlash(path) + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"
+	conn, err := newGatedConnector(file + "&_pragma=busy_timeout(10000)&_txlock=immediate")
 	if err != nil {
 		_ = lock.Unlock()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -180,10 +180,14 @@ func openSQLiteFile(ctx context.Context, dir, path string, opt Options) (*shared
 	if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`); err != nil {
 		return fail(fmt.Errorf("requeue interrupted jobs: %w", err))
 	}
+	if sh.ckpt, err = startCheckpointer(file + "&_pragma=busy_timeout(100)"); err != nil {
+		return fail(fmt.Errorf("open %s for checkpoints: %w", path, err))
+	}
 	var sync func() error
 	if opt.Sync != SyncNormal {
 		w, err := newWALSyncer(path)
 		if err != nil {
+			sh.ckpt.close()
 			return fail(err)
 		}
 		sh.wal, sync = w, w.sync
@@ -213,6 +217,7 @@ func (sh *sharedSQLite) release() {
 	if sh.wal != nil {
 		sh.wal.close()
 	}
+	sh.ckpt.close()
 	_ = sh.db.Close()
 	_ = sh.conn.closePhysical()
 	_ = sh.lock.Unlock()
