@@ -175,6 +175,11 @@ type DeliverySettings struct {
 	DedupeWindow Duration `json:"dedupeWindow,omitempty" yaml:"dedupeWindow,omitempty"` // default 10m
 	RetryHorizon Duration `json:"retryHorizon,omitempty" yaml:"retryHorizon,omitempty"` // default 1h
 	Retention    Duration `json:"retention,omitempty" yaml:"retention,omitempty"`       // default 168h
+	// Sync: "full" (default): the SQLite queue fsyncs an accepted
+	// notification before the webhook's 200, so it survives an OS crash or
+	// power loss; "normal": no fsync, it survives a killed process only
+	// (for disks whose fsync is too slow). PostgreSQL ignores it.
+	Sync string `json:"sync,omitempty" yaml:"sync,omitempty"`
 }
 
 // WebhookSettings configures intake.
@@ -308,6 +313,9 @@ func (s *Settings) ApplyDefaults() {
 	if d.Retention == 0 {
 		d.Retention = Duration(DefaultRetention)
 	}
+	if d.Sync == "" {
+		d.Sync = "full"
+	}
 	if s.ImageStore.PresignExpiry == 0 {
 		s.ImageStore.PresignExpiry = Duration(DefaultPresignExpiry)
 	}
@@ -422,6 +430,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.Delivery.Queue != "sqlite" && s.Delivery.Queue != "postgres" {
 		add("delivery.queue", "must be sqlite or postgres, not %q", s.Delivery.Queue)
+	}
+	if s.Delivery.Sync != "full" && s.Delivery.Sync != "normal" {
+		add("delivery.sync", "must be full or normal, not %q", s.Delivery.Sync)
 	}
 	if s.Delivery.Queue == "postgres" && s.Secrets[SecretPostgresDSN] == "" {
 		add("secureJsonData.postgresDsn", "is required when delivery.queue is postgres")
