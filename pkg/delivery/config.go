@@ -84,11 +84,6 @@ type Config struct {
 	// PollInterval is how often the SQLite queue looks for new work (default
 	// 20ms; PostgreSQL is woken by LISTEN/NOTIFY and polls every second).
 	PollInterval time.Duration
-	// NormalSync commits accepted notifications to SQLite with
-	// synchronous=NORMAL instead of FULL: no fsync before the webhook's 200,
-	// so an OS crash or power loss may lose acknowledged alerts (a killed
-	// process does not). For measurements; see doc.go, "Durability".
-	NormalSync bool
 }
 
 // Errors returned by Accept. ErrUnknownReceiver and ErrInvalid are client

@@ -114,8 +114,9 @@
 // OS crash and a power loss. The fsync is shared by every webhook committed
 // while the previous one ran, and runs after the connection is released.
 // Send records are not fsynced: a power loss may repeat a message, never
-// lose one. Config.NormalSync skips the fsync (acknowledged notifications
-// then survive a killed process, not an OS crash or power loss).
+// lose one. delivery.sync "normal" skips the fsync (acknowledged
+// notifications then survive a killed process, not an OS crash or power
+// loss), for disks whose fsync is slow.
 //
 // A kill -9 repeats at most one message per channel: a lane, and a River
 // job, sends a channel's next text only after the previous one is recorded

@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			s.dataDir, s.warning = ChooseDataDir(cfg.Settings)
 		}
 		opt := store.Options{Sync: store.SyncFull}
-		if cfg.NormalSync {
+		if cfg.Settings.Delivery.Sync == string(store.SyncNormal) {
 			opt.Sync = store.SyncNormal
 		}
 		s.st, err = store.OpenSQLite(ctx, s.dataDir, opt)

@@ -159,10 +159,13 @@ func openSinkWith(b *testing.B, dsn string, normalSync bool) (*delivery.Service,
 		s.Delivery.Queue = "postgres"
 		s.Secrets = map[string]string{settings.SecretPostgresDSN: dsn}
 	}
+	if normalSync {
+		s.Delivery.Sync = "normal"
+	}
 	s.ApplyDefaults()
 	sink := &textSink{at: map[string]time.Time{}}
 	svc, err := delivery.Open(context.Background(), delivery.Config{Settings: s, DataDir: b.TempDir(),
-		Notifiers: map[string]channels.Notifier{"sink": sink}, Registerer: prometheus.NewRegistry(), NormalSync: normalSync})
+		Notifiers: map[string]channels.Notifier{"sink": sink}, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -239,7 +242,8 @@ func BenchmarkTextThroughput(b *testing.B) {
 // would) into a Service with one text-only channel to a sink that answers
 // at once, and reports the webhook answer's latency (Accept: persisted, and
 // on SQLite with synchronous=FULL fsynced) and the text's, from acceptance
-// to the sink. sqlite-normal is the same with synchronous=NORMAL.
+// to the sink. sqlite-normal is the same with delivery.sync "normal" (no
+// fsync before the answer).
 //
 // Run: go test ./test/deliverytest -run '^$' -bench Webhook1000 -benchtime 10000x
 func BenchmarkWebhook1000PerSecond(b *testing.B) {
