@@ -108,15 +108,14 @@
 //
 // # Durability
 //
-// The SQLite file runs in WAL mode with synchronous=NORMAL, and Accept's
-// group commit returns only after the write-ahead log was fsynced (see
-// store.Sync): an acknowledged notification survives a killed process, an
-// OS crash and a power loss. The fsync is shared by every webhook committed
-// while the previous one ran, and runs after the connection is released.
-// Send records are not fsynced: a power loss may repeat a message, never
-// lose one. delivery.sync "normal" skips the fsync (acknowledged
-// notifications then survive a killed process, not an OS crash or power
-// loss), for disks whose fsync is slow.
+// The SQLite file runs in WAL mode with synchronous=NORMAL: an acknowledged
+// notification survives a killed process, not an OS crash or power loss.
+// With delivery.sync "full", Accept's group commit returns only after the
+// write-ahead log was fsynced (see store.Sync), so it survives those too;
+// the fsync is shared by every webhook committed while the previous one
+// ran, and runs after the connection is released. Send records are never
+// fsynced: a power loss may repeat a message, never lose one. Checkpoints
+// run from a connection of their own, off the webhook's path.
 //
 // A kill -9 repeats at most one message per channel: a lane, and a River
 // job, sends a channel's next text only after the previous one is recorded

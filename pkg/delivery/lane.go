@@ -39,13 +39,11 @@ import (
 // lane lets go, and maintenance does not count it as stranded.
 
 // laneQueueMax bounds the tasks (with their notifications) a lane holds in
-// memory; past it, new rows go to River at once. On PostgreSQL the bound is
-// lower, since what a dead replica's lanes held waits for laneGrace while
-// River's available jobs are taken over at once.
-const (
-	laneQueueMax         = 10000
-	laneQueueMaxPostgres = 256
-)
+// memory; past it, new rows go to River at once. (On PostgreSQL what a dead
+// replica's lanes held is taken over after laneGrace, like River's running
+// jobs; a lower bound would send a burst through River, which costs about
+// twice the CPU per text there.)
+const laneQueueMax = 10000
 
 // laneGrace is when the safety-net job of a lane task comes due on
 // PostgreSQL: a replica that died holding the task is taken over then, as
@@ -164,11 +162,7 @@ func (s *Service) laneFor(channel string) *lane {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	max := laneQueueMax
-	if !s.st.SQLite() {
-		max = laneQueueMaxPostgres
-	}
-	if l.stopped || len(l.queue) >= max {
+	if l.stopped || len(l.queue) >= laneQueueMax {
 		return nil
 	}
 	return l

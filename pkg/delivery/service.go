@@ -101,9 +101,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		if s.dataDir == "" {
 			s.dataDir, s.warning = ChooseDataDir(cfg.Settings)
 		}
-		opt := store.Options{Sync: store.SyncFull}
-		if cfg.Settings.Delivery.Sync == string(store.SyncNormal) {
-			opt.Sync = store.SyncNormal
+		opt := store.Options{Sync: store.SyncNormal}
+		if cfg.Settings.Delivery.Sync == string(store.SyncFull) {
+			opt.Sync = store.SyncFull
 		}
 		s.st, err = store.OpenSQLite(ctx, s.dataDir, opt)
 	}

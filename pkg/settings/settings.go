@@ -175,10 +175,10 @@ type DeliverySettings struct {
 	DedupeWindow Duration `json:"dedupeWindow,omitempty" yaml:"dedupeWindow,omitempty"` // default 10m
 	RetryHorizon Duration `json:"retryHorizon,omitempty" yaml:"retryHorizon,omitempty"` // default 1h
 	Retention    Duration `json:"retention,omitempty" yaml:"retention,omitempty"`       // default 168h
-	// Sync: "full" (default): the SQLite queue fsyncs an accepted
-	// notification before the webhook's 200, so it survives an OS crash or
-	// power loss; "normal": no fsync, it survives a killed process only
-	// (for disks whose fsync is too slow). PostgreSQL ignores it.
+	// Sync: "normal" (default): an accepted notification survives a killed
+	// process, not an OS crash or power loss; "full": the SQLite queue
+	// fsyncs it before the webhook's 200, so it survives those too, at the
+	// cost of an fsync in every answer. PostgreSQL ignores it.
 	Sync string `json:"sync,omitempty" yaml:"sync,omitempty"`
 }
 
@@ -314,7 +314,7 @@ func (s *Settings) ApplyDefaults() {
 		d.Retention = Duration(DefaultRetention)
 	}
 	if d.Sync == "" {
-		d.Sync = "full"
+		d.Sync = "normal"
 	}
 	if s.ImageStore.PresignExpiry == 0 {
 		s.ImageStore.PresignExpiry = Duration(DefaultPresignExpiry)

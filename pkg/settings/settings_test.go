@@ -16,7 +16,7 @@ func TestParseDefaults(t *testing.T) {
 	if s.Chart.Renderer != "auto" || s.Chart.WindowMultiplier != 2 || s.Chart.MinWindow.D() != 10*time.Minute ||
 		s.Chart.MaxWindow.D() != 24*time.Hour || s.Chart.Width != 1000 || s.Chart.Height != 500 ||
 		s.Chart.MaxSeries != 10 || s.Chart.Budget.D() != 5*time.Second || s.Webhook.MaxBodyBytes != 4<<20 ||
-		s.Delivery.Queue != "sqlite" || s.Delivery.RetryHorizon.D() != time.Hour || s.Delivery.Sync != "full" {
+		s.Delivery.Queue != "sqlite" || s.Delivery.RetryHorizon.D() != time.Hour || s.Delivery.Sync != "normal" {
 		t.Fatalf("defaults: %+v", s)
 	}
 }

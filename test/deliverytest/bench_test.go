@@ -3,6 +3,7 @@ package deliverytest
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -150,18 +151,16 @@ func (t *textSink) count() (int, time.Time) {
 // openSink opens a Service whose one channel (text only, rate limit
 // 1,000,000 a minute) is a textSink, on SQLite (dsn "") or PostgreSQL.
 func openSink(b *testing.B, dsn string) (*delivery.Service, *textSink) {
-	return openSinkWith(b, dsn, false)
+	return openSinkWith(b, dsn, "")
 }
 
-func openSinkWith(b *testing.B, dsn string, normalSync bool) (*delivery.Service, *textSink) {
+func openSinkWith(b *testing.B, dsn, durability string) (*delivery.Service, *textSink) {
 	s := &settings.Settings{Channels: []settings.Channel{{Name: "sink", Type: "webhook", DisableChart: true, RateLimitPerMinute: 1000000}}}
 	if dsn != "" {
 		s.Delivery.Queue = "postgres"
 		s.Secrets = map[string]string{settings.SecretPostgresDSN: dsn}
 	}
-	if normalSync {
-		s.Delivery.Sync = "normal"
-	}
+	s.Delivery.Sync = durability
 	s.ApplyDefaults()
 	sink := &textSink{at: map[string]time.Time{}}
 	svc, err := delivery.Open(context.Background(), delivery.Config{Settings: s, DataDir: b.TempDir(),
@@ -184,8 +183,8 @@ func cpuTime() time.Duration {
 // answers at once): b.N distinct one-alert webhooks are accepted by 16
 // concurrent callers as fast as Accept takes them; texts/s is b.N over the
 // time from the first accept to the last text. cpu-us/text is the process's
-// CPU time (user+system, PostgreSQL's own not included) per text, which
-// moves less than wall figures on a shared machine.
+// CPU time (user+system) per text, which moves less than wall figures on a
+// shared machine; pg-cpu-us/text is PostgreSQL's (its server processes).
 //
 // Run: go test ./test/deliverytest -run '^$' -bench TextThroughput -benchtime 20000x
 func BenchmarkTextThroughput(b *testing.B) {
@@ -199,7 +198,7 @@ func BenchmarkTextThroughput(b *testing.B) {
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
-			c0, t0 := cpuTime(), time.Now()
+			c0, p0, t0 := cpuTime(), pgCPU(dsn), time.Now()
 			for range 16 {
 				wg.Add(1)
 				go func() {
@@ -224,7 +223,7 @@ func BenchmarkTextThroughput(b *testing.B) {
 			for ; n < b.N && time.Now().Before(deadline); n, last = sink.count() {
 				time.Sleep(2 * time.Millisecond)
 			}
-			cpu := cpuTime() - c0
+			cpu, pg := cpuTime()-c0, pgCPU(dsn)-p0
 			b.StopTimer()
 			if n < b.N {
 				b.Fatalf("only %d of %d texts arrived", n, b.N)
@@ -232,6 +231,9 @@ func BenchmarkTextThroughput(b *testing.B) {
 			b.ReportMetric(float64(b.N)/accepted.Seconds(), "accepts/s")
 			b.ReportMetric(float64(b.N)/last.Sub(t0).Seconds(), "texts/s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/text")
+			if dsn != "" {
+				b.ReportMetric(float64(pg.Microseconds())/float64(b.N), "pg-cpu-us/text")
+			}
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -242,8 +244,8 @@ func BenchmarkTextThroughput(b *testing.B) {
 // would) into a Service with one text-only channel to a sink that answers
 // at once, and reports the webhook answer's latency (Accept: persisted, and
 // on SQLite with synchronous=FULL fsynced) and the text's, from acceptance
-// to the sink. sqlite-normal is the same with delivery.sync "normal" (no
-// fsync before the answer).
+// to the sink, with delivery.sync "full" (an fsync before each answer) and
+// "normal" (the default).
 //
 // Run: go test ./test/deliverytest -run '^$' -bench Webhook1000 -benchtime 10000x
 func BenchmarkWebhook1000PerSecond(b *testing.B) {
@@ -253,13 +255,17 @@ func BenchmarkWebhook1000PerSecond(b *testing.B) {
 			if db == "postgres" {
 				dsn = startPostgres(b)
 			}
-			svc, sink := openSinkWith(b, dsn, db == "sqlite-normal")
+			durability, _ := strings.CutPrefix(db, "sqlite-")
+			if dsn != "" {
+				durability = ""
+			}
+			svc, sink := openSinkWith(b, dsn, durability)
 			acc := make([]time.Duration, b.N)
 			accepted := make([]time.Time, b.N)
 			sem := make(chan struct{}, 256)
 			var wg sync.WaitGroup
 			b.ResetTimer()
-			c0, t0 := cpuTime(), time.Now()
+			c0, p0, t0 := cpuTime(), pgCPU(dsn), time.Now()
 			for i := range b.N {
 				if d := time.Until(t0.Add(time.Duration(i) * time.Millisecond)); d > 0 {
 					time.Sleep(d)
@@ -284,7 +290,7 @@ func BenchmarkWebhook1000PerSecond(b *testing.B) {
 			for n, _ := sink.count(); n < b.N && time.Now().Before(deadline); n, _ = sink.count() {
 				time.Sleep(5 * time.Millisecond)
 			}
-			cpu := cpuTime() - c0
+			cpu, pg := cpuTime()-c0, pgCPU(dsn)-p0
 			b.StopTimer()
 			var text []time.Duration
 			sink.mu.Lock()
@@ -304,6 +310,9 @@ func BenchmarkWebhook1000PerSecond(b *testing.B) {
 			b.ReportMetric(pct(text, 0.5), "text-p50-ms")
 			b.ReportMetric(pct(text, 0.99), "text-p99-ms")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/text")
+			if dsn != "" {
+				b.ReportMetric(float64(pg.Microseconds())/float64(b.N), "pg-cpu-us/text")
+			}
 			b.ReportMetric(0, "ns/op")
 		})
 	}

@@ -34,7 +34,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 	write("a")
 	first := size()
-	time.Sleep(5 * checkpointEvery)
+	time.Sleep(checkpointEvery + checkpointEvery/2)
 	write("b")
 	if second := size(); second > first*3/2 {
 		t.Fatalf("the log grew from %d to %d bytes: nothing checkpointed it", first, second)

@@ -108,8 +108,8 @@ type commitReq struct {
 // takes every request queued while the previous commit ran, so batches grow
 // with the load and an idle system commits each request alone at once.
 // With sync set (SQLite, SyncFull) a committed batch is answered only after
-// sync returns: a syncer goroutine calls it once for every batch committed
-// while the previous call ran, and the writer meanwhile goes on with the
+// sync returns: syncer goroutines call it once for all the batches
+// committed while they were busy, and the writer meanwhile goes on with the
 // next batch.
 type committer struct {
 	begin  func(context.Context) (*Tx, error)
@@ -130,13 +130,20 @@ func newCommitter(writers int, begin func(context.Context) (*Tx, error), sync fu
 	}
 	if sync != nil {
 		c.synced = make(chan []*commitReq, 64)
-		c.syncWG.Add(1)
-		go c.syncLoop()
+		for range syncers {
+			c.syncWG.Add(1)
+			go c.syncLoop()
+		}
 	}
 	return c
 }
 
-// syncLoop answers committed batches once they are on disk.
+// syncers is how many fsyncs may run at once: a batch committed while one
+// runs need not wait for it to end before its own starts.
+const syncers = 2
+
+// syncLoop answers committed batches once they are on disk: every batch
+// it takes was committed before its fsync started.
 func (c *committer) syncLoop() {
 	defer c.syncWG.Done()
 	for first := range c.synced {

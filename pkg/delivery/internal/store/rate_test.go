@@ -10,7 +10,7 @@ import (
 
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	st, err := OpenSQLite(context.Background(), t.TempDir(), Options{})
+	st, err := OpenSQLite(context.Background(), t.TempDir(), Options{Sync: SyncFull})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ var ErrClosed = errors.New("delivery store is closed")
 // Options tune how a database is opened.
 type Options struct {
 	// Sync is the SQLite durability of accepted notifications (zero:
-	// SyncFull; see Sync). PostgreSQL ignores it: its synchronous_commit
+	// SyncNormal; see Sync). PostgreSQL ignores it: its synchronous_commit
 	// is the server's.
 	Sync Sync
 }
@@ -184,7 +184,7 @@ func openSQLiteFile(ctx context.Context, dir, path string, opt Options) (*shared
 		return fail(fmt.Errorf("open %s for checkpoints: %w", path, err))
 	}
 	var sync func() error
-	if opt.Sync != SyncNormal {
+	if opt.Sync == SyncFull {
 		w, err := newWALSyncer(path)
 		if err != nil {
 			sh.ckpt.close()
