@@ -38,12 +38,16 @@ import (
 // PostgreSQL safety net, or one requeued by maintenance) waits until the
 // lane lets go, and maintenance does not count it as stranded.
 
-// laneQueueMax bounds the tasks (with their notifications) a lane holds in
-// memory; past it, new rows go to River at once. (On PostgreSQL what a dead
-// replica's lanes held is taken over after laneGrace, like River's running
-// jobs; a lower bound would send a burst through River, which costs about
-// twice the CPU per text there.)
-const laneQueueMax = 10000
+// laneQueueMax bounds the tasks a lane holds; past it, new rows go to River
+// at once. Only the first laneDataMax tasks keep their notification in
+// memory: the ones queued behind them keep their key and are read back when
+// their turn comes (two reads, still much cheaper than River's round trip,
+// which a burst would otherwise take: on the development machine about
+// twice the CPU per text). On PostgreSQL what a dead replica's lanes held
+// is taken over after laneGrace, like River's running jobs.
+const laneQueueMax = 100000
+
+var laneDataMax = 10000 // a variable for tests
 
 // laneGrace is when the safety-net job of a lane task comes due on
 // PostgreSQL: a replica that died holding the task is taken over then, as
@@ -58,15 +62,36 @@ func (s *Service) laneMaxAge() time.Duration {
 	return s.laneGrace() - s.cfg.SendTimeout - 15*time.Second
 }
 
-// laneTask is one row a lane sends.
+// laneTask is one row a lane sends: its notification and row, or (queued
+// far behind, see laneDataMax) only its key until its turn comes.
 type laneTask struct {
+	k     store.Key
 	del   *deliveryRec
 	row   *store.Channel
 	jobID int64 // PostgreSQL: the safety-net job
 }
 
-func (t *laneTask) key() store.Key {
-	return store.Key{DeliveryID: t.row.DeliveryID, Channel: t.row.Channel}
+func (t *laneTask) key() store.Key { return t.k }
+
+// load reads back the row and notification of a task queued without them;
+// false means the row is no longer the lane's to send.
+func (s *Service) load(ctx context.Context, t *laneTask) (bool, error) {
+	if t.del != nil {
+		return true, nil
+	}
+	row, n, err := s.st.ChannelWithNotification(ctx, t.k)
+	if err != nil {
+		return false, err
+	}
+	if row.Status != store.Pending || row.TextSentAt.Valid || row.DigestOwner != t.k.Owner() {
+		return false, nil
+	}
+	del, err := decodeDelivery(n)
+	if err != nil {
+		return false, err
+	}
+	t.row, t.del = row, del
+	return true, nil
 }
 
 // held is the process-wide set of rows a lane holds. Its value is closed
@@ -179,7 +204,12 @@ func (l *lane) signal() {
 func (l *lane) push(tasks []*laneTask) {
 	l.mu.Lock()
 	if !l.stopped {
-		l.queue = append(l.queue, tasks...)
+		for _, t := range tasks {
+			if len(l.queue) >= laneDataMax {
+				t.del, t.row = nil, nil // read back when its turn comes
+			}
+			l.queue = append(l.queue, t)
+		}
 		l.mu.Unlock()
 		l.signal()
 		return
@@ -220,8 +250,18 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	s := l.s
 	k := t.key()
 	defer unhold(k)
-	if t.jobID != 0 && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
+	if t.jobID != 0 && t.del != nil && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
 		// Too old to finish surely before its safety-net job comes due.
+		s.handOff(ctx, []*laneTask{t})
+		return
+	}
+	if ok, err := s.load(ctx, t); err != nil || !ok {
+		if err != nil {
+			s.handOff(ctx, []*laneTask{t})
+		}
+		return
+	}
+	if t.jobID != 0 && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
 		s.handOff(ctx, []*laneTask{t})
 		return
 	}
@@ -296,7 +336,7 @@ func (s *Service) handOff(ctx context.Context, tasks []*laneTask) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	err := s.q.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockDigests(ctx, tasks[0].row.Channel); err != nil {
+		if err := tx.LockDigests(ctx, tasks[0].k.Channel); err != nil {
 			return err
 		}
 		var left []store.Key
@@ -307,7 +347,7 @@ func (s *Service) handOff(ctx context.Context, tasks []*laneTask) {
 				}
 			}
 			// Rows that joined the task's digest go back too (see releaseIn).
-			keys, err := tx.Unclaim(ctx, t.key().Owner(), t.row.Channel)
+			keys, err := tx.Unclaim(ctx, t.k.Owner(), t.k.Channel)
 			if err != nil {
 				return err
 			}

@@ -81,3 +81,52 @@ func TestRecoverLaneRows(t *testing.T) {
 		t.Fatalf("%v %+v", err, d)
 	}
 }
+
+// TestLaneReadsBackQueuedTasks: texts queued behind laneDataMax others are
+// kept by key only and read back from the queue when their turn comes;
+// every one arrives once.
+func TestLaneReadsBackQueuedTasks(t *testing.T) {
+	defer func(n int) { laneDataMax = n }(laneDataMax)
+	laneDataMax = 200
+	total := laneDataMax + 50
+	n := newFake("ops", 0, false)
+	release := make(chan struct{})
+	n.fail = func(call int, _ *channels.Message) error {
+		if call == 1 {
+			<-release // hold the lane while the queue fills
+		}
+		return nil
+	}
+	s := testSettings(t, "ops")
+	s.Channels[0].DisableChart = true
+	svc := openTest(t, s, nil, nil, n)
+	for i := range total {
+		if _, err := svc.Accept(context.Background(), "ops", payload(1, fmt.Sprintf("q%05d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := svc.lanes["ops"]
+	l.mu.Lock()
+	light := 0
+	for _, task := range l.queue {
+		if task.del == nil {
+			light++
+		}
+	}
+	l.mu.Unlock()
+	close(release)
+	if light == 0 {
+		t.Fatal("no task was queued by key only")
+	}
+	waitFor(t, 60*time.Second, "every text", func() bool { return len(n.messages()) >= total })
+	time.Sleep(200 * time.Millisecond)
+	seen := map[string]int{}
+	for _, m := range n.messages() {
+		for _, fp := range m.fps {
+			seen[fp]++
+		}
+	}
+	if len(seen) != total || len(n.messages()) != total {
+		t.Fatalf("%d distinct alerts in %d messages, want %d in %d", len(seen), len(n.messages()), total, total)
+	}
+}

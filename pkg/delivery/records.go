@@ -28,6 +28,11 @@ func loadDelivery(ctx context.Context, db store.DB, id string) (*deliveryRec, er
 	if err != nil {
 		return nil, err
 	}
+	return decodeDelivery(n)
+}
+
+// decodeDelivery decodes a stored notification's payload.
+func decodeDelivery(n *store.Notification) (*deliveryRec, error) {
 	d := &deliveryRec{ID: n.ID, ReceivedAt: n.ReceivedAt, Receiver: n.Receiver, GroupKey: n.GroupKey, ResentFrom: n.ResentFrom,
 		Data: &template.Data{}}
 	if err := json.Unmarshal([]byte(n.Payload), d.Data); err != nil {

@@ -345,7 +345,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 			default:
 				// The lane sends it: claimed by its key, held in this process.
 				row.Owner = k.Owner()
-				task := &laneTask{del: del, row: &store.Channel{DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at, Status: store.Pending,
+				task := &laneTask{k: k, del: del, row: &store.Channel{DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at, Status: store.Pending,
 					Fingerprints: p.fps, NAlerts: len(p.fps), DigestOwner: row.Owner}}
 				hold(k)
 				tasks = append(tasks, task)
@@ -377,7 +377,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		return AcceptResult{}, fmt.Errorf("persist notification: %w", err)
 	}
 	for _, t := range tasks {
-		s.lanes[t.row.Channel].push([]*laneTask{t})
+		s.lanes[t.k.Channel].push([]*laneTask{t})
 	}
 	s.m.accepted.WithLabelValues(receiver).Inc()
 	s.m.alerts.WithLabelValues("new").Add(float64(len(data.Alerts) - duplicates))

@@ -66,14 +66,16 @@ const channelCols = `delivery_id, channel, type, received_at, status, fingerprin
 	text_sent_at, chart_sent_at, text_latency_ms, chart_latency_ms, renderer, fallback_reason, chart_note, chart_state,
 	chart_parts_sent, chart_attempts, no_combine, digest_owner, n_alerts`
 
-func scanChannel(r interface{ Scan(...any) error }) (*Channel, error) {
+// scanChannel scans channelCols, then into extra the columns that follow.
+func scanChannel(r interface{ Scan(...any) error }, extra ...any) (*Channel, error) {
 	var c Channel
 	var at int64
 	var fps, status, chartState string
 	var noCombine int
-	if err := r.Scan(&c.DeliveryID, &c.Channel, &c.Type, &at, &status, &fps, &c.Attempts, &c.LastError, &c.TextPart,
+	dest := append([]any{&c.DeliveryID, &c.Channel, &c.Type, &at, &status, &fps, &c.Attempts, &c.LastError, &c.TextPart,
 		&c.TextSentAt, &c.ChartSentAt, &c.TextLatencyMs, &c.ChartLatencyMs, &c.Renderer, &c.FallbackReason, &c.ChartNote,
-		&chartState, &c.ChartPartsSent, &c.ChartAttempts, &noCombine, &c.DigestOwner, &c.NAlerts); err != nil {
+		&chartState, &c.ChartPartsSent, &c.ChartAttempts, &noCombine, &c.DigestOwner, &c.NAlerts}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	c.Status, c.ChartState = Status(status), ChartState(chartState)
@@ -244,6 +246,22 @@ func (db DB) notifications(ctx context.Context, q string, args ...any) ([]Notifi
 // Channel loads one channel delivery (ErrNoRows if there is none).
 func (db DB) Channel(ctx context.Context, k Key) (*Channel, error) {
 	return scanChannel(db.x.queryRow(ctx, `SELECT `+channelCols+` FROM alertchart_channel WHERE delivery_id = $1 AND channel = $2`, k.DeliveryID, k.Channel))
+}
+
+// ChannelWithNotification loads a channel delivery and its notification in
+// one query (ErrNoRows if there is none).
+func (db DB) ChannelWithNotification(ctx context.Context, k Key) (*Channel, *Notification, error) {
+	var n Notification
+	var at int64
+	cols := "c." + strings.Join(strings.Fields(strings.ReplaceAll(channelCols, ",", " ")), ", c.")
+	c, err := scanChannel(db.x.queryRow(ctx, `SELECT `+cols+`, d.received_at, d.receiver, d.group_key, d.resent_from, d.payload
+		FROM alertchart_channel c JOIN alertchart_delivery d ON d.id = c.delivery_id WHERE c.delivery_id = $1 AND c.channel = $2`,
+		k.DeliveryID, k.Channel), &at, &n.Receiver, &n.GroupKey, &n.ResentFrom, &n.Payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	n.ID, n.ReceivedAt = k.DeliveryID, time.UnixMilli(at)
+	return c, &n, nil
 }
 
 // ChannelsOf lists a notification's channel deliveries by channel name.
