@@ -47,7 +47,7 @@ import (
 // is taken over after laneGrace, like River's running jobs.
 const laneQueueMax = 100000
 
-var laneDataMax = 10000 // a variable for tests
+var laneDataMax = 4000 // a variable for tests
 
 // laneGrace is when the safety-net job of a lane task comes due on
 // PostgreSQL: a replica that died holding the task is taken over then, as
