@@ -29,14 +29,17 @@ import (
 // the lane's key, before Alertmanager gets its 200. On SQLite, one process
 // owns the file: when it starts, rows a dead process held in a lane (pending,
 // no live job) get a text job at once (recoverLanes). On PostgreSQL another
-// replica must be able to take over, so Accept also inserts the row's text
-// job, scheduled laneGrace later; the lane deletes it with the record, and
-// hands to River at once any task older than laneMaxAge, so the job never
-// comes due while the lane may still be sending.
+// replica must be able to take over: Accept makes sure a guard job covers
+// each lane row — one per channel and second of acceptance (guardArgs), due
+// laneGrace after that second. A lane hands to River at once any task older
+// than laneMaxAge, so a guard never comes due while a live lane may still be
+// sending one of its rows; when it does, a row still claimed by its lane
+// belongs to a replica that died, and the guard hands it back to the queue
+// unclaimed (merged into the robot's digest like any other waiting text).
 //
-// Within the process a held row is sent by nobody else: its text job (the
-// PostgreSQL safety net, or one requeued by maintenance) waits until the
-// lane lets go, and maintenance does not count it as stranded.
+// Within the process a held row is sent by nobody else: a text job of it
+// (one requeued by maintenance) waits until the lane lets go, and neither
+// maintenance nor a guard counts it as stranded.
 
 // laneQueueMax bounds the tasks a lane holds; past it, new rows go to River
 // at once. Only the first laneDataMax tasks keep their notification in
@@ -49,15 +52,15 @@ const laneQueueMax = 100000
 
 var laneDataMax = 4000 // a variable for tests
 
-// laneGrace is when the safety-net job of a lane task comes due on
-// PostgreSQL: a replica that died holding the task is taken over then, as
+// laneGrace is how long after a second of acceptance its guard comes due on
+// PostgreSQL: a replica that died holding rows of it is taken over then, as
 // River takes over the running jobs of a dead replica (Config.RescueAfter).
 func (s *Service) laneGrace() time.Duration {
 	return max(s.cfg.RescueAfter, s.cfg.SendTimeout+20*time.Second)
 }
 
 // laneMaxAge is how old a task may be when the lane starts its send: it must
-// be sent and recorded (15 s of margin) before its safety-net job comes due.
+// be sent and recorded (15 s of margin) before its guard comes due.
 func (s *Service) laneMaxAge() time.Duration {
 	return s.laneGrace() - s.cfg.SendTimeout - 15*time.Second
 }
@@ -65,10 +68,9 @@ func (s *Service) laneMaxAge() time.Duration {
 // laneTask is one row a lane sends: its notification and row, or (queued
 // far behind, see laneDataMax) only its key until its turn comes.
 type laneTask struct {
-	k     store.Key
-	del   *deliveryRec
-	row   *store.Channel
-	jobID int64 // PostgreSQL: the safety-net job
+	k   store.Key
+	del *deliveryRec
+	row *store.Channel
 }
 
 func (t *laneTask) key() store.Key { return t.k }
@@ -250,18 +252,14 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	s := l.s
 	k := t.key()
 	defer unhold(k)
-	if t.jobID != 0 && t.del != nil && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
-		// Too old to finish surely before its safety-net job comes due.
-		s.handOff(ctx, []*laneTask{t})
-		return
-	}
 	if ok, err := s.load(ctx, t); err != nil || !ok {
 		if err != nil {
 			s.handOff(ctx, []*laneTask{t})
 		}
 		return
 	}
-	if t.jobID != 0 && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
+	if !s.st.SQLite() && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
+		// Too old to finish surely before its guard comes due.
 		s.handOff(ctx, []*laneTask{t})
 		return
 	}
@@ -289,7 +287,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	if dec.At == 0 {
 		l.sent(s.now()) // under the lease: settled when it ends
 	}
-	o := sendOutcome{self: k, rows: []*store.Channel{t.row}, part: string(channels.PartText), at: at, dur: dur, res: res, err: sendErr, dec: dec, jobID: t.jobID, lane: true}
+	o := sendOutcome{self: k, rows: []*store.Channel{t.row}, part: string(channels.PartText), at: at, dur: dur, res: res, err: sendErr, dec: dec, lane: true}
 	if sendErr == nil {
 		if err := s.textSent(ctx, o, ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
 			s.log.Error("delivery: could not record a sent text; it may be sent again", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
@@ -314,11 +312,6 @@ func (s *Service) retryLater(ctx context.Context, t *laneTask, delay time.Durati
 	ctx = context.WithoutCancel(ctx)
 	k := t.key()
 	err := s.q.Tx(ctx, func(tx *store.Tx) error {
-		if t.jobID != 0 {
-			if err := tx.DeleteJob(ctx, t.jobID); err != nil {
-				return err
-			}
-		}
 		_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{DeliveryID: k.DeliveryID, Channel: k.Channel,
 			NotBefore: time.Now().Add(delay).UnixMilli()}})
 		return err
@@ -341,11 +334,6 @@ func (s *Service) handOff(ctx context.Context, tasks []*laneTask) {
 		}
 		var left []store.Key
 		for _, t := range tasks {
-			if t.jobID != 0 {
-				if err := tx.DeleteJob(ctx, t.jobID); err != nil {
-					return err
-				}
-			}
 			// Rows that joined the task's digest go back too (see releaseIn).
 			keys, err := tx.Unclaim(ctx, t.k.Owner(), t.k.Channel)
 			if err != nil {
@@ -396,4 +384,58 @@ func (s *Service) recoverLanes(ctx context.Context) error {
 		}
 		n += queued
 	}
+}
+
+// guardWindow is the span of acceptance one guard covers, per channel.
+const guardWindow = time.Second
+
+// guardJob returns the guard to insert with a lane row of channel accepted
+// at, if no guard of this Service committed earlier covers it; done marks it
+// covered once the insert committed.
+func (s *Service) guardJob(channel string, at time.Time) (job *river.InsertManyParams, done func()) {
+	from := at.Truncate(guardWindow)
+	if v, ok := s.guarded.Load(channel); ok && v.(int64) == from.UnixMilli() {
+		return nil, nil
+	}
+	to := from.Add(guardWindow)
+	return &river.InsertManyParams{Args: guardArgs{Channel: channel, From: from.UnixMilli(), To: to.UnixMilli()},
+			InsertOpts: &river.InsertOpts{ScheduledAt: to.Add(s.laneGrace())}},
+		func() { s.guarded.Store(channel, from.UnixMilli()) }
+}
+
+// guard hands back the rows of a guard's span still claimed by a lane that
+// is not in this process: their replica died before sending them.
+func (s *Service) guard(ctx context.Context, g guardArgs) error {
+	keys, err := s.st.ClaimedBySelf(ctx, g.Channel, time.UnixMilli(g.From), time.UnixMilli(g.To))
+	if err != nil {
+		return err
+	}
+	taken := 0
+	for _, k := range keys {
+		if isHeld(k) {
+			continue
+		}
+		err := s.q.Tx(ctx, func(t *store.Tx) error {
+			// The channel's lock (made if need be) serialises guards of the
+			// same span, so that the check below sees the job another one
+			// just gave the row.
+			if err := t.LockRate(ctx, k.Channel); err != nil {
+				return err
+			}
+			// Rows with a live job of their own are that job's.
+			if ok, err := t.UnclaimStranded(ctx, k); err != nil || !ok {
+				return err
+			}
+			taken++
+			_, err := t.Enqueue(ctx, textJob(k))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if taken > 0 {
+		s.log.Warn("delivery: took over texts a replica had accepted but not sent", "channel", g.Channel, "texts", taken)
+	}
+	return nil
 }

@@ -46,13 +46,21 @@ const strandedAfter = 2 * time.Minute
 // a row without one means a bug; rather than let that lose an alert, the
 // row gets a fresh text job and the incident is logged.
 func (s *Service) requeueStranded(ctx context.Context) error {
-	stranded, err := s.st.Stranded(ctx, s.now().Add(-strandedAfter), 1000, isHeld)
+	age := strandedAfter
+	if !s.st.SQLite() {
+		// Rows another replica's lane holds have no job until their guard
+		// comes due (see lane.go).
+		age = max(age, s.laneGrace()+guardWindow+time.Minute)
+	}
+	stranded, err := s.st.Stranded(ctx, s.now().Add(-age), 1000, isHeld)
 	if err != nil {
 		return err
 	}
 	for _, k := range stranded {
 		err := s.q.Tx(ctx, func(t *store.Tx) error {
-			if err := t.LockDigests(ctx, k.Channel); err != nil {
+			// The channel's lock (made if need be) orders this with claims,
+			// digest owners and guards of the channel.
+			if err := t.LockRate(ctx, k.Channel); err != nil {
 				return err
 			}
 			// Checked again under the lock: a job may have appeared since.

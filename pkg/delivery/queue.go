@@ -36,11 +36,6 @@ type textArgs struct {
 	// job inserted with ScheduledAt would wait for River's scheduler, which
 	// runs every 5 s.
 	NotBefore int64 `json:"n,omitempty"`
-	// Lane marks the safety net of a row a lane held on PostgreSQL (see
-	// lane.go): if it comes due, the replica that held the row is gone, and
-	// the job hands the row back to the queue unclaimed, so that it is
-	// merged into the robot's digest like any other waiting text.
-	Lane bool `json:"l,omitempty"`
 }
 
 func (textArgs) Kind() string { return store.KindText }
@@ -72,6 +67,32 @@ func (chartArgs) InsertOpts() river.InsertOpts {
 
 func (a chartArgs) key() store.Key { return store.Key{DeliveryID: a.DeliveryID, Channel: a.Channel} }
 
+// guardArgs is the safety net of the rows lanes hold on PostgreSQL: the
+// rows of one channel accepted in [From, To) (Unix ms). It comes due
+// laneGrace after To, when any such row still claimed by a lane belongs to
+// a replica that died (see lane.go).
+type guardArgs struct {
+	Channel string `json:"c"`
+	From    int64  `json:"f"`
+	To      int64  `json:"t"`
+}
+
+func (guardArgs) Kind() string { return store.KindGuard }
+
+// InsertOpts puts guards on the text queue.
+func (guardArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}
+}
+
+type guardWorker struct {
+	river.WorkerDefaults[guardArgs]
+	s *Service
+}
+
+func (w *guardWorker) Work(ctx context.Context, job *river.Job[guardArgs]) error {
+	return w.s.guard(ctx, job.Args)
+}
+
 // maintenanceArgs is the periodic retention and cleanup job.
 type maintenanceArgs struct{}
 
@@ -93,9 +114,6 @@ func (w *textWorker) Work(ctx context.Context, job *river.Job[textArgs]) error {
 	}
 	if !waitHeld(ctx, job.Args.key()) {
 		return river.JobSnooze(time.Second) // a lane of this process is sending it
-	}
-	if job.Args.Lane {
-		return w.s.release(ctx, job.Args.key())
 	}
 	return w.s.workText(ctx, job.Args.key())
 }

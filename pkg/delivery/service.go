@@ -35,6 +35,7 @@ type Service struct {
 	charts    *chartCache
 	chLocks   sync.Map // channel name → *sync.Mutex, see lockChannel
 	lanes     map[string]*lane
+	guarded   sync.Map // channel name → start (Unix ms) of the last second a committed guard covers
 
 	dataDir string
 	warning string
@@ -84,6 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &textWorker{s: s})
 	river.AddWorker(workers, &chartWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
+	river.AddWorker(workers, &guardWorker{s: s})
 
 	var err error
 	pollOnly := true
@@ -280,6 +282,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 	at := time.UnixMilli(now.UnixMilli()) // as stored
 	del := &deliveryRec{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey, ResentFrom: resentFrom, Data: &data}
 	var tasks []*laneTask
+	var guarded []func()
 	err = s.q.Batch(ctx, func(t *store.Tx) error {
 		// Which alerts go where, and their idempotency keys.
 		type route struct {
@@ -327,7 +330,6 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		}
 		var rows []store.NewChannel
 		var jobs []river.InsertManyParams
-		var jobTasks []*laneTask
 		for _, p := range order {
 			typ := ""
 			if n := s.notifiers[p.name]; n != nil {
@@ -341,7 +343,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 			case len(p.fps) == 0:
 				row.Status = store.Deduplicated
 			case !s.laneTakes(p.name, len(p.fps)):
-				jobs, jobTasks = append(jobs, textJob(k)), append(jobTasks, nil)
+				jobs = append(jobs, textJob(k))
 			default:
 				// The lane sends it: claimed by its key, held in this process.
 				row.Owner = k.Owner()
@@ -351,9 +353,10 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 				tasks = append(tasks, task)
 				if !s.st.SQLite() {
 					// Another replica takes over if this one dies (see lane.go).
-					jobs = append(jobs, river.InsertManyParams{Args: textArgs{DeliveryID: id, Channel: p.name, Lane: true},
-						InsertOpts: &river.InsertOpts{ScheduledAt: time.Now().Add(s.laneGrace())}})
-					jobTasks = append(jobTasks, task)
+					if g, done := s.guardJob(p.name, at); g != nil {
+						jobs = append(jobs, *g)
+						guarded = append(guarded, done)
+					}
 				}
 			}
 			rows = append(rows, row)
@@ -361,13 +364,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		if err := t.InsertChannels(ctx, rows); err != nil {
 			return err
 		}
-		return t.EnqueueBatched(ctx, func(ids []int64) {
-			for i, id := range ids {
-				if jobTasks[i] != nil {
-					jobTasks[i].jobID = id
-				}
-			}
-		}, jobs...)
+		return t.EnqueueBatched(ctx, nil, jobs...)
 	})
 	if err != nil {
 		for _, t := range tasks {
@@ -375,6 +372,9 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		}
 		s.log.Error("delivery: could not persist a notification; Alertmanager will retry", "receiver", receiver, "error", err)
 		return AcceptResult{}, fmt.Errorf("persist notification: %w", err)
+	}
+	for _, done := range guarded {
+		done()
 	}
 	for _, t := range tasks {
 		s.lanes[t.k.Channel].push([]*laneTask{t})

@@ -213,7 +213,6 @@ type sendOutcome struct {
 	res   *channels.Result
 	err   error
 	dec   rateDecision // the slots the send reserved
-	jobID int64        // a job to delete with the record (a lane task's safety net)
 	lane  bool         // a lane's first attempt
 }
 
@@ -225,7 +224,7 @@ func (s *Service) textSent(ctx context.Context, o sendOutcome, info ChartInfo, c
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
-	rec := store.Sending{Channel: o.self.Channel, Owner: o.self.Owner(), DropJob: o.jobID}
+	rec := store.Sending{Channel: o.self.Channel, Owner: o.self.Owner()}
 	if o.dec.OK && o.dec.At != 0 {
 		rec.SettleAt, rec.SettleTo = o.dec.At, done
 	}

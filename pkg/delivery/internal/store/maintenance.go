@@ -100,12 +100,24 @@ func (db DB) UnclaimStranded(ctx context.Context, k Key) (bool, error) {
 	return n > 0, err
 }
 
-// DeleteJob deletes a River job that has not started (a lane's safety-net
-// job once the lane sent the text itself). A job already running is left
-// alone: its worker finds the text sent and does nothing.
-func (db DB) DeleteJob(ctx context.Context, id int64) error {
-	_, err := db.x.exec(ctx, deleteJobSQL, id)
-	return err
+// ClaimedBySelf lists the channel's pending rows received in [from, to)
+// that are still claimed by their own key: sent by a lane, or by their own
+// text job.
+func (db DB) ClaimedBySelf(ctx context.Context, channel string, from, to time.Time) ([]Key, error) {
+	rows, err := db.x.query(ctx, `SELECT delivery_id FROM alertchart_channel WHERE channel = $1 AND `+isPending+`
+		AND received_at >= $2 AND received_at < $3 AND text_sent_at IS NULL AND digest_owner = delivery_id || '/' || channel`,
+		channel, from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	var out []Key
+	for rows.Next() {
+		k := Key{Channel: channel}
+		if err := rows.Scan(&k.DeliveryID); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
-
-const deleteJobSQL = `DELETE FROM river_job WHERE id = $1 AND state IN ('available', 'pending', 'retryable', 'scheduled')`

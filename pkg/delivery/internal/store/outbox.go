@@ -122,8 +122,6 @@ type Sending struct {
 	// to SettleTo, the end of the send.
 	SettleAt int64
 	SettleTo time.Time
-	// DropJob deletes a job that has not started (a lane task's safety net).
-	DropJob int64
 }
 
 // RecordSentNow is RecordSent in a transaction of its own, for a sender
@@ -147,7 +145,7 @@ func (s *Store) RecordSentNow(ctx context.Context, rec Sending) ([]Key, error) {
 
 // RecordSent records a successful send in one go (on PostgreSQL, one round
 // trip): under the channel's digest lock, the slots settled, every row sent,
-// every attempt, the dropped job, and the owner's leftover rows released.
+// every attempt, and the owner's leftover rows released.
 // It returns the released rows, which need text jobs of their own again.
 func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	stmts := make([]stmt, 0, 2*len(s.Rows)+4)
@@ -173,9 +171,6 @@ func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	}
 	for _, a := range s.Attempts {
 		stmts = append(stmts, attemptStmt(a))
-	}
-	if s.DropJob != 0 {
-		stmts = append(stmts, stmt{deleteJobSQL, []any{s.DropJob}})
 	}
 	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
 		RETURNING delivery_id`, []any{s.Owner, s.Channel}})

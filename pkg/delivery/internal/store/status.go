@@ -45,6 +45,7 @@ const (
 // statements look at River's jobs (is a pending text's job still there?).
 const (
 	KindText        = "alertchart_text"
+	KindGuard       = "alertchart_lane_guard"
 	KindChart       = "alertchart_chart"
 	KindMaintenance = "alertchart_maintenance"
 )
