@@ -205,15 +205,15 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 
 // sendOutcome is one text (or combined, or digest) send to record.
 type sendOutcome struct {
-	self  store.Key        // the sender's key (its job, or the lane task)
-	rows  []*store.Channel // the rows the message carried
-	part  string           // channels.Part or partDigest
-	at    time.Time        // when the send started
-	dur   time.Duration
-	res   *channels.Result
-	err   error
-	dec   rateDecision // the slots the send reserved
-	lane  bool         // a lane's first attempt
+	self store.Key        // the sender's key (its job, or the lane task)
+	rows []*store.Channel // the rows the message carried
+	part string           // channels.Part or partDigest
+	at   time.Time        // when the send started
+	dur  time.Duration
+	res  *channels.Result
+	err  error
+	dec  rateDecision // the slots the send reserved
+	lane bool         // a lane's first attempt
 }
 
 // textSent records a successful send and queues the chart follow-up where
