@@ -126,11 +126,12 @@
 // records live in PostgreSQL (riverpgxv5) and several Grafana replicas share
 // them: River hands each job to one replica, jobs of a replica that died are
 // rescued after Config.RescueAfter, and the rate-limit window and digests are
-// shared through the same tables. A row a replica's lane holds also has a
-// text job, due max(RescueAfter, SendTimeout+20s) later: the lane deletes it
-// when it recorded the send, and if the replica died it hands the row back
-// to the queue. Robots with a small limit (under 1,200 a minute) are sent
-// to through River only on PostgreSQL.
+// shared through the same tables. What a replica's lanes hold is covered
+// by guard jobs, one per channel and second of acceptance, due
+// max(RescueAfter, SendTimeout+20s) later: by then a live replica has sent
+// or handed back its rows, and a guard gives the rows a dead one still
+// held back to the queue. Robots with a small limit (under 1,200 a minute)
+// are sent to through River only on PostgreSQL.
 //
 // # Decisions and storage
 //
