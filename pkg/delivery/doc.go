@@ -139,7 +139,8 @@
 // internal/store holds every SQL statement, the schema, the SQLite gate,
 // group commit and the River client bound to the database, with typed
 // statuses (store.Pending, store.Sent, …). Workers are split by concern:
-// lane.go and lease.go (first attempts), text.go (claim, single sends,
+// accept.go (Accept), lane.go, lease.go and guard.go (first attempts),
+// text.go (claim, single sends,
 // recording), digest.go (storm digests and their overview), chart.go
 // (follow-up charts and notes), retry.go (the one retry decision: backoff,
 // Retry-After pause, retry horizon), ratelimit.go. Job args carry their
