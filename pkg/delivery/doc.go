@@ -138,13 +138,12 @@
 // This package decides what to send, when, and what to do after a failure;
 // internal/store holds every SQL statement, the schema, the SQLite gate,
 // group commit and the River client bound to the database, with typed
-// statuses (store.Pending, store.Sent, …). Workers are split by concern:
+// statuses (store.Pending, store.Sent, …). The work is split by concern:
 // accept.go (Accept), lane.go, lease.go and guard.go (first attempts),
-// text.go (claim, single sends,
-// recording), digest.go (storm digests and their overview), chart.go
-// (follow-up charts and notes), retry.go (the one retry decision: backoff,
-// Retry-After pause, retry horizon), ratelimit.go. Job args carry their
-// River insert options (river.JobArgsWithInsertOpts).
+// text.go (claims, single sends, recording), digest.go (storm digests and
+// their overview), chart.go (follow-up charts and notes), retry.go (the one
+// retry decision: backoff, Retry-After pause, retry horizon), ratelimit.go.
+// Job args carry their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown
 //
