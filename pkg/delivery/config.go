@@ -89,10 +89,13 @@ type Config struct {
 // Errors returned by Accept. ErrUnknownReceiver and ErrInvalid are client
 // mistakes (404 / 400); any other error means the notification was not
 // persisted and the caller must answer 503 so Alertmanager retries.
+// ErrNotFound is returned by Delivery, Resend and ChartImage for a delivery
+// (or chart) that does not exist (404).
 var (
 	ErrUnknownReceiver = errors.New("unknown receiver")
 	ErrInvalid         = errors.New("invalid notification")
 	ErrClosed          = errors.New("delivery service is shutting down")
+	ErrNotFound        = errors.New("not found")
 )
 
 const (

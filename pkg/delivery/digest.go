@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
+	"github.com/riverqueue/river"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
 
 // A digest carries at most one image: an overview chart of the alerts it
@@ -15,20 +17,132 @@ import (
 // chart.budget, and the image never takes a rate slot that waiting text
 // needs: when the budget is short, images are the first thing given up.
 
+// sendDigest sends one message listing every alert of rows and, when the
+// Charter draws overviews, one overview chart: in the same message on
+// platforms that combine text and image (if the extra slots are free),
+// otherwise as a second message right after the text (if a slot is free and
+// no other text waits). The overview may hold the text back for at most
+// chart.budget from the start of the send.
+func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int, rows []*store.Channel, self store.Key) error {
+	channel := rows[0].Channel
+	started := time.Now()
+	total := 0
+	for _, r := range rows {
+		total += r.NAlerts
+	}
+	// Reserve nothing yet, and start no chart, for a robot that has to wait anyway.
+	dec, err := s.peek(ctx, channel, 1, limit)
+	if err != nil {
+		return err
+	}
+	if !dec.OK {
+		return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
+	}
+	parts := make([]*template.Data, 0, len(rows))
+	var included []*store.Channel
+	count := 0
+	receiver := ""
+	for _, r := range rows {
+		del, err := loadDelivery(ctx, s.st.DB, r.DeliveryID)
+		if err != nil {
+			return err
+		}
+		if len(included) > 0 && count+r.NAlerts > s.cfg.MaxDigestAlerts {
+			continue // released below, sent in a later message
+		}
+		if receiver == "" {
+			receiver = del.Receiver
+		}
+		count += r.NAlerts
+		parts = append(parts, channelData(del.Data, r.Fingerprints))
+		included = append(included, r)
+	}
+	data := mergeData(parts)
+	deadline := started.Add(s.overviewBudget())
+	ov := s.startOverview(channel, receiver, data.Alerts, deadline)
+	lim := n.Limits()
+	combine := ov != nil && lim.CombinesTextAndImage && !rows[0].NoCombine
+
+	part := channels.PartText
+	var chart *channels.Chart
+	var info ChartInfo
+	var outcome *overviewOutcome
+	dec = rateDecision{}
+	if combine {
+		res, ok := awaitOverview(ctx, ov, deadline)
+		if ctx.Err() != nil {
+			return river.JobSnooze(0)
+		}
+		switch {
+		case !ok:
+			outcome = overviewSkipped("overview chart skipped: not ready within chart.budget")
+		case res.err != nil:
+			outcome = overviewSkipped("overview chart unavailable: " + truncate(res.err.Error(), 300))
+		default:
+			s.storeOverview(ctx, rows[0].DeliveryID, channel, res)
+			cost := channels.CostOf(n, &channels.Message{Data: data, Part: channels.PartBoth, Chart: res.chart, Digest: true})
+			// A combined message of one slot costs what the text alone costs;
+			// one of several slots must not take them from waiting text.
+			var idle bool
+			dec, idle, err = s.acquireImage(ctx, channel, self.Owner(), cost, limit, cost > 1)
+			if err != nil {
+				return err
+			}
+			switch {
+			case dec.OK:
+				part, chart, info = channels.PartBoth, res.chart, res.info
+				outcome = overviewSent("overview chart sent with the digest", overviewRef(rows, channel, res.info))
+			case !idle:
+				outcome = overviewSkipped("overview chart skipped: alert text is waiting for the robot")
+			default:
+				outcome = overviewSkipped("overview chart skipped: robot rate limit")
+			}
+		}
+	}
+	if part == channels.PartText {
+		textCost := channels.CostOf(n, &channels.Message{Data: data, Part: part, Digest: true})
+		if dec, err = s.acquire(ctx, channel, textCost, limit); err != nil {
+			return err
+		}
+		if !dec.OK {
+			return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
+		}
+	}
+	msg := &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	unlock := s.lockChannel(channel)
+	at := s.now()
+	res, sendErr, dur := s.send(ctx, n, msg)
+	if sendErr != nil {
+		unlock()
+		s.settle(ctx, channel, dec)
+		return s.textFailed(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, err: sendErr}, part == channels.PartBoth)
+	}
+	err = s.textSent(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, dec: dec}, info, s.cfg.Charter != nil, outcome)
+	unlock()
+	if err != nil || ov == nil || combine {
+		if outcome != nil && !outcome.sent && err == nil {
+			s.m.deliveries.WithLabelValues(channel, "chart_skipped").Inc()
+		}
+		return err
+	}
+	// The text is out and recorded; the image follows if it may.
+	return s.sendOverviewAfter(ctx, n, limit, included, self, data, ov, deadline)
+}
+
 // overviewOutcome is what became of a digest's overview chart, recorded in
 // the chart_state / chart_note of every row the digest carried.
 type overviewOutcome struct {
 	sent  bool
-	state string // "done" or "skipped"
+	state store.ChartState // done or skipped
 	note  string
 }
 
 func overviewSent(note, extra string) *overviewOutcome {
-	return &overviewOutcome{sent: true, state: "done", note: channels.JoinNotes(note, extra)}
+	return &overviewOutcome{sent: true, state: store.ChartDone, note: channels.JoinNotes(note, extra)}
 }
 
 func overviewSkipped(note string) *overviewOutcome {
-	return &overviewOutcome{state: "skipped", note: note}
+	return &overviewOutcome{state: store.ChartSkipped, note: note}
 }
 
 // overviewFingerprint names the overview's alertchart_chart record. It is
@@ -126,24 +240,22 @@ func (s *Service) acquireImage(ctx context.Context, channel, self string, cost, 
 		return dec, true, err
 	}
 	idle = true
-	err = withTx(ctx, s.b, func(t txn) error {
-		db := t.db()
-		if _, err := db.exec(ctx, `INSERT INTO alertchart_rate (channel, paused_until) VALUES ($1, 0) ON CONFLICT (channel) DO NOTHING`, channel); err != nil {
+	err = s.st.Tx(ctx, func(t *store.Tx) error {
+		if err := t.EnsureRate(ctx, channel); err != nil {
 			return err
 		}
-		if err := s.lockDigests(ctx, db, channel); err != nil {
+		if err := t.LockDigests(ctx, channel); err != nil {
 			return err
 		}
-		var backlog int64
-		if err := db.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND status = 'pending' AND digest_owner <> $2`,
-			channel, self).Scan(&backlog); err != nil {
+		backlog, err := t.PendingTexts(ctx, channel, self)
+		if err != nil {
 			return err
 		}
 		if backlog > 0 {
 			idle = false
 			return nil
 		}
-		dec, err = s.rateCheck(ctx, db, channel, cost, limit, true)
+		dec, err = t.RateCheck(ctx, channel, cost, limit, s.cfg.RateWindow, s.now(), true)
 		return err
 	})
 	return dec, idle, err
@@ -154,7 +266,7 @@ func (s *Service) acquireImage(ctx context.Context, channel, self string, cost, 
 // if it is ready by deadline and a slot is free with no other text waiting;
 // either way it records the outcome on the digest's rows. A failed image is
 // not retried: a retry would compete with text for the same slots.
-func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, limit int, rows []*channelRow, self string,
+func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, limit int, rows []*store.Channel, self store.Key,
 	data *template.Data, ov <-chan chartResult, deadline time.Time) error {
 	channel := rows[0].Channel
 	res, ok := awaitOverview(ctx, ov, deadline)
@@ -168,7 +280,7 @@ func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, li
 		return s.recordOverview(ctx, rows, overviewSkipped("overview chart unavailable: "+truncate(res.err.Error(), 300)), res.info)
 	}
 	s.storeOverview(ctx, rows[0].DeliveryID, channel, res)
-	dec, idle, err := s.acquireImage(ctx, channel, self, 1, limit, true)
+	dec, idle, err := s.acquireImage(ctx, channel, self.Owner(), 1, limit, true)
 	if err != nil {
 		return err
 	}
@@ -176,7 +288,7 @@ func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, li
 	case !idle:
 		s.m.deliveries.WithLabelValues(channel, "chart_skipped").Inc()
 		return s.recordOverview(ctx, rows, overviewSkipped("overview chart skipped: alert text is waiting for the robot"), res.info)
-	case !dec.ok:
+	case !dec.OK:
 		s.m.deliveries.WithLabelValues(channel, "chart_skipped").Inc()
 		return s.recordOverview(ctx, rows, overviewSkipped("overview chart skipped: robot rate limit"), res.info)
 	}
@@ -186,9 +298,9 @@ func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, li
 	sres, sendErr, dur := s.send(ctx, n, msg)
 	s.settle(ctx, channel, dec)
 	wctx := context.WithoutCancel(ctx)
-	err = withTx(wctx, s.b, func(t txn) error {
+	err = s.st.Tx(wctx, func(t *store.Tx) error {
 		for _, r := range rows {
-			if err := recordAttempt(wctx, t.db(), r.DeliveryID, r.Channel, string(channels.PartChart), at, dur, sres, sendErr); err != nil {
+			if err := recordAttempt(wctx, t.DB, store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}, string(channels.PartChart), at, dur, sres, sendErr); err != nil {
 				return err
 			}
 		}
@@ -208,23 +320,21 @@ func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, li
 
 // overviewRef says where the overview image is kept (and the chart's own
 // note, e.g. series left out).
-func overviewRef(rows []*channelRow, channel string, info ChartInfo) string {
+func overviewRef(rows []*store.Channel, channel string, info ChartInfo) string {
 	return channels.JoinNotes(info.Note, "image: deliveries/"+rows[0].DeliveryID+"/chart?fingerprint="+overviewFingerprint(channel))
 }
 
 // recordOverview writes the overview outcome into every row of the digest.
-func (s *Service) recordOverview(ctx context.Context, rows []*channelRow, o *overviewOutcome, info ChartInfo) error {
+func (s *Service) recordOverview(ctx context.Context, rows []*store.Channel, o *overviewOutcome, info ChartInfo) error {
 	ctx = context.WithoutCancel(ctx)
-	done := s.now()
-	return withTx(ctx, s.b, func(t txn) error {
+	rec := store.Overview{State: o.state, Note: truncate(o.note, 500), Renderer: info.Renderer, Fallback: info.FallbackReason}
+	if o.sent {
+		done := s.now()
+		rec.SentAt = &done
+	}
+	return s.st.Tx(ctx, func(t *store.Tx) error {
 		for _, r := range rows {
-			var sentAt, lat any
-			if o.sent {
-				sentAt, lat = done.UnixMilli(), done.Sub(r.ReceivedAt).Milliseconds()
-			}
-			if _, err := t.db().exec(ctx, `UPDATE alertchart_channel SET chart_state = $1, chart_note = $2, chart_sent_at = $3, chart_latency_ms = $4,
-				renderer = $5, fallback_reason = $6 WHERE delivery_id = $7 AND channel = $8`,
-				o.state, truncate(o.note, 500), sentAt, lat, info.Renderer, info.FallbackReason, r.DeliveryID, r.Channel); err != nil {
+			if err := t.RecordOverview(ctx, r, rec); err != nil {
 				return err
 			}
 		}

@@ -215,14 +215,14 @@ func TestOverviewImageWaitsForText(t *testing.T) {
 	if err != nil || idle {
 		t.Fatalf("idle %v with a text pending (%v)", idle, err)
 	}
-	if _, err := svc.b.plain().exec(ctx, `UPDATE alertchart_channel SET status = 'sent'`); err != nil {
+	if _, err := svc.st.Exec(ctx, `UPDATE alertchart_channel SET status = 'sent'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.b.plain().exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
+	if _, err := svc.st.Exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
 		t.Fatal(err)
 	}
 	dec, idle, err := svc.acquireImage(ctx, "ops", "digest/ops", 1, 20, true)
-	if err != nil || !idle || !dec.ok {
-		t.Fatalf("no text pending: idle %v, slot %v (%v)", idle, dec.ok, err)
+	if err != nil || !idle || !dec.OK {
+		t.Fatalf("no text pending: idle %v, slot %v (%v)", idle, dec.OK, err)
 	}
 }

@@ -4,16 +4,28 @@
 //
 // # Flow
 //
-// Accept persists the notification, one outbox row per channel
-// (alertchart_channel) and one River job per row in a single transaction,
-// and only then returns; the webhook answers 200. If anything fails Accept
-// returns an error and the webhook answers 503, so Alertmanager retries (it
-// drops notifications answered with 4xx). Alerts routed to a channel that
-// already had the same (receiver, channel, fingerprint, status, startsAt)
-// within delivery.dedupeWindow are recorded as duplicates and not sent again
+// Accept persists the notification and one outbox row per channel
+// (alertchart_channel) in a single transaction, shared with the webhooks
+// that arrived meanwhile (group commit), and only then returns; the webhook
+// answers 200. If anything fails Accept returns an error and the webhook
+// answers 503, so Alertmanager retries (it drops notifications answered
+// with 4xx). Alerts routed to a channel that already had the same
+// (receiver, channel, fingerprint, status, startsAt) within
+// delivery.dedupeWindow are recorded as duplicates and not sent again
 // (Alertmanager retries, HA Alertmanager pairs, repeat_interval).
 //
-// The text job sends the alert text at once. Its charts (at most
+// The text goes out at once, sent by the channel's lane (lane.go): one
+// goroutine per channel that Accept hands the committed row to with the
+// notification in memory, so a first attempt costs no River job round trip
+// (insert, fetch, completion, reading back the row). The lane takes the
+// rate slots, sends and records the outcome in one transaction; whatever it
+// cannot finish becomes a River text job: a robot without a free slot (its
+// backlog is merged into digests, see Storm control), a failed send
+// (retried as below), a text that may wait for its chart on a platform
+// that combines text and image, a closing Service. Texts of channels
+// without a lane (unconfigured, or a lane full) get their River job in
+// Accept's transaction. The River text job does what the lane does, plus
+// digests. Its charts (at most
 // Config.MaxChartsPerNotification per notification) are rendered in the
 // background by the Charter, once per alert however many channels wait. A
 // platform whose Limits().CombinesTextAndImage is true gets one message
@@ -32,12 +44,15 @@
 // After delivery.retryHorizon (default 1 h) the delivery is marked failed.
 // As a safety net, the periodic maintenance job gives a fresh text job to
 // any pending text that has been waiting a while without a live job to send
-// it (its own or its digest owner's) and logs it as an error.
+// it (its own or its digest owner's) and not held by a lane of the process,
+// and logs it as an error.
 //
 // # Storm control
 //
 // Every send first reserves slots in a per-channel sliding window stored in
-// the queue database (see ratelimit.go), one per platform message the send
+// the queue database (see ratelimit.go; a lane sending to a robot with a
+// high limit takes them in small blocks, see lease.go), one per platform
+// message the send
 // will cost (channels.CostOf: a WeCom text followed by its mention message
 // costs two), so a robot's limit
 // (Limits().PerMinute or the channel's rateLimitPerMinute) holds across
@@ -85,16 +100,50 @@
 // names the directory. Services of the same process (a settings change
 // creates the new instance before disposing the old one) share the SQLite
 // connection. That one connection serves the webhook, River and the
-// workers; a priority gate (sqlitegate.go) lets Accept's transaction go
-// first so the webhook answers quickly under load. When the first Service of
-// a process opens the file, jobs left "running" by a crashed process are
-// made available again.
+// workers; a priority gate (internal/store/sqlitegate.go) lets Accept's
+// group commit go first so the webhook answers quickly under load. When the
+// first Service of a process opens the file, jobs left "running" by a
+// crashed process are made available again, and pending texts no job will
+// send (those a dead process held in its lanes) get one.
+//
+// # Durability
+//
+// The SQLite file runs in WAL mode with synchronous=NORMAL: an acknowledged
+// notification survives a killed process, not an OS crash or power loss.
+// With delivery.sync "full", Accept's group commit returns only after the
+// write-ahead log was fsynced (see store.Sync), so it survives those too;
+// the fsync is shared by every webhook committed while the previous one
+// ran, and runs after the connection is released. Send records are never
+// fsynced: a power loss may repeat a message, never lose one. Checkpoints
+// run from a connection of their own, off the webhook's path.
+//
+// A kill -9 repeats at most one message per channel: a lane, and a River
+// job, sends a channel's next text only after the previous one is recorded
+// (lockChannel), and a crash can only repeat what was sent but not yet
+// recorded.
 //
 // With delivery.queue = "postgres" (secret postgresDsn) the queue and the
 // records live in PostgreSQL (riverpgxv5) and several Grafana replicas share
 // them: River hands each job to one replica, jobs of a replica that died are
 // rescued after Config.RescueAfter, and the rate-limit window and digests are
-// shared through the same tables.
+// shared through the same tables. What a replica's lanes hold is covered
+// by guard jobs, one per channel and second of acceptance, due
+// max(RescueAfter, SendTimeout+20s) later: by then a live replica has sent
+// or handed back its rows, and a guard gives the rows a dead one still
+// held back to the queue. Robots with a small limit (under 1,200 a minute)
+// are sent to through River only on PostgreSQL.
+//
+// # Decisions and storage
+//
+// This package decides what to send, when, and what to do after a failure;
+// internal/store holds every SQL statement, the schema, the SQLite gate,
+// group commit and the River client bound to the database, with typed
+// statuses (store.Pending, store.Sent, …). The work is split by concern:
+// accept.go (Accept), lane.go, lease.go and guard.go (first attempts),
+// text.go (claims, single sends, recording), digest.go (storm digests and
+// their overview), chart.go (follow-up charts and notes), retry.go (the one
+// retry decision: backoff, Retry-After pause, retry horizon), ratelimit.go.
+// Job args carry their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown
 //
@@ -102,7 +151,8 @@
 // delivery.retention in tables next to River's and served by Handler
 // (GET deliveries, GET deliveries/{id}, GET deliveries/{id}/chart,
 // POST deliveries/{id}/resend). Self-metrics (alertchart_*) are registered on
-// Config.Registerer. Close stops taking work, lets running jobs finish until
-// its context ends and then cancels them; a cancelled job is re-queued, so a
-// send cut short may be repeated (at least once), never lost.
+// Config.Registerer. Close stops taking work, hands the lanes' waiting texts
+// to River, lets running sends finish until its context ends and then
+// cancels them; a cancelled send is re-queued, so a send cut short may be
+// repeated (at least once), never lost.
 package delivery

@@ -8,7 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
+
+// statusPartial is the overall status of a notification that reached some
+// of its channels and was given up for others.
+const statusPartial = "partial"
 
 // Delivery is one accepted notification as shown by GET deliveries.
 type Delivery struct {
@@ -122,7 +128,7 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	status := q.Get("status")
 	switch status {
-	case "", "pending", "sent", "partial", "failed":
+	case "", string(store.Pending), string(store.Sent), statusPartial, string(store.Failed):
 	default:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "status must be pending, sent, partial or failed", "field": "status"})
 		return
@@ -137,7 +143,7 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, id string) {
 	d, err := s.Delivery(r.Context(), id)
-	if errors.Is(err, errNoRows) {
+	if errors.Is(err, ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no delivery "+id)
 		return
 	}
@@ -149,18 +155,8 @@ func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 func (s *Service) handleChart(w http.ResponseWriter, r *http.Request, id string) {
-	fp := r.URL.Query().Get("fingerprint")
-	q := `SELECT content_type, image FROM alertchart_chart WHERE delivery_id = $1 AND error = '' AND content_type <> ''`
-	args := []any{id}
-	if fp != "" {
-		q += ` AND fingerprint = $2`
-		args = append(args, fp)
-	}
-	q += ` ORDER BY created_at LIMIT 1`
-	var ct string
-	var img []byte
-	err := s.b.plain().queryRow(r.Context(), q, args...).Scan(&ct, &img)
-	if errors.Is(err, errNoRows) || (err == nil && len(img) == 0) {
+	ct, img, err := s.ChartImage(r.Context(), id, r.URL.Query().Get("fingerprint"))
+	if errors.Is(err, ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no chart for this delivery")
 		return
 	}
@@ -174,10 +170,21 @@ func (s *Service) handleChart(w http.ResponseWriter, r *http.Request, id string)
 	_, _ = w.Write(img)
 }
 
+// ChartImage returns a delivery's stored chart image and its content type:
+// the image of the alert with fingerprint fp, or, when fp is empty, the
+// first one stored. ErrNotFound when there is none.
+func (s *Service) ChartImage(ctx context.Context, id, fp string) (contentType string, image []byte, err error) {
+	ct, img, err := s.st.ChartImage(ctx, id, fp)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", nil, ErrNotFound
+	}
+	return ct, img, err
+}
+
 func (s *Service) handleResend(w http.ResponseWriter, r *http.Request, id string) {
 	newID, err := s.Resend(r.Context(), id)
 	switch {
-	case errors.Is(err, errNoRows):
+	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "no delivery "+id)
 	case errors.Is(err, ErrClosed):
 		writeError(w, http.StatusServiceUnavailable, err.Error())
@@ -194,7 +201,10 @@ func (s *Service) Resend(ctx context.Context, id string) (string, error) {
 	if s.closed.Load() {
 		return "", ErrClosed
 	}
-	del, err := s.loadDelivery(ctx, s.b.plain(), id)
+	del, err := loadDelivery(ctx, s.st.DB, id)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", ErrNotFound
+	}
 	if err != nil {
 		return "", err
 	}
@@ -210,18 +220,14 @@ func (s *Service) Resend(ctx context.Context, id string) (string, error) {
 func (s *Service) Deliveries(ctx context.Context, limit int, status, receiver string) ([]Delivery, error) {
 	out := []Delivery{}
 	const page = 200
-	var before int64 = 1<<63 - 1
+	before := time.UnixMilli(1<<63 - 1)
 	beforeID := "~"
 	for scanned := 0; len(out) < limit && scanned < 20000; scanned += page {
-		q := `SELECT id, received_at, receiver, group_key, resent_from, alerts FROM alertchart_delivery
-			WHERE (received_at < $1 OR (received_at = $1 AND id < $2))`
-		args := []any{before, beforeID}
-		if receiver != "" {
-			q += ` AND receiver = $3`
-			args = append(args, receiver)
+		list, err := s.st.Notifications(ctx, before, beforeID, receiver, page)
+		if err != nil {
+			return nil, err
 		}
-		q += ` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(page)
-		batch, err := s.queryDeliveries(ctx, q, args...)
+		batch, err := s.deliveries(ctx, list)
 		if err != nil {
 			return nil, err
 		}
@@ -233,72 +239,51 @@ func (s *Service) Deliveries(ctx context.Context, limit int, status, receiver st
 				}
 			}
 		}
-		if len(batch) < page {
+		if len(list) < page {
 			break
 		}
-		last := batch[len(batch)-1]
-		before, beforeID = last.ReceivedAt.UnixMilli(), last.ID
+		last := list[len(list)-1]
+		before, beforeID = last.ReceivedAt, last.ID
 	}
 	return out, nil
 }
 
-// Delivery returns one delivery with its attempts.
+// Delivery returns one delivery with its attempts (ErrNotFound if there is
+// no such delivery).
 func (s *Service) Delivery(ctx context.Context, id string) (*Delivery, error) {
-	list, err := s.queryDeliveries(ctx, `SELECT id, received_at, receiver, group_key, resent_from, alerts FROM alertchart_delivery WHERE id = $1`, id)
+	n, err := s.st.Notification(ctx, id)
+	if errors.Is(err, store.ErrNoRows) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(list) == 0 {
-		return nil, errNoRows
+	list, err := s.deliveries(ctx, []store.Notification{*n})
+	if err != nil {
+		return nil, err
 	}
 	d := &list[0]
-	rows, err := s.b.plain().query(ctx, `SELECT channel, part, at, ok, error, status_code, duration_ms FROM alertchart_attempt
-		WHERE delivery_id = $1 ORDER BY at`, id)
+	attempts, err := s.st.Attempts(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.close()
-	d.Attempts = []Attempt{}
-	for rows.Next() {
-		var a Attempt
-		var at int64
-		var ok int
-		if err := rows.Scan(&a.Channel, &a.Part, &at, &ok, &a.Error, &a.StatusCode, &a.DurationMs); err != nil {
-			return nil, err
-		}
-		a.At, a.OK = time.UnixMilli(at).UTC(), ok != 0
-		d.Attempts = append(d.Attempts, a)
+	d.Attempts = make([]Attempt, len(attempts))
+	for i, a := range attempts {
+		d.Attempts[i] = Attempt{Channel: a.Channel, Part: a.Part, At: a.At.UTC(), OK: a.OK, Error: a.Error,
+			StatusCode: a.StatusCode, DurationMs: a.Duration.Milliseconds()}
 	}
-	return d, rows.Err()
+	return d, nil
 }
 
-func (s *Service) queryDeliveries(ctx context.Context, q string, args ...any) ([]Delivery, error) {
-	db := s.b.plain()
-	rows, err := db.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []Delivery
-	for rows.Next() {
-		var d Delivery
-		var at int64
-		var alerts string
-		if err := rows.Scan(&d.ID, &at, &d.Receiver, &d.GroupKey, &d.ResentFrom, &alerts); err != nil {
-			rows.close()
-			return nil, err
-		}
-		d.ReceivedAt = time.UnixMilli(at).UTC()
-		d.Alerts = []alertSummary{}
-		_ = json.Unmarshal([]byte(alerts), &d.Alerts)
-		out = append(out, d)
-	}
-	rows.close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
+// deliveries completes stored notifications with their channels and status.
+func (s *Service) deliveries(ctx context.Context, list []store.Notification) ([]Delivery, error) {
+	out := make([]Delivery, len(list))
+	for i, n := range list {
 		d := &out[i]
-		chs, err := s.queryChannels(ctx, db, `delivery_id = $1 ORDER BY channel`, d.ID)
+		*d = Delivery{ID: n.ID, ReceivedAt: n.ReceivedAt.UTC(), Receiver: n.Receiver, GroupKey: n.GroupKey, ResentFrom: n.ResentFrom,
+			Alerts: []alertSummary{}}
+		_ = json.Unmarshal([]byte(n.Alerts), &d.Alerts)
+		chs, err := s.st.ChannelsOf(ctx, d.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -307,17 +292,15 @@ func (s *Service) queryDeliveries(ctx context.Context, q string, args ...any) ([
 			d.Channels = append(d.Channels, channelView(c))
 		}
 		d.Status = overallStatus(d.Channels)
-		var n int64
-		if err := db.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_chart WHERE delivery_id = $1 AND error = '' AND content_type <> ''`, d.ID).Scan(&n); err != nil {
+		if d.HasChart, err = s.st.HasChart(ctx, d.ID); err != nil {
 			return nil, err
 		}
-		d.HasChart = n > 0
 	}
 	return out, nil
 }
 
-func channelView(c *channelRow) ChannelDelivery {
-	v := ChannelDelivery{Channel: c.Channel, Type: c.Type, Status: c.Status, Attempts: c.Attempts, LastError: c.LastError,
+func channelView(c *store.Channel) ChannelDelivery {
+	v := ChannelDelivery{Channel: c.Channel, Type: c.Type, Status: string(c.Status), Attempts: c.Attempts, LastError: c.LastError,
 		Part: c.TextPart, Renderer: c.Renderer, FallbackReason: c.FallbackReason, ChartNote: c.ChartNote}
 	if c.TextSentAt.Valid {
 		t := time.UnixMilli(c.TextSentAt.Int64).UTC()
@@ -341,10 +324,10 @@ func channelView(c *channelRow) ChannelDelivery {
 func overallStatus(chs []ChannelDelivery) string {
 	sent, failed := 0, 0
 	for _, c := range chs {
-		switch c.Status {
-		case "pending":
-			return "pending"
-		case "failed":
+		switch store.Status(c.Status) {
+		case store.Pending:
+			return string(store.Pending)
+		case store.Failed:
 			failed++
 		default:
 			sent++
@@ -352,10 +335,10 @@ func overallStatus(chs []ChannelDelivery) string {
 	}
 	switch {
 	case failed == 0:
-		return "sent"
+		return string(store.Sent)
 	case sent == 0:
-		return "failed"
+		return string(store.Failed)
 	default:
-		return "partial"
+		return statusPartial
 	}
 }

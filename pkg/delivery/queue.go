@@ -2,24 +2,16 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
 
 // River queues used by the pipeline. Text and charts have separate queues so
@@ -38,9 +30,27 @@ const (
 type textArgs struct {
 	DeliveryID string `json:"d"`
 	Channel    string `json:"c"`
+	// NotBefore (Unix ms), when set, is the earliest the text is tried (a
+	// lane's failed first attempt handed to River with its backoff). The job
+	// is inserted available and snoozes until then, like a River retry: a
+	// job inserted with ScheduledAt would wait for River's scheduler, which
+	// runs every 5 s.
+	NotBefore int64 `json:"n,omitempty"`
 }
 
-func (textArgs) Kind() string { return "alertchart_text" }
+func (textArgs) Kind() string { return store.KindText }
+
+// InsertOpts puts text jobs on the text queue (river.JobArgsWithInsertOpts).
+func (textArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}
+}
+
+func (a textArgs) key() store.Key { return store.Key{DeliveryID: a.DeliveryID, Channel: a.Channel} }
+
+// textJob is the insert of a text job for k, scheduled at once.
+func textJob(k store.Key) river.InsertManyParams {
+	return river.InsertManyParams{Args: textArgs{DeliveryID: k.DeliveryID, Channel: k.Channel}}
+}
 
 // chartArgs is the job that sends the follow-up chart (or its note).
 type chartArgs struct {
@@ -48,85 +58,83 @@ type chartArgs struct {
 	Channel    string `json:"c"`
 }
 
-func (chartArgs) Kind() string { return "alertchart_chart" }
+func (chartArgs) Kind() string { return store.KindChart }
+
+// InsertOpts puts chart jobs on the chart queue.
+func (chartArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueChart, MaxAttempts: maxAttempts}
+}
+
+func (a chartArgs) key() store.Key { return store.Key{DeliveryID: a.DeliveryID, Channel: a.Channel} }
+
+// guardArgs is the safety net of the rows lanes hold on PostgreSQL: the
+// rows of one channel accepted in [From, To) (Unix ms). It comes due
+// laneGrace after To, when any such row still claimed by a lane belongs to
+// a replica that died (see lane.go).
+type guardArgs struct {
+	Channel string `json:"c"`
+	From    int64  `json:"f"`
+	To      int64  `json:"t"`
+}
+
+func (guardArgs) Kind() string { return store.KindGuard }
+
+// InsertOpts puts guards on the text queue.
+func (guardArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}
+}
+
+type guardWorker struct {
+	river.WorkerDefaults[guardArgs]
+	s *Service
+}
+
+func (w *guardWorker) Work(ctx context.Context, job *river.Job[guardArgs]) error {
+	return w.s.guard(ctx, job.Args)
+}
 
 // maintenanceArgs is the periodic retention and cleanup job.
 type maintenanceArgs struct{}
 
-func (maintenanceArgs) Kind() string { return "alertchart_maintenance" }
+func (maintenanceArgs) Kind() string { return store.KindMaintenance }
 
-// backend hides which River driver (and transaction type) is in use.
-type backend interface {
-	begin(ctx context.Context) (txn, error)
-	plain() dbtx
-	start(ctx context.Context) error
-	stop(ctx context.Context) error
-	stopAndCancel(ctx context.Context) error
-	close()
+// InsertOpts puts maintenance on its own queue, retried a few times only.
+func (maintenanceArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueMaint, MaxAttempts: 3}
 }
 
-// txn is one database transaction in which records are written and River
-// jobs inserted atomically.
-type txn interface {
-	db() dbtx
-	enqueue(ctx context.Context, params ...river.InsertManyParams) error
-	commit(ctx context.Context) error
-	rollback()
+type textWorker struct {
+	river.WorkerDefaults[textArgs]
+	s *Service
 }
 
-func withTx(ctx context.Context, b backend, fn func(t txn) error) error {
-	t, err := b.begin(ctx)
-	if err != nil {
-		return err
+func (w *textWorker) Work(ctx context.Context, job *river.Job[textArgs]) error {
+	if wait := time.Until(time.UnixMilli(job.Args.NotBefore)); job.Args.NotBefore != 0 && wait > 0 {
+		return river.JobSnooze(wait)
 	}
-	if err := fn(t); err != nil {
-		t.rollback()
-		return err
+	if !waitHeld(ctx, job.Args.key()) {
+		return river.JobSnooze(time.Second) // a lane of this process is sending it
 	}
-	return t.commit(ctx)
+	return w.s.workText(ctx, job.Args.key())
 }
 
-type riverBackend[TTx any] struct {
-	client  *river.Client[TTx]
-	plainDB dbtx
-	beginFn func(ctx context.Context) (TTx, dbtx, func(context.Context) error, func(), error)
-	closeFn func()
+type chartWorker struct {
+	river.WorkerDefaults[chartArgs]
+	s *Service
 }
 
-func (b *riverBackend[TTx]) begin(ctx context.Context) (txn, error) {
-	tx, d, commit, rollback, err := b.beginFn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &riverTxn[TTx]{b: b, tx: tx, d: d, commitFn: commit, rollbackFn: rollback}, nil
+func (w *chartWorker) Work(ctx context.Context, job *river.Job[chartArgs]) error {
+	return w.s.workChart(ctx, job.Args.key())
 }
 
-func (b *riverBackend[TTx]) plain() dbtx                     { return b.plainDB }
-func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
-func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
-func (b *riverBackend[TTx]) close()                          { b.closeFn() }
-func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error {
-	return b.client.StopAndCancel(ctx)
+type maintenanceWorker struct {
+	river.WorkerDefaults[maintenanceArgs]
+	s *Service
 }
 
-type riverTxn[TTx any] struct {
-	b          *riverBackend[TTx]
-	tx         TTx
-	d          dbtx
-	commitFn   func(context.Context) error
-	rollbackFn func()
+func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
+	return w.s.maintain(ctx)
 }
-
-func (t *riverTxn[TTx]) db() dbtx { return t.d }
-func (t *riverTxn[TTx]) enqueue(ctx context.Context, params ...river.InsertManyParams) error {
-	if len(params) == 0 {
-		return nil
-	}
-	_, err := t.b.client.InsertManyTx(ctx, t.tx, params)
-	return err
-}
-func (t *riverTxn[TTx]) commit(ctx context.Context) error { return t.commitFn(ctx) }
-func (t *riverTxn[TTx]) rollback()                        { t.rollbackFn() }
 
 var clientSeq atomic.Int64
 
@@ -156,190 +164,9 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 		Logger:                      slog.New(&slogBridge{l: logger}),
 		PollOnly:                    pollOnly,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) {
-				return maintenanceArgs{}, &river.InsertOpts{Queue: queueMaint, MaxAttempts: 3}
-			}, &river.PeriodicJobOpts{RunOnStart: true, ID: "alertchart_maintenance"})},
+			func() (river.JobArgs, *river.InsertOpts) { return maintenanceArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "alertchart_maintenance"})},
 	}
-}
-
-// ---- SQLite ----
-
-// sharedSQLite lets a Service created by a settings change share the SQLite
-// pool with the one it replaces (the SDK disposes the old instance 5 s
-// later): one connection, so writers never race for SQLite's lock.
-type sharedSQLite struct {
-	lock  *flock.Flock
-	db    *sql.DB
-	conn  *gatedConnector
-	cache *stmtCache
-	refs  int
-}
-
-var sqliteMu sync.Mutex
-var sqliteDBs = map[string]*sharedSQLite{}
-
-func openSQLite(ctx context.Context, cfg *Config, dir string, workers *river.Workers, logger log.Logger) (backend, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
-	}
-	path, err := filepath.Abs(filepath.Join(dir, "delivery.db"))
-	if err != nil {
-		return nil, err
-	}
-	sqliteMu.Lock()
-	defer sqliteMu.Unlock()
-	sh := sqliteDBs[path]
-	first := sh == nil
-	if first {
-		// One process owns a data directory: a second one would take the
-		// first one's running jobs for abandoned ones (see below) and send
-		// them again. The lock is released by the OS if the process dies.
-		lock := flock.New(filepath.Join(filepath.Dir(path), "delivery.lock"))
-		ok, err := lock.TryLock()
-		if err != nil {
-			return nil, fmt.Errorf("lock data directory %s: %w", dir, err)
-		}
-		if !ok {
-			return nil, fmt.Errorf("data directory %s is in use by another AlertChart process (%s is locked); "+
-				"give each process its own delivery.dataDir, or use delivery.queue \"postgres\" to share one queue", dir, lock.Path())
-		}
-		dsn := "file:" + filepath.ToSlash(path) +
-			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		conn, err := newGatedConnector(dsn)
-		if err != nil {
-			_ = lock.Unlock()
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
-		// Logical connections are free (they share the one physical
-		// connection through the gate), so database/sql never makes anyone
-		// wait: the gate alone orders the work, urgent first.
-		db := sql.OpenDB(conn)
-		db.SetMaxOpenConns(0)
-		db.SetMaxIdleConns(64)
-		if err := db.PingContext(ctx); err != nil {
-			_ = db.Close()
-			_ = conn.closePhysical()
-			_ = lock.Unlock()
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
-		sh = &sharedSQLite{lock: lock, db: db, conn: conn, cache: newStmtCache(db)}
-	}
-	driver := riversqlite.New(sh.db)
-	fail := func(err error) (backend, error) {
-		if first {
-			_ = sh.db.Close()
-			_ = sh.conn.closePhysical()
-			_ = sh.lock.Unlock()
-		}
-		return nil, err
-	}
-	if first {
-		if err := migrate(ctx, driver); err != nil {
-			return fail(err)
-		}
-		if err := migrateOwn(ctx, sqlDB{q: sh.db}, sqliteDialect); err != nil {
-			return fail(err)
-		}
-		// This process is the only user of the file and no Service of it has
-		// it open, so any job still "running" belongs to a process that died
-		// (kill -9, power loss): hand it back to the queue at once instead of
-		// waiting for River's stuck-job rescuer.
-		if _, err := sh.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`); err != nil {
-			return fail(fmt.Errorf("requeue interrupted jobs: %w", err))
-		}
-	}
-	client, err := river.NewClient(driver, riverConfig(cfg, workers, logger, true))
-	if err != nil {
-		return fail(fmt.Errorf("river client: %w", err))
-	}
-	sh.refs++
-	sqliteDBs[path] = sh
-	return &riverBackend[*sql.Tx]{
-		client:  client,
-		plainDB: sqlDB{q: sh.db, cache: sh.cache},
-		beginFn: func(ctx context.Context) (*sql.Tx, dbtx, func(context.Context) error, func(), error) {
-			tx, err := sh.db.BeginTx(ctx, nil)
-			if err != nil {
-				return nil, nil, nil, nil, err
-			}
-			return tx, sqlDB{q: tx, cache: sh.cache, tx: tx}, func(context.Context) error { return tx.Commit() }, func() { _ = tx.Rollback() }, nil
-		},
-		closeFn: func() {
-			sqliteMu.Lock()
-			defer sqliteMu.Unlock()
-			sh.refs--
-			if sh.refs == 0 {
-				delete(sqliteDBs, path)
-				_ = sh.db.Close()
-				_ = sh.conn.closePhysical()
-				_ = sh.lock.Unlock()
-			}
-		},
-	}, nil
-}
-
-func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
-	m, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		return fmt.Errorf("river migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river migrations: %w", err)
-	}
-	return nil
-}
-
-// ---- PostgreSQL ----
-
-// pgMigrationLock serialises schema migrations of replicas starting together.
-const pgMigrationLock = 7402_3001
-
-func openPostgres(ctx context.Context, cfg *Config, dsn string, workers *river.Workers, logger log.Logger) (backend, error) {
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	fail := func(err error) (backend, error) {
-		pool.Close()
-		return nil, err
-	}
-	if err := pool.Ping(ctx); err != nil {
-		return fail(fmt.Errorf("postgres: %w", err))
-	}
-	driver := riverpgxv5.New(pool)
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fail(fmt.Errorf("postgres: %w", err))
-	}
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, pgMigrationLock); err != nil {
-		conn.Release()
-		return fail(fmt.Errorf("postgres migration lock: %w", err))
-	}
-	merr := migrate(ctx, driver)
-	if merr == nil {
-		merr = migrateOwn(ctx, pgxDB{pool}, postgresDialect)
-	}
-	_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, pgMigrationLock)
-	conn.Release()
-	if merr != nil {
-		return fail(merr)
-	}
-	client, err := river.NewClient(driver, riverConfig(cfg, workers, logger, false))
-	if err != nil {
-		return fail(fmt.Errorf("river client: %w", err))
-	}
-	return &riverBackend[pgx.Tx]{
-		client:  client,
-		plainDB: pgxDB{pool},
-		beginFn: func(ctx context.Context) (pgx.Tx, dbtx, func(context.Context) error, func(), error) {
-			tx, err := pool.Begin(ctx)
-			if err != nil {
-				return nil, nil, nil, nil, err
-			}
-			return tx, pgxDB{tx}, tx.Commit, func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }, nil
-		},
-		closeFn: pool.Close,
-	}, nil
 }
 
 // ---- logging ----

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"time"
@@ -10,9 +9,10 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
 
-// deliveryRec is one stored notification.
+// deliveryRec is one stored notification, its payload decoded.
 type deliveryRec struct {
 	ID         string
 	ReceivedAt time.Time
@@ -20,114 +20,46 @@ type deliveryRec struct {
 	GroupKey   string
 	ResentFrom string
 	Data       *template.Data
-	Alerts     []alertSummary
 }
 
-func (s *Service) loadDelivery(ctx context.Context, db dbtx, id string) (*deliveryRec, error) {
-	var d deliveryRec
-	var at int64
-	var payload, alerts string
-	if err := db.queryRow(ctx, `SELECT id, received_at, receiver, group_key, resent_from, payload, alerts FROM alertchart_delivery WHERE id = $1`, id).
-		Scan(&d.ID, &at, &d.Receiver, &d.GroupKey, &d.ResentFrom, &payload, &alerts); err != nil {
-		return nil, err
-	}
-	d.ReceivedAt = time.UnixMilli(at)
-	d.Data = &template.Data{}
-	if err := json.Unmarshal([]byte(payload), d.Data); err != nil {
-		return nil, err
-	}
-	_ = json.Unmarshal([]byte(alerts), &d.Alerts)
-	return &d, nil
-}
-
-// channelRow is one delivery to one channel (alertchart_channel).
-type channelRow struct {
-	DeliveryID     string
-	Channel        string
-	Type           string
-	ReceivedAt     time.Time
-	Status         string
-	Fingerprints   []string
-	Attempts       int
-	LastError      string
-	TextPart       string
-	TextSentAt     sql.NullInt64
-	ChartSentAt    sql.NullInt64
-	TextLatencyMs  sql.NullInt64
-	ChartLatencyMs sql.NullInt64
-	Renderer       string
-	FallbackReason string
-	ChartNote      string
-	ChartState     string
-	ChartPartsSent int
-	ChartAttempts  int
-	NoCombine      bool
-	DigestOwner    string
-	NAlerts        int
-}
-
-const channelCols = `delivery_id, channel, type, received_at, status, fingerprints, attempts, last_error, text_part,
-	text_sent_at, chart_sent_at, text_latency_ms, chart_latency_ms, renderer, fallback_reason, chart_note, chart_state,
-	chart_parts_sent, chart_attempts, no_combine, digest_owner, n_alerts`
-
-func scanChannel(r interface{ Scan(...any) error }) (*channelRow, error) {
-	var c channelRow
-	var at int64
-	var fps string
-	var noCombine int
-	if err := r.Scan(&c.DeliveryID, &c.Channel, &c.Type, &at, &c.Status, &fps, &c.Attempts, &c.LastError, &c.TextPart,
-		&c.TextSentAt, &c.ChartSentAt, &c.TextLatencyMs, &c.ChartLatencyMs, &c.Renderer, &c.FallbackReason, &c.ChartNote,
-		&c.ChartState, &c.ChartPartsSent, &c.ChartAttempts, &noCombine, &c.DigestOwner, &c.NAlerts); err != nil {
-		return nil, err
-	}
-	c.ReceivedAt = time.UnixMilli(at)
-	c.NoCombine = noCombine != 0
-	_ = json.Unmarshal([]byte(fps), &c.Fingerprints)
-	return &c, nil
-}
-
-func (s *Service) loadChannel(ctx context.Context, db dbtx, id, channel string) (*channelRow, error) {
-	return scanChannel(db.queryRow(ctx, `SELECT `+channelCols+` FROM alertchart_channel WHERE delivery_id = $1 AND channel = $2`, id, channel))
-}
-
-func (s *Service) queryChannels(ctx context.Context, db dbtx, q string, args ...any) ([]*channelRow, error) {
-	rows, err := db.query(ctx, `SELECT `+channelCols+` FROM alertchart_channel WHERE `+q, args...)
+// loadDelivery reads and decodes a stored notification.
+func loadDelivery(ctx context.Context, db store.DB, id string) (*deliveryRec, error) {
+	n, err := db.Notification(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.close()
-	var out []*channelRow
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	return decodeDelivery(n)
+}
+
+// decodeDelivery decodes a stored notification's payload.
+func decodeDelivery(n *store.Notification) (*deliveryRec, error) {
+	d := &deliveryRec{ID: n.ID, ReceivedAt: n.ReceivedAt, Receiver: n.Receiver, GroupKey: n.GroupKey, ResentFrom: n.ResentFrom,
+		Data: &template.Data{}}
+	if err := json.Unmarshal([]byte(n.Payload), d.Data); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return d, nil
 }
 
 // recordAttempt stores one send attempt.
-func recordAttempt(ctx context.Context, db dbtx, id, channel, part string, at time.Time, dur time.Duration, res *channels.Result, err error) error {
-	status := 0
+func recordAttempt(ctx context.Context, db store.DB, k store.Key, part string, at time.Time, dur time.Duration, res *channels.Result, err error) error {
+	return db.InsertAttempt(ctx, attempt(k, part, at, dur, res, err))
+}
+
+// attempt is the record of one send attempt.
+func attempt(k store.Key, part string, at time.Time, dur time.Duration, res *channels.Result, err error) store.Attempt {
+	a := store.Attempt{Key: k, Part: part, At: at, OK: err == nil, Duration: dur}
 	if res != nil {
-		status = res.StatusCode
+		a.StatusCode = res.StatusCode
 	}
-	msg := ""
 	if err != nil {
-		msg = err.Error()
+		a.Error = truncate(err.Error(), 2000)
 		var ce *channels.Error
 		if errors.As(err, &ce) && ce.StatusCode != 0 {
-			status = ce.StatusCode
+			a.StatusCode = ce.StatusCode
 		}
 	}
-	ok := 0
-	if err == nil {
-		ok = 1
-	}
-	_, e := db.exec(ctx, `INSERT INTO alertchart_attempt (delivery_id, channel, part, at, ok, error, status_code, duration_ms)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, channel, part, at.UnixMilli(), ok, truncate(msg, 2000), status, dur.Milliseconds())
-	return e
+	return a
 }
 
 func truncate(s string, n int) string {

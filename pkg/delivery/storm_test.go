@@ -187,27 +187,26 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := svc.b.plain()
-	jobsOf := func(id string) (live int64) {
+	db := svc.st
+	jobsOf := func(id string) int64 {
 		t.Helper()
-		err := db.queryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state IN ('available', 'running', 'scheduled', 'retryable')
-			AND json_extract(args, '$.d') = $1`, id).Scan(&live)
+		live, err := db.QueryInt(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state IN ('available', 'running', 'scheduled', 'retryable')
+			AND json_extract(args, '$.d') = $1`, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return live
 	}
 	waitFor(t, 10*time.Second, "both texts to wait for the channel", func() bool {
-		var snoozed int64
-		_ = db.queryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state = 'scheduled'`).Scan(&snoozed)
+		snoozed, _ := db.QueryInt(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state = 'scheduled'`)
 		return snoozed == 2
 	})
 	// The forged loss: the first text's job is gone and its row claims an
 	// owner that does not exist.
-	if _, err := db.exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = CURRENT_TIMESTAMP WHERE kind = 'alertchart_text' AND json_extract(args, '$.d') = $1`, lost.ID); err != nil {
+	if _, err := db.Exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = CURRENT_TIMESTAMP WHERE kind = 'alertchart_text' AND json_extract(args, '$.d') = $1`, lost.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.exec(ctx, `UPDATE alertchart_channel SET digest_owner = 'gone/ops' WHERE delivery_id = $1`, lost.ID); err != nil {
+	if _, err := db.Exec(ctx, `UPDATE alertchart_channel SET digest_owner = 'gone/ops' WHERE delivery_id = $1`, lost.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.maintain(ctx); err != nil {
@@ -217,7 +216,7 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 		t.Fatalf("a text younger than %s was requeued (%d jobs)", strandedAfter, got)
 	}
 	skew.Store(int64(strandedAfter + time.Minute))
-	if _, err := db.exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
+	if _, err := db.Exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
 		t.Fatal(err)
 	}
 	down.Store(false)

@@ -188,6 +188,11 @@ type DeliverySettings struct {
 	DedupeWindow Duration `json:"dedupeWindow,omitempty" yaml:"dedupeWindow,omitempty"` // default 10m
 	RetryHorizon Duration `json:"retryHorizon,omitempty" yaml:"retryHorizon,omitempty"` // default 1h
 	Retention    Duration `json:"retention,omitempty" yaml:"retention,omitempty"`       // default 168h
+	// Sync: "normal" (default): an accepted notification survives a killed
+	// process, not an OS crash or power loss; "full": the SQLite queue
+	// fsyncs it before the webhook's 200, so it survives those too, at the
+	// cost of an fsync in every answer. PostgreSQL ignores it.
+	Sync string `json:"sync,omitempty" yaml:"sync,omitempty"`
 }
 
 // WebhookSettings configures intake.
@@ -326,6 +331,9 @@ func (s *Settings) ApplyDefaults() {
 	if d.Retention == 0 {
 		d.Retention = Duration(DefaultRetention)
 	}
+	if d.Sync == "" {
+		d.Sync = "normal"
+	}
 	if s.ImageStore.PresignExpiry == 0 {
 		s.ImageStore.PresignExpiry = Duration(DefaultPresignExpiry)
 	}
@@ -445,6 +453,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.Delivery.Queue != "sqlite" && s.Delivery.Queue != "postgres" {
 		add("delivery.queue", "must be sqlite or postgres, not %q", s.Delivery.Queue)
+	}
+	if s.Delivery.Sync != "full" && s.Delivery.Sync != "normal" {
+		add("delivery.sync", "must be full or normal, not %q", s.Delivery.Sync)
 	}
 	if s.Delivery.Queue == "postgres" && s.Secrets[SecretPostgresDSN] == "" {
 		add("secureJsonData.postgresDsn", "is required when delivery.queue is postgres")

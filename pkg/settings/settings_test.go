@@ -16,7 +16,7 @@ func TestParseDefaults(t *testing.T) {
 	if s.Chart.Renderer != "auto" || s.Chart.WindowMultiplier != 2 || s.Chart.MinWindow.D() != 10*time.Minute ||
 		s.Chart.MaxWindow.D() != 24*time.Hour || s.Chart.Width != 1000 || s.Chart.Height != 500 ||
 		s.Chart.MaxSeries != 10 || s.Chart.Budget.D() != 5*time.Second || s.Webhook.MaxBodyBytes != 4<<20 ||
-		s.Delivery.Queue != "sqlite" || s.Delivery.RetryHorizon.D() != time.Hour {
+		s.Delivery.Queue != "sqlite" || s.Delivery.RetryHorizon.D() != time.Hour || s.Delivery.Sync != "normal" {
 		t.Fatalf("defaults: %+v", s)
 	}
 }
@@ -56,7 +56,7 @@ func TestValidationNamesEveryField(t *testing.T) {
 	js := `{"chart":{"renderer":"gpu","theme":"blue","timezone":"Mars/Base","minWindow":"2h","maxWindow":"1h","maxSeries":1000},
 	"channels":[{"name":"a","type":"pager"},{"name":"a","type":"wecom"}],
 	"routes":[{"receiver":"ops","channels":["missing"]}],
-	"delivery":{"queue":"postgres"},"imageStore":{"endpoint":"s3.example.com","presignExpiry":"200h"},
+	"delivery":{"queue":"postgres","sync":"off"},"imageStore":{"endpoint":"s3.example.com","presignExpiry":"200h"},
 	"prometheus":{"scrapeInterval":"500ms"},"alertmanager":{"url":"javascript:alert(1)//"}}`
 	_, err := Parse([]byte(js), nil)
 	var ve ValidationError
@@ -64,7 +64,7 @@ func TestValidationNamesEveryField(t *testing.T) {
 		t.Fatalf("want ValidationError, got %v", err)
 	}
 	want := []string{"chart.renderer", "chart.theme", "chart.timezone", "chart.minWindow", "chart.maxSeries",
-		"channels[0].type", "channels[1].name", "routes[0].channels[0]", "secureJsonData.postgresDsn",
+		"channels[0].type", "channels[1].name", "routes[0].channels[0]", "delivery.sync", "secureJsonData.postgresDsn",
 		"imageStore.presignExpiry", "imageStore.bucket", "prometheus.scrapeInterval", "alertmanager.url"}
 	msg := err.Error()
 	for _, w := range want {

@@ -47,6 +47,7 @@ type childConfig struct {
 	RateWindow  time.Duration `json:"rateWindow,omitempty"`
 	JobTimeout  time.Duration `json:"jobTimeout,omitempty"`
 	RescueAfter time.Duration `json:"rescueAfter,omitempty"`
+	SendTimeout time.Duration `json:"sendTimeout,omitempty"`
 	Chart       bool          `json:"chart"`
 }
 
@@ -160,6 +161,7 @@ func runChild(cfg childConfig) error {
 		RateWindow:  cfg.RateWindow,
 		JobTimeout:  cfg.JobTimeout,
 		RescueAfter: cfg.RescueAfter,
+		SendTimeout: cfg.SendTimeout,
 	}
 	if cfg.Chart {
 		dcfg.Charter = quickCharter{}

@@ -207,3 +207,56 @@ func TestHAFailover(t *testing.T) {
 	}
 	b.stop(t)
 }
+
+// TestHAFailoverLanes is TestHAFailover for a robot without a limit, whose
+// texts PostgreSQL replicas send through their lanes: replica a is killed
+// -9 with a backlog in its lane (the robot answers slowly), and replica b
+// must take over every text a accepted, once their guards come due, with
+// at most one message repeated (the one a was sending).
+func TestHAFailoverLanes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the guards (about 30 s)")
+	}
+	dsn := startPostgres(t)
+	alertsPer = 1
+	const hooks = 300
+	rec := newRecorder(t, 0, 0)
+	rec.delay = 20 * time.Millisecond
+	base := childConfig{PostgresDSN: dsn, Recorder: rec.srv.URL, JobTimeout: 5 * time.Second, RescueAfter: 6 * time.Second,
+		SendTimeout: time.Second}
+	ca, cb := base, base
+	ca.Name, cb.Name = "a", "b"
+	ca.DataDir, cb.DataDir = t.TempDir(), t.TempDir()
+	a := startChild(t, ca)
+	b := startChild(t, cb)
+	acked := make([]atomic.Bool, hooks)
+	burst(func() string { return a.addr }, hooks, 6, 0, acked, nil)
+	for i := range acked {
+		if !acked[i].Load() {
+			t.Fatalf("webhook %d was not acknowledged", i)
+		}
+	}
+	a.kill9(t)
+	killed := time.Now()
+	before := rec.tally()
+	var fps []string
+	for i := range hooks {
+		_, f := webhook(i, alertsPer)
+		fps = append(fps, f...)
+	}
+	if before.distinct == len(fps) {
+		t.Fatal("replica a sent everything before it was killed: the test needs a backlog")
+	}
+	if !eventually(2*time.Minute, func() bool { return rec.has(fps) == 0 }) {
+		t.Errorf("replica b did not take over: %d of %d alerts missing", rec.has(fps), len(fps))
+		dumpQueue(t, dsn)
+		t.FailNow()
+	}
+	got := rec.tally()
+	t.Logf("HA lanes: %d alerts, %d sent by a before the kill, all delivered %s after it; messages by replica %v; duplicates %d",
+		len(fps), before.distinct, time.Since(killed).Round(time.Millisecond), got.byFrom, got.duplicates)
+	if got.duplicates > 1 {
+		t.Errorf("%d alerts repeated, want at most the one a was sending", got.duplicates)
+	}
+	b.stop(t)
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,7 +81,43 @@ func startPostgres(t testing.TB) string {
 		}
 		_ = cmd.Run()
 	})
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	pgDataDirs.Store(dsn, data)
+	return dsn
+}
+
+var pgDataDirs sync.Map // dsn → data directory
+
+// pgCPU is the CPU time (user+system) the server started for dsn has used
+// so far: its postmaster and every live backend (Linux /proc; 0 elsewhere).
+// A backend that exited is not counted, so measure with the pool still open.
+func pgCPU(dsn string) time.Duration {
+	d, ok := pgDataDirs.Load(dsn)
+	if !ok {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(d.(string), "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pm := strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	entries, _ := os.ReadDir("/proc")
+	var ticks int64
+	for _, e := range entries {
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces), from the state on.
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if len(f) < 13 || (e.Name() != pm && f[1] != pm) {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
 }
 
 // dumpQueue logs what the shared PostgreSQL queue holds, so a failed HA run

@@ -20,6 +20,8 @@ type recorder struct {
 	srv       *httptest.Server
 	perMinute int
 	window    time.Duration
+	// delay holds every answer this long (a slow robot builds a backlog).
+	delay time.Duration
 
 	mu       sync.Mutex
 	stamps   []time.Time
@@ -47,6 +49,7 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 		w.Write([]byte(`{"errcode":40001,"errmsg":"bad body"}`))
 		return
 	}
+	time.Sleep(r.delay)
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()

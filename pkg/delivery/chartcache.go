@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
@@ -141,54 +142,43 @@ type chartMeta struct {
 }
 
 func (s *Service) storeChart(ctx context.Context, id, fp string, res chartResult) error {
-	var img []byte
-	var meta []byte
-	ct := ""
-	errText := ""
+	rec := store.ChartRecord{DeliveryID: id, Fingerprint: fp, CreatedAt: s.now(), Renderer: res.info.Renderer,
+		Fallback: res.info.FallbackReason, Plan: string(res.info.Plan), Note: res.info.Note}
 	if res.err != nil {
-		errText = res.err.Error()
+		rec.Error = res.err.Error()
 	} else {
-		img = res.chart.Image
-		ct = res.chart.ContentType
-		if ct == "" && len(img) > 0 {
-			ct = "image/png"
+		rec.Image = res.chart.Image
+		rec.ContentType = res.chart.ContentType
+		if rec.ContentType == "" && len(rec.Image) > 0 {
+			rec.ContentType = "image/png"
 		}
-		meta, _ = json.Marshal(chartMeta{ContentType: ct, URL: res.chart.URL, Title: res.chart.Title, Series: res.chart.Series,
+		meta, _ := json.Marshal(chartMeta{ContentType: rec.ContentType, URL: res.chart.URL, Title: res.chart.Title, Series: res.chart.Series,
 			Unit: res.chart.Unit, Query: res.chart.Query, From: res.chart.From, To: res.chart.To})
+		rec.Meta = string(meta)
 	}
-	if img == nil {
-		img = []byte{}
-	}
-	_, err := s.b.plain().exec(ctx, `INSERT INTO alertchart_chart (delivery_id, fingerprint, created_at, content_type, image, meta, renderer, fallback_reason, plan, note, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (delivery_id, fingerprint) DO NOTHING`,
-		id, fp, s.now().UnixMilli(), ct, img, string(meta), res.info.Renderer, res.info.FallbackReason, string(res.info.Plan), res.info.Note, errText)
-	return err
+	return s.st.InsertChart(ctx, rec)
 }
 
 // loadChart reads a stored chart; ok is false when none is stored.
 func (s *Service) loadChart(ctx context.Context, id, fp string) (chartResult, bool, error) {
-	var ct, meta, renderer, fallback, plan, note, errText string
-	var img []byte
-	err := s.b.plain().queryRow(ctx, `SELECT content_type, image, meta, renderer, fallback_reason, plan, note, error
-		FROM alertchart_chart WHERE delivery_id = $1 AND fingerprint = $2`, id, fp).
-		Scan(&ct, &img, &meta, &renderer, &fallback, &plan, &note, &errText)
-	if err == errNoRows {
+	rec, err := s.st.Chart(ctx, id, fp)
+	if err == store.ErrNoRows {
 		return chartResult{}, false, nil
 	}
 	if err != nil {
 		return chartResult{}, false, err
 	}
-	res := chartResult{info: ChartInfo{Renderer: renderer, FallbackReason: fallback, Note: note}}
-	if plan != "" {
-		res.info.Plan = json.RawMessage(plan)
+	res := chartResult{info: ChartInfo{Renderer: rec.Renderer, FallbackReason: rec.Fallback, Note: rec.Note}}
+	if rec.Plan != "" {
+		res.info.Plan = json.RawMessage(rec.Plan)
 	}
-	if errText != "" {
-		res.err = fmt.Errorf("%s", errText)
+	if rec.Error != "" {
+		res.err = fmt.Errorf("%s", rec.Error)
 		return res, true, nil
 	}
 	var m chartMeta
-	_ = json.Unmarshal([]byte(meta), &m)
-	res.chart = &channels.Chart{Image: img, ContentType: ct, URL: m.URL, Title: m.Title, Series: m.Series, Unit: m.Unit,
+	_ = json.Unmarshal([]byte(rec.Meta), &m)
+	res.chart = &channels.Chart{Image: rec.Image, ContentType: rec.ContentType, URL: m.URL, Title: m.Title, Series: m.Series, Unit: m.Unit,
 		Query: m.Query, From: m.From, To: m.To}
 	return res, true, nil
 }

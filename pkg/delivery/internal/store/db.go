@@ -1,4 +1,4 @@
-package delivery
+package store
 
 import (
 	"context"
@@ -20,6 +20,16 @@ type dbtx interface {
 	exec(ctx context.Context, q string, args ...any) (int64, error)
 	query(ctx context.Context, q string, args ...any) (rowsIter, error)
 	queryRow(ctx context.Context, q string, args ...any) rowScanner
+	// pipeline runs stmts in order, returns how many rows each changed and
+	// hands each row of the last one to scan (when set). PostgreSQL sends
+	// them in one round trip.
+	pipeline(ctx context.Context, stmts []stmt, scan func(rowScanner) error) ([]int64, error)
+}
+
+// stmt is one statement of a pipeline.
+type stmt struct {
+	q    string
+	args []any
 }
 
 type rowsIter interface {
@@ -33,8 +43,15 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
+// DB runs the pipeline's statements, on the database (Store) or inside a
+// transaction (Tx).
+type DB struct {
+	x dbtx
+	d *dialect
+}
+
 // errNoRows is returned by queryRow(...).Scan when nothing matched, for both drivers.
-var errNoRows = errors.New("no rows")
+var errNoRows = ErrNoRows
 
 // ---- database/sql ----
 
@@ -91,6 +108,33 @@ func (d sqlDB) query(ctx context.Context, q string, args ...any) (rowsIter, erro
 		return nil, err
 	}
 	return sqlRows{rows}, nil
+}
+
+func (d sqlDB) pipeline(ctx context.Context, stmts []stmt, scan func(rowScanner) error) ([]int64, error) {
+	n := make([]int64, len(stmts))
+	for i, st := range stmts {
+		if i < len(stmts)-1 || scan == nil {
+			var err error
+			if n[i], err = d.exec(ctx, st.q, st.args...); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		rows, err := d.query(ctx, st.q, st.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			n[i]++
+			if err := scan(rows); err != nil {
+				rows.close()
+				return nil, err
+			}
+		}
+		rows.close()
+		return n, rows.Err()
+	}
+	return n, nil
 }
 
 func (d sqlDB) queryRow(ctx context.Context, q string, args ...any) rowScanner {
@@ -172,6 +216,7 @@ type pgxQuerier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 var (
@@ -195,6 +240,45 @@ func (d pgxDB) query(ctx context.Context, q string, args ...any) (rowsIter, erro
 		return nil, err
 	}
 	return pgxRows{rows}, nil
+}
+
+func (d pgxDB) pipeline(ctx context.Context, stmts []stmt, scan func(rowScanner) error) ([]int64, error) {
+	b := &pgx.Batch{}
+	for _, st := range stmts {
+		b.Queue(st.q, st.args...)
+	}
+	br := d.q.SendBatch(ctx, b)
+	n := make([]int64, len(stmts))
+	fail := func(err error) ([]int64, error) {
+		_ = br.Close()
+		return nil, err
+	}
+	for i := range stmts {
+		if i < len(stmts)-1 || scan == nil {
+			tag, err := br.Exec()
+			if err != nil {
+				return fail(err)
+			}
+			n[i] = tag.RowsAffected()
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return fail(err)
+		}
+		for rows.Next() {
+			n[i]++
+			if err := scan(pgxRows{rows}); err != nil {
+				rows.Close()
+				return fail(err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fail(err)
+		}
+	}
+	return n, br.Close()
 }
 
 func (d pgxDB) queryRow(ctx context.Context, q string, args ...any) rowScanner {

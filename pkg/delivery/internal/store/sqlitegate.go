@@ -1,4 +1,4 @@
-package delivery
+package store
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 //
 // gatedConnector hands database/sql any number of cheap logical connections
 // that all share the one physical connection, and a gate decides who uses
-// it next: work marked with withPriority (Accept) goes before everything
+// it next: work marked with withPriority (Accept's group commit) goes before everything
 // else. Each statement holds the gate while it runs, a query until its rows
 // are closed, and a transaction from BEGIN until COMMIT or ROLLBACK, so the
 // physical connection is never used by two callers at once. Prepared

@@ -1,4 +1,4 @@
-package delivery
+package store
 
 import (
 	"context"
@@ -39,7 +39,8 @@ var (
 //   - alertchart_dedupe: idempotency keys (receiver, channel, fingerprint,
 //     status, startsAt) with their expiry.
 //   - alertchart_rate / alertchart_rate_slot: the per-channel sliding-window
-//     rate limiter shared by every replica using the same database.
+//     rate limiter shared by every replica using the same database; used
+//     counts the channel's slot rows, so a send asks one row, not the window.
 func schema(d dialect) []string {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS alertchart_delivery (
@@ -77,7 +78,11 @@ func schema(d dialect) []string {
 			n_alerts INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (delivery_id, channel)
 		)`,
-		`CREATE INDEX IF NOT EXISTS alertchart_channel_backlog ON alertchart_channel (channel, status, digest_owner, received_at)`,
+		// Only the rows still waiting are indexed: an index of the sent ones
+		// would grow with the records and be written twice per text.
+		`DROP INDEX IF EXISTS alertchart_channel_backlog`,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_pending ON alertchart_channel (channel, digest_owner, received_at) WHERE ` + isPending,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_chart_pending ON alertchart_channel (channel) WHERE ` + isChartPending,
 		`CREATE TABLE IF NOT EXISTS alertchart_attempt (
 			delivery_id TEXT NOT NULL,
 			channel TEXT NOT NULL,
@@ -111,7 +116,8 @@ func schema(d dialect) []string {
 		`CREATE INDEX IF NOT EXISTS alertchart_dedupe_expires ON alertchart_dedupe (expires_at)`,
 		`CREATE TABLE IF NOT EXISTS alertchart_rate (
 			channel TEXT PRIMARY KEY,
-			paused_until BIGINT NOT NULL DEFAULT 0
+			paused_until BIGINT NOT NULL DEFAULT 0,
+			used BIGINT NOT NULL DEFAULT 0
 		)`,
 		`CREATE TABLE IF NOT EXISTS alertchart_rate_slot (
 			channel TEXT NOT NULL,
@@ -122,11 +128,38 @@ func schema(d dialect) []string {
 	return stmts
 }
 
-func migrateOwn(ctx context.Context, db dbtx, d dialect) error {
-	for _, s := range schema(d) {
-		if _, err := db.exec(ctx, s); err != nil {
-			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Fields(s)[0:6])
+// migrate creates AlertChart's tables (River's are migrated by rivermigrate)
+// and adds the columns later versions introduced to tables created before.
+func (db DB) migrate(ctx context.Context) error {
+	for _, s := range schema(*db.d) {
+		if _, err := db.x.exec(ctx, s); err != nil {
+			f := strings.Fields(s)
+			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Join(f[:min(len(f), 6)], " "))
+		}
+	}
+	has, err := db.hasColumn(ctx, "alertchart_rate", "used")
+	if err != nil {
+		return fmt.Errorf("inspect alertchart_rate: %w", err)
+	}
+	if !has {
+		for _, q := range []string{
+			`ALTER TABLE alertchart_rate ADD COLUMN used BIGINT NOT NULL DEFAULT 0`,
+			`UPDATE alertchart_rate SET used = (SELECT COUNT(*) FROM alertchart_rate_slot s WHERE s.channel = alertchart_rate.channel)`,
+		} {
+			if _, err := db.x.exec(ctx, q); err != nil {
+				return fmt.Errorf("add alertchart_rate.used: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+func (db DB) hasColumn(ctx context.Context, table, column string) (bool, error) {
+	q := `SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2`
+	if db.d.name == "postgres" {
+		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
+	}
+	var n int64
+	err := db.x.queryRow(ctx, q, table, column).Scan(&n)
+	return n > 0, err
 }

@@ -1,0 +1,233 @@
+package delivery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+	"github.com/riverqueue/river"
+
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
+)
+
+// Accept persists a notification for receiver and queues its deliveries. It
+// returns only after the notification is durable. ErrUnknownReceiver and
+// ErrInvalid are client mistakes; any other error means nothing was stored
+// and Alertmanager should retry (answer 503).
+func (s *Service) Accept(ctx context.Context, receiver string, data *template.Data) (AcceptResult, error) {
+	return s.AcceptGroup(ctx, receiver, "", data)
+}
+
+// AcceptGroup is Accept with Alertmanager's groupKey (from the webhook body),
+// kept in the delivery records. An empty groupKey is derived from groupLabels.
+func (s *Service) AcceptGroup(ctx context.Context, receiver, groupKey string, data *template.Data) (AcceptResult, error) {
+	if s.closed.Load() {
+		return AcceptResult{}, ErrClosed
+	}
+	if data == nil || len(data.Alerts) == 0 {
+		return AcceptResult{}, fmt.Errorf("%w: no alerts", ErrInvalid)
+	}
+	if receiver == "" {
+		receiver = data.Receiver
+	}
+	if !s.s.ReceiverKnown(receiver) {
+		return AcceptResult{}, fmt.Errorf("%w %q", ErrUnknownReceiver, receiver)
+	}
+	for i, a := range data.Alerts {
+		if a.Status != "" && a.Status != "firing" && a.Status != "resolved" {
+			return AcceptResult{}, fmt.Errorf("%w: alerts[%d].status must be firing or resolved, not %q", ErrInvalid, i, a.Status)
+		}
+	}
+	return s.accept(ctx, receiver, groupKey, data, "")
+}
+
+// dedupeKey is the idempotency key of one alert to one channel.
+func dedupeKey(receiver, channel, fp, status string, startsAt time.Time) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{receiver, channel, fp, status, startsAt.UTC().Format(time.RFC3339Nano)}, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+func fingerprintOf(a template.Alert) string {
+	if a.Fingerprint != "" {
+		return a.Fingerprint
+	}
+	ls := model.LabelSet{}
+	for k, v := range a.Labels {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls.Fingerprint().String()
+}
+
+func groupKeyOf(d *template.Data) string {
+	ls := model.LabelSet{}
+	for k, v := range d.GroupLabels {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return "{}:" + ls.String()
+}
+
+// alertSummary is the short form of an alert in delivery records.
+type alertSummary struct {
+	Fingerprint string `json:"fingerprint"`
+	Alertname   string `json:"alertname"`
+	Status      string `json:"status"`
+	Instance    string `json:"instance,omitempty"`
+	Severity    string `json:"severity,omitempty"`
+}
+
+func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *template.Data, resentFrom string) (AcceptResult, error) {
+	now := s.now()
+	id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy()).String()
+	data := *in
+	data.Alerts = make(template.Alerts, len(in.Alerts))
+	copy(data.Alerts, in.Alerts)
+	if data.Receiver == "" {
+		data.Receiver = receiver
+	}
+	summaries := make([]alertSummary, len(data.Alerts))
+	for i := range data.Alerts {
+		a := &data.Alerts[i]
+		a.Fingerprint = fingerprintOf(*a)
+		if a.Status == "" {
+			a.Status = data.Status
+		}
+		summaries[i] = alertSummary{Fingerprint: a.Fingerprint, Alertname: a.Labels["alertname"], Status: a.Status,
+			Instance: a.Labels["instance"], Severity: a.Labels["severity"]}
+	}
+	if groupKey == "" {
+		groupKey = groupKeyOf(&data)
+	}
+	payload, err := json.Marshal(&data)
+	if err != nil {
+		return AcceptResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	sumJSON, _ := json.Marshal(summaries)
+	window := s.s.Delivery.DedupeWindow.D()
+
+	type chanPlan struct {
+		name string
+		fps  []string
+	}
+	var order []*chanPlan
+	plans := map[string]*chanPlan{}
+	duplicates := 0
+	at := time.UnixMilli(now.UnixMilli()) // as stored
+	del := &deliveryRec{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey, ResentFrom: resentFrom, Data: &data}
+	var tasks []*laneTask
+	var guarded []func()
+	err = s.q.Batch(ctx, func(t *store.Tx) error {
+		// Which alerts go where, and their idempotency keys.
+		type route struct {
+			plan *chanPlan
+			fp   string
+		}
+		var routes []route
+		var keys []string
+		perAlert := make([]int, len(data.Alerts))
+		for ai, a := range data.Alerts {
+			chs := s.s.ChannelsFor(receiver, a.Labels)
+			perAlert[ai] = len(chs)
+			for _, ch := range chs {
+				p := plans[ch]
+				if p == nil {
+					p = &chanPlan{name: ch}
+					plans[ch] = p
+					order = append(order, p)
+				}
+				routes = append(routes, route{p, a.Fingerprint})
+				keys = append(keys, dedupeKey(receiver, ch, a.Fingerprint, a.Status, a.StartsAt))
+			}
+		}
+		if resentFrom != "" || window <= 0 {
+			keys = nil // a resend bypasses the window
+		}
+		fresh, err := t.InsertNotification(ctx, store.Notification{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey,
+			Payload: string(payload), Alerts: string(sumJSON), ResentFrom: resentFrom}, keys, now.Add(window))
+		if err != nil {
+			return err
+		}
+		i := 0
+		for _, n := range perAlert {
+			sent := 0
+			for _, r := range routes[i : i+n] {
+				if keys == nil || fresh[i] {
+					r.plan.fps = append(r.plan.fps, r.fp)
+					sent++
+				}
+				i++
+			}
+			if n > 0 && sent == 0 {
+				duplicates++
+			}
+		}
+		var rows []store.NewChannel
+		var jobs []river.InsertManyParams
+		for _, p := range order {
+			typ := ""
+			if n := s.notifiers[p.name]; n != nil {
+				typ = n.Type()
+			} else if c, ok := s.s.Channel(p.name); ok {
+				typ = c.Type
+			}
+			k := store.Key{DeliveryID: id, Channel: p.name}
+			row := store.NewChannel{Key: k, Type: typ, ReceivedAt: at, Status: store.Pending, Fingerprints: p.fps}
+			switch {
+			case len(p.fps) == 0:
+				row.Status = store.Deduplicated
+			case !s.laneTakes(p.name, len(p.fps)):
+				jobs = append(jobs, textJob(k))
+			default:
+				// The lane sends it: claimed by its key, held in this process.
+				row.Owner = k.Owner()
+				task := &laneTask{k: k, del: del, row: &store.Channel{DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at, Status: store.Pending,
+					Fingerprints: p.fps, NAlerts: len(p.fps), DigestOwner: row.Owner}}
+				hold(k)
+				tasks = append(tasks, task)
+				if !s.st.SQLite() {
+					// Another replica takes over if this one dies (see lane.go).
+					if g, done := s.guardJob(p.name, at); g != nil {
+						jobs = append(jobs, *g)
+						guarded = append(guarded, done)
+					}
+				}
+			}
+			rows = append(rows, row)
+		}
+		if err := t.InsertChannels(ctx, rows); err != nil {
+			return err
+		}
+		return t.EnqueueBatched(ctx, nil, jobs...)
+	})
+	if err != nil {
+		for _, t := range tasks {
+			unhold(t.key())
+		}
+		s.log.Error("delivery: could not persist a notification; Alertmanager will retry", "receiver", receiver, "error", err)
+		return AcceptResult{}, fmt.Errorf("persist notification: %w", err)
+	}
+	for _, done := range guarded {
+		done()
+	}
+	for _, t := range tasks {
+		s.lanes[t.k.Channel].push([]*laneTask{t})
+	}
+	s.m.accepted.WithLabelValues(receiver).Inc()
+	s.m.alerts.WithLabelValues("new").Add(float64(len(data.Alerts) - duplicates))
+	s.m.alerts.WithLabelValues("duplicate").Add(float64(duplicates))
+	for _, p := range order {
+		if len(p.fps) == 0 {
+			s.m.deliveries.WithLabelValues(p.name, string(store.Deduplicated)).Inc()
+		}
+	}
+	if len(order) == 0 {
+		s.log.Warn("delivery: no channel matches this notification", "receiver", receiver, "id", id)
+	}
+	return AcceptResult{ID: id, Alerts: len(data.Alerts), Duplicates: duplicates}, nil
+}

@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Text state transitions of alertchart_channel rows. A row is pending until
+// its text is sent (alone, combined with its chart, or in a digest) or given
+// up; digest_owner says which job sends it. See the delivery package for
+// the rules; these statements only record them.
+
+// Claim makes owner the sender of the row if nobody claimed it yet and
+// returns the row's owner afterwards.
+func (db DB) Claim(ctx context.Context, k Key, owner string) (string, error) {
+	n, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = $1 WHERE delivery_id = $2 AND channel = $3 AND digest_owner = ''`,
+		owner, k.DeliveryID, k.Channel)
+	if err != nil {
+		return "", err
+	}
+	if n == 1 {
+		return owner, nil
+	}
+	return db.OwnerOf(ctx, k)
+}
+
+// OwnerOf returns the row's digest_owner.
+func (db DB) OwnerOf(ctx context.Context, k Key) (string, error) {
+	var cur string
+	err := db.x.queryRow(ctx, `SELECT digest_owner FROM alertchart_channel WHERE delivery_id = $1 AND channel = $2`, k.DeliveryID, k.Channel).Scan(&cur)
+	return cur, err
+}
+
+// Digest is an open digest of a channel: its owner and how many alerts it
+// gathered so far.
+type Digest struct {
+	Owner  string
+	Alerts int
+}
+
+// OpenDigests lists the channel's digests still gathering (owned pending
+// rows whose text is not out), oldest first.
+func (db DB) OpenDigests(ctx context.Context, channel string) ([]Digest, error) {
+	rows, err := db.x.query(ctx, `SELECT digest_owner, SUM(n_alerts) FROM alertchart_channel
+		WHERE channel = $1 AND `+isPending+` AND digest_owner <> '' AND text_sent_at IS NULL
+		GROUP BY digest_owner ORDER BY MIN(received_at)`, channel)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	var out []Digest
+	for rows.Next() {
+		var d Digest
+		var sum int64
+		if err := rows.Scan(&d.Owner, &sum); err != nil {
+			return nil, err
+		}
+		d.Alerts = int(sum)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Owned lists the pending, unsent rows of channel that owner sends, oldest first.
+func (db DB) Owned(ctx context.Context, owner, channel string) ([]*Channel, error) {
+	return db.queryChannels(ctx, `channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL ORDER BY received_at`,
+		owner, channel)
+}
+
+// Gather makes owner the sender of up to room of the channel's oldest
+// unclaimed pending rows (a digest gathering the robot's backlog).
+func (db DB) Gather(ctx context.Context, owner, channel string, room int) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = $1
+		WHERE channel = $2 AND `+isPending+` AND digest_owner = '' AND text_sent_at IS NULL AND delivery_id IN (
+			SELECT delivery_id FROM alertchart_channel WHERE channel = $2 AND `+isPending+` AND digest_owner = ''
+			ORDER BY received_at LIMIT $3)`, owner, channel, room)
+	return err
+}
+
+// Unclaim hands every pending, unsent row owner holds back to nobody and
+// returns their keys (each needs a text job of its own again).
+func (db DB) Unclaim(ctx context.Context, owner, channel string) ([]Key, error) {
+	left, err := db.Owned(ctx, owner, channel)
+	if err != nil || len(left) == 0 {
+		return nil, err
+	}
+	if _, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL`,
+		owner, channel); err != nil {
+		return nil, err
+	}
+	keys := make([]Key, len(left))
+	for i, r := range left {
+		keys[i] = Key{r.DeliveryID, r.Channel}
+	}
+	return keys, nil
+}
+
+// TextSent is what a successful text send records on one row.
+type TextSent struct {
+	Key
+	At        time.Time // when the send finished
+	Latency   time.Duration
+	Part      string
+	Chart     ChartState
+	ChartSent *time.Time // the chart went with the text
+	ChartLat  *time.Duration
+	Renderer  string
+	Fallback  string
+	Note      string
+}
+
+// Sending is one send's outcome to record at once: the rows the message
+// carried, their attempts, and the sender's bookkeeping.
+type Sending struct {
+	Channel string
+	// Owner is the sender's key: rows that joined its digest but were not
+	// in the message are released (returned by RecordSent).
+	Owner    string
+	Rows     []TextSent
+	Attempts []Attempt
+	// SettleAt, when set, moves the slots reserved at that time (Unix ms)
+	// to SettleTo, the end of the send.
+	SettleAt int64
+	SettleTo time.Time
+}
+
+// RecordSentNow is RecordSent in a transaction of its own, for a sender
+// with no job to insert along with it: on PostgreSQL it is one round trip
+// (the statements are pipelined and run as one implicit transaction). The
+// rows it releases (rare: rows that joined the sender's digest while it was
+// sending) must get their text jobs in a transaction that follows; should
+// the process die in between, maintenance finds them (requeueStranded).
+func (s *Store) RecordSentNow(ctx context.Context, rec Sending) ([]Key, error) {
+	if s.pool != nil {
+		return DB{x: pgxDB{s.pool}, d: s.d}.RecordSent(ctx, rec)
+	}
+	var left []Key
+	err := s.Tx(ctx, func(t *Tx) error {
+		var err error
+		left, err = t.RecordSent(ctx, rec)
+		return err
+	})
+	return left, err
+}
+
+// RecordSent records a successful send in one go (on PostgreSQL, one round
+// trip): under the channel's digest lock, the slots settled, every row sent,
+// every attempt, and the owner's leftover rows released.
+// It returns the released rows, which need text jobs of their own again.
+func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
+	stmts := make([]stmt, 0, 2*len(s.Rows)+4)
+	if db.d.forUpdate != "" {
+		stmts = append(stmts, stmt{`SELECT paused_until FROM alertchart_rate WHERE channel = $1` + db.d.forUpdate, []any{s.Channel}})
+	}
+	if s.SettleAt != 0 && s.SettleTo.UnixMilli() > s.SettleAt {
+		stmts = append(stmts, stmt{`UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, []any{s.SettleTo.UnixMilli(), s.Channel, s.SettleAt}})
+	}
+	for _, r := range s.Rows {
+		var chartSent, chartLat any
+		if r.ChartSent != nil {
+			chartSent = r.ChartSent.UnixMilli()
+		}
+		if r.ChartLat != nil {
+			chartLat = r.ChartLat.Milliseconds()
+		}
+		stmts = append(stmts, stmt{`UPDATE alertchart_channel SET status = $1, text_sent_at = $2, text_latency_ms = $3, text_part = $4,
+		attempts = attempts + 1, last_error = '', chart_state = $5, chart_sent_at = $6, chart_latency_ms = $7,
+		renderer = $8, fallback_reason = $9, chart_note = $10 WHERE delivery_id = $11 AND channel = $12`,
+			[]any{string(Sent), r.At.UnixMilli(), r.Latency.Milliseconds(), r.Part, string(r.Chart), chartSent, chartLat,
+				r.Renderer, r.Fallback, r.Note, r.DeliveryID, r.Channel}})
+	}
+	for _, a := range s.Attempts {
+		stmts = append(stmts, attemptStmt(a))
+	}
+	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
+		RETURNING delivery_id`, []any{s.Owner, s.Channel}})
+	var released []Key
+	_, err := db.x.pipeline(ctx, stmts, func(r rowScanner) error {
+		k := Key{Channel: s.Channel}
+		if err := r.Scan(&k.DeliveryID); err != nil {
+			return err
+		}
+		released = append(released, k)
+		return nil
+	})
+	return released, err
+}
+
+// RecordFailure counts a failed text attempt and keeps its error.
+func (db DB) RecordFailure(ctx context.Context, k Key, msg string) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET attempts = attempts + 1, last_error = $1 WHERE delivery_id = $2 AND channel = $3`,
+		msg, k.DeliveryID, k.Channel)
+	return err
+}
+
+// MarkFailed gives the row up with reason and releases its claim.
+func (db DB) MarkFailed(ctx context.Context, k Key, reason string) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET status = $1, last_error = $2, digest_owner = '' WHERE delivery_id = $3 AND channel = $4`,
+		string(Failed), reason, k.DeliveryID, k.Channel)
+	return err
+}
+
+// SetNoCombine makes the row's next attempt send text and chart apart.
+func (db DB) SetNoCombine(ctx context.Context, k Key) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET no_combine = 1 WHERE delivery_id = $1 AND channel = $2`, k.DeliveryID, k.Channel)
+	return err
+}
+
+// PendingTexts counts the channel's pending texts, leaving out those owner
+// sends ("" counts all).
+func (db DB) PendingTexts(ctx context.Context, channel, owner string) (int64, error) {
+	var n int64
+	var err error
+	if owner == "" {
+		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND `+isPending, channel).Scan(&n)
+	} else {
+		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND `+isPending+` AND digest_owner <> $2`,
+			channel, owner).Scan(&n)
+	}
+	return n, err
+}
+
+// LockDigests takes the channel's rate row lock (PostgreSQL; SQLite
+// transactions are exclusive already), which a job takes while it picks a
+// digest to join. Taken first in a transaction, before any channel row, so
+// two orders cannot deadlock. A channel without a rate row never had a
+// digest, so there is nothing to lock.
+func (db DB) LockDigests(ctx context.Context, channel string) error {
+	if db.d.forUpdate == "" {
+		return nil
+	}
+	var paused int64
+	err := db.x.queryRow(ctx, `SELECT paused_until FROM alertchart_rate WHERE channel = $1`+db.d.forUpdate, channel).Scan(&paused)
+	if err == ErrNoRows {
+		return nil
+	}
+	return err
+}
+
+// ---- charts ----
+
+// ChartProgress records that the first sentParts charts of the row were
+// dealt with and keeps note (when none of them was sent).
+func (db DB) ChartProgress(ctx context.Context, k Key, sentParts int, note string) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET chart_parts_sent = $1, chart_note = $2 WHERE delivery_id = $3 AND channel = $4`,
+		sentParts, note, k.DeliveryID, k.Channel)
+	return err
+}
+
+// ChartSent records a sent follow-up chart; the first one sets the chart's
+// time, latency, renderer and fallback reason.
+func (db DB) ChartSent(ctx context.Context, k Key, sentParts int, at time.Time, latency time.Duration, renderer, fallback, note string) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET chart_parts_sent = $1,
+		chart_latency_ms = CASE WHEN chart_sent_at IS NULL THEN $2 ELSE chart_latency_ms END,
+		chart_sent_at = CASE WHEN chart_sent_at IS NULL THEN $3 ELSE chart_sent_at END,
+		renderer = CASE WHEN renderer = '' THEN $4 ELSE renderer END,
+		fallback_reason = CASE WHEN fallback_reason = '' THEN $5 ELSE fallback_reason END,
+		chart_note = CASE WHEN $6 <> '' THEN $6 ELSE chart_note END
+		WHERE delivery_id = $7 AND channel = $8`,
+		sentParts, latency.Milliseconds(), at.UnixMilli(), renderer, fallback, note, k.DeliveryID, k.Channel)
+	return err
+}
+
+// SetChartState ends the row's chart follow-up; a non-empty note replaces
+// the chart note.
+func (db DB) SetChartState(ctx context.Context, k Key, state ChartState, note string) error {
+	if note == "" {
+		_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET chart_state = $1 WHERE delivery_id = $2 AND channel = $3`,
+			string(state), k.DeliveryID, k.Channel)
+		return err
+	}
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET chart_state = $1, chart_note = $4 WHERE delivery_id = $2 AND channel = $3`,
+		string(state), k.DeliveryID, k.Channel, note)
+	return err
+}
+
+// CountChartAttempt counts a failed chart send.
+func (db DB) CountChartAttempt(ctx context.Context, k Key) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET chart_attempts = chart_attempts + 1 WHERE delivery_id = $1 AND channel = $2`,
+		k.DeliveryID, k.Channel)
+	return err
+}
+
+// Overview is what became of a digest's overview chart, recorded on every
+// row the digest carried.
+type Overview struct {
+	State    ChartState
+	Note     string
+	SentAt   *time.Time
+	Renderer string
+	Fallback string
+}
+
+// RecordOverview writes a digest's overview outcome into one of its rows.
+func (db DB) RecordOverview(ctx context.Context, r *Channel, o Overview) error {
+	var sentAt, lat any
+	if o.SentAt != nil {
+		sentAt, lat = o.SentAt.UnixMilli(), o.SentAt.Sub(r.ReceivedAt).Milliseconds()
+	}
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET chart_state = $1, chart_note = $2, chart_sent_at = $3, chart_latency_ms = $4,
+		renderer = $5, fallback_reason = $6 WHERE delivery_id = $7 AND channel = $8`,
+		string(o.State), o.Note, sentAt, lat, o.Renderer, o.Fallback, r.DeliveryID, r.Channel)
+	return err
+}

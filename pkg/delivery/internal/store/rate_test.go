@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	st, err := OpenSQLite(context.Background(), t.TempDir(), Options{Sync: SyncFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+func reserve(t *testing.T, st *Store, cost, limit int, now time.Time) RateDecision {
+	t.Helper()
+	var dec RateDecision
+	err := st.Tx(context.Background(), func(tx *Tx) error {
+		var err error
+		dec, err = tx.RateCheck(context.Background(), "robot", cost, limit, time.Minute, now, true)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
+
+// TestRateWindowCounts: the window holds at most limit slots, frees them a
+// window after they were taken, and says how long to wait for the one a
+// send needs — with the count kept in alertchart_rate.used.
+func TestRateWindowCounts(t *testing.T) {
+	st := openTestStore(t)
+	ctx := context.Background()
+	t0 := time.UnixMilli(1_000_000_000)
+	for i := range 5 {
+		if dec := reserve(t, st, 1, 6, t0.Add(time.Duration(i)*time.Second)); !dec.OK {
+			t.Fatalf("slot %d refused", i)
+		}
+	}
+	// 5 taken at t0..t0+4s; a send costing 2 must wait for t0's slot.
+	dec := reserve(t, st, 2, 6, t0.Add(10*time.Second))
+	if dec.OK || dec.Wait != 50*time.Second+time.Millisecond {
+		t.Fatalf("cost 2 with 5 of 6 taken: ok %v wait %s, want a wait of 50.001s", dec.OK, dec.Wait)
+	}
+	if peek, err := st.RateCheck(ctx, "robot", 1, 6, time.Minute, t0.Add(10*time.Second), false); err != nil || !peek.OK {
+		t.Fatalf("peek for one free slot: %+v %v", peek, err)
+	}
+	if dec := reserve(t, st, 1, 6, t0.Add(10*time.Second)); !dec.OK {
+		t.Fatal("the sixth slot was refused")
+	}
+	if dec := reserve(t, st, 1, 6, t0.Add(30*time.Second)); dec.OK || dec.Wait != 30*time.Second+time.Millisecond {
+		t.Fatalf("full window: %+v", dec)
+	}
+	// A minute after the first two, two slots are free again and the
+	// expired ones are deleted from the log and the count.
+	if dec := reserve(t, st, 2, 6, t0.Add(61*time.Second+500*time.Millisecond)); !dec.OK {
+		t.Fatalf("after expiry: %+v", dec)
+	}
+	used, _ := st.QueryInt(ctx, `SELECT used FROM alertchart_rate WHERE channel = 'robot'`)
+	rows, _ := st.QueryInt(ctx, `SELECT COUNT(*) FROM alertchart_rate_slot WHERE channel = 'robot'`)
+	if used != 6 || rows != 6 {
+		t.Fatalf("used %d, slot rows %d, want 6 and 6", used, rows)
+	}
+	// Maintenance-style expiry keeps the count in step.
+	err := st.Tx(ctx, func(tx *Tx) error {
+		if err := tx.LockRate(ctx, "robot"); err != nil {
+			return err
+		}
+		return tx.ExpireSlots(ctx, "robot", t0.Add(4*time.Second))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, _ = st.QueryInt(ctx, `SELECT used FROM alertchart_rate WHERE channel = 'robot'`)
+	rows, _ = st.QueryInt(ctx, `SELECT COUNT(*) FROM alertchart_rate_slot WHERE channel = 'robot'`)
+	if used != rows || used != 3 {
+		t.Fatalf("after expiry used %d, rows %d, want 3", used, rows)
+	}
+	// A count that ran ahead of its rows (3 real) heals instead of
+	// blocking the robot.
+	if _, err := st.Exec(ctx, `UPDATE alertchart_rate SET used = 9 WHERE channel = 'robot'`); err != nil {
+		t.Fatal(err)
+	}
+	if dec := reserve(t, st, 1, 6, t0.Add(62*time.Second)); dec.OK || dec.Wait != 100*time.Millisecond {
+		t.Fatalf("inconsistent count: %+v", dec)
+	}
+	if dec := reserve(t, st, 1, 6, t0.Add(62*time.Second)); !dec.OK {
+		t.Fatalf("count not repaired: %+v", dec)
+	}
+}
+
+// TestRateMigration: a database made before alertchart_rate.used existed
+// gets the column with the count of its slot rows.
+func TestRateMigration(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "delivery.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE alertchart_rate (channel TEXT PRIMARY KEY, paused_until BIGINT NOT NULL DEFAULT 0)`,
+		`CREATE TABLE alertchart_rate_slot (channel TEXT NOT NULL, at BIGINT NOT NULL)`,
+		`INSERT INTO alertchart_rate (channel) VALUES ('a'), ('b')`,
+		`INSERT INTO alertchart_rate_slot (channel, at) VALUES ('a', 1), ('a', 2), ('b', 3)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = db.Close()
+	st, err := OpenSQLite(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for ch, want := range map[string]int64{"a": 2, "b": 1} {
+		got, err := st.QueryInt(context.Background(), `SELECT used FROM alertchart_rate WHERE channel = $1`, ch)
+		if err != nil || got != want {
+			t.Fatalf("used of %s: %d %v, want %d", ch, got, err, want)
+		}
+	}
+}

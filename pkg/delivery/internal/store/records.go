@@ -1,0 +1,348 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Notification is one accepted webhook (alertchart_delivery).
+type Notification struct {
+	ID         string
+	ReceivedAt time.Time
+	Receiver   string
+	GroupKey   string
+	ResentFrom string
+	// Payload is the notification (Alertmanager's template.Data) as JSON.
+	Payload string
+	// Alerts is the short form of its alerts for the records, as JSON.
+	Alerts string
+}
+
+// Channel is one notification's delivery to one channel (alertchart_channel):
+// the outbox row whose state drives the text and chart jobs.
+type Channel struct {
+	DeliveryID     string
+	Channel        string
+	Type           string
+	ReceivedAt     time.Time
+	Status         Status
+	Fingerprints   []string
+	Attempts       int
+	LastError      string
+	TextPart       string
+	TextSentAt     sql.NullInt64
+	ChartSentAt    sql.NullInt64
+	TextLatencyMs  sql.NullInt64
+	ChartLatencyMs sql.NullInt64
+	Renderer       string
+	FallbackReason string
+	ChartNote      string
+	ChartState     ChartState
+	ChartPartsSent int
+	ChartAttempts  int
+	NoCombine      bool
+	// DigestOwner is the key ("<delivery id>/<channel>") of the job that
+	// sends this row; "" while nobody has claimed it.
+	DigestOwner string
+	NAlerts     int
+}
+
+// Key names one delivery to one channel.
+type Key struct {
+	DeliveryID string
+	Channel    string
+}
+
+// Owner is the key as stored in digest_owner: "<delivery id>/<channel>".
+// Channel names cannot contain "/" (settings validation).
+func (k Key) Owner() string { return k.DeliveryID + "/" + k.Channel }
+
+const channelCols = `delivery_id, channel, type, received_at, status, fingerprints, attempts, last_error, text_part,
+	text_sent_at, chart_sent_at, text_latency_ms, chart_latency_ms, renderer, fallback_reason, chart_note, chart_state,
+	chart_parts_sent, chart_attempts, no_combine, digest_owner, n_alerts`
+
+// scanChannel scans channelCols, then into extra the columns that follow.
+func scanChannel(r interface{ Scan(...any) error }, extra ...any) (*Channel, error) {
+	var c Channel
+	var at int64
+	var fps, status, chartState string
+	var noCombine int
+	dest := append([]any{&c.DeliveryID, &c.Channel, &c.Type, &at, &status, &fps, &c.Attempts, &c.LastError, &c.TextPart,
+		&c.TextSentAt, &c.ChartSentAt, &c.TextLatencyMs, &c.ChartLatencyMs, &c.Renderer, &c.FallbackReason, &c.ChartNote,
+		&chartState, &c.ChartPartsSent, &c.ChartAttempts, &noCombine, &c.DigestOwner, &c.NAlerts}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, err
+	}
+	c.Status, c.ChartState = Status(status), ChartState(chartState)
+	c.ReceivedAt = time.UnixMilli(at)
+	c.NoCombine = noCombine != 0
+	_ = json.Unmarshal([]byte(fps), &c.Fingerprints)
+	return &c, nil
+}
+
+func (db DB) queryChannels(ctx context.Context, where string, args ...any) ([]*Channel, error) {
+	rows, err := db.x.query(ctx, `SELECT `+channelCols+` FROM alertchart_channel WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	var out []*Channel
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ---- acceptance ----
+
+// InsertNotification stores an accepted notification and claims its
+// idempotency keys until expires, in one go (on PostgreSQL, one round trip).
+// fresh[i] reports whether keys[i] was free (absent, or expired at the
+// notification's time); a key repeated in keys is fresh once at most.
+func (db DB) InsertNotification(ctx context.Context, n Notification, keys []string, expires time.Time) (fresh []bool, err error) {
+	stmts := []stmt{{`INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, []any{n.ID, n.ReceivedAt.UnixMilli(), n.Receiver, n.GroupKey, n.Payload, n.Alerts, n.ResentFrom}}}
+	fresh = make([]bool, len(keys))
+	first := map[string]int{}
+	var uniq []string
+	for i, k := range keys {
+		if _, ok := first[k]; !ok {
+			first[k] = i
+			uniq = append(uniq, k)
+		}
+	}
+	got := map[string]bool{}
+	scan := func(r rowScanner) error {
+		var k string
+		if err := r.Scan(&k); err != nil {
+			return err
+		}
+		got[k] = true
+		return nil
+	}
+	for len(uniq) > 0 {
+		chunk := uniq[:min(len(uniq), 500)]
+		uniq = uniq[len(chunk):]
+		args := []any{n.ID, expires.UnixMilli(), n.ReceivedAt.UnixMilli()}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO alertchart_dedupe (key, delivery_id, expires_at) VALUES `)
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, k)
+			fmt.Fprintf(&q, "($%d, $1, $2)", len(args))
+		}
+		q.WriteString(` ON CONFLICT (key) DO UPDATE SET delivery_id = excluded.delivery_id, expires_at = excluded.expires_at
+		WHERE alertchart_dedupe.expires_at <= $3 RETURNING key`)
+		stmts = append(stmts, stmt{q.String(), args})
+		if _, err := db.x.pipeline(ctx, stmts, scan); err != nil {
+			return nil, err
+		}
+		stmts = nil
+	}
+	if stmts != nil {
+		if _, err := db.x.pipeline(ctx, stmts, nil); err != nil {
+			return nil, err
+		}
+	}
+	for k, i := range first {
+		fresh[i] = got[k]
+	}
+	return fresh, nil
+}
+
+// NewChannel is a channel delivery created by Accept.
+type NewChannel struct {
+	Key
+	Type         string
+	ReceivedAt   time.Time
+	Status       Status
+	Fingerprints []string
+	// Owner claims the row for a sender at once ("" leaves it to the text job).
+	Owner string
+}
+
+// InsertChannels stores channel deliveries (on PostgreSQL, in one round trip).
+func (db DB) InsertChannels(ctx context.Context, cs []NewChannel) error {
+	stmts := make([]stmt, len(cs))
+	for i, c := range cs {
+		fps := c.Fingerprints
+		if fps == nil {
+			fps = []string{}
+		}
+		fpJSON, _ := json.Marshal(fps)
+		stmts[i] = stmt{`INSERT INTO alertchart_channel (delivery_id, channel, type, received_at, status, fingerprints, n_alerts, digest_owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{c.DeliveryID, c.Channel, c.Type, c.ReceivedAt.UnixMilli(), string(c.Status), string(fpJSON), len(fps), c.Owner}}
+	}
+	_, err := db.x.pipeline(ctx, stmts, nil)
+	return err
+}
+
+// ---- reading ----
+
+// Notification loads one stored notification (ErrNoRows if there is none).
+func (db DB) Notification(ctx context.Context, id string) (*Notification, error) {
+	list, err := db.notifications(ctx, `SELECT id, received_at, receiver, group_key, resent_from, payload, alerts FROM alertchart_delivery WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, ErrNoRows
+	}
+	return &list[0], nil
+}
+
+// Notifications lists stored notifications newest first, starting after
+// (before, beforeID) and optionally only those of receiver, at most limit,
+// without their payload.
+func (db DB) Notifications(ctx context.Context, before time.Time, beforeID, receiver string, limit int) ([]Notification, error) {
+	q := `SELECT id, received_at, receiver, group_key, resent_from, '', alerts FROM alertchart_delivery
+		WHERE (received_at < $1 OR (received_at = $1 AND id < $2))`
+	args := []any{before.UnixMilli(), beforeID}
+	if receiver != "" {
+		q += ` AND receiver = $3`
+		args = append(args, receiver)
+	}
+	q += ` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(limit)
+	return db.notifications(ctx, q, args...)
+}
+
+// RecentNotifications returns the payloads of the last n notifications,
+// newest first.
+func (db DB) RecentNotifications(ctx context.Context, n int) ([]Notification, error) {
+	return db.notifications(ctx, `SELECT id, received_at, receiver, group_key, resent_from, payload, '' FROM alertchart_delivery
+		ORDER BY received_at DESC, id DESC LIMIT $1`, n)
+}
+
+func (db DB) notifications(ctx context.Context, q string, args ...any) ([]Notification, error) {
+	rows, err := db.x.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var at int64
+		if err := rows.Scan(&n.ID, &at, &n.Receiver, &n.GroupKey, &n.ResentFrom, &n.Payload, &n.Alerts); err != nil {
+			return nil, err
+		}
+		n.ReceivedAt = time.UnixMilli(at)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Channel loads one channel delivery (ErrNoRows if there is none).
+func (db DB) Channel(ctx context.Context, k Key) (*Channel, error) {
+	return scanChannel(db.x.queryRow(ctx, `SELECT `+channelCols+` FROM alertchart_channel WHERE delivery_id = $1 AND channel = $2`, k.DeliveryID, k.Channel))
+}
+
+// ChannelWithNotification loads a channel delivery and its notification in
+// one query (ErrNoRows if there is none).
+func (db DB) ChannelWithNotification(ctx context.Context, k Key) (*Channel, *Notification, error) {
+	var n Notification
+	var at int64
+	cols := "c." + strings.Join(strings.Fields(strings.ReplaceAll(channelCols, ",", " ")), ", c.")
+	c, err := scanChannel(db.x.queryRow(ctx, `SELECT `+cols+`, d.received_at, d.receiver, d.group_key, d.resent_from, d.payload
+		FROM alertchart_channel c JOIN alertchart_delivery d ON d.id = c.delivery_id WHERE c.delivery_id = $1 AND c.channel = $2`,
+		k.DeliveryID, k.Channel), &at, &n.Receiver, &n.GroupKey, &n.ResentFrom, &n.Payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	n.ID, n.ReceivedAt = k.DeliveryID, time.UnixMilli(at)
+	return c, &n, nil
+}
+
+// ChannelsOf lists a notification's channel deliveries by channel name.
+func (db DB) ChannelsOf(ctx context.Context, id string) ([]*Channel, error) {
+	return db.queryChannels(ctx, `delivery_id = $1 ORDER BY channel`, id)
+}
+
+// Attempt is one send attempt (alertchart_attempt).
+type Attempt struct {
+	Key
+	Part       string
+	At         time.Time
+	OK         bool
+	Error      string
+	StatusCode int
+	Duration   time.Duration
+}
+
+// InsertAttempt records one send attempt.
+func (db DB) InsertAttempt(ctx context.Context, a Attempt) error {
+	st := attemptStmt(a)
+	_, err := db.x.exec(ctx, st.q, st.args...)
+	return err
+}
+
+func attemptStmt(a Attempt) stmt {
+	ok := 0
+	if a.OK {
+		ok = 1
+	}
+	return stmt{`INSERT INTO alertchart_attempt (delivery_id, channel, part, at, ok, error, status_code, duration_ms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{a.DeliveryID, a.Channel, a.Part, a.At.UnixMilli(), ok, a.Error, a.StatusCode, a.Duration.Milliseconds()}}
+}
+
+// Attempts lists a notification's send attempts in time order.
+func (db DB) Attempts(ctx context.Context, id string) ([]Attempt, error) {
+	rows, err := db.x.query(ctx, `SELECT channel, part, at, ok, error, status_code, duration_ms FROM alertchart_attempt
+		WHERE delivery_id = $1 ORDER BY at`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	var out []Attempt
+	for rows.Next() {
+		a := Attempt{Key: Key{DeliveryID: id}}
+		var at, dur int64
+		var ok int
+		if err := rows.Scan(&a.Channel, &a.Part, &at, &ok, &a.Error, &a.StatusCode, &dur); err != nil {
+			return nil, err
+		}
+		a.At, a.OK, a.Duration = time.UnixMilli(at), ok != 0, time.Duration(dur)*time.Millisecond
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ---- gauges ----
+
+// PendingCounts counts channel deliveries waiting for their text and for
+// their follow-up chart.
+func (db DB) PendingCounts(ctx context.Context) (text, chart int64, err error) {
+	// Both counts read a partial index of the rows concerned (schema.go).
+	if err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE `+isPending).Scan(&text); err != nil {
+		return 0, 0, err
+	}
+	err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE `+isChartPending).Scan(&chart)
+	return text, chart, err
+}
+
+// ---- raw access for tests ----
+
+// Exec runs a raw statement. The pipeline uses the named methods; this is
+// for tests that forge a state (a lost job, a paused robot) and for
+// diagnostics.
+func (db DB) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return db.x.exec(ctx, q, args...)
+}
+
+// QueryInt runs a raw query that returns one integer (tests, diagnostics).
+func (db DB) QueryInt(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := db.x.queryRow(ctx, q, args...).Scan(&n)
+	return n, err
+}

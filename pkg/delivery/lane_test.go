@@ -1,0 +1,132 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/alertchart/alertchart/pkg/channels"
+)
+
+// TestLeasesKeepTheLimit: a robot with a high limit is sent to from rate
+// leases (blocks of slots), and a burst still never exceeds its limit.
+func TestLeasesKeepTheLimit(t *testing.T) {
+	const limit, total = 1200, 2500
+	if leaseSize(limit) < 2 {
+		t.Fatalf("lease size %d: the test needs leases", leaseSize(limit))
+	}
+	n := newFake("fast", limit, false)
+	n.window = 3 * time.Second
+	s := testSettings(t, "fast")
+	s.Channels[0].DisableChart = true
+	svc := openTest(t, s, nil, func(c *Config) { c.RateWindow = 3100 * time.Millisecond }, n)
+	for i := range total {
+		if _, err := svc.Accept(context.Background(), "ops", payload(1, fmt.Sprintf("l%05d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 60*time.Second, "every alert", func() bool {
+		seen := map[string]bool{}
+		for _, m := range n.messages() {
+			for _, fp := range m.fps {
+				seen[fp] = true
+			}
+		}
+		return len(seen) == total
+	})
+	if hits := rateHits(n); hits != 0 {
+		t.Fatalf("the robot refused %d sends: a lease took more than the window allowed", hits)
+	}
+}
+
+// TestRecoverLaneRows: a row a dead process held in a lane (pending, claimed
+// by the lane's key, no job) is sent when the data directory is opened again.
+func TestRecoverLaneRows(t *testing.T) {
+	dir := t.TempDir()
+	s := testSettings(t, "ops")
+	down := newFake("ops", 0, false)
+	down.fail = func(int, *channels.Message) error {
+		return &channels.Error{Kind: channels.Permanent, Msg: "not now"}
+	}
+	svc := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, down)
+	res, err := svc.Accept(context.Background(), "ops", payload(1, "held"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the first attempt", func() bool { down.mu.Lock(); defer down.mu.Unlock(); return down.calls > 0 })
+	if err := svc.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Forge what a kill -9 during the lane's send leaves: the row pending,
+	// claimed by the lane's key, and no job.
+	forge := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, newFake("ops", 0, false))
+	ctx := context.Background()
+	for _, q := range []string{
+		`UPDATE alertchart_channel SET status = 'pending', digest_owner = delivery_id || '/' || channel, last_error = ''`,
+		`DELETE FROM river_job WHERE kind = 'alertchart_text'`,
+	} {
+		if _, err := forge.st.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := forge.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	up := newFake("ops", 0, false)
+	svc2 := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, up)
+	waitFor(t, 10*time.Second, "the held text after the restart", func() bool { return len(up.messages()) == 1 })
+	d, err := svc2.Delivery(ctx, res.ID)
+	if err != nil || d.Status != "sent" {
+		t.Fatalf("%v %+v", err, d)
+	}
+}
+
+// TestLaneReadsBackQueuedTasks: texts queued behind laneDataMax others are
+// kept by key only and read back from the queue when their turn comes;
+// every one arrives once.
+func TestLaneReadsBackQueuedTasks(t *testing.T) {
+	defer func(n int) { laneDataMax = n }(laneDataMax)
+	laneDataMax = 200
+	total := laneDataMax + 50
+	n := newFake("ops", 0, false)
+	release := make(chan struct{})
+	n.fail = func(call int, _ *channels.Message) error {
+		if call == 1 {
+			<-release // hold the lane while the queue fills
+		}
+		return nil
+	}
+	s := testSettings(t, "ops")
+	s.Channels[0].DisableChart = true
+	svc := openTest(t, s, nil, nil, n)
+	for i := range total {
+		if _, err := svc.Accept(context.Background(), "ops", payload(1, fmt.Sprintf("q%05d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := svc.lanes["ops"]
+	l.mu.Lock()
+	light := 0
+	for _, task := range l.queue {
+		if task.del == nil {
+			light++
+		}
+	}
+	l.mu.Unlock()
+	close(release)
+	if light == 0 {
+		t.Fatal("no task was queued by key only")
+	}
+	waitFor(t, 60*time.Second, "every text", func() bool { return len(n.messages()) >= total })
+	time.Sleep(200 * time.Millisecond)
+	seen := map[string]int{}
+	for _, m := range n.messages() {
+		for _, fp := range m.fps {
+			seen[fp]++
+		}
+	}
+	if len(seen) != total || len(n.messages()) != total {
+		t.Fatalf("%d distinct alerts in %d messages, want %d in %d", len(seen), len(n.messages()), total, total)
+	}
+}
