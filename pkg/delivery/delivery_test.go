@@ -2,10 +2,7 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -238,57 +235,39 @@ func TestAcceptErrors(t *testing.T) {
 	}
 }
 
-func TestHandler(t *testing.T) {
+func TestRecordsAPI(t *testing.T) {
 	n := newFake("ops", 0, false)
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{}, nil, n)
-	res, _ := svc.Accept(context.Background(), "ops", payload(2, "i"))
+	ctx := context.Background()
+	res, _ := svc.Accept(ctx, "ops", payload(2, "i"))
 	waitFor(t, 10*time.Second, "text + 2 charts", func() bool { return len(n.messages()) == 3 })
-	h := svc.Handler()
-	do := func(method, path string) *httptest.ResponseRecorder {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
-		return rec
+	list, err := svc.Deliveries(ctx, 10, "", "")
+	if err != nil || len(list) != 1 || list[0].ID != res.ID {
+		t.Fatalf("list: %v %+v", err, list)
 	}
-	rec := do("GET", "/deliveries?limit=10")
-	var list struct{ Deliveries []Delivery }
-	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &list) != nil || len(list.Deliveries) != 1 || list.Deliveries[0].ID != res.ID {
-		t.Fatalf("list: %d %s", rec.Code, rec.Body)
+	d, err := svc.Delivery(ctx, res.ID)
+	if err != nil || len(d.Attempts) == 0 {
+		t.Fatalf("get: %v %+v", err, d)
 	}
-	if rec := do("GET", "/deliveries?status=bogus"); rec.Code != 400 {
-		t.Fatalf("bad status: %d", rec.Code)
+	if _, err := svc.Delivery(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get missing: %v", err)
 	}
-	if rec := do("GET", "/deliveries/"+res.ID); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"attempts":[`) {
-		t.Fatalf("get: %d %s", rec.Code, rec.Body)
+	if ct, img, err := svc.ChartImage(ctx, res.ID, "i0001"); err != nil || ct != "image/png" || len(img) == 0 {
+		t.Fatalf("chart: %v %q %d bytes", err, ct, len(img))
 	}
-	if rec := do("GET", "/deliveries/nope"); rec.Code != 404 {
-		t.Fatalf("get missing: %d", rec.Code)
+	if _, _, err := svc.ChartImage(ctx, res.ID, "zzz"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("chart missing: %v", err)
 	}
-	if rec := do("GET", "/deliveries/"+res.ID+"/chart?fingerprint=i0001"); rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
-		t.Fatalf("chart: %d %s", rec.Code, rec.Body)
-	}
-	if rec := do("GET", "/deliveries/"+res.ID+"/chart?fingerprint=zzz"); rec.Code != 404 {
-		t.Fatalf("chart missing: %d", rec.Code)
-	}
-	if rec := do("GET", "/deliveries/"+res.ID+"/resend"); rec.Code != 405 {
-		t.Fatalf("resend GET: %d", rec.Code)
-	}
-	rec = do("POST", "/deliveries/"+res.ID+"/resend")
-	var rs struct {
-		OK bool
-		ID string
-	}
-	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &rs) != nil || !rs.OK || rs.ID == res.ID {
-		t.Fatalf("resend: %d %s", rec.Code, rec.Body)
+	newID, err := svc.Resend(ctx, res.ID)
+	if err != nil || newID == "" || newID == res.ID {
+		t.Fatalf("resend: %v %q", err, newID)
 	}
 	waitFor(t, 10*time.Second, "resent text", func() bool { return len(n.messages()) >= 4 })
-	if rec := do("POST", "/deliveries/nope/resend"); rec.Code != 404 {
-		t.Fatalf("resend missing: %d", rec.Code)
+	if _, err := svc.Resend(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("resend missing: %v", err)
 	}
 	recent, err := svc.Recent(context.Background(), 3)
 	if err != nil || len(recent) != 3 || recent[0].Receiver != "ops" {
 		t.Fatalf("recent: %v %+v", err, recent)
-	}
-	if rec := do("GET", "/elsewhere"); rec.Code != http.StatusNotFound {
-		t.Fatalf("elsewhere: %d", rec.Code)
 	}
 }

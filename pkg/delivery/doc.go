@@ -148,9 +148,9 @@
 // # Records, metrics, shutdown
 //
 // Every delivery, channel outcome, attempt and chart image is kept for
-// delivery.retention in tables next to River's and served by Handler
-// (GET deliveries, GET deliveries/{id}, GET deliveries/{id}/chart,
-// POST deliveries/{id}/resend). Self-metrics (alertchart_*) are registered on
+// delivery.retention in tables next to River's and read through Deliveries,
+// Delivery, ChartImage and Resend (package resources serves them as
+// GET /deliveries…, behind its caller checks). Self-metrics (alertchart_*) are registered on
 // Config.Registerer. Close stops taking work, hands the lanes' waiting texts
 // to River, lets running sends finish until its context ends and then
 // cancels them; a cancelled send is re-queued, so a send cut short may be

@@ -52,7 +52,7 @@ func (a *api) delivery(w http.ResponseWriter, r *http.Request, c Caller) {
 	id := r.PathValue("id")
 	d, err := p.Delivery().Delivery(r.Context(), id)
 	switch {
-	case notFound(err):
+	case errors.Is(err, delivery.ErrNotFound):
 		intake.WriteError(w, &intake.Error{Status: http.StatusNotFound, Msg: "no delivery " + strconv.Quote(id)})
 	case err != nil:
 		intake.WriteError(w, &intake.Error{Status: http.StatusServiceUnavailable, Msg: "could not read the delivery records: " + err.Error()})
@@ -61,16 +61,25 @@ func (a *api) delivery(w http.ResponseWriter, r *http.Request, c Caller) {
 	}
 }
 
-// deliveryChart serves the stored chart image. package delivery exports no
-// method that reads it yet, so this one route still goes through the
-// delivery service's own handler for the same path, behind this API's
-// caller check.
+// deliveryChart serves the stored chart image of one alert of a delivery
+// (?fingerprint=; the first one stored when it is empty).
 func (a *api) deliveryChart(w http.ResponseWriter, r *http.Request, c Caller) {
 	p := a.pipeline(w, c)
 	if p == nil {
 		return
 	}
-	p.Delivery().Handler().ServeHTTP(w, r)
+	ct, img, err := p.Delivery().ChartImage(r.Context(), r.PathValue("id"), r.URL.Query().Get("fingerprint"))
+	switch {
+	case errors.Is(err, delivery.ErrNotFound):
+		intake.WriteError(w, &intake.Error{Status: http.StatusNotFound, Msg: "no chart for this delivery"})
+	case err != nil:
+		intake.WriteError(w, &intake.Error{Status: http.StatusServiceUnavailable, Msg: "could not read the chart: " + err.Error()})
+	default:
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(img)
+	}
 }
 
 func (a *api) resend(w http.ResponseWriter, r *http.Request, c Caller) {
@@ -81,7 +90,7 @@ func (a *api) resend(w http.ResponseWriter, r *http.Request, c Caller) {
 	id := r.PathValue("id")
 	newID, err := p.Delivery().Resend(r.Context(), id)
 	switch {
-	case notFound(err):
+	case errors.Is(err, delivery.ErrNotFound):
 		intake.WriteError(w, &intake.Error{Status: http.StatusNotFound, Msg: "no delivery " + strconv.Quote(id)})
 	case errors.Is(err, delivery.ErrClosed):
 		intake.WriteError(w, &intake.Error{Status: http.StatusServiceUnavailable, Msg: err.Error()})
@@ -96,15 +105,6 @@ func (a *api) resend(w http.ResponseWriter, r *http.Request, c Caller) {
 type resendAnswer struct {
 	OK bool   `json:"ok"`
 	ID string `json:"id"`
-}
-
-// notFound reports whether err is the delivery store's "no such record".
-// Package delivery exports no sentinel for it yet (its errNoRows says "no
-// rows"; the coming delivery.ErrNotFound says "not found"), so the text is
-// compared until errors.Is(err, delivery.ErrNotFound) can replace this;
-// TestDeliveryRoutes checks that an unknown id gets 404.
-func notFound(err error) bool {
-	return err != nil && (err.Error() == "no rows" || err.Error() == "not found")
 }
 
 // testAnswer is POST /channels/{name}/test's answer.

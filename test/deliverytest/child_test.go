@@ -189,8 +189,6 @@ func runChild(cfg childConfig) error {
 			_ = json.NewEncoder(w).Encode(map[string]any{"status": "accepted", "id": res.ID, "alerts": res.Alerts, "duplicates": res.Duplicates})
 		}
 	})
-	mux.Handle("/deliveries", svc.Handler())
-	mux.Handle("/deliveries/", svc.Handler())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

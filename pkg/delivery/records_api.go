@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
@@ -58,118 +55,6 @@ type Attempt struct {
 	DurationMs int64     `json:"durationMs"`
 }
 
-// Handler serves the delivery resources with paths relative to the
-// resource root: GET /deliveries, GET /deliveries/{id},
-// GET /deliveries/{id}/chart?fingerprint=, POST /deliveries/{id}/resend.
-func (s *Service) Handler() http.Handler {
-	return http.HandlerFunc(s.serveHTTP)
-}
-
-func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/deliveries")
-	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
-		writeError(w, http.StatusNotFound, "not found")
-		return
-	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if parts[0] == "" {
-		parts = nil
-	}
-	method := func(m string) bool {
-		if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
-			return true
-		}
-		w.Header().Set("Allow", m)
-		writeError(w, http.StatusMethodNotAllowed, "use "+m)
-		return false
-	}
-	switch {
-	case len(parts) == 0:
-		if method(http.MethodGet) {
-			s.handleList(w, r)
-		}
-	case len(parts) == 1:
-		if method(http.MethodGet) {
-			s.handleGet(w, r, parts[0])
-		}
-	case len(parts) == 2 && parts[1] == "chart":
-		if method(http.MethodGet) {
-			s.handleChart(w, r, parts[0])
-		}
-	case len(parts) == 2 && parts[1] == "resend":
-		if method(http.MethodPost) {
-			s.handleResend(w, r, parts[0])
-		}
-	default:
-		writeError(w, http.StatusNotFound, "not found")
-	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
-}
-
-func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := 50
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be a number from 1 to 1000", "field": "limit"})
-			return
-		}
-		limit = n
-	}
-	status := q.Get("status")
-	switch status {
-	case "", string(store.Pending), string(store.Sent), statusPartial, string(store.Failed):
-	default:
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "status must be pending, sent, partial or failed", "field": "status"})
-		return
-	}
-	list, err := s.Deliveries(r.Context(), limit, status, q.Get("receiver"))
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "could not read the delivery records: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": list})
-}
-
-func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, id string) {
-	d, err := s.Delivery(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no delivery "+id)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "could not read the delivery records: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
-}
-
-func (s *Service) handleChart(w http.ResponseWriter, r *http.Request, id string) {
-	ct, img, err := s.ChartImage(r.Context(), id, r.URL.Query().Get("fingerprint"))
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no chart for this delivery")
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "could not read the chart: "+err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(img)
-}
-
 // ChartImage returns a delivery's stored chart image and its content type:
 // the image of the alert with fingerprint fp, or, when fp is empty, the
 // first one stored. ErrNotFound when there is none.
@@ -179,20 +64,6 @@ func (s *Service) ChartImage(ctx context.Context, id, fp string) (contentType st
 		return "", nil, ErrNotFound
 	}
 	return ct, img, err
-}
-
-func (s *Service) handleResend(w http.ResponseWriter, r *http.Request, id string) {
-	newID, err := s.Resend(r.Context(), id)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "no delivery "+id)
-	case errors.Is(err, ErrClosed):
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, "could not queue the resend: "+err.Error())
-	default:
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "id": newID})
-	}
 }
 
 // Resend queues a stored notification again as a new delivery to the
