@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +29,8 @@ func (s *Service) Accept(ctx context.Context, receiver string, data *template.Da
 
 // AcceptGroup is Accept with Alertmanager's groupKey (from the webhook body),
 // kept in the delivery records. An empty groupKey is derived from groupLabels.
+// The notification is routed with the Service's settings (those the
+// webhook was answered under) and belongs to its organisation.
 func (s *Service) AcceptGroup(ctx context.Context, receiver, groupKey string, data *template.Data) (AcceptResult, error) {
 	if s.closed.Load() {
 		return AcceptResult{}, ErrClosed
@@ -37,7 +41,7 @@ func (s *Service) AcceptGroup(ctx context.Context, receiver, groupKey string, da
 	if receiver == "" {
 		receiver = data.Receiver
 	}
-	if !s.s.ReceiverKnown(receiver) {
+	if !s.rt.s.ReceiverKnown(receiver) {
 		return AcceptResult{}, fmt.Errorf("%w %q", ErrUnknownReceiver, receiver)
 	}
 	for i, a := range data.Alerts {
@@ -45,12 +49,34 @@ func (s *Service) AcceptGroup(ctx context.Context, receiver, groupKey string, da
 			return AcceptResult{}, fmt.Errorf("%w: alerts[%d].status must be firing or resolved, not %q", ErrInvalid, i, a.Status)
 		}
 	}
-	return s.accept(ctx, receiver, groupKey, data, "")
+	if err := s.e.unavailable(); err != nil {
+		return AcceptResult{}, err
+	}
+	return s.rt.accept(ctx, receiver, groupKey, data, "")
 }
 
-// dedupeKey is the idempotency key of one alert to one channel.
-func dedupeKey(receiver, channel, fp, status string, startsAt time.Time) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{receiver, channel, fp, status, startsAt.UTC().Format(time.RFC3339Nano)}, "\x00")))
+// ChannelError is ErrChannelUnavailable for one channel: the settings have
+// it, but it could not be built (a missing robot URL…). Err is why.
+type ChannelError struct {
+	Channel string
+	Err     error
+}
+
+func (e *ChannelError) Error() string {
+	return fmt.Sprintf("channel %q cannot be used (fix its settings; the notification was not stored and Alertmanager will retry): %v", e.Channel, e.Err)
+}
+
+func (e *ChannelError) Unwrap() []error { return []error{ErrChannelUnavailable, e.Err} }
+
+// dedupeKey is the idempotency key of one alert to one organisation's
+// channel (the main organisation's keys are those of versions before
+// organisations).
+func dedupeKey(org int64, receiver, channel, fp, status string, startsAt time.Time) string {
+	parts := []string{receiver, channel, fp, status, startsAt.UTC().Format(time.RFC3339Nano)}
+	if org != 1 {
+		parts = append(parts, strconv.FormatInt(org, 10))
+	}
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:16])
 }
 
@@ -82,7 +108,7 @@ type alertSummary struct {
 	Severity    string `json:"severity,omitempty"`
 }
 
-func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *template.Data, resentFrom string) (AcceptResult, error) {
+func (s *orgRuntime) accept(ctx context.Context, receiver, groupKey string, in *template.Data, resentFrom string) (AcceptResult, error) {
 	now := s.now()
 	id := ulid.MustNew(ulid.Timestamp(now), ulid.DefaultEntropy()).String()
 	data := *in
@@ -121,7 +147,24 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 	at := time.UnixMilli(now.UnixMilli()) // as stored
 	del := &deliveryRec{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey, ResentFrom: resentFrom, Data: &data}
 	var tasks []*laneTask
-	var guarded []func()
+	var lanes []*lane
+	// Refused before anything is stored: a channel that cannot be built.
+	for _, a := range data.Alerts {
+		for _, ch := range s.s.ChannelsFor(receiver, a.Labels) {
+			if s.notifiers[ch] == nil {
+				why := s.broken[ch]
+				if why == nil {
+					why = errors.New("it has no notifier")
+				}
+				return AcceptResult{}, &ChannelError{Channel: ch, Err: why}
+			}
+		}
+	}
+	holder := ""
+	if !s.st.SQLite() {
+		holder = s.replica
+	}
+	epoch := s.epoch.Load()
 	err = s.q.Batch(ctx, func(t *store.Tx) error {
 		// Which alerts go where, and their idempotency keys.
 		type route struct {
@@ -142,13 +185,13 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 					order = append(order, p)
 				}
 				routes = append(routes, route{p, a.Fingerprint})
-				keys = append(keys, dedupeKey(receiver, ch, a.Fingerprint, a.Status, a.StartsAt))
+				keys = append(keys, dedupeKey(s.org, receiver, ch, a.Fingerprint, a.Status, a.StartsAt))
 			}
 		}
 		if resentFrom != "" || window <= 0 {
 			keys = nil // a resend bypasses the window
 		}
-		fresh, err := t.InsertNotification(ctx, store.Notification{ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey,
+		fresh, err := t.InsertNotification(ctx, store.Notification{Org: s.org, ID: id, ReceivedAt: at, Receiver: receiver, GroupKey: groupKey,
 			Payload: string(payload), Alerts: string(sumJSON), ResentFrom: resentFrom}, keys, now.Add(window))
 		if err != nil {
 			return err
@@ -169,6 +212,7 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		}
 		var rows []store.NewChannel
 		var jobs []river.InsertManyParams
+		tasks, lanes = tasks[:0], lanes[:0]
 		for _, p := range order {
 			typ := ""
 			if n := s.notifiers[p.name]; n != nil {
@@ -176,27 +220,26 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 			} else if c, ok := s.s.Channel(p.name); ok {
 				typ = c.Type
 			}
-			k := store.Key{DeliveryID: id, Channel: p.name}
+			k := store.Key{Org: s.org, DeliveryID: id, Channel: p.name}
 			row := store.NewChannel{Key: k, Type: typ, ReceivedAt: at, Status: store.Pending, Fingerprints: p.fps}
+			var l *lane
 			switch {
 			case len(p.fps) == 0:
 				row.Status = store.Deduplicated
-			case !s.laneTakes(p.name, len(p.fps)):
+			case s.laneTakes(p.name, len(p.fps)):
+				// The lane sends it: claimed by its key, held in this process
+				// (and, on PostgreSQL, marked as this replica's).
+				l = s.laneFor(p.name)
+			}
+			if l == nil && row.Status == store.Pending {
 				jobs = append(jobs, textJob(k))
-			default:
-				// The lane sends it: claimed by its key, held in this process.
-				row.Owner = k.Owner()
-				task := &laneTask{k: k, del: del, row: &store.Channel{DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at, Status: store.Pending,
-					Fingerprints: p.fps, NAlerts: len(p.fps), DigestOwner: row.Owner}}
+			}
+			if l != nil {
+				row.Owner, row.Holder = k.Owner(), holder
+				task := &laneTask{k: k, del: del, epoch: epoch, row: &store.Channel{Org: s.org, DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at,
+					Status: store.Pending, Fingerprints: p.fps, NAlerts: len(p.fps), DigestOwner: row.Owner, Holder: holder}}
 				hold(k)
-				tasks = append(tasks, task)
-				if !s.st.SQLite() {
-					// Another replica takes over if this one dies (see lane.go).
-					if g, done := s.guardJob(p.name, at); g != nil {
-						jobs = append(jobs, *g)
-						guarded = append(guarded, done)
-					}
-				}
+				tasks, lanes = append(tasks, task), append(lanes, l)
 			}
 			rows = append(rows, row)
 		}
@@ -212,11 +255,8 @@ func (s *Service) accept(ctx context.Context, receiver, groupKey string, in *tem
 		s.log.Error("delivery: could not persist a notification; Alertmanager will retry", "receiver", receiver, "error", err)
 		return AcceptResult{}, fmt.Errorf("persist notification: %w", err)
 	}
-	for _, done := range guarded {
-		done()
-	}
-	for _, t := range tasks {
-		s.lanes[t.k.Channel].push([]*laneTask{t})
+	for i, t := range tasks {
+		lanes[i].push([]*laneTask{t})
 	}
 	s.m.accepted.WithLabelValues(receiver).Inc()
 	s.m.alerts.WithLabelValues("new").Add(float64(len(data.Alerts) - duplicates))

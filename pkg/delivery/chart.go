@@ -15,8 +15,8 @@ import (
 )
 
 // chartAlerts are the alerts of a channel delivery that get a chart.
-func (s *Service) chartAlerts(channel string, del *deliveryRec, row *store.Channel) []template.Alert {
-	if s.cfg.Charter == nil {
+func (s *orgRuntime) chartAlerts(channel string, del *deliveryRec, row *store.Channel) []template.Alert {
+	if s.charter == nil {
 		return nil
 	}
 	if c, ok := s.s.Channel(channel); ok && c.DisableChart {
@@ -35,7 +35,7 @@ func (s *Service) chartAlerts(channel string, del *deliveryRec, row *store.Chann
 // workChart sends the charts that missed the text, or one short note saying
 // why there is no chart. While the robot has text waiting, charts are
 // skipped: images go first when the rate budget is short.
-func (s *Service) workChart(ctx context.Context, k store.Key) error {
+func (s *orgRuntime) workChart(ctx context.Context, k store.Key) error {
 	row, err := s.st.Channel(ctx, k)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil
@@ -56,7 +56,7 @@ func (s *Service) workChart(ctx context.Context, k store.Key) error {
 	limit := s.perMinute(k.Channel, n.Limits())
 	if limit > 0 && !row.ChartSentAt.Valid {
 		// A rate-limited robot with text still waiting spends its slots on text.
-		backlog, err := s.st.PendingTexts(ctx, k.Channel, "")
+		backlog, err := s.st.PendingTexts(ctx, k.Org, k.Channel, "")
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Service) workChart(ctx context.Context, k store.Key) error {
 	note := row.ChartNote
 	for i := row.ChartPartsSent; i < len(alerts); i++ {
 		cctx, cancel := context.WithTimeout(ctx, s.cfg.ChartTimeout+5*time.Second)
-		res, err := s.charts.get(cctx, del, alerts[i])
+		res, err := s.charts.get(cctx, s, del, alerts[i])
 		cancel()
 		if ctx.Err() != nil {
 			return river.JobSnooze(0)
@@ -98,7 +98,7 @@ func (s *Service) workChart(ctx context.Context, k store.Key) error {
 			return river.JobSnooze(dec.Wait)
 		}
 		data := channelData(del.Data, []string{alerts[i].Fingerprint})
-		msg := &channels.Message{Data: data, Part: channels.PartChart, Chart: res.chart, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+		msg := &channels.Message{Data: data, Part: channels.PartChart, Chart: res.chart, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 		at := s.now()
 		sres, sendErr, dur := s.send(ctx, n, msg)
 		s.settle(ctx, k.Channel, dec)
@@ -136,7 +136,7 @@ func (s *Service) workChart(ctx context.Context, k store.Key) error {
 		return river.JobSnooze(dec.Wait)
 	}
 	data := channelData(del.Data, row.Fingerprints)
-	msg := &channels.Message{Data: data, Part: channels.PartChart, ChartNote: note, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	msg := &channels.Message{Data: data, Part: channels.PartChart, ChartNote: note, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	at := s.now()
 	sres, sendErr, dur := s.send(ctx, n, msg)
 	s.settle(ctx, k.Channel, dec)
@@ -161,7 +161,7 @@ func cmpErr(err, alt error) error {
 
 // chartRetry applies the retry decision to a failed chart send; while
 // shutting down the job is handed to the next instance at once.
-func (s *Service) chartRetry(ctx context.Context, row *store.Channel, sendErr error) (time.Duration, bool, error) {
+func (s *orgRuntime) chartRetry(ctx context.Context, row *store.Channel, sendErr error) (time.Duration, bool, error) {
 	if ctx.Err() != nil {
 		return 0, false, nil
 	}
@@ -175,7 +175,7 @@ func (s *Service) chartRetry(ctx context.Context, row *store.Channel, sendErr er
 	return s.retry(ctx, row.Channel, string(channels.PartChart), sendErr, row.ChartAttempts, row.ReceivedAt)
 }
 
-func (s *Service) chartDone(ctx context.Context, row *store.Channel, state store.ChartState, note string) error {
+func (s *orgRuntime) chartDone(ctx context.Context, row *store.Channel, state store.ChartState, note string) error {
 	err := s.st.SetChartState(context.WithoutCancel(ctx), store.Key{DeliveryID: row.DeliveryID, Channel: row.Channel}, state, truncate(note, 500))
 	if err == nil && strings.HasPrefix(note, "chart skipped") {
 		s.m.deliveries.WithLabelValues(row.Channel, "chart_skipped").Inc()

@@ -32,7 +32,7 @@ type future struct {
 // stores every outcome in alertchart_chart (the record and the source for
 // other replicas or a restarted process).
 type chartCache struct {
-	s   *Service
+	s   *engine
 	sem chan struct{}
 	mu  sync.Mutex
 	m   map[string]*future
@@ -40,13 +40,13 @@ type chartCache struct {
 
 const maxConcurrentCharts = 4
 
-func newChartCache(s *Service) *chartCache {
+func newChartCache(s *engine) *chartCache {
 	return &chartCache{s: s, sem: make(chan struct{}, maxConcurrentCharts), m: map[string]*future{}}
 }
 
-// start begins making the chart of alert fp of a delivery unless it is
-// already being made; it never blocks.
-func (c *chartCache) start(del *deliveryRec, a template.Alert) *future {
+// start begins making the chart of alert fp of a delivery, with the
+// organisation's charter, unless it is already being made; it never blocks.
+func (c *chartCache) start(rt *orgRuntime, del *deliveryRec, a template.Alert) *future {
 	key := del.ID + "/" + a.Fingerprint
 	c.mu.Lock()
 	if f, ok := c.m[key]; ok {
@@ -59,7 +59,7 @@ func (c *chartCache) start(del *deliveryRec, a template.Alert) *future {
 	c.s.wg.Add(1)
 	go func() {
 		defer c.s.wg.Done()
-		f.res = c.make(del, a)
+		f.res = c.make(rt.charter, del, a)
 		close(f.done)
 		// Waiters that come later read the stored record.
 		time.AfterFunc(2*time.Minute, func() {
@@ -72,8 +72,8 @@ func (c *chartCache) start(del *deliveryRec, a template.Alert) *future {
 }
 
 // get returns the chart, waiting at most until ctx ends.
-func (c *chartCache) get(ctx context.Context, del *deliveryRec, a template.Alert) (chartResult, error) {
-	f := c.start(del, a)
+func (c *chartCache) get(ctx context.Context, rt *orgRuntime, del *deliveryRec, a template.Alert) (chartResult, error) {
+	f := c.start(rt, del, a)
 	select {
 	case <-f.done:
 		return f.res, nil
@@ -82,7 +82,7 @@ func (c *chartCache) get(ctx context.Context, del *deliveryRec, a template.Alert
 	}
 }
 
-func (c *chartCache) make(del *deliveryRec, a template.Alert) chartResult {
+func (c *chartCache) make(charter Charter, del *deliveryRec, a template.Alert) chartResult {
 	s := c.s
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ChartTimeout)
 	defer cancel()
@@ -103,7 +103,7 @@ func (c *chartCache) make(del *deliveryRec, a template.Alert) chartResult {
 			}
 			<-c.sem
 		}()
-		res.chart, res.info, res.err = s.cfg.Charter.Chart(ctx, del.Receiver, a)
+		res.chart, res.info, res.err = charter.Chart(ctx, del.Receiver, a)
 	}()
 	if res.err == nil && (res.chart == nil || (len(res.chart.Image) == 0 && res.chart.URL == "")) {
 		res.err = fmt.Errorf("the chart has no image")
@@ -141,7 +141,7 @@ type chartMeta struct {
 	To          time.Time       `json:"to"`
 }
 
-func (s *Service) storeChart(ctx context.Context, id, fp string, res chartResult) error {
+func (s *engine) storeChart(ctx context.Context, id, fp string, res chartResult) error {
 	rec := store.ChartRecord{DeliveryID: id, Fingerprint: fp, CreatedAt: s.now(), Renderer: res.info.Renderer,
 		Fallback: res.info.FallbackReason, Plan: string(res.info.Plan), Note: res.info.Note}
 	if res.err != nil {
@@ -160,7 +160,7 @@ func (s *Service) storeChart(ctx context.Context, id, fp string, res chartResult
 }
 
 // loadChart reads a stored chart; ok is false when none is stored.
-func (s *Service) loadChart(ctx context.Context, id, fp string) (chartResult, bool, error) {
+func (s *engine) loadChart(ctx context.Context, id, fp string) (chartResult, bool, error) {
 	rec, err := s.st.Chart(ctx, id, fp)
 	if err == store.ErrNoRows {
 		return chartResult{}, false, nil

@@ -43,12 +43,22 @@ type ChartInfo struct {
 
 // Config configures a Service.
 type Config struct {
+	// OrgID is the Grafana organisation whose settings these are
+	// (PluginContext.OrgID); 0 means 1, Grafana's main organisation (and
+	// the standalone server's). Every notification, record and job belongs
+	// to one organisation.
+	OrgID int64
 	// Settings are the plugin settings (delivery, chart, channels, routes).
 	Settings *settings.Settings
 	// DataDir holds the SQLite queue; empty means ChooseDataDir(Settings).
 	DataDir string
 	// Notifiers by channel name.
 	Notifiers map[string]channels.Notifier
+	// Broken are the channels of the settings that could not be built, and
+	// why: a notification routed to one is refused (ErrChannelUnavailable,
+	// the webhook answers 503 and Alertmanager retries) rather than stored
+	// and failed for a reason a settings fix removes.
+	Broken map[string]error
 	// Charter makes charts; nil sends text only.
 	Charter Charter
 	// Logger; nil logs nothing.
@@ -84,33 +94,60 @@ type Config struct {
 	// PollInterval is how often the SQLite queue looks for new work (default
 	// 20ms; PostgreSQL is woken by LISTEN/NOTIFY and polls every second).
 	PollInterval time.Duration
+	// RetryOpen makes Open succeed when the queue cannot be opened yet: the
+	// engine keeps trying in the background (every few seconds) and the
+	// Service refuses notifications with ErrQueueUnavailable meanwhile. The
+	// plugin sets it; a standalone server on SQLite does not (it refuses to
+	// start instead).
+	RetryOpen bool
+	// HeartbeatInterval is how often a replica on PostgreSQL writes its
+	// heartbeat and looks for replicas that stopped (default 2s);
+	// ReplicaTimeout is how long a replica may be silent before another one
+	// takes over its work (default 10s).
+	HeartbeatInterval time.Duration
+	ReplicaTimeout    time.Duration
 }
 
 // Errors returned by Accept. ErrUnknownReceiver and ErrInvalid are client
 // mistakes (404 / 400); any other error means the notification was not
-// persisted and the caller must answer 503 so Alertmanager retries.
+// persisted and the caller must answer 503 so Alertmanager retries:
+// ErrQueueUnavailable (the queue database cannot be reached) and
+// ErrChannelUnavailable (a routed channel cannot be built) among them.
 // ErrNotFound is returned by Delivery, Resend and ChartImage for a delivery
-// (or chart) that does not exist (404).
+// (or chart) that does not exist in the organisation (404).
 var (
-	ErrUnknownReceiver = errors.New("unknown receiver")
-	ErrInvalid         = errors.New("invalid notification")
-	ErrClosed          = errors.New("delivery service is shutting down")
-	ErrNotFound        = errors.New("not found")
+	ErrUnknownReceiver    = errors.New("unknown receiver")
+	ErrInvalid            = errors.New("invalid notification")
+	ErrClosed             = errors.New("delivery service is shutting down")
+	ErrNotFound           = errors.New("not found")
+	ErrQueueUnavailable   = errors.New("the delivery queue is unavailable")
+	ErrChannelUnavailable = errors.New("a channel the notification is routed to cannot be used")
 )
 
 const (
-	defaultSendTimeout  = 15 * time.Second
-	defaultChartTimeout = 60 * time.Second
-	defaultRateWindow   = 61 * time.Second
-	defaultDigestAlerts = 1000
-	defaultMaxCharts    = 3
-	defaultWorkers      = 8
-	defaultJobTimeout   = 2 * time.Minute
-	defaultRescueAfter  = 3 * time.Minute
-	defaultPoll         = 20 * time.Millisecond
+	defaultHeartbeat      = 2 * time.Second
+	defaultReplicaTimeout = 10 * time.Second
+	defaultSendTimeout    = 15 * time.Second
+	defaultChartTimeout   = 60 * time.Second
+	defaultRateWindow     = 61 * time.Second
+	defaultDigestAlerts   = 1000
+	defaultMaxCharts      = 3
+	defaultWorkers        = 8
+	defaultJobTimeout     = 2 * time.Minute
+	defaultRescueAfter    = 3 * time.Minute
+	defaultPoll           = 20 * time.Millisecond
 )
 
 func (c *Config) applyDefaults() {
+	if c.OrgID == 0 {
+		c.OrgID = 1
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = defaultHeartbeat
+	}
+	if c.ReplicaTimeout <= 0 {
+		c.ReplicaTimeout = defaultReplicaTimeout
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}

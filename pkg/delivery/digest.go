@@ -23,7 +23,7 @@ import (
 // otherwise as a second message right after the text (if a slot is free and
 // no other text waits). The overview may hold the text back for at most
 // chart.budget from the start of the send.
-func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int, rows []*store.Channel, self store.Key) error {
+func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit int, rows []*store.Channel, self store.Key) error {
 	channel := rows[0].Channel
 	started := time.Now()
 	total := 0
@@ -108,7 +108,7 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 			return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
 		}
 	}
-	msg := &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	msg := &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	unlock := s.lockChannel(channel)
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
@@ -117,7 +117,7 @@ func (s *Service) sendDigest(ctx context.Context, n channels.Notifier, limit int
 		s.settle(ctx, channel, dec)
 		return s.textFailed(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, err: sendErr}, part == channels.PartBoth)
 	}
-	err = s.textSent(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, dec: dec}, info, s.cfg.Charter != nil, outcome)
+	err = s.textSent(ctx, sendOutcome{self: self, rows: included, part: partDigest, at: at, dur: dur, res: res, dec: dec}, info, s.charter != nil, outcome)
 	unlock()
 	if err != nil || ov == nil || combine {
 		if outcome != nil && !outcome.sent && err == nil {
@@ -152,7 +152,7 @@ func overviewFingerprint(channel string) string { return "overview/" + channel }
 
 // overviewBudget is how long the digest's overview may take from the moment
 // the digest send starts: chart.budget, and never more than ChartTimeout.
-func (s *Service) overviewBudget() time.Duration {
+func (s *orgRuntime) overviewBudget() time.Duration {
 	return min(s.s.Chart.Budget.D(), s.cfg.ChartTimeout)
 }
 
@@ -160,8 +160,8 @@ func (s *Service) overviewBudget() time.Duration {
 // the background and returns where its result will arrive, or nil when
 // there is no overview to draw (no OverviewCharter, charts disabled for the
 // channel). The drawing is cancelled at deadline.
-func (s *Service) startOverview(channel, receiver string, alerts []template.Alert, deadline time.Time) <-chan chartResult {
-	oc, ok := s.cfg.Charter.(OverviewCharter)
+func (s *orgRuntime) startOverview(channel, receiver string, alerts []template.Alert, deadline time.Time) <-chan chartResult {
+	oc, ok := s.charter.(OverviewCharter)
 	if !ok || len(alerts) == 0 {
 		return nil
 	}
@@ -179,7 +179,7 @@ func (s *Service) startOverview(channel, receiver string, alerts []template.Aler
 	return out
 }
 
-func (s *Service) drawOverview(ctx context.Context, oc OverviewCharter, receiver string, alerts []template.Alert) (res chartResult) {
+func (s *orgRuntime) drawOverview(ctx context.Context, oc OverviewCharter, receiver string, alerts []template.Alert) (res chartResult) {
 	// The overview shares the chart semaphore with per-alert charts, so a
 	// storm cannot start more renders than maxConcurrentCharts.
 	select {
@@ -234,20 +234,21 @@ func awaitOverview(ctx context.Context, ch <-chan chartResult, deadline time.Tim
 // so an image never makes waiting text wait longer. The check and the
 // reservation happen under the channel's rate row lock, which claim also
 // takes, so no text can join the queue between them unseen.
-func (s *Service) acquireImage(ctx context.Context, channel, self string, cost, limit int, wait bool) (dec rateDecision, idle bool, err error) {
+func (s *orgRuntime) acquireImage(ctx context.Context, channel, self string, cost, limit int, wait bool) (dec rateDecision, idle bool, err error) {
 	if limit <= 0 || !wait {
 		dec, err = s.acquire(ctx, channel, cost, limit)
 		return dec, true, err
 	}
 	idle = true
+	robot := s.robot(channel)
 	err = s.st.Tx(ctx, func(t *store.Tx) error {
-		if err := t.EnsureRate(ctx, channel); err != nil {
+		if err := t.EnsureRate(ctx, robot); err != nil {
 			return err
 		}
-		if err := t.LockDigests(ctx, channel); err != nil {
+		if err := t.LockDigests(ctx, robot); err != nil {
 			return err
 		}
-		backlog, err := t.PendingTexts(ctx, channel, self)
+		backlog, err := t.PendingTexts(ctx, s.org, channel, self)
 		if err != nil {
 			return err
 		}
@@ -255,7 +256,7 @@ func (s *Service) acquireImage(ctx context.Context, channel, self string, cost, 
 			idle = false
 			return nil
 		}
-		dec, err = t.RateCheck(ctx, channel, cost, limit, s.cfg.RateWindow, s.now(), true)
+		dec, err = t.RateCheck(ctx, robot, cost, limit, s.cfg.RateWindow, s.now(), true)
 		return err
 	})
 	return dec, idle, err
@@ -266,7 +267,7 @@ func (s *Service) acquireImage(ctx context.Context, channel, self string, cost, 
 // if it is ready by deadline and a slot is free with no other text waiting;
 // either way it records the outcome on the digest's rows. A failed image is
 // not retried: a retry would compete with text for the same slots.
-func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, limit int, rows []*store.Channel, self store.Key,
+func (s *orgRuntime) sendOverviewAfter(ctx context.Context, n channels.Notifier, limit int, rows []*store.Channel, self store.Key,
 	data *template.Data, ov <-chan chartResult, deadline time.Time) error {
 	channel := rows[0].Channel
 	res, ok := awaitOverview(ctx, ov, deadline)
@@ -293,7 +294,7 @@ func (s *Service) sendOverviewAfter(ctx context.Context, n channels.Notifier, li
 		return s.recordOverview(ctx, rows, overviewSkipped("overview chart skipped: robot rate limit"), res.info)
 	}
 	msg := &channels.Message{Data: data, Part: channels.PartChart, Chart: res.chart, Digest: true,
-		GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+		GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	at := s.now()
 	sres, sendErr, dur := s.send(ctx, n, msg)
 	s.settle(ctx, channel, dec)
@@ -325,7 +326,7 @@ func overviewRef(rows []*store.Channel, channel string, info ChartInfo) string {
 }
 
 // recordOverview writes the overview outcome into every row of the digest.
-func (s *Service) recordOverview(ctx context.Context, rows []*store.Channel, o *overviewOutcome, info ChartInfo) error {
+func (s *orgRuntime) recordOverview(ctx context.Context, rows []*store.Channel, o *overviewOutcome, info ChartInfo) error {
 	ctx = context.WithoutCancel(ctx)
 	rec := store.Overview{State: o.state, Note: truncate(o.note, 500), Renderer: info.Renderer, Fallback: info.FallbackReason}
 	if o.sent {
@@ -343,7 +344,7 @@ func (s *Service) recordOverview(ctx context.Context, rows []*store.Channel, o *
 }
 
 // storeOverview keeps the overview image with the digest's first delivery.
-func (s *Service) storeOverview(ctx context.Context, id, channel string, res chartResult) {
+func (s *orgRuntime) storeOverview(ctx context.Context, id, channel string, res chartResult) {
 	if s.ctx.Err() != nil {
 		return
 	}

@@ -124,7 +124,7 @@ func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
 			owner = id
 		}
 	}
-	res, ok, err := svc.loadChart(context.Background(), owner, overviewFingerprint("ops"))
+	res, ok, err := svc.e.loadChart(context.Background(), owner, overviewFingerprint("ops"))
 	if err != nil || !ok || res.err != nil || len(res.chart.Image) == 0 {
 		t.Fatalf("stored overview of %s: ok %v, %v %v", owner, ok, err, res.err)
 	}
@@ -205,23 +205,23 @@ func TestOverviewImageWaitsForText(t *testing.T) {
 	n := newFake("ops", 20, false)
 	svc := openTest(t, testSettings(t, "ops"), nil, nil, n)
 	ctx := context.Background()
-	if err := svc.pause(ctx, "ops", time.Now().Add(time.Hour)); err != nil {
+	if err := svc.rt.pause(ctx, "ops", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Accept(ctx, "ops", payload(1, "w")); err != nil {
 		t.Fatal(err)
 	}
-	_, idle, err := svc.acquireImage(ctx, "ops", "digest/ops", 1, 20, true)
+	_, idle, err := svc.rt.acquireImage(ctx, "ops", "digest/ops", 1, 20, true)
 	if err != nil || idle {
 		t.Fatalf("idle %v with a text pending (%v)", idle, err)
 	}
-	if _, err := svc.st.Exec(ctx, `UPDATE alertchart_channel SET status = 'sent'`); err != nil {
+	if _, err := svc.e.st.Exec(ctx, `UPDATE alertchart_channel SET status = 'sent'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.st.Exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
+	if _, err := svc.e.st.Exec(ctx, `UPDATE alertchart_rate SET paused_until = 0`); err != nil {
 		t.Fatal(err)
 	}
-	dec, idle, err := svc.acquireImage(ctx, "ops", "digest/ops", 1, 20, true)
+	dec, idle, err := svc.rt.acquireImage(ctx, "ops", "digest/ops", 1, 20, true)
 	if err != nil || !idle || !dec.OK {
 		t.Fatalf("no text pending: idle %v, slot %v (%v)", idle, dec.OK, err)
 	}

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,59 +30,61 @@ import (
 // the lane's key, before Alertmanager gets its 200. On SQLite, one process
 // owns the file: when it starts, rows a dead process held in a lane (pending,
 // no live job) get a text job at once (recoverLanes). On PostgreSQL another
-// replica must be able to take over: Accept makes sure a guard job covers
-// each lane row — one per channel and second of acceptance (guardArgs), due
-// laneGrace after that second. A lane hands to River at once any task older
-// than laneMaxAge, so a guard never comes due while a live lane may still be
-// sending one of its rows; when it does, a row still claimed by its lane
-// belongs to a replica that died, and the guard hands it back to the queue
-// unclaimed (merged into the robot's digest like any other waiting text).
+// replica must be able to take over: a lane row is marked with the replica
+// that holds it (holder, its River client id), every replica writes a
+// heartbeat every few seconds, and a replica silent for Config.ReplicaTimeout
+// is taken over by another one: the rows its lanes held get text jobs and
+// join the robot's queue like any waiting text (liveness.go).
+//
+// Lanes belong to the engine and are keyed by organisation and channel;
+// each send uses the organisation's current runtime, so a settings save
+// never leaves a lane sending with the old settings. A lane whose channel
+// the current settings no longer have hands its texts to River, where they
+// wait for the channel (see workText).
 //
 // Within the process a held row is sent by nobody else: a text job of it
-// (one requeued by maintenance) waits until the lane lets go, and neither
-// maintenance nor a guard counts it as stranded.
+// (one requeued by maintenance) waits until the lane lets go, and
+// maintenance does not count it as stranded.
 
 // laneQueueMax bounds the tasks a lane holds; past it, new rows go to River
 // at once. Only the first laneDataMax tasks keep their notification in
 // memory: the ones queued behind them keep their key and are read back when
 // their turn comes (two reads, still much cheaper than River's round trip,
 // which a burst would otherwise take: on the development machine about
-// twice the CPU per text). On PostgreSQL what a dead replica's lanes held
-// is taken over after laneGrace, like River's running jobs.
+// twice the CPU per text).
 const laneQueueMax = 100000
 
 var laneDataMax = 4000 // a variable for tests
 
-// laneGrace is how long after a second of acceptance its guard comes due on
-// PostgreSQL: a replica that died holding rows of it is taken over then, as
-// River takes over the running jobs of a dead replica (Config.RescueAfter).
-func (s *Service) laneGrace() time.Duration {
-	return max(s.cfg.RescueAfter, s.cfg.SendTimeout+20*time.Second)
+// laneKey names a lane: an organisation's channel.
+type laneKey struct {
+	org     int64
+	channel string
 }
 
-// laneMaxAge is how old a task may be when the lane starts its send: it must
-// be sent and recorded (15 s of margin) before its guard comes due.
-func (s *Service) laneMaxAge() time.Duration {
-	return s.laneGrace() - s.cfg.SendTimeout - 15*time.Second
-}
+func (k laneKey) String() string { return strconv.FormatInt(k.org, 10) + "/" + k.channel }
 
 // laneTask is one row a lane sends: its notification and row, or (queued
-// far behind, see laneDataMax) only its key until its turn comes.
+// far behind, see laneDataMax) only its key until its turn comes. epoch is
+// the engine's epoch when it was accepted: a task of an earlier epoch may
+// have been taken over by another replica (see liveness.go) and is read
+// back before it is sent.
 type laneTask struct {
-	k   store.Key
-	del *deliveryRec
-	row *store.Channel
+	k     store.Key
+	del   *deliveryRec
+	row   *store.Channel
+	epoch int64
 }
 
 func (t *laneTask) key() store.Key { return t.k }
 
 // load reads back the row and notification of a task queued without them;
 // false means the row is no longer the lane's to send.
-func (s *Service) load(ctx context.Context, t *laneTask) (bool, error) {
+func (e *engine) load(ctx context.Context, t *laneTask) (bool, error) {
 	if t.del != nil {
 		return true, nil
 	}
-	row, n, err := s.st.ChannelWithNotification(ctx, t.k)
+	row, n, err := e.st.ChannelWithNotification(ctx, t.k)
 	if err != nil {
 		return false, err
 	}
@@ -144,17 +147,21 @@ func waitHeld(ctx context.Context, k store.Key) bool {
 	return false
 }
 
-// lane sends the first attempts of one channel, one at a time (see
-// lockChannel), in the order Accept committed them.
+// lane sends the first attempts of one organisation's channel, one at a
+// time (see lockChannel), in the order Accept committed them.
 type lane struct {
-	s       *Service
-	channel string
+	e       *engine
+	k       laneKey
 	mu      sync.Mutex
 	queue   []*laneTask
 	stopped bool
 	wake    chan struct{}
 	done    chan struct{}
 	lease   lease // used by run's goroutine only
+}
+
+func newLane(e *engine, k laneKey) *lane {
+	return &lane{e: e, k: k, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // laneTakes says whether a new row of channel with the given number of
@@ -164,16 +171,17 @@ type lane struct {
 // without holding up the channel's other texts).
 //
 // On PostgreSQL a robot with a small limit (reserved exactly, see
-// leaseSize) is left to River too: its throughput is the robot's, a lane
-// would only add the wait for laneGrace when a replica dies.
-func (s *Service) laneTakes(channel string, alerts int) bool {
-	if s.laneFor(channel) == nil {
+// leaseSize) is left to River too: its throughput is the robot's, and
+// River's digests gather its backlog across replicas.
+func (s *orgRuntime) laneTakes(channel string, alerts int) bool {
+	n := s.notifiers[channel]
+	if n == nil {
 		return false
 	}
-	if limit := s.perMinute(channel, s.notifiers[channel].Limits()); !s.st.SQLite() && limit > 0 && leaseSize(limit) == 0 {
+	if limit := s.perMinute(channel, n.Limits()); !s.st.SQLite() && limit > 0 && leaseSize(limit) == 0 {
 		return false
 	}
-	if s.cfg.Charter != nil && s.notifiers[channel].Limits().CombinesTextAndImage && min(alerts, s.cfg.MaxChartsPerNotification) == 1 {
+	if s.charter != nil && n.Limits().CombinesTextAndImage && min(alerts, s.cfg.MaxChartsPerNotification) == 1 {
 		if c, ok := s.s.Channel(channel); !ok || !c.DisableChart {
 			return false
 		}
@@ -182,8 +190,13 @@ func (s *Service) laneTakes(channel string, alerts int) bool {
 }
 
 // laneFor returns the lane that may take a new row of channel now, or nil.
-func (s *Service) laneFor(channel string) *lane {
-	l := s.lanes[channel]
+func (s *orgRuntime) laneFor(channel string) *lane {
+	if s.notifiers[channel] == nil {
+		return nil
+	}
+	s.mu.Lock()
+	l := s.lanes[laneKey{s.org, channel}]
+	s.mu.Unlock()
 	if l == nil {
 		return nil
 	}
@@ -202,6 +215,14 @@ func (l *lane) signal() {
 	}
 }
 
+// stop makes the lane finish its current send and hand its queue to River.
+func (l *lane) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+	l.signal()
+}
+
 // push hands committed tasks to the lane; a stopped lane hands them to River.
 func (l *lane) push(tasks []*laneTask) {
 	l.mu.Lock()
@@ -217,7 +238,7 @@ func (l *lane) push(tasks []*laneTask) {
 		return
 	}
 	l.mu.Unlock()
-	l.s.handOff(context.Background(), tasks)
+	l.e.handOff(context.Background(), tasks)
 }
 
 func (l *lane) run() {
@@ -229,7 +250,7 @@ func (l *lane) run() {
 			l.queue = nil
 			l.mu.Unlock()
 			l.endLease(context.Background())
-			l.s.handOff(context.Background(), rest)
+			l.e.handOff(context.Background(), rest)
 			return
 		}
 		if len(l.queue) == 0 {
@@ -242,43 +263,53 @@ func (l *lane) run() {
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
 		l.mu.Unlock()
-		l.sendFirst(l.s.ctx, t)
+		l.sendFirst(l.e.ctx, t)
 	}
 }
 
-// sendFirst makes a task's first attempt. Whatever it cannot finish goes to
-// River; the task is let go when its outcome is recorded.
+// sendFirst makes a task's first attempt, with the organisation's current
+// settings. Whatever it cannot finish goes to River; the task is let go
+// when its outcome is recorded.
 func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
-	s := l.s
+	e := l.e
 	k := t.key()
 	defer unhold(k)
-	if ok, err := s.load(ctx, t); err != nil || !ok {
+	if t.epoch != e.epoch.Load() {
+		// Another replica took this one's work over meanwhile (see
+		// liveness.go): send it only if the row is still the lane's.
+		t.del, t.row = nil, nil
+	}
+	s := e.current(k.Org)
+	var n channels.Notifier
+	if s != nil {
+		n = s.notifiers[k.Channel]
+	}
+	if n == nil {
+		// The settings changed under it: River holds it for the channel.
+		e.handOff(ctx, []*laneTask{t})
+		return
+	}
+	if ok, err := e.load(ctx, t); err != nil || !ok {
 		if err != nil {
-			s.handOff(ctx, []*laneTask{t})
+			e.handOff(ctx, []*laneTask{t})
 		}
 		return
 	}
-	if !s.st.SQLite() && time.Since(t.del.ReceivedAt) > s.laneMaxAge() {
-		// Too old to finish surely before its guard comes due.
-		s.handOff(ctx, []*laneTask{t})
-		return
-	}
-	n := s.notifiers[k.Channel]
 	limit := s.perMinute(k.Channel, n.Limits())
 	data := channelData(t.del.Data, t.row.Fingerprints)
-	msg := &channels.Message{Data: data, Part: channels.PartText, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
-	dec, err := l.take(ctx, channels.CostOf(n, msg), limit)
+	msg := &channels.Message{Data: data, Part: channels.PartText, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
+	dec, err := l.take(ctx, s, channels.CostOf(n, msg), limit)
 	if err != nil || !dec.OK {
 		// No slot (or no answer): River gathers it into the robot's digest.
 		if !dec.OK && err == nil {
 			s.m.rateWaits.WithLabelValues(k.Channel).Inc()
 		}
-		s.handOff(ctx, []*laneTask{t})
+		e.handOff(ctx, []*laneTask{t})
 		return
 	}
 	chartAlerts := s.chartAlerts(k.Channel, t.del, t.row)
 	for _, a := range chartAlerts {
-		s.charts.start(t.del, a)
+		s.charts.start(s, t.del, a)
 	}
 	unlock := s.lockChannel(k.Channel)
 	defer unlock()
@@ -291,7 +322,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	if sendErr == nil {
 		if err := s.textSent(ctx, o, ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
 			s.log.Error("delivery: could not record a sent text; it may be sent again", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
-			s.retryLater(ctx, t, 0)
+			e.retryLater(ctx, t, 0)
 		}
 		return
 	}
@@ -302,17 +333,17 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 		s.log.Error("delivery: could not record a failed send", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
 	}
 	if retry || err != nil {
-		s.retryLater(ctx, t, delay)
+		e.retryLater(ctx, t, delay)
 	}
 }
 
 // retryLater gives a task to River, still claimed by its key, to be tried
 // again after delay.
-func (s *Service) retryLater(ctx context.Context, t *laneTask, delay time.Duration) {
+func (s *engine) retryLater(ctx context.Context, t *laneTask, delay time.Duration) {
 	ctx = context.WithoutCancel(ctx)
 	k := t.key()
 	err := s.q.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{DeliveryID: k.DeliveryID, Channel: k.Channel,
+		_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{Org: k.Org, DeliveryID: k.DeliveryID, Channel: k.Channel,
 			NotBefore: time.Now().Add(delay).UnixMilli()}})
 		return err
 	})
@@ -323,19 +354,20 @@ func (s *Service) retryLater(ctx context.Context, t *laneTask, delay time.Durati
 
 // handOff gives tasks to River unclaimed, each with a text job due now, so
 // River's claim decides (send, or join the robot's digest).
-func (s *Service) handOff(ctx context.Context, tasks []*laneTask) {
+func (s *engine) handOff(ctx context.Context, tasks []*laneTask) {
 	if len(tasks) == 0 {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	k0 := tasks[0].k
 	err := s.q.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockDigests(ctx, tasks[0].k.Channel); err != nil {
+		if err := tx.LockDigests(ctx, s.robotOf(k0.Org, k0.Channel)); err != nil {
 			return err
 		}
 		var left []store.Key
 		for _, t := range tasks {
 			// Rows that joined the task's digest go back too (see releaseIn).
-			keys, err := tx.Unclaim(ctx, t.k.Owner(), t.k.Channel)
+			keys, err := tx.Unclaim(ctx, t.k.Org, t.k.Owner(), t.k.Channel)
 			if err != nil {
 				return err
 			}
@@ -354,7 +386,7 @@ func (s *Service) handOff(ctx context.Context, tasks []*laneTask) {
 // recoverLanes gives a text job to every pending row no job will send: on
 // the first open of a SQLite file in a process, those are the rows a dead
 // process held in its lanes.
-func (s *Service) recoverLanes(ctx context.Context) error {
+func (s *engine) recoverLanes(ctx context.Context) error {
 	n := 0
 	for {
 		keys, err := s.st.Stranded(ctx, s.now().Add(time.Hour), 1000, isHeld)

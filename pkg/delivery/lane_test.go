@@ -66,7 +66,7 @@ func TestRecoverLaneRows(t *testing.T) {
 		`UPDATE alertchart_channel SET status = 'pending', digest_owner = delivery_id || '/' || channel, last_error = ''`,
 		`DELETE FROM river_job WHERE kind = 'alertchart_text'`,
 	} {
-		if _, err := forge.st.Exec(ctx, q); err != nil {
+		if _, err := forge.e.st.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,7 +105,9 @@ func TestLaneReadsBackQueuedTasks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l := svc.lanes["ops"]
+	svc.e.mu.Lock()
+	l := svc.e.lanes[laneKey{1, "ops"}]
+	svc.e.mu.Unlock()
 	l.mu.Lock()
 	light := 0
 	for _, task := range l.queue {

@@ -16,6 +16,7 @@ import (
 // (settle), so the window never frees them much earlier than the platform
 // does; the window's second of margin (Config.RateWindow) covers the rest.
 type lease struct {
+	robot string    // whose window the slots are in
 	at    int64     // the slots' time in the window log (Unix ms); 0: none reserved
 	left  int       // messages left
 	until time.Time // when it ends
@@ -45,29 +46,28 @@ func leaseSize(limit int) int {
 // take reserves cost messages for the next send: from the lease when it
 // covers them, else by a new lease or an exact reservation. dec.OK false
 // means the robot has no slot (or is paused).
-func (l *lane) take(ctx context.Context, cost, limit int) (rateDecision, error) {
-	s := l.s
+func (l *lane) take(ctx context.Context, s *orgRuntime, cost, limit int) (rateDecision, error) {
 	now := s.now()
 	size := leaseSize(limit)
 	if size == 0 {
-		return s.acquire(ctx, l.channel, cost, limit)
+		return s.acquire(ctx, l.k.channel, cost, limit)
 	}
-	if now.Before(l.lease.until) && l.lease.left >= cost {
+	if now.Before(l.lease.until) && l.lease.left >= cost && l.lease.robot == s.robot(l.k.channel) {
 		l.lease.left -= cost
 		return rateDecision{OK: true}, nil
 	}
 	l.endLease(ctx)
 	size = max(size, cost)
-	dec, err := s.acquire(ctx, l.channel, size, limit)
+	dec, err := s.acquire(ctx, l.k.channel, size, limit)
 	if err == nil && !dec.OK && size > cost && dec.Wait > 0 {
 		// Not a whole lease free: just what this send needs.
 		size = cost
-		dec, err = s.acquire(ctx, l.channel, cost, limit)
+		dec, err = s.acquire(ctx, l.k.channel, cost, limit)
 	}
 	if err != nil || !dec.OK {
 		return dec, err
 	}
-	l.lease = lease{at: dec.At, left: size - cost, until: now.Add(leaseTTL)}
+	l.lease = lease{robot: s.robot(l.k.channel), at: dec.At, left: size - cost, until: now.Add(leaseTTL)}
 	return rateDecision{OK: true}, nil
 }
 
@@ -80,29 +80,24 @@ func (l *lane) endLease(ctx context.Context) {
 	ls := l.lease
 	l.lease = lease{}
 	if ls.at != 0 && ls.end.Sub(time.UnixMilli(ls.at)) > leaseSettleAfter {
-		l.s.settle(ctx, l.channel, rateDecision{OK: true, At: ls.at})
-	}
-}
-
-func (s *Service) startLanes() {
-	s.lanes = map[string]*lane{}
-	for name := range s.notifiers {
-		l := &lane{s: s, channel: name, wake: make(chan struct{}, 1), done: make(chan struct{})}
-		s.lanes[name] = l
-		go l.run()
+		l.e.settleRobot(ctx, ls.robot, rateDecision{OK: true, At: ls.at})
 	}
 }
 
 // stopLanes makes every lane finish its current send and hand its queue to
 // River, and waits until they did (or ctx ends).
-func (s *Service) stopLanes(ctx context.Context) error {
-	for _, l := range s.lanes {
-		l.mu.Lock()
-		l.stopped = true
-		l.mu.Unlock()
-		l.signal()
+func (e *engine) stopLanes(ctx context.Context) error {
+	e.mu.Lock()
+	lanes := make([]*lane, 0, len(e.lanes))
+	for k, l := range e.lanes {
+		lanes = append(lanes, l)
+		delete(e.lanes, k)
+		l.stop()
 	}
-	for _, l := range s.lanes {
+	e.stopping = append(e.stopping, lanes...)
+	all := append([]*lane(nil), e.stopping...)
+	e.mu.Unlock()
+	for _, l := range all {
 		select {
 		case <-l.done:
 		case <-ctx.Done():

@@ -8,31 +8,66 @@ import (
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
 
-// maintain deletes records older than delivery.retention and expired
-// idempotency keys and rate-limit slots, then looks for stranded texts.
-func (s *Service) maintain(ctx context.Context) error {
-	now := s.now()
-	// Never delete what may still be retried.
-	keep := max(s.s.Delivery.Retention.D(), s.horizon()+time.Hour)
-	if err := s.st.DeleteOld(ctx, now.Add(-keep), now); err != nil {
-		return err
+// maintenanceEvery is how often an engine deletes old records and looks for
+// stranded texts (and once right after it opened the queue).
+const maintenanceEvery = 5 * time.Minute
+
+func (e *engine) maintenanceLoop() {
+	defer e.wg.Done()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
+		if err := e.maintain(ctx); err != nil && e.ctx.Err() == nil {
+			e.log.Warn("delivery: maintenance failed; it runs again in a few minutes", "error", err)
+		}
+		cancel()
+		t.Reset(maintenanceEvery)
 	}
-	chans, err := s.st.RateChannels(ctx)
+}
+
+// maintain deletes the records of every registered organisation older than
+// its delivery.retention, expired idempotency keys and rate-limit slots,
+// then looks for stranded texts. An organisation without settings in this
+// process keeps its records until one that has them runs maintenance.
+func (e *engine) maintain(ctx context.Context) error {
+	now := e.now()
+	e.mu.Lock()
+	orgs := make([]*orgRuntime, 0, len(e.regs))
+	for org := range e.regs {
+		if rt := e.current(org); rt != nil {
+			orgs = append(orgs, rt)
+		}
+	}
+	e.mu.Unlock()
+	for _, rt := range orgs {
+		// Never delete what may still be retried.
+		keep := max(rt.s.Delivery.Retention.D(), rt.horizon()+time.Hour)
+		if err := e.st.DeleteOld(ctx, rt.org, now.Add(-keep), now); err != nil {
+			return err
+		}
+	}
+	robots, err := e.st.RateChannels(ctx)
 	if err != nil {
 		return fmt.Errorf("retention: %w", err)
 	}
-	for _, ch := range chans {
-		err := s.st.Tx(ctx, func(t *store.Tx) error {
-			if err := t.LockRate(ctx, ch); err != nil {
+	for _, robot := range robots {
+		err := e.st.Tx(ctx, func(t *store.Tx) error {
+			if err := t.LockRate(ctx, robot); err != nil {
 				return err
 			}
-			return t.ExpireSlots(ctx, ch, now.Add(-s.cfg.RateWindow))
+			return t.ExpireSlots(ctx, robot, now.Add(-e.cfg.RateWindow))
 		})
 		if err != nil {
-			return fmt.Errorf("retention: rate slots of %s: %w", ch, err)
+			return fmt.Errorf("retention: rate slots of %s: %w", robot, err)
 		}
 	}
-	return s.requeueStranded(ctx)
+	return e.requeueStranded(ctx)
 }
 
 // strandedAfter is how old a pending text must be before maintenance looks
@@ -41,26 +76,21 @@ const strandedAfter = 2 * time.Minute
 
 // requeueStranded is the safety net behind "an accepted alert is never
 // lost": every pending text must have a live River job that will send it,
-// either its own or the job of the digest it joined. Accept, release and
-// the digest hand-over create rows and jobs in one transaction, so finding
-// a row without one means a bug; rather than let that lose an alert, the
-// row gets a fresh text job and the incident is logged.
-func (s *Service) requeueStranded(ctx context.Context) error {
-	age := strandedAfter
-	if !s.st.SQLite() {
-		// Rows another replica's lane holds have no job until their guard
-		// comes due (see lane.go).
-		age = max(age, s.laneGrace()+guardWindow+time.Minute)
-	}
-	stranded, err := s.st.Stranded(ctx, s.now().Add(-age), 1000, isHeld)
+// either its own or the job of the digest it joined, or be held by the lane
+// of a live replica. Accept, release, the digest hand-over and the take-over
+// of a dead replica create rows and jobs in one transaction, so finding a
+// row without one means a bug; rather than let that lose an alert, the row
+// gets a fresh text job and the incident is logged.
+func (e *engine) requeueStranded(ctx context.Context) error {
+	stranded, err := e.st.Stranded(ctx, e.now().Add(-strandedAfter), 1000, isHeld)
 	if err != nil {
 		return err
 	}
 	for _, k := range stranded {
-		err := s.q.Tx(ctx, func(t *store.Tx) error {
-			// The channel's lock (made if need be) orders this with claims,
-			// digest owners and guards of the channel.
-			if err := t.LockRate(ctx, k.Channel); err != nil {
+		err := e.q.Tx(ctx, func(t *store.Tx) error {
+			// The robot's lock (made if need be) orders this with claims,
+			// digest owners and take-overs of the channel.
+			if err := t.LockRate(ctx, e.robotOf(k.Org, k.Channel)); err != nil {
 				return err
 			}
 			// Checked again under the lock: a job may have appeared since.
@@ -73,7 +103,7 @@ func (s *Service) requeueStranded(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("requeue stranded delivery %s: %w", k.DeliveryID, err)
 		}
-		s.log.Error("delivery: a pending text had no job that would send it; queued it again", "delivery", k.DeliveryID, "channel", k.Channel)
+		e.log.Error("delivery: a pending text had no job that would send it; queued it again", "delivery", k.DeliveryID, "channel", k.Channel, "org", k.Org)
 	}
 	return nil
 }

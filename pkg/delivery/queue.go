@@ -14,20 +14,23 @@ import (
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
 
-// River queues used by the pipeline. Text and charts have separate queues so
-// slow charts never hold a worker that a text needs.
-const (
-	queueText  = "alertchart_text"
-	queueChart = "alertchart_chart"
-	queueMaint = "alertchart_maintenance"
-	// maxAttempts is high because the pipeline bounds retries by time
-	// (delivery.retryHorizon), not by count; snoozes do not count anyway.
-	maxAttempts = 10000
-)
+// maxAttempts is high because the pipeline bounds retries by time
+// (delivery.retryHorizon), not by count; snoozes do not count anyway.
+const maxAttempts = 10000
+
+// orgOf is a job's organisation: jobs of versions before organisations
+// carry none and are the main organisation's.
+func orgOf(org int64) int64 {
+	if org == 0 {
+		return 1
+	}
+	return org
+}
 
 // textArgs is the job that sends one delivery's text to one channel (or the
 // digest it owns during a storm).
 type textArgs struct {
+	Org        int64  `json:"o,omitempty"`
 	DeliveryID string `json:"d"`
 	Channel    string `json:"c"`
 	// NotBefore (Unix ms), when set, is the earliest the text is tried (a
@@ -40,122 +43,109 @@ type textArgs struct {
 
 func (textArgs) Kind() string { return store.KindText }
 
-// InsertOpts puts text jobs on the text queue (river.JobArgsWithInsertOpts).
-func (textArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}
+// InsertOpts puts text jobs on their organisation's text queue
+// (river.JobArgsWithInsertOpts).
+func (a textArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: store.QueueText(orgOf(a.Org)), MaxAttempts: maxAttempts}
 }
 
-func (a textArgs) key() store.Key { return store.Key{DeliveryID: a.DeliveryID, Channel: a.Channel} }
+func (a textArgs) key() store.Key {
+	return store.Key{Org: orgOf(a.Org), DeliveryID: a.DeliveryID, Channel: a.Channel}
+}
 
 // textJob is the insert of a text job for k, scheduled at once.
 func textJob(k store.Key) river.InsertManyParams {
-	return river.InsertManyParams{Args: textArgs{DeliveryID: k.DeliveryID, Channel: k.Channel}}
+	return river.InsertManyParams{Args: textArgs{Org: k.Org, DeliveryID: k.DeliveryID, Channel: k.Channel}}
 }
 
 // chartArgs is the job that sends the follow-up chart (or its note).
 type chartArgs struct {
+	Org        int64  `json:"o,omitempty"`
 	DeliveryID string `json:"d"`
 	Channel    string `json:"c"`
 }
 
 func (chartArgs) Kind() string { return store.KindChart }
 
-// InsertOpts puts chart jobs on the chart queue.
-func (chartArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueChart, MaxAttempts: maxAttempts}
+// InsertOpts puts chart jobs on their organisation's chart queue.
+func (a chartArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: store.QueueChart(orgOf(a.Org)), MaxAttempts: maxAttempts}
 }
 
-func (a chartArgs) key() store.Key { return store.Key{DeliveryID: a.DeliveryID, Channel: a.Channel} }
-
-// guardArgs is the safety net of the rows lanes hold on PostgreSQL: the
-// rows of one channel accepted in [From, To) (Unix ms). It comes due
-// laneGrace after To, when any such row still claimed by a lane belongs to
-// a replica that died (see lane.go).
-type guardArgs struct {
-	Channel string `json:"c"`
-	From    int64  `json:"f"`
-	To      int64  `json:"t"`
+func (a chartArgs) key() store.Key {
+	return store.Key{Org: orgOf(a.Org), DeliveryID: a.DeliveryID, Channel: a.Channel}
 }
 
-func (guardArgs) Kind() string { return store.KindGuard }
-
-// InsertOpts puts guards on the text queue.
-func (guardArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueText, MaxAttempts: maxAttempts}
-}
-
-type guardWorker struct {
-	river.WorkerDefaults[guardArgs]
-	s *Service
-}
-
-func (w *guardWorker) Work(ctx context.Context, job *river.Job[guardArgs]) error {
-	return w.s.guard(ctx, job.Args)
-}
-
-// maintenanceArgs is the periodic retention and cleanup job.
-type maintenanceArgs struct{}
-
-func (maintenanceArgs) Kind() string { return store.KindMaintenance }
-
-// InsertOpts puts maintenance on its own queue, retried a few times only.
-func (maintenanceArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueMaint, MaxAttempts: 3}
-}
+// unregisteredSnooze is how long a job waits when its organisation has no
+// runtime in this process (it registered its queues and then went away: the
+// process is shutting down, or its queue is being removed).
+const unregisteredSnooze = 10 * time.Second
 
 type textWorker struct {
 	river.WorkerDefaults[textArgs]
-	s *Service
+	e *engine
 }
 
 func (w *textWorker) Work(ctx context.Context, job *river.Job[textArgs]) error {
 	if wait := time.Until(time.UnixMilli(job.Args.NotBefore)); job.Args.NotBefore != 0 && wait > 0 {
 		return river.JobSnooze(wait)
 	}
-	if !waitHeld(ctx, job.Args.key()) {
+	k := job.Args.key()
+	rt := w.e.current(k.Org)
+	if rt == nil {
+		return river.JobSnooze(unregisteredSnooze)
+	}
+	if !waitHeld(ctx, k) {
 		return river.JobSnooze(time.Second) // a lane of this process is sending it
 	}
-	return w.s.workText(ctx, job.Args.key())
+	return rt.workText(ctx, k)
 }
 
 type chartWorker struct {
 	river.WorkerDefaults[chartArgs]
-	s *Service
+	e *engine
 }
 
 func (w *chartWorker) Work(ctx context.Context, job *river.Job[chartArgs]) error {
-	return w.s.workChart(ctx, job.Args.key())
-}
-
-type maintenanceWorker struct {
-	river.WorkerDefaults[maintenanceArgs]
-	s *Service
-}
-
-func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
-	return w.s.maintain(ctx)
+	k := job.Args.key()
+	rt := w.e.current(k.Org)
+	if rt == nil {
+		return river.JobSnooze(unregisteredSnooze)
+	}
+	return rt.workChart(ctx, k)
 }
 
 var clientSeq atomic.Int64
 
-func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnly bool) *river.Config {
-	host, _ := os.Hostname()
+// queueConfigs are the River settings of an organisation's text and chart
+// queues.
+func queueConfigs(cfg *Config, pollOnly bool) (text, chart river.QueueConfig) {
 	poll := cfg.PollInterval
 	cooldown := min(poll, 5*time.Millisecond)
-	textQ := river.QueueConfig{MaxWorkers: cfg.Workers}
-	chartQ := river.QueueConfig{MaxWorkers: cfg.Workers}
 	// River waits FetchCooldown (default 100 ms) between fetches of at most
 	// MaxWorkers jobs, which would cap a queue at 80 jobs/s; a few ms lets a
 	// burst through. PostgreSQL wakes the fetcher by LISTEN/NOTIFY, so it
-	// only polls as a fallback.
+	// only polls as a fallback; on SQLite, a job inserted by this process
+	// (the only one on the file) wakes its queue at once too.
 	if !pollOnly {
 		poll = time.Second
 	}
-	textQ.FetchPollInterval, textQ.FetchCooldown = poll, cooldown
-	chartQ.FetchPollInterval, chartQ.FetchCooldown = poll, cooldown
+	text = river.QueueConfig{MaxWorkers: cfg.Workers, FetchPollInterval: poll, FetchCooldown: cooldown}
+	chart = river.QueueConfig{MaxWorkers: cfg.Workers, FetchPollInterval: poll, FetchCooldown: cooldown}
+	return text, chart
+}
+
+// riverConfig is the River client of an engine, working the queues of the
+// given organisations (more are added as they register).
+func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnly bool, orgs []int64) *river.Config {
+	host, _ := os.Hostname()
+	queues := map[string]river.QueueConfig{}
+	for _, org := range orgs {
+		queues[store.QueueText(org)], queues[store.QueueChart(org)] = queueConfigs(cfg, pollOnly)
+	}
 	return &river.Config{
-		ID:                          fmt.Sprintf("alertchart_%s_%d_%d", host, os.Getpid(), clientSeq.Add(1)),
-		Queues:                      map[string]river.QueueConfig{queueText: textQ, queueChart: chartQ, queueMaint: {MaxWorkers: 1}},
+		ID:                          fmt.Sprintf("alertchart_%s_%d_%d_%d", host, os.Getpid(), time.Now().UnixMilli(), clientSeq.Add(1)),
+		Queues:                      queues,
 		Workers:                     workers,
 		JobTimeout:                  cfg.JobTimeout,
 		RescueStuckJobsAfter:        cfg.RescueAfter,
@@ -163,9 +153,6 @@ func riverConfig(cfg *Config, workers *river.Workers, logger log.Logger, pollOnl
 		CompletedJobRetentionPeriod: time.Hour,
 		Logger:                      slog.New(&slogBridge{l: logger}),
 		PollOnly:                    pollOnly,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return maintenanceArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true, ID: "alertchart_maintenance"})},
 	}
 }
 

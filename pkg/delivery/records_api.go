@@ -57,48 +57,68 @@ type Attempt struct {
 
 // ChartImage returns a delivery's stored chart image and its content type:
 // the image of the alert with fingerprint fp, or, when fp is empty, the
-// first one stored. ErrNotFound when there is none.
+// first one stored. ErrNotFound when there is none (or the delivery is
+// another organisation's).
 func (s *Service) ChartImage(ctx context.Context, id, fp string) (contentType string, image []byte, err error) {
-	ct, img, err := s.st.ChartImage(ctx, id, fp)
+	if err := s.e.unavailable(); err != nil {
+		return "", nil, err
+	}
+	if _, err := s.e.st.NotificationOf(ctx, s.rt.org, id); errors.Is(err, store.ErrNoRows) {
+		return "", nil, ErrNotFound
+	} else if err != nil {
+		return "", nil, err
+	}
+	ct, img, err := s.e.st.ChartImage(ctx, id, fp)
 	if errors.Is(err, store.ErrNoRows) {
 		return "", nil, ErrNotFound
 	}
 	return ct, img, err
 }
 
-// Resend queues a stored notification again as a new delivery to the
-// channels its receiver routes to now, bypassing the dedupe window.
+// Resend queues a stored notification of the organisation again as a new
+// delivery to the channels its receiver routes to now, bypassing the
+// dedupe window.
 func (s *Service) Resend(ctx context.Context, id string) (string, error) {
 	if s.closed.Load() {
 		return "", ErrClosed
 	}
-	del, err := loadDelivery(ctx, s.st.DB, id)
+	if err := s.e.unavailable(); err != nil {
+		return "", err
+	}
+	n, err := s.e.st.NotificationOf(ctx, s.rt.org, id)
 	if errors.Is(err, store.ErrNoRows) {
 		return "", ErrNotFound
 	}
 	if err != nil {
 		return "", err
 	}
-	res, err := s.accept(ctx, del.Receiver, del.GroupKey, del.Data, id)
+	del, err := decodeDelivery(n)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.rt.accept(ctx, del.Receiver, del.GroupKey, del.Data, id)
 	if err != nil {
 		return "", err
 	}
 	return res.ID, nil
 }
 
-// Deliveries lists deliveries newest first, optionally filtered by status
-// (pending|sent|partial|failed) and receiver.
+// Deliveries lists the organisation's deliveries newest first, optionally
+// filtered by status (pending|sent|partial|failed) and receiver.
 func (s *Service) Deliveries(ctx context.Context, limit int, status, receiver string) ([]Delivery, error) {
+	if err := s.e.unavailable(); err != nil {
+		return nil, err
+	}
 	out := []Delivery{}
 	const page = 200
 	before := time.UnixMilli(1<<63 - 1)
 	beforeID := "~"
 	for scanned := 0; len(out) < limit && scanned < 20000; scanned += page {
-		list, err := s.st.Notifications(ctx, before, beforeID, receiver, page)
+		list, err := s.e.st.Notifications(ctx, s.rt.org, before, beforeID, receiver, page)
 		if err != nil {
 			return nil, err
 		}
-		batch, err := s.deliveries(ctx, list)
+		batch, err := s.e.deliveries(ctx, list)
 		if err != nil {
 			return nil, err
 		}
@@ -119,22 +139,25 @@ func (s *Service) Deliveries(ctx context.Context, limit int, status, receiver st
 	return out, nil
 }
 
-// Delivery returns one delivery with its attempts (ErrNotFound if there is
-// no such delivery).
+// Delivery returns one of the organisation's deliveries with its attempts
+// (ErrNotFound if it has no such delivery).
 func (s *Service) Delivery(ctx context.Context, id string) (*Delivery, error) {
-	n, err := s.st.Notification(ctx, id)
+	if err := s.e.unavailable(); err != nil {
+		return nil, err
+	}
+	n, err := s.e.st.NotificationOf(ctx, s.rt.org, id)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.deliveries(ctx, []store.Notification{*n})
+	list, err := s.e.deliveries(ctx, []store.Notification{*n})
 	if err != nil {
 		return nil, err
 	}
 	d := &list[0]
-	attempts, err := s.st.Attempts(ctx, id)
+	attempts, err := s.e.st.Attempts(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +170,7 @@ func (s *Service) Delivery(ctx context.Context, id string) (*Delivery, error) {
 }
 
 // deliveries completes stored notifications with their channels and status.
-func (s *Service) deliveries(ctx context.Context, list []store.Notification) ([]Delivery, error) {
+func (s *engine) deliveries(ctx context.Context, list []store.Notification) ([]Delivery, error) {
 	out := make([]Delivery, len(list))
 	for i, n := range list {
 		d := &out[i]

@@ -29,7 +29,7 @@ func backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-func (s *Service) horizon() time.Duration { return s.s.Delivery.RetryHorizon.D() }
+func (s *orgRuntime) horizon() time.Duration { return s.s.Delivery.RetryHorizon.D() }
 
 // retry decides what follows a failed send of part (attempt is its number,
 // 1-based; oldest is when the oldest notification in the message was
@@ -37,7 +37,7 @@ func (s *Service) horizon() time.Duration { return s.s.Delivery.RetryHorizon.D()
 // Retryable errors are retried; the platform's Retry-After is a floor for
 // the delay and pauses the whole channel, for every replica; nothing is
 // retried past delivery.retryHorizon.
-func (s *Service) retry(ctx context.Context, channel, part string, sendErr error, attempt int, oldest time.Time) (delay time.Duration, giveUp bool, err error) {
+func (s *orgRuntime) retry(ctx context.Context, channel, part string, sendErr error, attempt int, oldest time.Time) (delay time.Duration, giveUp bool, err error) {
 	if channels.KindOf(sendErr) != channels.Retryable {
 		return 0, true, nil
 	}
@@ -56,7 +56,7 @@ func (s *Service) retry(ctx context.Context, channel, part string, sendErr error
 }
 
 // gaveUp is the record of a delivery given up at the retry horizon.
-func (s *Service) gaveUp(lastErr string) string {
+func (s *orgRuntime) gaveUp(lastErr string) string {
 	r := "gave up after delivery.retryHorizon " + s.horizon().String()
 	if lastErr != "" {
 		r += "; last error: " + lastErr
@@ -66,7 +66,7 @@ func (s *Service) gaveUp(lastErr string) string {
 
 // send calls the notifier under SendTimeout and turns a panic or a timeout
 // into a retryable error.
-func (s *Service) send(ctx context.Context, n channels.Notifier, m *channels.Message) (res *channels.Result, err error, dur time.Duration) {
+func (s *orgRuntime) send(ctx context.Context, n channels.Notifier, m *channels.Message) (res *channels.Result, err error, dur time.Duration) {
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
 	defer cancel()
 	t0 := time.Now()
@@ -93,14 +93,14 @@ func (s *Service) send(ctx context.Context, n channels.Notifier, m *channels.Mes
 // crash can only repeat a message that was sent but not yet recorded, so
 // this keeps a kill -9 from repeating more than one text per channel and
 // process. Chat robots gain nothing from parallel sends anyway.
-func (s *Service) lockChannel(channel string) func() {
+func (s *orgRuntime) lockChannel(channel string) func() {
 	v, _ := s.chLocks.LoadOrStore(channel, &sync.Mutex{})
 	mu := v.(*sync.Mutex)
 	mu.Lock()
 	return mu.Unlock
 }
 
-func (s *Service) perMinute(channel string, l channels.Limits) int {
+func (s *orgRuntime) perMinute(channel string, l channels.Limits) int {
 	if c, ok := s.s.Channel(channel); ok && c.RateLimitPerMinute > 0 {
 		return c.RateLimitPerMinute
 	}

@@ -4,41 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/prometheus/alertmanager/template"
-	"github.com/riverqueue/river"
-
-	"github.com/alertchart/alertchart/pkg/channels"
-	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
-	"github.com/alertchart/alertchart/pkg/settings"
 )
 
-// Service is the durable delivery pipeline of one plugin instance.
+// Service is one app instance's handle on the delivery pipeline: it accepts
+// its organisation's notifications and reads its organisation's records.
+// The work itself is done by the process's engine for the queue database
+// (see engine.go), with the organisation's newest settings.
 type Service struct {
-	cfg       Config
-	s         *settings.Settings
-	log       log.Logger
-	m         *metrics
-	st        *store.Store
-	q         *store.Queue
-	notifiers map[string]channels.Notifier
-	charts    *chartCache
-	chLocks   sync.Map // channel name → *sync.Mutex, see lockChannel
-	lanes     map[string]*lane
-	guarded   sync.Map // channel name → start (Unix ms) of the last second a committed guard covers
-
-	dataDir string
-	warning string
-
+	e      *engine
+	rt     *orgRuntime
 	closed atomic.Bool
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
 }
 
 // AcceptResult is the answer to an accepted webhook.
@@ -52,126 +31,60 @@ type AcceptResult struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// Open creates the queue tables if needed, re-queues work interrupted by a
-// crash and starts the workers. The caller must Close the Service.
+// Open registers an organisation's settings, notifiers and charter with
+// the process's delivery engine for the queue database the settings name,
+// opening it if needed: the tables are created, work a crash interrupted
+// is queued again and the workers start. The newest Service of an
+// organisation is the one whose settings send its deliveries. The caller
+// must Close the Service.
+//
+// A queue that cannot be opened is an error, unless Config.RetryOpen is
+// set: then Open returns a Service whose engine keeps trying in the
+// background, Accept answers ErrQueueUnavailable meanwhile, and Status says
+// why.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Settings == nil {
 		return nil, errors.New("delivery: Config.Settings is required")
 	}
 	cfg.applyDefaults()
-	logger := cfg.Logger
-	if logger == nil {
-		logger = log.NewNullLogger()
-	}
-	s := &Service{
-		cfg:       cfg,
-		s:         cfg.Settings,
-		log:       logger,
-		m:         newMetrics(cfg.Registerer),
-		notifiers: cfg.Notifiers,
-	}
-	if s.notifiers == nil {
-		s.notifiers = map[string]channels.Notifier{}
-	}
-	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.charts = newChartCache(s)
-
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &textWorker{s: s})
-	river.AddWorker(workers, &chartWorker{s: s})
-	river.AddWorker(workers, &maintenanceWorker{s: s})
-	river.AddWorker(workers, &guardWorker{s: s})
-
-	var err error
-	pollOnly := true
-	switch cfg.Settings.Delivery.Queue {
-	case "postgres":
-		dsn := cfg.Settings.Secrets[settings.SecretPostgresDSN]
-		if dsn == "" {
-			s.cancel()
-			return nil, errors.New("delivery: delivery.queue is postgres but secureJsonData.postgresDsn is empty")
-		}
-		s.st, err = store.OpenPostgres(ctx, dsn)
-		pollOnly = false
-	default:
-		s.dataDir = cfg.DataDir
-		if s.dataDir == "" {
-			s.dataDir, s.warning = ChooseDataDir(cfg.Settings)
-		}
-		opt := store.Options{Sync: store.SyncNormal}
-		if cfg.Settings.Delivery.Sync == string(store.SyncFull) {
-			opt.Sync = store.SyncFull
-		}
-		s.st, err = store.OpenSQLite(ctx, s.dataDir, opt)
-	}
+	e, rt, err := attach(ctx, cfg)
 	if err != nil {
-		s.cancel()
-		return nil, fmt.Errorf("delivery queue: %w", err)
+		return nil, err
 	}
-	if s.q, err = s.st.NewQueue(riverConfig(&s.cfg, workers, logger, pollOnly)); err != nil {
-		s.st.Close()
-		s.cancel()
-		return nil, fmt.Errorf("delivery queue: river client: %w", err)
-	}
-	if s.st.Fresh() && s.st.SQLite() {
-		if err := s.recoverLanes(ctx); err != nil {
-			s.st.Close()
-			s.cancel()
-			return nil, fmt.Errorf("delivery queue: resume unsent texts: %w", err)
-		}
-	}
-	s.startLanes()
-	if err := s.q.Start(s.ctx); err != nil {
-		_ = s.stopLanes(ctx)
-		s.st.Close()
-		s.cancel()
-		return nil, fmt.Errorf("delivery queue: start: %w", err)
-	}
-	s.wg.Add(1)
-	go s.gaugeLoop()
-	return s, nil
+	return &Service{e: e, rt: rt}, nil
 }
 
+// Org is the Grafana organisation of the Service.
+func (s *Service) Org() int64 { return s.rt.org }
+
 // DataDir is the SQLite queue's directory ("" with PostgreSQL).
-func (s *Service) DataDir() string { return s.dataDir }
+func (s *Service) DataDir() string { return s.e.dataDir }
 
 // Warning is a health warning about the queue's durability ("" when fine),
 // e.g. when the data directory is a temporary one.
-func (s *Service) Warning() string { return s.warning }
+func (s *Service) Warning() string { return s.e.warning }
 
 // Ping checks that the queue database answers.
-func (s *Service) Ping(ctx context.Context) error { return s.st.Ping(ctx) }
+func (s *Service) Ping(ctx context.Context) error {
+	if err := s.e.unavailable(); err != nil {
+		return err
+	}
+	return s.e.st.Ping(ctx)
+}
 
-// Close stops taking work and waits for running deliveries until ctx ends;
+// Close withdraws the organisation's registration (an older Service of the
+// same organisation still open becomes current again) and drops the
+// Service's reference on the engine. The last reference stops the engine:
+// it stops taking work and waits for running deliveries until ctx ends;
 // then it cancels them, and they are re-queued (a send cut short is sent
-// again by the next instance: at least once, never lost).
+// again by the next process: at least once, never lost).
 func (s *Service) Close(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	lanes := make(chan error, 1)
-	go func() { lanes <- s.stopLanes(ctx) }()
-	err := s.q.Stop(ctx)
-	if err != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		err = s.q.StopAndCancel(cctx)
-		cancel()
-	}
-	if lerr := <-lanes; lerr != nil {
-		// Sends still running: cut them short (each is handed to River).
-		s.cancel()
-		_ = s.stopLanes(context.Background())
-	}
-	s.cancel()
-	s.wg.Wait()
-	s.st.Close()
-	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	s.e.unregister(s.rt)
+	return s.e.release(ctx)
 }
-
-func (s *Service) now() time.Time { return s.cfg.Now() }
 
 // RecentAlert is one alert of a recently received notification.
 type RecentAlert struct {
@@ -180,12 +93,15 @@ type RecentAlert struct {
 	Alert      template.Alert `json:"alert"`
 }
 
-// Recent returns the last n alerts received, newest first (GET recent).
+// Recent returns the organisation's last n alerts received, newest first.
 func (s *Service) Recent(ctx context.Context, n int) ([]RecentAlert, error) {
+	if err := s.e.unavailable(); err != nil {
+		return nil, err
+	}
 	if n <= 0 {
 		n = 50
 	}
-	list, err := s.st.RecentNotifications(ctx, n)
+	list, err := s.e.st.RecentNotifications(ctx, s.rt.org, n)
 	if err != nil {
 		return nil, err
 	}
@@ -205,26 +121,35 @@ func (s *Service) Recent(ctx context.Context, n int) ([]RecentAlert, error) {
 	return out, nil
 }
 
-// gaugeLoop refreshes the queue-depth gauge.
-func (s *Service) gaugeLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		s.updateDepth()
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// QueueStatus is what health reports about the queue database.
+type QueueStatus struct {
+	// Queue is "sqlite" or "postgres".
+	Queue string
+	// Err is why the queue cannot take work now: it could not be opened
+	// (Retrying: the engine keeps trying) or does not answer. nil when it
+	// works.
+	Err      error
+	Retrying bool
+	// Backlog is how many of the organisation's texts wait, the oldest
+	// since Oldest (zero when none waits).
+	Backlog int64
+	Oldest  time.Time
 }
 
-func (s *Service) updateDepth() {
-	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
-	defer cancel()
-	if text, chart, err := s.st.PendingCounts(ctx); err == nil {
-		s.m.queueDepth.WithLabelValues("text").Set(float64(text))
-		s.m.queueDepth.WithLabelValues("chart").Set(float64(chart))
+// Status probes the queue database (a few seconds at most).
+func (s *Service) Status(ctx context.Context) QueueStatus {
+	st := QueueStatus{Queue: s.e.queue}
+	if err := s.e.unavailable(); err != nil {
+		st.Err, st.Retrying = err, !s.e.closed.Load()
+		return st
 	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	n, oldest, err := s.e.st.Backlog(ctx, s.rt.org)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	st.Backlog, st.Oldest = n, oldest
+	return st
 }

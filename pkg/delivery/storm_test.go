@@ -187,7 +187,7 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := svc.st
+	db := svc.e.st
 	jobsOf := func(id string) int64 {
 		t.Helper()
 		live, err := db.QueryInt(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'alertchart_text' AND state IN ('available', 'running', 'scheduled', 'retryable')
@@ -209,7 +209,7 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 	if _, err := db.Exec(ctx, `UPDATE alertchart_channel SET digest_owner = 'gone/ops' WHERE delivery_id = $1`, lost.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.maintain(ctx); err != nil {
+	if err := svc.e.maintain(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := jobsOf(lost.ID); got != 0 {
@@ -220,7 +220,7 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 		t.Fatal(err)
 	}
 	down.Store(false)
-	if err := svc.maintain(ctx); err != nil {
+	if err := svc.e.maintain(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := jobsOf(waiting.ID); got != 1 {

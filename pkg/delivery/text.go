@@ -20,7 +20,7 @@ const partDigest = "digest"
 // claims its row (or, when the robot has no free slot, joins the digest
 // being gathered for that robot); as owner it sends its own text, or a
 // digest of every row it owns, as soon as the rate limit allows.
-func (s *Service) workText(ctx context.Context, k store.Key) error {
+func (s *orgRuntime) workText(ctx context.Context, k store.Key) error {
 	row, err := s.st.Channel(ctx, k)
 	if errors.Is(err, store.ErrNoRows) {
 		return nil
@@ -37,7 +37,7 @@ func (s *Service) workText(ctx context.Context, k store.Key) error {
 	}
 	n := s.notifiers[k.Channel]
 	if n == nil {
-		return s.failRows(ctx, k, []*store.Channel{row}, fmt.Sprintf("channel %q is not configured", k.Channel))
+		return s.holdForChannel(ctx, k, row)
 	}
 	limit := s.perMinute(k.Channel, n.Limits())
 	if row.DigestOwner == "" {
@@ -49,7 +49,7 @@ func (s *Service) workText(ctx context.Context, k store.Key) error {
 			return nil
 		}
 	}
-	rows, err := s.st.Owned(ctx, self, k.Channel)
+	rows, err := s.st.Owned(ctx, k.Org, self, k.Channel)
 	if err != nil {
 		return err
 	}
@@ -82,15 +82,16 @@ func (s *Service) workText(ctx context.Context, k store.Key) error {
 
 // claim makes the job the owner of its row, or adds the row to the open
 // digest of a robot that has no free slot. It returns the owner.
-func (s *Service) claim(ctx context.Context, row *store.Channel, self string, limit int) (string, error) {
-	k := store.Key{DeliveryID: row.DeliveryID, Channel: row.Channel}
+func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string, limit int) (string, error) {
+	k := store.Key{Org: row.Org, DeliveryID: row.DeliveryID, Channel: row.Channel}
 	if limit <= 0 {
 		// No robot limit, so no digest to join: just take the row.
 		return s.st.Claim(ctx, k, self)
 	}
 	owner := ""
+	robot := s.robot(row.Channel)
 	err := s.st.Tx(ctx, func(t *store.Tx) error {
-		if err := t.LockRate(ctx, row.Channel); err != nil {
+		if err := t.LockRate(ctx, robot); err != nil {
 			return err
 		}
 		cur, err := t.OwnerOf(ctx, k)
@@ -102,13 +103,13 @@ func (s *Service) claim(ctx context.Context, row *store.Channel, self string, li
 			return nil
 		}
 		owner = self
-		dec, err := t.RateCheck(ctx, row.Channel, 1, limit, s.cfg.RateWindow, s.now(), false)
+		dec, err := t.RateCheck(ctx, robot, 1, limit, s.cfg.RateWindow, s.now(), false)
 		if err != nil {
 			return err
 		}
 		if !dec.OK {
 			// No slot: join the digest being gathered, if it has room.
-			open, err := t.OpenDigests(ctx, row.Channel)
+			open, err := t.OpenDigests(ctx, row.Org, row.Channel)
 			if err != nil {
 				return err
 			}
@@ -127,10 +128,10 @@ func (s *Service) claim(ctx context.Context, row *store.Channel, self string, li
 
 // waitForSlot gathers the robot's waiting rows into this job's digest and
 // snoozes the job until the rate limit frees a slot.
-func (s *Service) waitForSlot(ctx context.Context, channel, self string, owned int, wait time.Duration) error {
+func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owned int, wait time.Duration) error {
 	s.m.rateWaits.WithLabelValues(channel).Inc()
 	if room := s.cfg.MaxDigestAlerts - owned; room > 0 {
-		if err := s.st.Tx(ctx, func(t *store.Tx) error { return t.Gather(ctx, self, channel, room) }); err != nil {
+		if err := s.st.Tx(ctx, func(t *store.Tx) error { return t.Gather(ctx, s.org, self, channel, room) }); err != nil {
 			return err
 		}
 	}
@@ -139,7 +140,7 @@ func (s *Service) waitForSlot(ctx context.Context, channel, self string, owned i
 
 // sendSingle sends one notification's text, combined with its chart when
 // the platform allows and the chart is ready within chart.budget.
-func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int, row *store.Channel, k store.Key) error {
+func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit int, row *store.Channel, k store.Key) error {
 	del, err := loadDelivery(ctx, s.st.DB, row.DeliveryID)
 	if err != nil {
 		return err
@@ -157,17 +158,17 @@ func (s *Service) sendSingle(ctx context.Context, n channels.Notifier, limit int
 	data := channelData(del.Data, row.Fingerprints)
 	chartAlerts := s.chartAlerts(row.Channel, del, row)
 	for _, a := range chartAlerts {
-		s.charts.start(del, a)
+		s.charts.start(s, del, a)
 	}
 	part := channels.PartText
 	var chart *channels.Chart
 	var info ChartInfo
-	msg := &channels.Message{Data: data, Part: part, GrafanaURL: s.cfg.GrafanaURL, AlertmanagerURL: data.ExternalURL}
+	msg := &channels.Message{Data: data, Part: part, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	textCost := channels.CostOf(n, msg)
 	cost := textCost
 	if n.Limits().CombinesTextAndImage && len(chartAlerts) == 1 && !row.NoCombine {
 		wctx, cancel := context.WithDeadline(ctx, del.ReceivedAt.Add(s.s.Chart.Budget.D()))
-		res, err := s.charts.get(wctx, del, chartAlerts[0])
+		res, err := s.charts.get(wctx, s, del, chartAlerts[0])
 		cancel()
 		if ctx.Err() != nil {
 			return river.JobSnooze(0)
@@ -220,17 +221,17 @@ type sendOutcome struct {
 // one is due. info is the chart that went with the text (PartBoth);
 // chartWanted says the rows get charts; for a digest, ov (when set) is what
 // became of its overview chart.
-func (s *Service) textSent(ctx context.Context, o sendOutcome, info ChartInfo, chartWanted bool, ov *overviewOutcome) error {
+func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info ChartInfo, chartWanted bool, ov *overviewOutcome) error {
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
-	rec := store.Sending{Channel: o.self.Channel, Owner: o.self.Owner()}
+	rec := store.Sending{Org: o.self.Org, Channel: o.self.Channel, Robot: s.robot(o.self.Channel), Owner: o.self.Owner()}
 	if o.dec.OK && o.dec.At != 0 {
 		rec.SettleAt, rec.SettleTo = o.dec.At, done
 	}
 	var jobs []river.InsertManyParams
 	for _, r := range o.rows {
-		k := store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}
+		k := store.Key{Org: r.Org, DeliveryID: r.DeliveryID, Channel: r.Channel}
 		lat := done.Sub(r.ReceivedAt)
 		row := store.TextSent{Key: k, At: done, Latency: lat, Part: o.part, Renderer: info.Renderer, Fallback: info.FallbackReason}
 		switch {
@@ -245,7 +246,7 @@ func (s *Service) textSent(ctx context.Context, o sendOutcome, info ChartInfo, c
 			row.Chart, row.Note = store.ChartSkipped, "chart skipped: sent in a digest while the channel was rate limited"
 		case chartWanted:
 			row.Chart = store.ChartPending
-			jobs = append(jobs, river.InsertManyParams{Args: chartArgs{DeliveryID: r.DeliveryID, Channel: r.Channel}})
+			jobs = append(jobs, river.InsertManyParams{Args: chartArgs{Org: r.Org, DeliveryID: r.DeliveryID, Channel: r.Channel}})
 		}
 		if info.Note != "" && row.Note == "" {
 			row.Note = info.Note
@@ -290,7 +291,7 @@ func (s *Service) textSent(ctx context.Context, o sendOutcome, info ChartInfo, c
 }
 
 // textFailed is textFailure for a River job: a retry snoozes the job.
-func (s *Service) textFailed(ctx context.Context, o sendOutcome, combined bool) error {
+func (s *orgRuntime) textFailed(ctx context.Context, o sendOutcome, combined bool) error {
 	delay, retry, err := s.textFailure(ctx, o, combined)
 	if err != nil || !retry {
 		return err
@@ -303,7 +304,7 @@ func (s *Service) textFailed(ctx context.Context, o sendOutcome, combined bool) 
 // the chart too (PartBoth, or a digest with its overview): one that is
 // TooBig is retried without the image. A send cut short by a shutdown is
 // retried at once, by the next instance.
-func (s *Service) textFailure(ctx context.Context, o sendOutcome, combined bool) (delay time.Duration, retry bool, err error) {
+func (s *orgRuntime) textFailure(ctx context.Context, o sendOutcome, combined bool) (delay time.Duration, retry bool, err error) {
 	shutdown := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
 	channel := o.self.Channel
@@ -311,7 +312,7 @@ func (s *Service) textFailure(ctx context.Context, o sendOutcome, combined bool)
 	msg := truncate(o.err.Error(), 2000)
 	err = s.st.Tx(ctx, func(t *store.Tx) error {
 		for _, r := range o.rows {
-			k := store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}
+			k := store.Key{Org: r.Org, DeliveryID: r.DeliveryID, Channel: r.Channel}
 			if err := recordAttempt(ctx, t.DB, k, o.part, o.at, o.dur, o.res, o.err); err != nil {
 				return err
 			}
@@ -328,7 +329,7 @@ func (s *Service) textFailure(ctx context.Context, o sendOutcome, combined bool)
 		return 0, true, nil
 	}
 	if kind == channels.TooBig && combined {
-		return 0, true, s.st.SetNoCombine(ctx, store.Key{DeliveryID: o.rows[0].DeliveryID, Channel: channel})
+		return 0, true, s.st.SetNoCombine(ctx, store.Key{Org: o.self.Org, DeliveryID: o.rows[0].DeliveryID, Channel: channel})
 	}
 	oldest := o.rows[0].ReceivedAt
 	for _, r := range o.rows {
@@ -352,14 +353,14 @@ func (s *Service) textFailure(ctx context.Context, o sendOutcome, combined bool)
 }
 
 // failRows marks rows failed and hands the owner's other rows back.
-func (s *Service) failRows(ctx context.Context, self store.Key, rows []*store.Channel, reason string) error {
+func (s *orgRuntime) failRows(ctx context.Context, self store.Key, rows []*store.Channel, reason string) error {
 	ctx = context.WithoutCancel(ctx)
 	err := s.q.Tx(ctx, func(t *store.Tx) error {
-		if err := t.LockDigests(ctx, self.Channel); err != nil {
+		if err := t.LockDigests(ctx, s.robot(self.Channel)); err != nil {
 			return err
 		}
 		for _, r := range rows {
-			if err := t.MarkFailed(ctx, store.Key{DeliveryID: r.DeliveryID, Channel: r.Channel}, truncate(reason, 2000)); err != nil {
+			if err := t.MarkFailed(ctx, store.Key{Org: r.Org, DeliveryID: r.DeliveryID, Channel: r.Channel}, truncate(reason, 2000)); err != nil {
 				return err
 			}
 		}
@@ -375,10 +376,10 @@ func (s *Service) failRows(ctx context.Context, self store.Key, rows []*store.Ch
 }
 
 // release hands rows owned by self back to the queue (see releaseIn).
-func (s *Service) release(ctx context.Context, self store.Key) error {
+func (s *orgRuntime) release(ctx context.Context, self store.Key) error {
 	ctx = context.WithoutCancel(ctx)
 	return s.q.Tx(ctx, func(t *store.Tx) error {
-		if err := t.LockDigests(ctx, self.Channel); err != nil {
+		if err := t.LockDigests(ctx, s.robot(self.Channel)); err != nil {
 			return err
 		}
 		return s.releaseIn(ctx, t, self)
@@ -393,8 +394,8 @@ func (s *Service) release(ctx context.Context, self store.Key) error {
 // whose owner has already looked for the last time — either the join
 // commits first and the owner hands the row back, or the owner finishes
 // first and the joiner no longer sees it as an open digest.
-func (s *Service) releaseIn(ctx context.Context, t *store.Tx, self store.Key) error {
-	left, err := t.Unclaim(ctx, self.Owner(), self.Channel)
+func (s *orgRuntime) releaseIn(ctx context.Context, t *store.Tx, self store.Key) error {
+	left, err := t.Unclaim(ctx, self.Org, self.Owner(), self.Channel)
 	if err != nil {
 		return err
 	}
@@ -412,4 +413,26 @@ func enqueueTexts(ctx context.Context, t *store.Tx, keys []store.Key) error {
 	}
 	_, err := t.Enqueue(ctx, jobs...)
 	return err
+}
+
+// heldFor is how often a text whose channel the organisation's settings do
+// not have (any more) looks for it again.
+const heldFor = 15 * time.Second
+
+// holdForChannel keeps a text whose channel the current settings do not
+// have — a settings save renamed or removed it while the text waited, or
+// the job runs before the settings that name it are back — pending, and
+// says so in its record, until delivery.retryHorizon: a settings fix (or
+// the new instance) sends it. Only then is it failed.
+func (s *orgRuntime) holdForChannel(ctx context.Context, k store.Key, row *store.Channel) error {
+	if s.now().Sub(row.ReceivedAt) > s.horizon() {
+		return s.failRows(ctx, k, []*store.Channel{row}, s.gaveUp(fmt.Sprintf("channel %q is not in the settings of organisation %d", k.Channel, k.Org)))
+	}
+	why := fmt.Sprintf("waiting: channel %q is not in the current settings of organisation %d; sent once it is, given up after delivery.retryHorizon", k.Channel, k.Org)
+	if row.LastError != why {
+		if err := s.st.SetLastError(context.WithoutCancel(ctx), k, why); err != nil {
+			return err
+		}
+	}
+	return river.JobSnooze(heldFor)
 }

@@ -7,22 +7,24 @@ import (
 	"time"
 )
 
-// DeleteOld deletes notifications received before cut with their channel
-// deliveries, attempts and charts, and idempotency keys expired at now.
-// (Rate-limit slots are expired per channel, see ExpireSlots.)
-func (db DB) DeleteOld(ctx context.Context, cut, now time.Time) error {
+// DeleteOld deletes org's notifications received before cut with their
+// channel deliveries, attempts and charts, and idempotency keys (of every
+// organisation) expired at now. (Rate-limit slots are expired per robot,
+// see ExpireSlots.)
+func (db DB) DeleteOld(ctx context.Context, org int64, cut, now time.Time) error {
+	old := `SELECT id FROM alertchart_delivery WHERE org_id = $2 AND received_at < $1`
 	stmts := []struct {
-		q   string
-		arg int64
+		q    string
+		args []any
 	}{
-		{`DELETE FROM alertchart_attempt WHERE delivery_id IN (SELECT id FROM alertchart_delivery WHERE received_at < $1)`, cut.UnixMilli()},
-		{`DELETE FROM alertchart_chart WHERE delivery_id IN (SELECT id FROM alertchart_delivery WHERE received_at < $1)`, cut.UnixMilli()},
-		{`DELETE FROM alertchart_channel WHERE received_at < $1`, cut.UnixMilli()},
-		{`DELETE FROM alertchart_delivery WHERE received_at < $1`, cut.UnixMilli()},
-		{`DELETE FROM alertchart_dedupe WHERE expires_at < $1`, now.UnixMilli()},
+		{`DELETE FROM alertchart_attempt WHERE delivery_id IN (` + old + `)`, []any{cut.UnixMilli(), org}},
+		{`DELETE FROM alertchart_chart WHERE delivery_id IN (` + old + `)`, []any{cut.UnixMilli(), org}},
+		{`DELETE FROM alertchart_channel WHERE org_id = $2 AND received_at < $1`, []any{cut.UnixMilli(), org}},
+		{`DELETE FROM alertchart_delivery WHERE org_id = $2 AND received_at < $1`, []any{cut.UnixMilli(), org}},
+		{`DELETE FROM alertchart_dedupe WHERE expires_at < $1`, []any{now.UnixMilli()}},
 	}
 	for _, st := range stmts {
-		if _, err := db.x.exec(ctx, st.q, st.arg); err != nil {
+		if _, err := db.x.exec(ctx, st.q, st.args...); err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}
 	}
@@ -40,9 +42,11 @@ func (db DB) orphan() string {
 }
 
 // Stranded lists (at most limit, oldest first) pending texts received
-// before the given time that no live text job will send and that skip (if
-// set) does not exclude. The live jobs are read once and matched in memory:
-// a backlog of rows and jobs costs their sum, not their product.
+// before the given time that no live text job will send, that no live
+// replica's lane holds (live: its heartbeat is in alertchart_replica) and
+// that skip (if set) does not exclude. The live jobs are read once and
+// matched in memory: a backlog of rows and jobs costs their sum, not their
+// product.
 func (db DB) Stranded(ctx context.Context, before time.Time, limit int, skip func(Key) bool) ([]Key, error) {
 	live := map[Key]bool{}
 	rows, err := db.x.query(ctx, `SELECT `+db.d.jsonText("args", "d")+`, `+db.d.jsonText("args", "c")+` FROM river_job
@@ -62,7 +66,11 @@ func (db DB) Stranded(ctx context.Context, before time.Time, limit int, skip fun
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = db.x.query(ctx, `SELECT delivery_id, channel, digest_owner FROM alertchart_channel
+	replicas, err := db.liveReplicas(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look for stranded deliveries: %w", err)
+	}
+	rows, err = db.x.query(ctx, `SELECT org_id, delivery_id, channel, digest_owner, holder FROM alertchart_channel
 		WHERE `+isPending+` AND text_sent_at IS NULL AND received_at < $1 ORDER BY received_at`, before.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("look for stranded deliveries: %w", err)
@@ -71,11 +79,12 @@ func (db DB) Stranded(ctx context.Context, before time.Time, limit int, skip fun
 	var out []Key
 	for rows.Next() && len(out) < limit {
 		var k Key
-		var owner string
-		if err := rows.Scan(&k.DeliveryID, &k.Channel, &owner); err != nil {
+		var owner, holder string
+		if err := rows.Scan(&k.Org, &k.DeliveryID, &k.Channel, &owner, &holder); err != nil {
 			return nil, err
 		}
-		if live[k] || (owner != "" && live[ownerKey(owner)]) || (skip != nil && skip(k)) {
+		id := Key{DeliveryID: k.DeliveryID, Channel: k.Channel}
+		if live[id] || (owner != "" && live[ownerKey(owner)]) || (holder != "" && replicas[holder]) || (skip != nil && skip(k)) {
 			continue
 		}
 		out = append(out, k)
@@ -92,32 +101,11 @@ func ownerKey(owner string) Key {
 	return Key{DeliveryID: owner[:i], Channel: owner[i+1:]}
 }
 
-// UnclaimStranded releases a stranded row's claim if it is still stranded
-// (checked again: a job may have appeared since) and reports whether it was.
+// UnclaimStranded releases a stranded row's claim (and its lane holder) if
+// it is still stranded (checked again: a job may have appeared since) and
+// reports whether it was.
 func (db DB) UnclaimStranded(ctx context.Context, k Key) (bool, error) {
-	n, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE delivery_id = $1 AND channel = $2 AND EXISTS (
+	n, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '', holder = '' WHERE delivery_id = $1 AND channel = $2 AND EXISTS (
 		SELECT 1 FROM alertchart_channel r WHERE r.delivery_id = $1 AND r.channel = $2 AND `+db.orphan()+`)`, k.DeliveryID, k.Channel)
 	return n > 0, err
-}
-
-// ClaimedBySelf lists the channel's pending rows received in [from, to)
-// that are still claimed by their own key: sent by a lane, or by their own
-// text job.
-func (db DB) ClaimedBySelf(ctx context.Context, channel string, from, to time.Time) ([]Key, error) {
-	rows, err := db.x.query(ctx, `SELECT delivery_id FROM alertchart_channel WHERE channel = $1 AND `+isPending+`
-		AND received_at >= $2 AND received_at < $3 AND text_sent_at IS NULL AND digest_owner = delivery_id || '/' || channel`,
-		channel, from.UnixMilli(), to.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.close()
-	var out []Key
-	for rows.Next() {
-		k := Key{Channel: channel}
-		if err := rows.Scan(&k.DeliveryID); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }

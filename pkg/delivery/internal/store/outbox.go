@@ -40,10 +40,10 @@ type Digest struct {
 
 // OpenDigests lists the channel's digests still gathering (owned pending
 // rows whose text is not out), oldest first.
-func (db DB) OpenDigests(ctx context.Context, channel string) ([]Digest, error) {
+func (db DB) OpenDigests(ctx context.Context, org int64, channel string) ([]Digest, error) {
 	rows, err := db.x.query(ctx, `SELECT digest_owner, SUM(n_alerts) FROM alertchart_channel
-		WHERE channel = $1 AND `+isPending+` AND digest_owner <> '' AND text_sent_at IS NULL
-		GROUP BY digest_owner ORDER BY MIN(received_at)`, channel)
+		WHERE org_id = $2 AND channel = $1 AND `+isPending+` AND digest_owner <> '' AND text_sent_at IS NULL
+		GROUP BY digest_owner ORDER BY MIN(received_at)`, channel, org)
 	if err != nil {
 		return nil, err
 	}
@@ -61,36 +61,39 @@ func (db DB) OpenDigests(ctx context.Context, channel string) ([]Digest, error) 
 	return out, rows.Err()
 }
 
-// Owned lists the pending, unsent rows of channel that owner sends, oldest first.
-func (db DB) Owned(ctx context.Context, owner, channel string) ([]*Channel, error) {
-	return db.queryChannels(ctx, `channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL ORDER BY received_at`,
-		owner, channel)
+// Owned lists the pending, unsent rows of org's channel that owner sends,
+// oldest first.
+func (db DB) Owned(ctx context.Context, org int64, owner, channel string) ([]*Channel, error) {
+	return db.queryChannels(ctx, `org_id = $3 AND channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL ORDER BY received_at`,
+		owner, channel, org)
 }
 
 // Gather makes owner the sender of up to room of the channel's oldest
 // unclaimed pending rows (a digest gathering the robot's backlog).
-func (db DB) Gather(ctx context.Context, owner, channel string, room int) error {
+func (db DB) Gather(ctx context.Context, org int64, owner, channel string, room int) error {
 	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = $1
-		WHERE channel = $2 AND `+isPending+` AND digest_owner = '' AND text_sent_at IS NULL AND delivery_id IN (
-			SELECT delivery_id FROM alertchart_channel WHERE channel = $2 AND `+isPending+` AND digest_owner = ''
-			ORDER BY received_at LIMIT $3)`, owner, channel, room)
+		WHERE org_id = $4 AND channel = $2 AND `+isPending+` AND digest_owner = '' AND text_sent_at IS NULL AND delivery_id IN (
+			SELECT delivery_id FROM alertchart_channel WHERE org_id = $4 AND channel = $2 AND `+isPending+` AND digest_owner = ''
+			ORDER BY received_at LIMIT $3)`, owner, channel, room, org)
 	return err
 }
 
-// Unclaim hands every pending, unsent row owner holds back to nobody and
-// returns their keys (each needs a text job of its own again).
-func (db DB) Unclaim(ctx context.Context, owner, channel string) ([]Key, error) {
-	left, err := db.Owned(ctx, owner, channel)
+// Unclaim hands every pending, unsent row owner holds back to nobody (and
+// to no replica's lane) and returns their keys (each needs a text job of
+// its own again).
+func (db DB) Unclaim(ctx context.Context, org int64, owner, channel string) ([]Key, error) {
+	left, err := db.Owned(ctx, org, owner, channel)
 	if err != nil || len(left) == 0 {
 		return nil, err
 	}
-	if _, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL`,
-		owner, channel); err != nil {
+	if _, err := db.x.exec(ctx, `UPDATE alertchart_channel SET digest_owner = '', holder = ''
+		WHERE org_id = $3 AND channel = $2 AND `+isPending+` AND digest_owner = $1 AND text_sent_at IS NULL`,
+		owner, channel, org); err != nil {
 		return nil, err
 	}
 	keys := make([]Key, len(left))
 	for i, r := range left {
-		keys[i] = Key{r.DeliveryID, r.Channel}
+		keys[i] = Key{Org: r.Org, DeliveryID: r.DeliveryID, Channel: r.Channel}
 	}
 	return keys, nil
 }
@@ -112,7 +115,11 @@ type TextSent struct {
 // Sending is one send's outcome to record at once: the rows the message
 // carried, their attempts, and the sender's bookkeeping.
 type Sending struct {
+	Org     int64
 	Channel string
+	// Robot is the rate-limit key of the channel's robot (see RateCheck):
+	// its row is the lock that orders digests.
+	Robot string
 	// Owner is the sender's key: rows that joined its digest but were not
 	// in the message are released (returned by RecordSent).
 	Owner    string
@@ -150,10 +157,10 @@ func (s *Store) RecordSentNow(ctx context.Context, rec Sending) ([]Key, error) {
 func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	stmts := make([]stmt, 0, 2*len(s.Rows)+4)
 	if db.d.forUpdate != "" {
-		stmts = append(stmts, stmt{`SELECT paused_until FROM alertchart_rate WHERE channel = $1` + db.d.forUpdate, []any{s.Channel}})
+		stmts = append(stmts, stmt{`SELECT paused_until FROM alertchart_rate WHERE channel = $1` + db.d.forUpdate, []any{s.Robot}})
 	}
 	if s.SettleAt != 0 && s.SettleTo.UnixMilli() > s.SettleAt {
-		stmts = append(stmts, stmt{`UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, []any{s.SettleTo.UnixMilli(), s.Channel, s.SettleAt}})
+		stmts = append(stmts, stmt{`UPDATE alertchart_rate_slot SET at = $1 WHERE channel = $2 AND at = $3`, []any{s.SettleTo.UnixMilli(), s.Robot, s.SettleAt}})
 	}
 	for _, r := range s.Rows {
 		var chartSent, chartLat any
@@ -172,11 +179,11 @@ func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	for _, a := range s.Attempts {
 		stmts = append(stmts, attemptStmt(a))
 	}
-	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '' WHERE channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
-		RETURNING delivery_id`, []any{s.Owner, s.Channel}})
+	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '', holder = '' WHERE org_id = $3 AND channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
+		RETURNING delivery_id`, []any{s.Owner, s.Channel, s.Org}})
 	var released []Key
 	_, err := db.x.pipeline(ctx, stmts, func(r rowScanner) error {
-		k := Key{Channel: s.Channel}
+		k := Key{Org: s.Org, Channel: s.Channel}
 		if err := r.Scan(&k.DeliveryID); err != nil {
 			return err
 		}
@@ -190,6 +197,12 @@ func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 func (db DB) RecordFailure(ctx context.Context, k Key, msg string) error {
 	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET attempts = attempts + 1, last_error = $1 WHERE delivery_id = $2 AND channel = $3`,
 		msg, k.DeliveryID, k.Channel)
+	return err
+}
+
+// SetLastError notes why a pending row waits, without counting an attempt.
+func (db DB) SetLastError(ctx context.Context, k Key, msg string) error {
+	_, err := db.x.exec(ctx, `UPDATE alertchart_channel SET last_error = $1 WHERE delivery_id = $2 AND channel = $3`, msg, k.DeliveryID, k.Channel)
 	return err
 }
 
@@ -208,29 +221,30 @@ func (db DB) SetNoCombine(ctx context.Context, k Key) error {
 
 // PendingTexts counts the channel's pending texts, leaving out those owner
 // sends ("" counts all).
-func (db DB) PendingTexts(ctx context.Context, channel, owner string) (int64, error) {
+func (db DB) PendingTexts(ctx context.Context, org int64, channel, owner string) (int64, error) {
 	var n int64
 	var err error
 	if owner == "" {
-		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND `+isPending, channel).Scan(&n)
+		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE org_id = $2 AND channel = $1 AND `+isPending, channel, org).Scan(&n)
 	} else {
-		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE channel = $1 AND `+isPending+` AND digest_owner <> $2`,
-			channel, owner).Scan(&n)
+		err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE org_id = $3 AND channel = $1 AND `+isPending+` AND digest_owner <> $2`,
+			channel, owner, org).Scan(&n)
 	}
 	return n, err
 }
 
-// LockDigests takes the channel's rate row lock (PostgreSQL; SQLite
-// transactions are exclusive already), which a job takes while it picks a
-// digest to join. Taken first in a transaction, before any channel row, so
-// two orders cannot deadlock. A channel without a rate row never had a
-// digest, so there is nothing to lock.
-func (db DB) LockDigests(ctx context.Context, channel string) error {
+// LockDigests takes the lock of the channel's robot (its rate row, see
+// RateCheck; PostgreSQL — SQLite transactions are exclusive already),
+// which a job takes while it picks a digest to join. Taken first in a
+// transaction, before any channel row, so two orders cannot deadlock. A
+// robot without a rate row never had a digest, so there is nothing to
+// lock.
+func (db DB) LockDigests(ctx context.Context, robot string) error {
 	if db.d.forUpdate == "" {
 		return nil
 	}
 	var paused int64
-	err := db.x.queryRow(ctx, `SELECT paused_until FROM alertchart_rate WHERE channel = $1`+db.d.forUpdate, channel).Scan(&paused)
+	err := db.x.queryRow(ctx, `SELECT paused_until FROM alertchart_rate WHERE channel = $1`+db.d.forUpdate, robot).Scan(&paused)
 	if err == ErrNoRows {
 		return nil
 	}

@@ -22,6 +22,8 @@ type Queue struct {
 	start         func(ctx context.Context) error
 	stop          func(ctx context.Context) error
 	stopAndCancel func(ctx context.Context) error
+	addQueue      func(name string, cfg river.QueueConfig) error
+	removeQueue   func(ctx context.Context, name string) error
 }
 
 // NewQueue creates a River client on the Store's database with cfg (its
@@ -54,6 +56,8 @@ func newQueue[TTx any](s *Store, c *river.Client[TTx], cast func(any) TTx) *Queu
 		start:         c.Start,
 		stop:          c.Stop,
 		stopAndCancel: c.StopAndCancel,
+		addQueue:      c.Queues().Add,
+		removeQueue:   c.Queues().Remove,
 	}
 }
 
@@ -73,6 +77,14 @@ func (q *Queue) Stop(ctx context.Context) error { return q.stop(ctx) }
 
 // StopAndCancel stops and cancels running jobs' contexts.
 func (q *Queue) StopAndCancel(ctx context.Context) error { return q.stopAndCancel(ctx) }
+
+// AddQueue starts working another River queue (an organisation that
+// registered); before Start it is worked from Start on.
+func (q *Queue) AddQueue(name string, cfg river.QueueConfig) error { return q.addQueue(name, cfg) }
+
+// RemoveQueue stops working a queue, waiting for its running jobs until ctx
+// ends.
+func (q *Queue) RemoveQueue(ctx context.Context, name string) error { return q.removeQueue(ctx, name) }
 
 // Tx runs fn in one transaction in which it may also insert jobs.
 func (q *Queue) Tx(ctx context.Context, fn func(*Tx) error) error {

@@ -7,7 +7,12 @@ import (
 )
 
 // The robot rate limiter is a sliding window log kept in the database, so
-// every replica sharing a PostgreSQL queue counts the same sends: a send
+// every replica sharing a PostgreSQL queue counts the same sends. Its rows
+// are keyed by the robot (the "channel" argument and column hold the
+// robot's key, which the delivery package derives from the destination:
+// two channels, or two organisations, posting to one robot share one
+// window), and the robot's alertchart_rate row is also the lock that
+// orders its digests (LockDigests). A send
 // first reserves slots (one row each in alertchart_rate_slot) while holding
 // the channel's alertchart_rate row lock (FOR UPDATE on PostgreSQL, the
 // database write lock on SQLite). alertchart_rate.used counts the channel's

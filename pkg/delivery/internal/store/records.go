@@ -12,6 +12,8 @@ import (
 
 // Notification is one accepted webhook (alertchart_delivery).
 type Notification struct {
+	// Org is the Grafana organisation the notification belongs to.
+	Org        int64
 	ID         string
 	ReceivedAt time.Time
 	Receiver   string
@@ -26,6 +28,7 @@ type Notification struct {
 // Channel is one notification's delivery to one channel (alertchart_channel):
 // the outbox row whose state drives the text and chart jobs.
 type Channel struct {
+	Org            int64
 	DeliveryID     string
 	Channel        string
 	Type           string
@@ -50,10 +53,16 @@ type Channel struct {
 	// sends this row; "" while nobody has claimed it.
 	DigestOwner string
 	NAlerts     int
+	// Holder is the replica whose lane holds the row (PostgreSQL), "" when
+	// none does: a replica found dead gives its held rows back.
+	Holder string
 }
 
-// Key names one delivery to one channel.
+// Key names one delivery to one channel. Delivery ids are unique across
+// organisations; Org says whose channel it is (whose queue its jobs go to,
+// whose settings send it).
 type Key struct {
+	Org        int64
 	DeliveryID string
 	Channel    string
 }
@@ -64,7 +73,7 @@ func (k Key) Owner() string { return k.DeliveryID + "/" + k.Channel }
 
 const channelCols = `delivery_id, channel, type, received_at, status, fingerprints, attempts, last_error, text_part,
 	text_sent_at, chart_sent_at, text_latency_ms, chart_latency_ms, renderer, fallback_reason, chart_note, chart_state,
-	chart_parts_sent, chart_attempts, no_combine, digest_owner, n_alerts`
+	chart_parts_sent, chart_attempts, no_combine, digest_owner, n_alerts, org_id, holder`
 
 // scanChannel scans channelCols, then into extra the columns that follow.
 func scanChannel(r interface{ Scan(...any) error }, extra ...any) (*Channel, error) {
@@ -74,7 +83,7 @@ func scanChannel(r interface{ Scan(...any) error }, extra ...any) (*Channel, err
 	var noCombine int
 	dest := append([]any{&c.DeliveryID, &c.Channel, &c.Type, &at, &status, &fps, &c.Attempts, &c.LastError, &c.TextPart,
 		&c.TextSentAt, &c.ChartSentAt, &c.TextLatencyMs, &c.ChartLatencyMs, &c.Renderer, &c.FallbackReason, &c.ChartNote,
-		&chartState, &c.ChartPartsSent, &c.ChartAttempts, &noCombine, &c.DigestOwner, &c.NAlerts}, extra...)
+		&chartState, &c.ChartPartsSent, &c.ChartAttempts, &noCombine, &c.DigestOwner, &c.NAlerts, &c.Org, &c.Holder}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -109,8 +118,8 @@ func (db DB) queryChannels(ctx context.Context, where string, args ...any) ([]*C
 // fresh[i] reports whether keys[i] was free (absent, or expired at the
 // notification's time); a key repeated in keys is fresh once at most.
 func (db DB) InsertNotification(ctx context.Context, n Notification, keys []string, expires time.Time) (fresh []bool, err error) {
-	stmts := []stmt{{`INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, []any{n.ID, n.ReceivedAt.UnixMilli(), n.Receiver, n.GroupKey, n.Payload, n.Alerts, n.ResentFrom}}}
+	stmts := []stmt{{`INSERT INTO alertchart_delivery (id, received_at, receiver, group_key, payload, alerts, resent_from, org_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{n.ID, n.ReceivedAt.UnixMilli(), n.Receiver, n.GroupKey, n.Payload, n.Alerts, n.ResentFrom, n.Org}}}
 	fresh = make([]bool, len(keys))
 	first := map[string]int{}
 	var uniq []string
@@ -170,6 +179,8 @@ type NewChannel struct {
 	Fingerprints []string
 	// Owner claims the row for a sender at once ("" leaves it to the text job).
 	Owner string
+	// Holder is the replica whose lane holds the row (see Channel.Holder).
+	Holder string
 }
 
 // InsertChannels stores channel deliveries (on PostgreSQL, in one round trip).
@@ -181,8 +192,8 @@ func (db DB) InsertChannels(ctx context.Context, cs []NewChannel) error {
 			fps = []string{}
 		}
 		fpJSON, _ := json.Marshal(fps)
-		stmts[i] = stmt{`INSERT INTO alertchart_channel (delivery_id, channel, type, received_at, status, fingerprints, n_alerts, digest_owner)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, []any{c.DeliveryID, c.Channel, c.Type, c.ReceivedAt.UnixMilli(), string(c.Status), string(fpJSON), len(fps), c.Owner}}
+		stmts[i] = stmt{`INSERT INTO alertchart_channel (delivery_id, channel, type, received_at, status, fingerprints, n_alerts, digest_owner, org_id, holder)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, []any{c.DeliveryID, c.Channel, c.Type, c.ReceivedAt.UnixMilli(), string(c.Status), string(fpJSON), len(fps), c.Owner, c.Org, c.Holder}}
 	}
 	_, err := db.x.pipeline(ctx, stmts, nil)
 	return err
@@ -190,9 +201,13 @@ func (db DB) InsertChannels(ctx context.Context, cs []NewChannel) error {
 
 // ---- reading ----
 
-// Notification loads one stored notification (ErrNoRows if there is none).
+const notificationCols = `id, received_at, receiver, group_key, resent_from, org_id`
+
+// Notification loads one stored notification, whatever its organisation
+// (ErrNoRows if there is none). The pipeline's own reads use it; what an
+// organisation asks for goes through NotificationOf.
 func (db DB) Notification(ctx context.Context, id string) (*Notification, error) {
-	list, err := db.notifications(ctx, `SELECT id, received_at, receiver, group_key, resent_from, payload, alerts FROM alertchart_delivery WHERE id = $1`, id)
+	list, err := db.notifications(ctx, `SELECT `+notificationCols+`, payload, alerts FROM alertchart_delivery WHERE id = $1`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -202,26 +217,39 @@ func (db DB) Notification(ctx context.Context, id string) (*Notification, error)
 	return &list[0], nil
 }
 
-// Notifications lists stored notifications newest first, starting after
-// (before, beforeID) and optionally only those of receiver, at most limit,
-// without their payload.
-func (db DB) Notifications(ctx context.Context, before time.Time, beforeID, receiver string, limit int) ([]Notification, error) {
-	q := `SELECT id, received_at, receiver, group_key, resent_from, '', alerts FROM alertchart_delivery
-		WHERE (received_at < $1 OR (received_at = $1 AND id < $2))`
-	args := []any{before.UnixMilli(), beforeID}
+// NotificationOf loads one stored notification of org (ErrNoRows if org
+// has none with that id: another organisation's is not there for it).
+func (db DB) NotificationOf(ctx context.Context, org int64, id string) (*Notification, error) {
+	list, err := db.notifications(ctx, `SELECT `+notificationCols+`, payload, alerts FROM alertchart_delivery WHERE id = $1 AND org_id = $2`, id, org)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, ErrNoRows
+	}
+	return &list[0], nil
+}
+
+// Notifications lists org's stored notifications newest first, starting
+// after (before, beforeID) and optionally only those of receiver, at most
+// limit, without their payload.
+func (db DB) Notifications(ctx context.Context, org int64, before time.Time, beforeID, receiver string, limit int) ([]Notification, error) {
+	q := `SELECT ` + notificationCols + `, '', alerts FROM alertchart_delivery
+		WHERE org_id = $1 AND (received_at < $2 OR (received_at = $2 AND id < $3))`
+	args := []any{org, before.UnixMilli(), beforeID}
 	if receiver != "" {
-		q += ` AND receiver = $3`
+		q += ` AND receiver = $4`
 		args = append(args, receiver)
 	}
 	q += ` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(limit)
 	return db.notifications(ctx, q, args...)
 }
 
-// RecentNotifications returns the payloads of the last n notifications,
+// RecentNotifications returns the payloads of org's last n notifications,
 // newest first.
-func (db DB) RecentNotifications(ctx context.Context, n int) ([]Notification, error) {
-	return db.notifications(ctx, `SELECT id, received_at, receiver, group_key, resent_from, payload, '' FROM alertchart_delivery
-		ORDER BY received_at DESC, id DESC LIMIT $1`, n)
+func (db DB) RecentNotifications(ctx context.Context, org int64, n int) ([]Notification, error) {
+	return db.notifications(ctx, `SELECT `+notificationCols+`, payload, '' FROM alertchart_delivery WHERE org_id = $1
+		ORDER BY received_at DESC, id DESC LIMIT $2`, org, n)
 }
 
 func (db DB) notifications(ctx context.Context, q string, args ...any) ([]Notification, error) {
@@ -234,7 +262,7 @@ func (db DB) notifications(ctx context.Context, q string, args ...any) ([]Notifi
 	for rows.Next() {
 		var n Notification
 		var at int64
-		if err := rows.Scan(&n.ID, &at, &n.Receiver, &n.GroupKey, &n.ResentFrom, &n.Payload, &n.Alerts); err != nil {
+		if err := rows.Scan(&n.ID, &at, &n.Receiver, &n.GroupKey, &n.ResentFrom, &n.Org, &n.Payload, &n.Alerts); err != nil {
 			return nil, err
 		}
 		n.ReceivedAt = time.UnixMilli(at)
@@ -260,7 +288,7 @@ func (db DB) ChannelWithNotification(ctx context.Context, k Key) (*Channel, *Not
 	if err != nil {
 		return nil, nil, err
 	}
-	n.ID, n.ReceivedAt = k.DeliveryID, time.UnixMilli(at)
+	n.ID, n.ReceivedAt, n.Org = k.DeliveryID, time.UnixMilli(at), c.Org
 	return c, &n, nil
 }
 
@@ -321,7 +349,7 @@ func (db DB) Attempts(ctx context.Context, id string) ([]Attempt, error) {
 // ---- gauges ----
 
 // PendingCounts counts channel deliveries waiting for their text and for
-// their follow-up chart.
+// their follow-up chart, of every organisation.
 func (db DB) PendingCounts(ctx context.Context) (text, chart int64, err error) {
 	// Both counts read a partial index of the rows concerned (schema.go).
 	if err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE `+isPending).Scan(&text); err != nil {
@@ -329,6 +357,19 @@ func (db DB) PendingCounts(ctx context.Context) (text, chart int64, err error) {
 	}
 	err = db.x.queryRow(ctx, `SELECT COUNT(*) FROM alertchart_channel WHERE `+isChartPending).Scan(&chart)
 	return text, chart, err
+}
+
+// Backlog is how many of org's texts wait and since when the oldest does
+// (zero time when none waits).
+func (db DB) Backlog(ctx context.Context, org int64) (n int64, oldest time.Time, err error) {
+	var at sql.NullInt64
+	if err = db.x.queryRow(ctx, `SELECT COUNT(*), MIN(received_at) FROM alertchart_channel WHERE org_id = $1 AND `+isPending, org).Scan(&n, &at); err != nil {
+		return 0, time.Time{}, err
+	}
+	if at.Valid {
+		oldest = time.UnixMilli(at.Int64)
+	}
+	return n, oldest, nil
 }
 
 // ---- raw access for tests ----

@@ -38,9 +38,16 @@ var (
 //     by all channels of a delivery.
 //   - alertchart_dedupe: idempotency keys (receiver, channel, fingerprint,
 //     status, startsAt) with their expiry.
-//   - alertchart_rate / alertchart_rate_slot: the per-channel sliding-window
-//     rate limiter shared by every replica using the same database; used
-//     counts the channel's slot rows, so a send asks one row, not the window.
+//   - alertchart_rate / alertchart_rate_slot: the per-robot sliding-window
+//     rate limiter shared by every replica and organisation using the same
+//     database; used counts the robot's slot rows, so a send asks one row,
+//     not the window.
+//   - alertchart_replica: the heartbeats of the replicas working the queue
+//     (see replica.go).
+//
+// Every notification and channel delivery carries the Grafana organisation
+// it belongs to (org_id); what one organisation reads or sends is selected
+// by it.
 func schema(d dialect) []string {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS alertchart_delivery (
@@ -78,11 +85,7 @@ func schema(d dialect) []string {
 			n_alerts INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (delivery_id, channel)
 		)`,
-		// Only the rows still waiting are indexed: an index of the sent ones
-		// would grow with the records and be written twice per text.
 		`DROP INDEX IF EXISTS alertchart_channel_backlog`,
-		`CREATE INDEX IF NOT EXISTS alertchart_channel_pending ON alertchart_channel (channel, digest_owner, received_at) WHERE ` + isPending,
-		`CREATE INDEX IF NOT EXISTS alertchart_channel_chart_pending ON alertchart_channel (channel) WHERE ` + isChartPending,
 		`CREATE TABLE IF NOT EXISTS alertchart_attempt (
 			delivery_id TEXT NOT NULL,
 			channel TEXT NOT NULL,
@@ -124,8 +127,35 @@ func schema(d dialect) []string {
 			at BIGINT NOT NULL
 		)`,
 		`CREATE INDEX IF NOT EXISTS alertchart_rate_slot_channel ON alertchart_rate_slot (channel, at)`,
+		`CREATE TABLE IF NOT EXISTS alertchart_replica (
+			id TEXT PRIMARY KEY,
+			heartbeat_at BIGINT NOT NULL,
+			started_at BIGINT NOT NULL,
+			host TEXT NOT NULL DEFAULT ''
+		)`,
 	}
 	return stmts
+}
+
+// indexes are created after the columns they name exist (see migrate).
+// Only the rows still waiting are indexed: an index of the sent ones would
+// grow with the records and be written twice per text.
+func indexes() []string {
+	return []string{
+		`DROP INDEX IF EXISTS alertchart_channel_pending`,
+		`DROP INDEX IF EXISTS alertchart_channel_chart_pending`,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_waiting ON alertchart_channel (org_id, channel, digest_owner, received_at) WHERE ` + isPending,
+		`CREATE INDEX IF NOT EXISTS alertchart_channel_chart_waiting ON alertchart_channel (org_id, channel) WHERE ` + isChartPending,
+		`CREATE INDEX IF NOT EXISTS alertchart_delivery_org ON alertchart_delivery (org_id, received_at)`,
+	}
+}
+
+// columns are those added since the tables were first created: table,
+// column, definition.
+var columns = [][3]string{
+	{"alertchart_delivery", "org_id", "BIGINT NOT NULL DEFAULT 1"},
+	{"alertchart_channel", "org_id", "BIGINT NOT NULL DEFAULT 1"},
+	{"alertchart_channel", "holder", "TEXT NOT NULL DEFAULT ''"},
 }
 
 // migrate creates AlertChart's tables (River's are migrated by rivermigrate)
@@ -136,6 +166,25 @@ func (db DB) migrate(ctx context.Context) error {
 			f := strings.Fields(s)
 			return fmt.Errorf("create delivery tables: %w (statement: %s)", err, strings.Join(f[:min(len(f), 6)], " "))
 		}
+	}
+	for _, c := range columns {
+		has, err := db.hasColumn(ctx, c[0], c[1])
+		if err != nil {
+			return fmt.Errorf("inspect %s: %w", c[0], err)
+		}
+		if !has {
+			if _, err := db.x.exec(ctx, `ALTER TABLE `+c[0]+` ADD COLUMN `+c[1]+` `+c[2]); err != nil {
+				return fmt.Errorf("add %s.%s: %w", c[0], c[1], err)
+			}
+		}
+	}
+	for _, s := range indexes() {
+		if _, err := db.x.exec(ctx, s); err != nil {
+			return fmt.Errorf("index delivery tables: %w", err)
+		}
+	}
+	if err := db.migrateJobs(ctx); err != nil {
+		return err
 	}
 	has, err := db.hasColumn(ctx, "alertchart_rate", "used")
 	if err != nil {
@@ -162,4 +211,22 @@ func (db DB) hasColumn(ctx context.Context, table, column string) (bool, error) 
 	var n int64
 	err := db.x.queryRow(ctx, q, table, column).Scan(&n)
 	return n > 0, err
+}
+
+// migrateJobs moves the jobs of versions before organisations had queues of
+// their own into the main organisation's (1): their notifications are
+// org 1's too (the column's default). Guard jobs (the lanes' safety net
+// before replica heartbeats) and the periodic maintenance job are no longer
+// worked and are removed.
+func (db DB) migrateJobs(ctx context.Context) error {
+	unfinished := `state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`
+	for _, q := range []struct{ from, to string }{{legacyQueueText, QueueText(1)}, {legacyQueueChart, QueueChart(1)}} {
+		if _, err := db.x.exec(ctx, `UPDATE river_job SET queue = $1 WHERE queue = $2 AND `+unfinished, q.to, q.from); err != nil {
+			return fmt.Errorf("move queued jobs to organisation 1: %w", err)
+		}
+	}
+	if _, err := db.x.exec(ctx, `DELETE FROM river_job WHERE kind IN ($1, $2) AND state <> 'running'`, kindGuard, kindMaintenance); err != nil {
+		return fmt.Errorf("remove retired jobs: %w", err)
+	}
+	return nil
 }

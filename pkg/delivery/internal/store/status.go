@@ -1,5 +1,7 @@
 package store
 
+import "strconv"
+
 // Status is the text state of one delivery to one channel
 // (alertchart_channel.status).
 type Status string
@@ -44,8 +46,24 @@ const (
 // River job kinds of the pipeline. The store names them because a few
 // statements look at River's jobs (is a pending text's job still there?).
 const (
-	KindText        = "alertchart_text"
-	KindGuard       = "alertchart_lane_guard"
-	KindChart       = "alertchart_chart"
-	KindMaintenance = "alertchart_maintenance"
+	KindText  = "alertchart_text"
+	KindChart = "alertchart_chart"
+	// Kinds of earlier versions, removed by migrateJobs.
+	kindGuard       = "alertchart_lane_guard"
+	kindMaintenance = "alertchart_maintenance"
 )
+
+// Each organisation's jobs have River queues of their own, worked only by
+// processes that have its settings: a job is never taken by a process, or
+// with settings, of another organisation. Texts and charts have separate
+// queues so slow charts never hold a worker that a text needs.
+const (
+	legacyQueueText  = "alertchart_text"
+	legacyQueueChart = "alertchart_chart"
+)
+
+// QueueText is org's River queue of text jobs.
+func QueueText(org int64) string { return legacyQueueText + "_" + strconv.FormatInt(org, 10) }
+
+// QueueChart is org's River queue of chart jobs.
+func QueueChart(org int64) string { return legacyQueueChart + "_" + strconv.FormatInt(org, 10) }
