@@ -53,6 +53,8 @@ var health = map[string]map[string]string{
 		"queue.warning":         "{warning}",
 		"queue.failed":          "投递队列无法打开：{error}",
 		"queue.data_dir_unsafe": "数据目录 {dir} 不适合存放投递队列：{problem}",
+		"queue.backlog":         "投递队列已打开（{queue}）：{backlog} 条告警文字等待发送，最早的已等待 {oldest}",
+		"queue.unreachable":     "无法连接投递队列的数据库（{queue}）：{error}。AlertChart 每隔几秒重试一次；在此之前 webhook 返回 503，Alertmanager 会保留告警并重发",
 
 		"webhook.users":            "通过 Grafana 登录名识别 Alertmanager（{users}）",
 		"webhook.token":            "通过 webhook 令牌识别 Alertmanager（X-AlertChart-Token 请求头或 URL 中的 token=）",
@@ -107,6 +109,8 @@ var health = map[string]map[string]string{
 		"queue.warning":         "{warning}",
 		"queue.failed":          "{error}",
 		"queue.data_dir_unsafe": "the data directory {dir} is not safe for the delivery queue: {problem}",
+		"queue.backlog":         "delivery queue open ({queue}): {backlog} alert texts waiting, the oldest for {oldest}",
+		"queue.unreachable":     "the delivery queue's database ({queue}) cannot be reached: {error}. AlertChart tries again every few seconds; until then webhooks answer 503 and Alertmanager keeps the alerts and retries",
 
 		"webhook.users":            "Alertmanager is recognised by its Grafana login ({users})",
 		"webhook.token":            "Alertmanager is recognised by the webhook token (X-AlertChart-Token header or token= in the URL)",

@@ -79,7 +79,7 @@ var checkCodes = []string{
 	grafana.CodeTemplateNotConfigured, grafana.CodeTemplateOK, grafana.CodeTemplateFailed, grafana.CodeRendererNative,
 	grafana.CodeRendererFailed, grafana.CodeRendererMissing, grafana.CodeRendererUntested, grafana.CodeRendererOK,
 	grafana.CodeAlertRulesOK, grafana.CodeAlertRulesForbidden, grafana.CodeAlertRulesUnreadable, grafana.CodeAlertRulesSkippedNoAPI,
-	CodeQueueOK, CodeQueueTemporary, CodeQueueWarning, CodeQueueFailed, CodeQueueDataDirUnsafe,
+	CodeQueueOK, CodeQueueBacklog, CodeQueueTemporary, CodeQueueWarning, CodeQueueFailed, CodeQueueDataDirUnsafe, CodeQueueUnreachable,
 	CodeWebhookUsers, CodeWebhookToken, CodeWebhookUsersAndToken, CodeWebhookUnconfigured, CodeWebhookRefused,
 	CodeStandaloneToken, CodeStandaloneOpen,
 }
@@ -110,6 +110,8 @@ const (
 	CodeGrafanaUnavailable = "grafana.unavailable"
 
 	CodeQueueOK            = "queue.ok"
+	CodeQueueBacklog       = "queue.backlog"
+	CodeQueueUnreachable   = "queue.unreachable"
 	CodeQueueTemporary     = "queue.temporary"
 	CodeQueueWarning       = "queue.warning"
 	CodeQueueFailed        = "queue.failed"
@@ -340,11 +342,17 @@ func (p *Pipeline) Checks(ctx context.Context) []Check {
 	} else if s.Chart.Renderer == "grafana" {
 		out = append(out, NewCheck("grafana", StatusWarning, CodeGrafanaUnavailable, map[string]string{"problem": p.charts.GrafanaProblem()}))
 	}
+	qs := p.delivery.Status(ctx)
 	switch w := p.delivery.Warning(); {
+	case qs.Err != nil:
+		out = append(out, NewCheck("queue", StatusError, CodeQueueUnreachable, map[string]string{"queue": qs.Queue, "error": qs.Err.Error()}))
 	case w != "" && delivery.IsTemporaryDataDir(p.delivery.DataDir()):
 		out = append(out, NewCheck("queue", StatusWarning, CodeQueueTemporary, map[string]string{"dir": p.delivery.DataDir()}))
 	case w != "":
 		out = append(out, NewCheck("queue", StatusWarning, CodeQueueWarning, map[string]string{"warning": w}))
+	case qs.Backlog > 0:
+		out = append(out, NewCheck("queue", StatusOK, CodeQueueBacklog, map[string]string{"queue": s.Delivery.Queue,
+			"backlog": strconv.FormatInt(qs.Backlog, 10), "oldest": i18n.Duration(i18n.EN, time.Since(qs.Oldest))}))
 	default:
 		out = append(out, NewCheck("queue", StatusOK, CodeQueueOK, map[string]string{"queue": s.Delivery.Queue}))
 	}

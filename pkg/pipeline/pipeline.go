@@ -50,6 +50,13 @@ type Env struct {
 	HTTPClient *http.Client
 	// Delivery tunes the delivery stage (tests); zero values are the defaults.
 	Delivery delivery.Config
+	// OrgID is the Grafana organisation the settings belong to (0: the
+	// main organisation, 1; the standalone server has no other).
+	OrgID int64
+	// RetryQueue keeps the pipeline up when its queue cannot be opened yet:
+	// the delivery engine retries in the background, webhooks answer 503
+	// meanwhile and health says why (the plugin). Without it New fails.
+	RetryQueue bool
 }
 
 // Pipeline is one configured AlertChart.
@@ -72,9 +79,11 @@ type Pipeline struct {
 
 // New builds the pipeline and opens the delivery queue. A channel or data
 // source that cannot be built does not stop the pipeline — the problem is
-// reported by Health, and every other channel keeps working; only a queue
-// that cannot be opened is fatal, because accepting alerts without it would
-// lose them.
+// reported by Health, every other channel keeps working, and a webhook
+// routed to the broken channel answers 503 until the settings are fixed.
+// A queue that cannot be opened is fatal unless env.RetryQueue is set
+// (then the queue is retried in the background and webhooks answer 503
+// meanwhile), because accepting alerts without it would lose them.
 func New(ctx context.Context, s *settings.Settings, env Env) (*Pipeline, error) {
 	if env.Logger == nil {
 		env.Logger = log.DefaultLogger
@@ -129,9 +138,12 @@ func New(ctx context.Context, s *settings.Settings, env Env) (*Pipeline, error) 
 	p.charts = charter.New(charter.Config{Settings: s, Planner: p.planner, Grafana: p.gclient, NoGrafana: p.noGrafana(), Logger: p.logger})
 
 	dcfg := env.Delivery
+	dcfg.OrgID = env.OrgID
 	dcfg.Settings = s
 	dcfg.DataDir = env.DataDir
 	dcfg.Notifiers = p.notifiers
+	dcfg.Broken = p.notifErrs
+	dcfg.RetryOpen = dcfg.RetryOpen || env.RetryQueue
 	dcfg.Charter = p.charts
 	dcfg.Logger = p.logger
 	dcfg.Registerer = env.Registerer
@@ -181,11 +193,21 @@ func (p *Pipeline) Accept(ctx context.Context, receiver, groupKey string, data *
 	p.Recent.Add(receiver, data)
 	res, err := p.delivery.AcceptGroup(ctx, receiver, groupKey, data)
 	if err != nil {
+		var ce *delivery.ChannelError
 		switch {
 		case errors.Is(err, delivery.ErrUnknownReceiver):
 			return intake.Accepted{}, &intake.Error{Status: http.StatusNotFound, Msg: err.Error()}
 		case errors.Is(err, delivery.ErrInvalid):
 			return intake.Accepted{}, &intake.Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		case errors.As(err, &ce):
+			// Not stored: Alertmanager keeps the alerts and retries until
+			// the settings are fixed. Why the channel is broken is in the
+			// health report (it may name addresses), not in this answer.
+			return intake.Accepted{}, &intake.Error{Status: http.StatusServiceUnavailable,
+				Msg: fmt.Sprintf("channel %q cannot be used until its settings are fixed (see AlertChart's health check); Alertmanager will retry", ce.Channel)}
+		case errors.Is(err, delivery.ErrQueueUnavailable):
+			return intake.Accepted{}, &intake.Error{Status: http.StatusServiceUnavailable,
+				Msg: "the delivery queue's database cannot be reached (see AlertChart's health check); Alertmanager will retry"}
 		}
 		return intake.Accepted{}, err
 	}
@@ -224,9 +246,10 @@ func (p *Pipeline) ChannelLang(name string) string {
 }
 
 // TestChannel sends a realistic sample alert with a natively rendered sample
-// chart straight to one channel (not through the queue), text and chart in
-// the channel's language, and returns the platform's answer, for the config
-// page's "send test" button.
+// chart to one channel, text and chart in the channel's language, and
+// returns the platform's answer, for the config page's "send test" button.
+// It is not queued, but takes the robot's rate-limit slots like any send
+// (and is refused while alerts need them, see delivery.Service.SendTest).
 func (p *Pipeline) TestChannel(ctx context.Context, name string) (*channels.Result, error) {
 	n, err := p.Notifier(name)
 	if err != nil {
@@ -237,7 +260,7 @@ func (p *Pipeline) TestChannel(ctx context.Context, name string) (*channels.Resu
 	if err != nil {
 		return nil, err
 	}
-	return n.Send(ctx, channels.SampleMessage(lang, chart))
+	return p.delivery.SendTest(ctx, name, n, channels.SampleMessage(lang, chart))
 }
 
 // ConfigErrors lists what could not be built from the settings: channels,
