@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend/app"
@@ -12,8 +13,12 @@ import (
 )
 
 func main() {
+	// Grafana calls nothing that carries settings when it starts a plugin:
+	// ask it for a health check so queued deliveries resume at once.
+	plugin.ResumeAtStart(context.Background(), log.DefaultLogger)
 	// Manage serves Grafana's calls until Grafana stops the process; it
-	// creates an App per settings version and disposes replaced ones.
+	// creates an App per organisation and settings version and disposes
+	// replaced ones.
 	if err := app.Manage(plugin.PluginID, plugin.NewApp, app.ManageOpts{}); err != nil {
 		log.DefaultLogger.Error(err.Error())
 		os.Exit(1)

@@ -1,8 +1,14 @@
 // Package plugin wires AlertChart into Grafana: one App instance per
-// settings version (the SDK rebuilds it when jsonData, secrets or Grafana's
+// organisation and settings version (the SDK keys instances by
+// "<plugin id>#<org id>", rebuilds one when jsonData, secrets or Grafana's
 // config change, and disposes the old one five seconds later), CheckHealth
 // in plain words, and CallResource serving the AlertChart HTTP API (package
 // resources) through the SDK's httpadapter.
+//
+// The instances of one process share one delivery engine per queue
+// database (package delivery): each registers its organisation's settings,
+// the newest registration of an organisation sends its deliveries, and a
+// job is only ever taken with its own organisation's settings.
 package plugin
 
 import (
@@ -49,16 +55,22 @@ type App struct {
 // NewApp builds an instance from the app's settings. Invalid settings, an
 // unsafe data directory or a queue that cannot open do not fail the
 // instance: the webhook then answers 503 (Alertmanager keeps the alert and
-// retries) and CheckHealth names every problem. ctx carries Grafana's
-// config (GF_APP_URL, the managed service account token) but ends with the
-// request, so nothing long-lived uses it.
+// retries) and CheckHealth names every problem; a queue database that does
+// not answer yet is retried in the background. ctx carries the request's
+// PluginContext — its OrgID is the instance's organisation — and Grafana's
+// config (GF_APP_URL, the managed service account token), but ends with
+// the request, so nothing long-lived uses it.
 func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.Instance, error) {
-	app := &App{logger: log.DefaultLogger, refusals: &resources.WebhookRefusals{}}
+	org := backend.PluginConfigFromContext(ctx).OrgID
+	if org <= 0 {
+		org = 1
+	}
+	app := &App{logger: log.DefaultLogger.With("org", org), refusals: &resources.WebhookRefusals{}}
 	app.settings, app.settingsErr = settings.Parse(s.JSONData, s.DecryptedSecureJSONData)
 	if app.settingsErr != nil {
 		app.logger.Warn("AlertChart settings are invalid", "error", app.settingsErr.Error())
 	} else {
-		env := pipeline.Env{Logger: app.logger, Registerer: prometheus.DefaultRegisterer}
+		env := pipeline.Env{Logger: app.logger, Registerer: prometheus.DefaultRegisterer, OrgID: org, RetryQueue: true}
 		env.Grafana, env.GrafanaErr = grafana.ResolveCredentials(ctx, app.settings)
 		env.GrafanaLinkURL = env.Grafana.URL
 		if app.settings.Delivery.Queue != "postgres" {
