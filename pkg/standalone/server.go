@@ -44,7 +44,13 @@ func New(ctx context.Context, cfg *Config, logger log.Logger) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	env := pipeline.Env{Logger: logger, Registerer: reg, GrafanaLinkURL: cfg.Server.GrafanaURL}
+	// A PostgreSQL queue that is not up yet (a host or cluster restart) is
+	// retried in the background, the webhook answering 503 meanwhile; a
+	// SQLite queue that cannot open (a locked or unwritable data directory)
+	// stops the server at once. Either way, what is queued resumes as soon
+	// as the queue opens: there is no instance to wait for.
+	env := pipeline.Env{Logger: logger, Registerer: reg, GrafanaLinkURL: cfg.Server.GrafanaURL,
+		RetryQueue: cfg.Delivery.Queue == "postgres"}
 	if cfg.Grafana.URL != "" && cfg.Secrets[settings.SecretGrafanaToken] != "" {
 		// A Grafana to read the template panel from, or to render through.
 		env.Grafana = grafana.Credentials{URL: cfg.Grafana.URL, Token: cfg.Secrets[settings.SecretGrafanaToken],
