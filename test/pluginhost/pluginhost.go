@@ -9,6 +9,7 @@ package pluginhost
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +36,8 @@ const PluginID = "alertchart-webhook-app"
 // ResourcePrefix is Grafana's resource route for the plugin.
 const ResourcePrefix = "/api/plugins/" + PluginID + "/resources/"
 
-// Settings are what Grafana keeps for the app and hands over in every
-// PluginContext.
+// Settings are what Grafana keeps for the app in one organisation and
+// hands over in every PluginContext of that organisation.
 type Settings struct {
 	JSONData      []byte
 	Secure        map[string]string
@@ -71,6 +73,18 @@ type Options struct {
 	// User is the caller of Call and CheckHealth (nil: AdminUser, the
 	// config page's user).
 	User *pluginv2.User
+	// TokenOrgs maps bearer tokens to the organisation Grafana resolves
+	// them in (a service-account token belongs to one organisation); a
+	// token not listed is in organisation 1 unless the request names
+	// another in X-Grafana-Org-Id, as Grafana lets a user who belongs to
+	// several organisations do.
+	TokenOrgs map[string]int64
+	// ManagedToken, when set, plays plugin.json's managed service account:
+	// the plugin process gets GF_APP_URL (the bridge, which then listens
+	// from the start) and GF_PLUGIN_APP_CLIENT_SECRET (this token, which
+	// the bridge resolves to ManagedUser in organisation 1).
+	ManagedToken string
+	ManagedUser  *pluginv2.User
 	// Log receives the plugin's stderr (hclog JSON lines); nil discards.
 	Log io.Writer
 }
@@ -83,21 +97,39 @@ type Host struct {
 	diag     pluginv2.DiagnosticsClient
 
 	mu       sync.Mutex
-	settings Settings
-	updated  time.Time
+	settings map[int64]Settings
+	updated  map[int64]time.Time
+	health   []HealthCall
 
 	srv      *http.Server
 	listener net.Listener
 }
 
-// Start launches the plugin binary and completes the go-plugin handshake.
+// HealthCall is one call of the bridge's GET /api/plugins/<id>/health.
+type HealthCall struct {
+	Org    int64
+	Login  string
+	Status int
+}
+
+// Start launches the plugin binary and completes the go-plugin handshake;
+// s are organisation 1's settings (SetOrgSettings adds others).
 func Start(opts Options, s Settings) (*Host, error) {
 	logOut := opts.Log
 	if logOut == nil {
 		logOut = io.Discard
 	}
+	h := &Host{opts: opts, settings: map[int64]Settings{1: s}, updated: map[int64]time.Time{1: time.Now()}}
 	cmd := exec.Command(opts.Binary)
 	cmd.Env = append(os.Environ(), opts.Env...)
+	if opts.ManagedToken != "" {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		h.listener = l
+		cmd.Env = append(cmd.Env, "GF_APP_URL=http://"+l.Addr().String()+"/", "GF_PLUGIN_APP_CLIENT_SECRET="+opts.ManagedToken)
+	}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{
 			ProtocolVersion:  grpcplugin.ProtocolVersion,
@@ -122,56 +154,78 @@ func Start(opts Options, s Settings) (*Host, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill()
+		h.closeListener()
 		return nil, fmt.Errorf("go-plugin handshake with %s: %w", opts.Binary, err)
 	}
 	r, err := rpc.Dispense("resource")
 	if err != nil {
 		client.Kill()
+		h.closeListener()
 		return nil, fmt.Errorf("dispense resource: %w", err)
 	}
 	d, err := rpc.Dispense("diagnostics")
 	if err != nil {
 		client.Kill()
+		h.closeListener()
 		return nil, fmt.Errorf("dispense diagnostics: %w", err)
 	}
-	h := &Host{opts: opts, client: client, resource: r.(pluginv2.ResourceClient), diag: d.(pluginv2.DiagnosticsClient),
-		settings: s, updated: time.Now()}
+	h.client, h.resource, h.diag = client, r.(pluginv2.ResourceClient), d.(pluginv2.DiagnosticsClient)
+	if h.listener != nil {
+		h.serve()
+	}
 	return h, nil
 }
 
-// UpdateSettings changes the app settings as a save on the config page does;
-// the SDK notices the new LastUpdatedMS and rebuilds the instance.
-func (h *Host) UpdateSettings(s Settings) {
+// UpdateSettings changes organisation 1's app settings as a save on the
+// config page does; the SDK notices the new LastUpdatedMS and rebuilds the
+// instance.
+func (h *Host) UpdateSettings(s Settings) { h.SetOrgSettings(1, s) }
+
+// SetOrgSettings gives an organisation its app settings, or changes them
+// as a save on that organisation's config page does (a new LastUpdatedMS).
+func (h *Host) SetOrgSettings(org int64, s Settings) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.settings = s
+	h.settings[org] = s
 	now := time.Now()
-	if !now.After(h.updated) {
-		now = h.updated.Add(time.Millisecond)
+	if prev, ok := h.updated[org]; ok && !now.After(prev) {
+		now = prev.Add(time.Millisecond)
 	}
-	h.updated = now
+	h.updated[org] = now
 }
 
-// PluginContext is what Grafana attaches to every call, made by user (nil:
-// no user at all).
+// PluginContext is what Grafana attaches to every call in organisation 1,
+// made by user (nil: no user at all).
 func (h *Host) PluginContext(user *pluginv2.User) *pluginv2.PluginContext {
+	return h.PluginContextIn(1, user)
+}
+
+// PluginContextIn is PluginContext in another organisation: its OrgID and
+// that organisation's app settings. The SDK keys app instances by plugin id
+// and organisation ("<plugin id>#<org id>#<namespace>").
+func (h *Host) PluginContextIn(org int64, user *pluginv2.User) *pluginv2.PluginContext {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	js := h.settings.JSONData
+	s := h.settings[org]
+	js := s.JSONData
 	if js == nil {
 		js = []byte("{}")
 	}
+	ns := "default"
+	if org != 1 {
+		ns = "org-" + strconv.FormatInt(org, 10)
+	}
 	return &pluginv2.PluginContext{
-		OrgId:         1,
+		OrgId:         org,
 		PluginId:      PluginID,
 		PluginVersion: "test",
-		Namespace:     "default",
+		Namespace:     ns,
 		AppInstanceSettings: &pluginv2.AppInstanceSettings{
 			JsonData:                js,
-			DecryptedSecureJsonData: h.settings.Secure,
-			LastUpdatedMS:           h.updated.UnixMilli(),
+			DecryptedSecureJsonData: s.Secure,
+			LastUpdatedMS:           h.updated[org].UnixMilli(),
 		},
-		GrafanaConfig: h.settings.GrafanaConfig,
+		GrafanaConfig: s.GrafanaConfig,
 		User:          user,
 	}
 }
@@ -192,7 +246,19 @@ func (h *Host) CheckHealth(ctx context.Context) (*pluginv2.CheckHealthResponse, 
 // CheckHealthAs is CheckHealth for another caller (any signed-in user may
 // call Grafana's health route).
 func (h *Host) CheckHealthAs(ctx context.Context, user *pluginv2.User) (*pluginv2.CheckHealthResponse, error) {
-	return h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: h.PluginContext(user)})
+	return h.CheckHealthIn(ctx, 1, user)
+}
+
+// CheckHealthIn is CheckHealthAs in another organisation.
+func (h *Host) CheckHealthIn(ctx context.Context, org int64, user *pluginv2.User) (*pluginv2.CheckHealthResponse, error) {
+	return h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: h.PluginContextIn(org, user)})
+}
+
+// HealthCalls lists the calls the bridge's health route has served.
+func (h *Host) HealthCalls() []HealthCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]HealthCall(nil), h.health...)
 }
 
 // Response is a collected CallResource answer.
@@ -210,6 +276,11 @@ func (h *Host) Call(ctx context.Context, method, path string, headers http.Heade
 
 // CallAs is Call made by user (nil: a request without a user).
 func (h *Host) CallAs(ctx context.Context, user *pluginv2.User, method, path string, headers http.Header, body []byte) (*Response, error) {
+	return h.CallIn(ctx, 1, user, method, path, headers, body)
+}
+
+// CallIn is CallAs in another organisation.
+func (h *Host) CallIn(ctx context.Context, org int64, user *pluginv2.User, method, path string, headers http.Header, body []byte) (*Response, error) {
 	p, q, _ := strings.Cut(path, "?")
 	hdr := map[string]*pluginv2.StringList{}
 	for k, v := range headers {
@@ -220,7 +291,7 @@ func (h *Host) CallAs(ctx context.Context, user *pluginv2.User, method, path str
 		url += "?" + q
 	}
 	stream, err := h.resource.CallResource(ctx, &pluginv2.CallResourceRequest{
-		PluginContext: h.PluginContext(user),
+		PluginContext: h.PluginContextIn(org, user),
 		Path:          p,
 		Method:        method,
 		Url:           url,
@@ -256,17 +327,23 @@ func (h *Host) CallAs(ctx context.Context, user *pluginv2.User, method, path str
 
 // ServeHTTP bridges Grafana's resource route to CallResource, like Grafana's
 // apiRoute.Any("/plugins/:pluginId/resources/*"): the bearer token decides
-// the user in PluginContext; the request is prepared as Grafana's
-// proxyutil.PrepareProxyRequest and ClearAuthHeadersMiddleware do (no
-// Authorization, Cookie, Origin or Referer reaches the plugin; the referer
-// moves to X-Grafana-Referer; X-Forwarded-For is added); the body is read
-// whole (an empty body arrives as an empty one).
+// the user and the organisation in PluginContext; the request is prepared
+// as Grafana's proxyutil.PrepareProxyRequest and ClearAuthHeadersMiddleware
+// do (no Authorization, Cookie, Origin or Referer reaches the plugin; the
+// referer moves to X-Grafana-Referer; X-Forwarded-For is added); the body
+// is read whole (an empty body arrives as an empty one). It also serves
+// Grafana's GET /api/plugins/<id>/health, which any signed-in identity may
+// call: CheckHealth with the caller's organisation's PluginContext.
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == HealthPath && r.Method == http.MethodGet {
+		h.serveHealth(w, r)
+		return
+	}
 	if !strings.HasPrefix(r.URL.Path, ResourcePrefix) {
 		http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
 		return
 	}
-	user := h.userOf(r.Header.Get("Authorization"))
+	user, org := h.callerOf(r)
 	if user == nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -290,7 +367,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		hdr.Set("X-Forwarded-For", host)
 	}
-	res, err := h.CallAs(r.Context(), user, r.Method, path, hdr, body)
+	res, err := h.CallIn(r.Context(), org, user, r.Method, path, hdr, body)
 	if err != nil {
 		// Grafana answers 500 when the plugin is unavailable.
 		http.Error(w, `{"message":"Failed to call resource"}`, http.StatusInternalServerError)
@@ -314,32 +391,109 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(res.Body)
 }
 
-// userOf resolves an Authorization header as Grafana does its tokens.
-func (h *Host) userOf(authorization string) *pluginv2.User {
-	token, ok := strings.CutPrefix(authorization, "Bearer ")
+func (h *Host) closeListener() {
+	if h.listener != nil {
+		_ = h.listener.Close()
+	}
+}
+
+// HealthPath is Grafana's health route for the plugin.
+const HealthPath = "/api/plugins/" + PluginID + "/health"
+
+// serveHealth answers like Grafana's CheckHealth handler: 200 with the
+// status, message and details when OK, 400 when not, 500 when the plugin
+// cannot be called.
+func (h *Host) serveHealth(w http.ResponseWriter, r *http.Request) {
+	user, org := h.callerOf(r)
+	if user == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"message":"Unauthorized"}`)
+		return
+	}
+	status := http.StatusInternalServerError
+	defer func() {
+		h.mu.Lock()
+		h.health = append(h.health, HealthCall{Org: org, Login: user.Login, Status: status})
+		h.mu.Unlock()
+	}()
+	res, err := h.CheckHealthIn(r.Context(), org, user)
+	if err != nil {
+		http.Error(w, `{"message":"Plugin health check failed"}`, status)
+		return
+	}
+	payload := map[string]any{"status": res.Status.String(), "message": res.Message}
+	if len(res.JsonDetails) > 0 {
+		var details map[string]any
+		if json.Unmarshal(res.JsonDetails, &details) == nil {
+			payload["details"] = details
+		}
+	}
+	status = http.StatusOK
+	if res.Status != pluginv2.CheckHealthResponse_OK {
+		status = http.StatusBadRequest
+	}
+	b, _ := json.Marshal(payload)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// callerOf resolves a request's bearer token as Grafana does: the user,
+// and the organisation it acts in (the token's, else X-Grafana-Org-Id,
+// else 1). A nil user is a request Grafana would answer 401.
+func (h *Host) callerOf(r *http.Request) (*pluginv2.User, int64) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" {
-		return nil
+		return nil, 0
+	}
+	org := int64(1)
+	if o, ok := h.opts.TokenOrgs[token]; ok {
+		org = o
+	} else if v := r.Header.Get("X-Grafana-Org-Id"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			org = n
+		}
 	}
 	if u, ok := h.opts.Users[token]; ok {
-		return u
+		return u, org
 	}
 	if h.opts.BearerToken != "" && token == h.opts.BearerToken {
-		return AlertmanagerUser
+		return AlertmanagerUser, org
 	}
-	return nil
+	if h.opts.ManagedToken != "" && token == h.opts.ManagedToken {
+		u := h.opts.ManagedUser
+		if u == nil {
+			u = &pluginv2.User{Login: "sa-1-extsvc-" + PluginID, Name: "extsvc-" + PluginID, Role: "Viewer"}
+		}
+		return u, 1
+	}
+	return nil, 0
 }
 
 // ListenAndServe serves the Grafana-like HTTP bridge on a free loopback port
-// and returns its base URL (http://127.0.0.1:port).
+// (the one it listens on already with Options.ManagedToken) and returns its
+// base URL (http://127.0.0.1:port).
 func (h *Host) ListenAndServe() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	if h.listener == nil {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		h.listener = l
 	}
-	h.listener = l
+	h.serve()
+	return "http://" + h.listener.Addr().String(), nil
+}
+
+func (h *Host) serve() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.srv != nil {
+		return
+	}
 	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = h.srv.Serve(l) }()
-	return "http://" + l.Addr().String(), nil
+	go func() { _ = h.srv.Serve(h.listener) }()
 }
 
 // Pid is the plugin process id.
@@ -352,8 +506,13 @@ func (h *Host) Pid() int {
 
 // Kill stops the plugin (as Grafana does on shutdown) and the bridge.
 func (h *Host) Kill() {
-	if h.srv != nil {
-		_ = h.srv.Close()
+	h.mu.Lock()
+	srv := h.srv
+	h.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	} else if h.listener != nil {
+		_ = h.listener.Close()
 	}
 	h.client.Kill()
 }
