@@ -79,7 +79,7 @@ func (a chartArgs) key() store.Key {
 // unregisteredSnooze is how long a job waits when its organisation has no
 // runtime in this process (it registered its queues and then went away: the
 // process is shutting down, or its queue is being removed).
-const unregisteredSnooze = 10 * time.Second
+var unregisteredSnooze = 10 * time.Second // a variable for tests
 
 type textWorker struct {
 	river.WorkerDefaults[textArgs]
