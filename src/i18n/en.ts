@@ -13,6 +13,16 @@ export const en = {
   'config.invalid': 'Fix {n} problem(s) before saving',
   'config.saveFailed': 'Settings were not saved',
 
+  'am.title': 'Alertmanager',
+  'am.desc':
+    'Webhooks are taken only from the Grafana logins listed here (Alertmanager’s service account). Until one is listed or a webhook token is set, the webhook answers 503. Step by step:',
+  'am.startLink': 'Getting started',
+  'am.allowedUsers': 'Allowed Grafana logins',
+  'am.allowedUsers.desc':
+    "Logins that may post webhooks, comma separated: a service account's login is sa-<org id>-<name>, e.g. {example}.",
+  'am.url': 'Alertmanager URL for Silence links',
+  'am.url.desc': 'Where users open Alertmanager; set, messages link here instead of the webhook’s externalURL.',
+
   'ds.title': 'Prometheus data',
   'ds.mode': 'Read metrics and rules from',
   'ds.mode.datasource': 'Grafana data source',
@@ -122,12 +132,17 @@ export const en = {
   'channel.secret.token.telegram': 'Bot token from @BotFather (123456:ABC…).',
   'channel.secret.url.discord': 'Webhook URL (https://discord.com/api/webhooks/…).',
   'channel.secret.url.webhook': 'Receives an Alertmanager-compatible JSON body plus the chart.',
+  'channel.secret.token.webhook': 'Optional; sent as "Authorization: Bearer <token>".',
+  'channel.secret.secret.webhook':
+    'Optional; the body is signed: X-AlertChart-Signature: sha256=<HMAC-SHA256 of the body>.',
   'channel.keyword': 'Security keyword',
   'channel.keyword.desc': 'The robot’s custom keyword; added to messages that lack it.',
   'channel.mentionUsers': 'Mention users',
   'channel.mentionUsers.wecom': 'WeCom user IDs, comma separated.',
   'channel.mentionUsers.dingtalk': 'DingTalk user IDs, comma separated.',
   'channel.mentionUsers.feishu': 'Feishu Open IDs (ou_…), comma separated.',
+  'channel.mentionUsers.slack': 'Slack member IDs (U…), comma separated.',
+  'channel.mentionUsers.discord': 'Discord user IDs (numbers), comma separated.',
   'channel.mentionMobiles': 'Mention mobile numbers',
   'channel.mentionAll': 'Mention everyone',
   'channel.mentionLabel': 'Mention label',
@@ -226,7 +241,7 @@ export const en = {
   'webhook.maxBody': 'Largest webhook body (bytes)',
   'webhook.token': 'Webhook token',
   'webhook.token.desc':
-    'Optional bearer token Alertmanager must send (standalone server; inside Grafana the service account token authenticates).',
+    'Optional second secret. Inside Grafana every webhook must also carry it (X-AlertChart-Token header or ?token= in the URL); the standalone server requires it as the bearer token of every request.',
 
   'preview.title': 'Preview a chart',
   'preview.desc':
@@ -346,6 +361,11 @@ export const en = {
   'health.code.grafana.renderer_untested':
     'Grafana reports renderer {version}; not test-rendered because no usable template panel is configured',
   'health.code.grafana.renderer_ok': 'Renderer {version} rendered the template panel in {duration}',
+  'health.code.grafana.alert_rules': 'The plugin may read Grafana-managed alert rules: their alerts get charts',
+  'health.code.grafana.alert_rules_forbidden':
+    'Grafana refuses the plugin’s service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart',
+  'health.code.grafana.alert_rules_unreadable':
+    'Alert rules could not be read: {error}; alerts from Grafana Alerting arrive without a chart',
   'health.code.queue.ok': 'Delivery queue open ({queue})',
   'health.code.queue.temporary':
     'The delivery queue lives in a temporary folder ({dir}) and may be lost on reboot: set delivery.dataDir, or data_dir in the [plugin.alertchart-webhook-app] section of grafana.ini',
@@ -468,4 +488,6 @@ export const en = {
   'v.maxBody': 'must be at least 1024',
   'v.scrapeInterval': 'must be between 1s and 1h',
   'v.duration': 'invalid duration "{value}" (use e.g. "10m" or "1h30m")',
+  'v.httpUrlFull': 'must be an http:// or https:// URL',
+  'v.login': 'must be a Grafana login without spaces around it, e.g. sa-1-alertmanager',
 };

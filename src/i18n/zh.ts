@@ -15,6 +15,16 @@ export const zh: Record<keyof typeof en, string> = {
   'config.invalid': '保存前请修正 {n} 个问题',
   'config.saveFailed': '设置未保存',
 
+  'am.title': 'Alertmanager',
+  'am.desc':
+    '只接收这里列出的 Grafana 登录名（Alertmanager 的服务账号）发来的 webhook。在列出登录名或设置 webhook 令牌之前，webhook 返回 503。分步说明：',
+  'am.startLink': '入门指南',
+  'am.allowedUsers': '允许的 Grafana 登录名',
+  'am.allowedUsers.desc':
+    '可以发送 webhook 的登录名，逗号分隔：服务账号的登录名为 sa-<组织 ID>-<名称>，例如 {example}。',
+  'am.url': '静默链接使用的 Alertmanager URL',
+  'am.url.desc': '用户访问 Alertmanager 的地址；设置后，消息中的链接指向这里，而不是 webhook 中的 externalURL。',
+
   'ds.title': 'Prometheus 数据',
   'ds.mode': '指标和规则来源',
   'ds.mode.datasource': 'Grafana 数据源',
@@ -121,12 +131,16 @@ export const zh: Record<keyof typeof en, string> = {
   'channel.secret.token.telegram': '@BotFather 提供的机器人令牌（123456:ABC…）。',
   'channel.secret.url.discord': 'Webhook 地址（https://discord.com/api/webhooks/…）。',
   'channel.secret.url.webhook': '接收与 Alertmanager 兼容的 JSON 以及图表。',
+  'channel.secret.token.webhook': '可选；以 "Authorization: Bearer <token>" 发送。',
+  'channel.secret.secret.webhook': '可选；对请求体签名：X-AlertChart-Signature: sha256=<请求体的 HMAC-SHA256>。',
   'channel.keyword': '安全关键词',
   'channel.keyword.desc': '机器人的自定义关键词；消息中没有时会自动加上。',
   'channel.mentionUsers': '@用户',
   'channel.mentionUsers.wecom': '企业微信用户 ID，逗号分隔。',
   'channel.mentionUsers.dingtalk': '钉钉用户 ID，逗号分隔。',
   'channel.mentionUsers.feishu': '飞书 Open ID（ou_…），逗号分隔。',
+  'channel.mentionUsers.slack': 'Slack 成员 ID（U…），逗号分隔。',
+  'channel.mentionUsers.discord': 'Discord 用户 ID（数字），逗号分隔。',
   'channel.mentionMobiles': '@手机号',
   'channel.mentionAll': '@所有人',
   'channel.mentionLabel': '@标签',
@@ -223,7 +237,8 @@ export const zh: Record<keyof typeof en, string> = {
   'delivery.retention.desc': '投递记录和图表。',
   'webhook.maxBody': 'Webhook 请求体上限（字节）',
   'webhook.token': 'Webhook 令牌',
-  'webhook.token.desc': '可选，Alertmanager 必须携带的 Bearer 令牌（独立服务器；在 Grafana 中由服务账号令牌认证）。',
+  'webhook.token.desc':
+    '可选的第二个密钥。在 Grafana 中，每个 webhook 还必须携带它（X-AlertChart-Token 请求头或 URL 中的 ?token=）；独立服务器要求每个请求以它作为 bearer 令牌。',
 
   'preview.title': '预览图表',
   'preview.desc': '在下一条真实告警之前检查图表：计划（哪个查询、哪些序列、什么时间窗口）和图片，使用已保存的设置。',
@@ -336,6 +351,10 @@ export const zh: Record<keyof typeof en, string> = {
     'Grafana 没有图片渲染器：请安装 grafana-image-renderer 服务并设置 [rendering] server_url 和 callback_url；在此之前图表由内置渲染器绘制',
   'health.code.grafana.renderer_untested': 'Grafana 报告渲染器版本 {version}；未配置可用的模板面板，因此没有试渲染',
   'health.code.grafana.renderer_ok': '渲染器 {version} 用 {duration} 渲染了模板面板',
+  'health.code.grafana.alert_rules': '插件可以读取 Grafana 管理的告警规则：这些告警会附带图表',
+  'health.code.grafana.alert_rules_forbidden':
+    'Grafana 不允许插件的服务账号在告警规则文件夹上使用权限 {permission}（及 {also}）：来自 Grafana 告警的告警只有文字，没有图表',
+  'health.code.grafana.alert_rules_unreadable': '无法读取告警规则：{error}；来自 Grafana 告警的告警没有图表',
   'health.code.queue.ok': '投递队列已打开（{queue}）',
   'health.code.queue.temporary':
     '投递队列位于临时目录（{dir}），重启后可能丢失：请设置 delivery.dataDir，或在 grafana.ini 的 [plugin.alertchart-webhook-app] 段中设置 data_dir',
@@ -455,4 +474,6 @@ export const zh: Record<keyof typeof en, string> = {
   'v.maxBody': '至少为 1024',
   'v.scrapeInterval': '必须在 1s 到 1h 之间',
   'v.duration': '无效的时长 "{value}"（例如 "10m" 或 "1h30m"）',
+  'v.httpUrlFull': '必须是 http:// 或 https:// URL',
+  'v.login': '必须是前后没有空格的 Grafana 登录名，例如 sa-1-alertmanager',
 };
