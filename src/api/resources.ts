@@ -1,6 +1,8 @@
 import { lastValueFrom } from 'rxjs';
 import { config, getBackendSrv, isFetchError } from '@grafana/runtime';
 import { RESOURCE_PATH } from '../constants';
+import { hasMessage, t } from '../i18n/i18n';
+import type { Denial } from './types';
 
 /**
  * Calls the plugin's resource API through Grafana's backend service, so the
@@ -54,6 +56,10 @@ export function externalResourceUrl(path: string): string {
  * text and the reason is in `message`.
  */
 export function errorMessage(err: unknown): string {
+  const denied = accessDenied(err);
+  if (denied) {
+    return denied;
+  }
   if (isFetchError(err)) {
     const data = err.data as
       { error?: unknown; message?: unknown; field?: unknown; response?: unknown } | string | null | undefined;
@@ -90,6 +96,28 @@ function plainText(body: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return s.length > 300 ? `${s.slice(0, 299)}…` : s;
+}
+
+/**
+ * The plain-words reason of a 403 from the resource API ({error,
+ * requiredRole}, pkg/resources' denial) in the user's language — "needs the
+ * Editor role…" — or undefined for any other failure. The backend's English
+ * `error` names the route and the caller; the page says what the user can do.
+ */
+export function accessDenied(err: unknown): string | undefined {
+  if (!isFetchError(err) || err.status !== 403) {
+    return undefined;
+  }
+  const data = err.data as Partial<Denial> | null | undefined;
+  const role = data && typeof data === 'object' ? data.requiredRole : undefined;
+  if (typeof role !== 'string' || !role) {
+    return undefined;
+  }
+  if (role === 'Alertmanager') {
+    return t('access.denied.alertmanager');
+  }
+  const key = `role.${role}`;
+  return t('access.denied', { role: hasMessage(key) ? t(key) : role });
 }
 
 /** HTTP status of a failed call, when there is one. */

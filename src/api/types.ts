@@ -5,6 +5,21 @@
  * pkg/channels); keep them in step when those change.
  */
 
+/** The roles a route may need (Go: resources.Access names). */
+export type RequiredRole = 'Alertmanager' | 'Viewer' | 'Editor' | 'Admin';
+
+/** A 403 answer: what is needed, none of the route's data (Go: resources.denial). */
+export interface Denial {
+  error: string;
+  requiredRole: RequiredRole;
+}
+
+/** Any other error answer (Go: intake.Error as JSON). */
+export interface ErrorAnswer {
+  error: string;
+  field?: string;
+}
+
 /** A health check's outcome (Go: pipeline.Check.Status). */
 export type CheckStatus = 'ok' | 'warning' | 'error' | 'skipped';
 

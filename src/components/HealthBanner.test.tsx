@@ -80,3 +80,44 @@ test('the restricted report a non-admin gets is a translated summary', async () 
   expect(await screen.findByText('AlertChart 可用，但有警告；管理员可在配置页面查看详情')).toBeInTheDocument();
   setLanguage('en-US');
 });
+
+test('a non-admin’s report of a working plugin says an administrator sees the details', async () => {
+  setLanguage('en-US');
+  backend.on('GET', `${RESOURCES}/health`, {
+    data: {
+      status: 'ok',
+      message: 'AlertChart is ready',
+      code: 'summary.ready',
+      args: {},
+      checks: [],
+      detailed: false,
+    },
+  });
+  render(<HealthBanner />);
+  expect(await screen.findByText('AlertChart is working')).toBeInTheDocument();
+  expect(screen.getByTestId('health-restricted')).toHaveTextContent(
+    'An administrator sees the details of every check on the configuration page.'
+  );
+  expect(screen.getByTestId('health-banner')).toHaveAttribute('data-detailed', 'false');
+  expect(screen.queryByTestId('health-check')).not.toBeInTheDocument();
+  expect(screen.queryByText('AlertChart is ready')).not.toBeInTheDocument();
+});
+
+test('a non-admin’s report of an error is its translated summary, without a second note', async () => {
+  setLanguage('zh-Hans');
+  backend.on('GET', `${RESOURCES}/health`, {
+    data: {
+      status: 'error',
+      message: 'AlertChart has a problem; an administrator can see the details on the configuration page',
+      code: 'summary.restricted_error',
+      args: {},
+      checks: [],
+      detailed: false,
+    },
+  });
+  render(<HealthBanner />);
+  expect(await screen.findByText('AlertChart 无法工作')).toBeInTheDocument();
+  expect(screen.getByText(/管理员可在配置页面查看详情/)).toBeInTheDocument();
+  expect(screen.queryByTestId('health-restricted')).not.toBeInTheDocument();
+  setLanguage('en-US');
+});

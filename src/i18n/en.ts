@@ -310,6 +310,7 @@ export const en = {
   'health.checkStatus': ' ({status})',
   'health.checkSeparator': ': ',
   'health.details': 'Checks',
+  'health.restricted': 'An administrator sees the details of every check on the configuration page.',
 
   // Check names (health JSON "name"), for the names the backend uses.
   'health.arg.source.managed': 'the plugin’s managed service account',
@@ -490,4 +491,10 @@ export const en = {
   'v.duration': 'invalid duration "{value}" (use e.g. "10m" or "1h30m")',
   'v.httpUrlFull': 'must be an http:// or https:// URL',
   'v.login': 'must be a Grafana login without spaces around it, e.g. sa-1-alertmanager',
+  'access.denied': 'This needs the {role} role in this organisation; ask a Grafana administrator for it.',
+  'access.denied.alertmanager': 'Only Alertmanager’s service account may do this (webhook.allowedUsers).',
+  'access.title': 'Not allowed',
+  'role.Viewer': 'Viewer',
+  'role.Editor': 'Editor',
+  'role.Admin': 'Admin',
 };

@@ -306,6 +306,7 @@ export const zh: Record<keyof typeof en, string> = {
   'health.checkStatus': '（{status}）',
   'health.checkSeparator': '：',
   'health.details': '检查项',
+  'health.restricted': '管理员可以在配置页面查看每项检查的详情。',
 
   'health.arg.source.managed': '插件的托管服务账号',
   'health.arg.source.token': 'secureJsonData.grafanaToken 中的服务账号令牌',
@@ -476,4 +477,10 @@ export const zh: Record<keyof typeof en, string> = {
   'v.duration': '无效的时长 "{value}"（例如 "10m" 或 "1h30m"）',
   'v.httpUrlFull': '必须是 http:// 或 https:// URL',
   'v.login': '必须是前后没有空格的 Grafana 登录名，例如 sa-1-alertmanager',
+  'access.denied': '需要本组织的{role}角色；请向 Grafana 管理员申请。',
+  'access.denied.alertmanager': '只有 Alertmanager 的服务账号可以这样做（webhook.allowedUsers）。',
+  'access.title': '无权访问',
+  'role.Viewer': '查看者（Viewer）',
+  'role.Editor': '编辑者（Editor）',
+  'role.Admin': '管理员（Admin）',
 };
