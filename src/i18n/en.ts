@@ -385,25 +385,72 @@ export const en = {
   'health.code.webhook.standalone_open':
     'No secureJsonData.webhookToken: anyone who can reach {listen} can post alerts, read delivery records and send test notifications',
 
-  'start.step1': '1. Point Alertmanager at AlertChart',
-  'start.step1.desc': 'Add this receiver to alertmanager.yml and route alerts to it.',
+  'start.intro':
+    'Alertmanager and Grafana Alerting post their alerts to Grafana, which passes them to AlertChart. AlertChart takes webhooks only from the Grafana logins you allow — a service account made for Alertmanager — and refuses everyone else, administrators included.',
+  'start.tab.alertmanager': 'Prometheus Alertmanager',
+  'start.tab.grafana': 'Grafana Alerting',
   'start.receiver': 'Receiver name',
-  'start.receiver.desc': 'Becomes part of the URL; use it in the routing settings.',
-  'start.snippet.token': 'the Grafana service account token (glsa_...), kept in a file',
-  'start.copy': 'Copy',
-  'start.noRoutes': 'With no routes configured, every receiver is delivered to every channel.',
-  'start.step2': '2. Create the bearer token',
+  'start.receiver.desc': 'Becomes part of the webhook URL; route it to channels in AlertChart.',
+  'start.saName': 'Service account name',
+  'start.saName.desc': 'The Grafana service account Alertmanager signs in with.',
+  'start.org': 'Organisation ID',
+  'start.org.desc': 'Your current organisation.',
+  'start.step1': '1. A service account for Alertmanager',
   'start.sa.1':
-    'In Grafana, open Administration → Users and access → Service accounts and add one named "alertmanager" with the Viewer role:',
+    'In Grafana, open Administration → Users and access → Service accounts and add one named "{name}" with the Viewer role:',
   'start.sa.link': 'new service account',
   'start.sa.2': 'Add a service account token to it and copy the token (glsa_…); Grafana shows it only once.',
-  'start.sa.3': 'Store the token in a file on the Alertmanager host, readable only by Alertmanager (below).',
-  'start.sa.4': 'Reload Alertmanager (curl -X POST http://alertmanager:9093/-/reload or SIGHUP).',
-  'start.sa.note':
-    'The token’s organisation must have the {id} app enabled; Grafana then passes the call to the plugin.',
-  'start.step3': '3. Configure and test',
-  'start.step3.desc': 'Add channels, send a test notification and preview a chart on the configuration page:',
-  'start.configLink': 'configuration',
+  'start.sa.3':
+    'Store the token in a file on the Alertmanager host that only Alertmanager’s user can read (mode 0600):',
+  'start.sa.login.before': 'Its Grafana login is',
+  'start.sa.login.after':
+    '(Grafana 10.4 and later; GET /api/serviceaccounts/search?query={name} shows it as "login"). If it differs, the health report names the login it refused.',
+  'start.shell.owner': 'Debian’s Alertmanager runs as prometheus',
+  'start.step2': '2. Tell AlertChart that login',
+  'start.step2.desc': 'Add it to “Allowed Grafana logins” on the',
+  'start.login.ok': 'The saved settings allow {login}',
+  'start.login.missing': 'The saved settings do not allow {login}',
+  'start.login.missing.desc':
+    'Until webhook.allowedUsers lists it, AlertChart refuses this account’s webhooks and Alertmanager drops or retries the alerts. Add it on the',
+  'start.step3': '3. Point Alertmanager at Grafana',
+  'start.step3.desc':
+    'Add this receiver to alertmanager.yml, route alerts to it and reload Alertmanager (curl -X POST http://alertmanager:9093/-/reload, or SIGHUP).',
+  'start.snippet.token': "the service account's token (glsa_…), in a file",
+  'start.snippet.webhookToken': 'the webhook token, read from a file',
+  'start.tokenHeader.title': 'A webhook token is set: Alertmanager 0.28 or later',
+  'start.tokenHeader':
+    'Every webhook must also carry the webhook token in the {header} header; the http_headers lines read it from {file}. Older Alertmanagers (0.25–0.27) cannot send a header from a file: with them rely on the service account alone and clear the webhook token.',
+  'start.copy': 'Copy',
+  'start.noRoutes': 'With no routes configured, every receiver is delivered to every channel.',
+  'start.routes':
+    'Route receiver "{receiver}" to channels on the configuration page; a receiver without a route is refused.',
+  'start.ga.desc':
+    'Alerts of rules written in Grafana Alerting — on Prometheus, Loki, SQL or any other data source — reach AlertChart through a Webhook contact point and get the same treatment: the text at once, then a chart of the firing series with the rule’s threshold.',
+  'start.ga.step1': '1. Identity',
+  'start.ga.identity':
+    'Grafana’s webhook signs in like Alertmanager: use a service account token whose login is in webhook.allowedUsers — the one made for Alertmanager, or a second account with the Viewer role (for example grafana-alerting, login {login}) that you add to the list.',
+  'start.ga.step2': '2. Contact point',
+  'start.ga.step2.desc': 'In Alerting → Contact points → Add contact point, choose the Webhook integration and set:',
+  'start.ga.selfUrl': 'Grafana’s address from the Grafana server',
+  'start.ga.selfUrl.desc':
+    'Grafana calls itself: the address the Grafana server reaches itself at (http://localhost:3000 with the default http_port).',
+  'start.ga.url': 'URL',
+  'start.ga.method': 'HTTP Method',
+  'start.ga.auth': 'Authorization Header – Scheme / Credentials',
+  'start.ga.auth.value': 'Bearer / the service account’s token (glsa_…)',
+  'start.ga.headers': 'Extra headers',
+  'start.ga.headers.value': '{header}: the webhook token (secureJsonData.webhookToken)',
+  'start.ga.payload': 'Title, Message, Custom payload',
+  'start.ga.payload.value': 'Leave them empty: AlertChart reads Grafana’s default payload (version "1").',
+  'start.ga.step3': '3. Notification policy',
+  'start.ga.step3.desc':
+    'Send the alerts you want charted to that contact point (Alerting → Notification policies, or a rule’s contact point setting), and route receiver "{receiver}" to your channels in AlertChart:',
+  'start.ga.noRoute': 'No route has receiver "{receiver}" yet: AlertChart refuses its webhooks until one does',
+  'start.ga.permissions':
+    'AlertChart reads the rule that fired and runs its queries with its own Grafana credentials: the plugin’s managed service account has the permissions it needs; a grafanaToken needs the Viewer role or better on the rules’ folders and data sources. The health report names a missing permission.',
+  'start.test': 'Then configure and test',
+  'start.test.desc': 'Add channels, send a test notification and preview a chart on the',
+  'start.configLink': 'configuration page',
 
   'status.pending': 'pending',
   'status.sent': 'sent',

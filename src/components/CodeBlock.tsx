@@ -1,0 +1,79 @@
+import React from 'react';
+import { css } from '@emotion/css';
+import { GrafanaTheme2 } from '@grafana/data';
+import { ClipboardButton, useStyles2 } from '@grafana/ui';
+import { t } from '../i18n/i18n';
+
+/** A snippet to copy (YAML, shell), with Grafana's copy button in its corner. */
+export function CodeBlock({ code, testId }: { code: string; testId?: string }) {
+  const s = useStyles2(getStyles);
+  return (
+    <div className={s.wrap}>
+      <pre className={s.code} data-testid={testId}>
+        {code}
+      </pre>
+      <div className={s.copy}>
+        <ClipboardButton icon="copy" variant="secondary" size="sm" fill="text" getText={() => code}>
+          {t('start.copy')}
+        </ClipboardButton>
+      </div>
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  wrap: css({ position: 'relative', maxWidth: '100%' }),
+  code: css({
+    fontFamily: theme.typography.fontFamilyMonospace,
+    fontSize: theme.typography.bodySmall.fontSize,
+    background: theme.colors.background.secondary,
+    border: `1px solid ${theme.colors.border.weak}`,
+    borderRadius: theme.shape.radius.default,
+    padding: theme.spacing(1.5, 2),
+    paddingRight: theme.spacing(12),
+    margin: 0,
+    whiteSpace: 'pre',
+    overflowX: 'auto',
+  }),
+  copy: css({ position: 'absolute', top: theme.spacing(0.5), right: theme.spacing(0.5) }),
+});
+
+/** Label–value rows (not a data table: Grafana's InteractiveTable is for rows of records). */
+export function DefinitionList({ rows }: { rows: Array<[string, React.ReactNode, string?]> }) {
+  const s = useStyles2(getListStyles);
+  return (
+    <dl className={s.list}>
+      {rows.map(([label, v, testId]) => (
+        <div key={label} className={s.row} data-testid={testId}>
+          <dt>{label}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+const getListStyles = (theme: GrafanaTheme2) => ({
+  list: css({
+    display: 'grid',
+    gridTemplateColumns: 'max-content 1fr',
+    margin: 0,
+    border: `1px solid ${theme.colors.border.weak}`,
+    borderRadius: theme.shape.radius.default,
+  }),
+  row: css({
+    display: 'contents',
+    '& dt, & dd': {
+      margin: 0,
+      padding: theme.spacing(0.75, 1.5),
+      borderBottom: `1px solid ${theme.colors.border.weak}`,
+    },
+    '&:last-child dt, &:last-child dd': { borderBottom: 'none' },
+    '& dt': {
+      color: theme.colors.text.secondary,
+      fontWeight: theme.typography.fontWeightMedium,
+      whiteSpace: 'nowrap',
+    },
+    '& dd': { wordBreak: 'break-word', minWidth: 0 },
+  }),
+});
