@@ -4,38 +4,60 @@ import { GrafanaTheme2 } from '@grafana/data';
 import { ClipboardButton, useStyles2 } from '@grafana/ui';
 import { t } from '../i18n/i18n';
 
-/** A snippet to copy (YAML, shell), with Grafana's copy button in its corner. */
-export function CodeBlock({ code, testId }: { code: string; testId?: string }) {
+/**
+ * A snippet to copy (YAML, shell): a small header with what it is (a file
+ * name) and Grafana's copy button, over the code, which scrolls sideways
+ * rather than wrap.
+ */
+export function CodeBlock({ code, title, testId }: { code: string; title?: string; testId?: string }) {
   const s = useStyles2(getStyles);
   return (
     <div className={s.wrap}>
-      <pre className={s.code} data-testid={testId}>
-        {code}
-      </pre>
-      <div className={s.copy}>
+      <div className={s.header}>
+        <span className={s.title}>{title}</span>
         <ClipboardButton icon="copy" variant="secondary" size="sm" fill="text" getText={() => code}>
           {t('start.copy')}
         </ClipboardButton>
       </div>
+      <pre className={s.code} data-testid={testId}>
+        {code}
+      </pre>
     </div>
   );
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  wrap: css({ position: 'relative', maxWidth: '100%' }),
+  wrap: css({
+    maxWidth: '100%',
+    border: `1px solid ${theme.colors.border.weak}`,
+    borderRadius: theme.shape.radius.default,
+    background: theme.colors.background.secondary,
+    overflow: 'hidden',
+  }),
+  header: css({
+    display: 'flex',
+    alignItems: 'center',
+    justifyContent: 'space-between',
+    gap: theme.spacing(1),
+    padding: theme.spacing(0.25, 0.5, 0.25, 2),
+    borderBottom: `1px solid ${theme.colors.border.weak}`,
+  }),
+  title: css({
+    color: theme.colors.text.secondary,
+    fontFamily: theme.typography.fontFamilyMonospace,
+    fontSize: theme.typography.bodySmall.fontSize,
+  }),
   code: css({
     fontFamily: theme.typography.fontFamilyMonospace,
     fontSize: theme.typography.bodySmall.fontSize,
-    background: theme.colors.background.secondary,
-    border: `1px solid ${theme.colors.border.weak}`,
-    borderRadius: theme.shape.radius.default,
+    background: 'transparent',
+    border: 'none',
+    borderRadius: 0,
     padding: theme.spacing(1.5, 2),
-    paddingRight: theme.spacing(12),
     margin: 0,
     whiteSpace: 'pre',
     overflowX: 'auto',
   }),
-  copy: css({ position: 'absolute', top: theme.spacing(0.5), right: theme.spacing(0.5) }),
 });
 
 /** Label–value rows (not a data table: Grafana's InteractiveTable is for rows of records). */

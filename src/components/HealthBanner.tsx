@@ -6,7 +6,7 @@ import { errorMessage } from '../api/resources';
 import type { CheckStatus, Health } from '../api/types';
 import { resourcePath, useResource } from '../api/useResource';
 import { t, uiLang } from '../i18n/i18n';
-import { checkName, checkText, statusWord } from '../i18n/health';
+import { checkName, checkNameKnown, checkText, statusWord } from '../i18n/health';
 
 const severity = { ok: 'success', warning: 'warning', error: 'error' } as const;
 const icons: Record<CheckStatus, IconName> = {
@@ -77,7 +77,13 @@ export function HealthBanner() {
           {checks.map((c, i) => {
             const { text, translated } = checkText(c);
             return (
-              <li key={`${c.name}-${i}`} data-testid="health-check" data-status={c.status} data-translated={translated}>
+              <li
+                key={`${c.name}-${i}`}
+                data-testid="health-check"
+                data-status={c.status}
+                data-translated={translated}
+                data-name-translated={checkNameKnown(c)}
+              >
                 <Icon name={icons[c.status] ?? 'info-circle'} className={s.status[c.status] ?? s.status.skipped} />
                 <span>
                   <strong>{checkName(c)}</strong>

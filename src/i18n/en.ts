@@ -324,6 +324,7 @@ export const en = {
   'health.name.grafana_api': 'Grafana API',
   'health.name.template_panel': 'Template panel',
   'health.name.image_renderer': 'Image renderer',
+  'health.name.alert_rules': 'Alert rules',
   'health.name.queue': 'Delivery queue',
   'health.name.webhook': 'Webhook access',
   // Health codes (the health JSON's "code", listed in src/health-codes.json), filled from "args".
@@ -412,6 +413,9 @@ export const en = {
   'start.login.missing': 'The saved settings do not allow {login}',
   'start.login.missing.desc':
     'Until webhook.allowedUsers lists it, AlertChart refuses this account’s webhooks and Alertmanager drops or retries the alerts. Add it on the',
+  'start.login.tokenOnly': 'No login is listed: any caller with the webhook token is taken',
+  'start.login.tokenOnly.desc':
+    'List {login} in webhook.allowedUsers so that only Alertmanager’s account is; add it on the',
   'start.step3': '3. Point Alertmanager at Grafana',
   'start.step3.desc':
     'Add this receiver to alertmanager.yml, route alerts to it and reload Alertmanager (curl -X POST http://alertmanager:9093/-/reload, or SIGHUP).',

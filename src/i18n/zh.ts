@@ -319,6 +319,7 @@ export const zh: Record<keyof typeof en, string> = {
   'health.name.grafana_api': 'Grafana API',
   'health.name.template_panel': '模板面板',
   'health.name.image_renderer': '图片渲染器',
+  'health.name.alert_rules': '告警规则',
   'health.name.queue': '投递队列',
   'health.name.webhook': 'Webhook 访问',
   'health.code.summary.ready': 'AlertChart 已就绪',
@@ -398,6 +399,8 @@ export const zh: Record<keyof typeof en, string> = {
   'start.login.missing': '已保存的设置尚未允许 {login}',
   'start.login.missing.desc':
     '在 webhook.allowedUsers 列出它之前，AlertChart 会拒绝这个账号的 webhook，Alertmanager 会丢弃或重试这些告警。请添加到',
+  'start.login.tokenOnly': '未列出任何登录名：携带 webhook 令牌的任何调用者都会被接收',
+  'start.login.tokenOnly.desc': '把 {login} 加入 webhook.allowedUsers，只接收 Alertmanager 的账号；请添加到',
   'start.step3': '3. 让 Alertmanager 指向 Grafana',
   'start.step3.desc':
     '把这个接收者加入 alertmanager.yml，把告警路由给它，然后重新加载 Alertmanager（curl -X POST http://alertmanager:9093/-/reload 或 SIGHUP）。',

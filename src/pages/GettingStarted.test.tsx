@@ -135,6 +135,14 @@ test('a warning when the saved settings do not allow the login; none once they d
   await settled();
 });
 
+test('with only a webhook token and no login listed, any token holder is taken: the page says so', async () => {
+  render({ meta: { jsonData: {}, secureJsonFields: { webhookToken: true } } });
+  const status = screen.getByTestId('login-status');
+  expect(status).toHaveTextContent('No login is listed: any caller with the webhook token is taken');
+  expect(status).toHaveTextContent('List sa-1-alertmanager in webhook.allowedUsers');
+  await settled();
+});
+
 test('without the saved settings (not handed to the page) nothing is claimed about them', async () => {
   render();
   expect(screen.queryByTestId('login-status')).not.toBeInTheDocument();

@@ -57,10 +57,22 @@ function GettingStarted({ meta }: GettingStartedProps) {
   const grafanaRouted =
     routes.length === 0 || routes.some((r) => r.receiver === GRAFANA_RECEIVER || r.receiver === '*');
 
-  const loginStatus =
-    allowed === undefined ? null : allowed ? (
-      <Alert severity="success" title={t('start.login.ok', { login })} data-testid="login-status" />
-    ) : (
+  // The backend takes a webhook when the login is listed (if any is) and the token matches (if one is set).
+  const noLogins = (saved?.webhook?.allowedUsers ?? []).length === 0;
+  let loginStatus: React.ReactNode = null;
+  if (allowed) {
+    loginStatus = <Alert severity="success" title={t('start.login.ok', { login })} data-testid="login-status" />;
+  } else if (allowed === false && noLogins && webhookToken) {
+    loginStatus = (
+      <Alert severity="info" title={t('start.login.tokenOnly')} data-testid="login-status">
+        {t('start.login.tokenOnly.desc', { login })}{' '}
+        <TextLink href={configUrl} inline>
+          {t('start.configLink')}
+        </TextLink>
+      </Alert>
+    );
+  } else if (allowed === false) {
+    loginStatus = (
       <Alert severity="warning" title={t('start.login.missing', { login })} data-testid="login-status">
         {t('start.login.missing.desc')}{' '}
         <TextLink href={configUrl} inline>
@@ -68,6 +80,7 @@ function GettingStarted({ meta }: GettingStartedProps) {
         </TextLink>
       </Alert>
     );
+  }
 
   return (
     <PluginPage>
@@ -115,7 +128,7 @@ function GettingStarted({ meta }: GettingStartedProps) {
                     <li>{t('start.sa.2')}</li>
                     <li>{t('start.sa.3')}</li>
                   </ol>
-                  <CodeBlock code={tokenFileCommands(webhookToken)} testId="token-commands" />
+                  <CodeBlock code={tokenFileCommands(webhookToken)} title="shell" testId="token-commands" />
                   <p className={s.note}>
                     {t('start.sa.login.before')} <code data-testid="sa-login">{login}</code>{' '}
                     {t('start.sa.login.after', { name: saName || 'alertmanager' })}
@@ -130,14 +143,22 @@ function GettingStarted({ meta }: GettingStartedProps) {
                       {t('start.configLink')}
                     </TextLink>
                   </p>
-                  <CodeBlock code={allowedUsersSnippet([login])} testId="allowed-users-snippet" />
+                  <CodeBlock
+                    code={allowedUsersSnippet([login])}
+                    title="provisioning/plugins/apps.yaml"
+                    testId="allowed-users-snippet"
+                  />
                   {loginStatus}
                 </section>
 
                 <section className={s.step}>
                   <Text element="h3">{t('start.step3')}</Text>
                   <p>{t('start.step3.desc')}</p>
-                  <CodeBlock code={alertmanagerSnippet({ receiver, webhookToken })} testId="am-snippet" />
+                  <CodeBlock
+                    code={alertmanagerSnippet({ receiver, webhookToken })}
+                    title="alertmanager.yml"
+                    testId="am-snippet"
+                  />
                   {webhookToken && (
                     <Alert severity="info" title={t('start.tokenHeader.title')} data-testid="token-header-note">
                       {t('start.tokenHeader', { header: WEBHOOK_TOKEN_HEADER, file: WEBHOOK_TOKEN_FILE })}
@@ -193,7 +214,11 @@ function GettingStarted({ meta }: GettingStartedProps) {
                 <section className={s.step}>
                   <Text element="h3">{t('start.ga.step3')}</Text>
                   <p>{t('start.ga.step3.desc', { receiver: GRAFANA_RECEIVER })}</p>
-                  <CodeBlock code={grafanaRouteSnippet(channels)} testId="grafana-route-snippet" />
+                  <CodeBlock
+                    code={grafanaRouteSnippet(channels)}
+                    title="provisioning/plugins/apps.yaml"
+                    testId="grafana-route-snippet"
+                  />
                   {!grafanaRouted && (
                     <Alert severity="warning" title={t('start.ga.noRoute', { receiver: GRAFANA_RECEIVER })} />
                   )}

@@ -71,7 +71,8 @@ export function alertmanagerSnippet({ receiver, webhookToken }: ReceiverOptions)
 /** The shell lines that store the tokens in files only Alertmanager's user can read (README step 1). */
 export function tokenFileCommands(webhookToken: boolean): string {
   const lines = [
-    `install -m 0600 -o prometheus /dev/null ${SA_TOKEN_FILE}   # ${t('start.shell.owner')}`,
+    `# ${t('start.shell.owner')}`,
+    `install -m 0600 -o prometheus /dev/null ${SA_TOKEN_FILE}`,
     `printf '%s' 'glsa_…' > ${SA_TOKEN_FILE}`,
   ];
   if (webhookToken) {

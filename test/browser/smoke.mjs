@@ -223,8 +223,12 @@ async function checkHealthTranslated(where) {
   }
   const untranslated = [];
   for (let i = 0; i < n; i++) {
-    if ((await lines.nth(i).getAttribute('data-translated')) !== 'true') {
-      untranslated.push(await lines.nth(i).innerText());
+    const line = lines.nth(i);
+    if (
+      (await line.getAttribute('data-translated')) !== 'true' ||
+      (await line.getAttribute('data-name-translated')) !== 'true'
+    ) {
+      untranslated.push(await line.innerText());
     }
   }
   check(
