@@ -1,7 +1,7 @@
 import React from 'react';
 import { css } from '@emotion/css';
 import { GrafanaTheme2 } from '@grafana/data';
-import { ClipboardButton, useStyles2 } from '@grafana/ui';
+import { ClipboardButton, Stack, useStyles2 } from '@grafana/ui';
 import { t } from '../i18n/i18n';
 
 /**
@@ -60,6 +60,18 @@ const getStyles = (theme: GrafanaTheme2) => ({
   }),
 });
 
+/** A value to copy in a line of text (a URL): the value as code and a copy button. */
+export function CopyValue({ value }: { value: string }) {
+  return (
+    <Stack gap={1} alignItems="center" wrap="wrap">
+      <code>{value}</code>
+      <ClipboardButton icon="copy" variant="secondary" size="sm" fill="text" getText={() => value}>
+        {t('start.copy')}
+      </ClipboardButton>
+    </Stack>
+  );
+}
+
 /** Label–value rows (not a data table: Grafana's InteractiveTable is for rows of records). */
 export function DefinitionList({ rows }: { rows: Array<[string, React.ReactNode, string?]> }) {
   const s = useStyles2(getListStyles);
@@ -97,5 +109,7 @@ const getListStyles = (theme: GrafanaTheme2) => ({
       whiteSpace: 'nowrap',
     },
     '& dd': { wordBreak: 'break-word', minWidth: 0 },
+    // Long URLs and queries wrap inside the cell instead of running out of the list.
+    '& dd code': { whiteSpace: 'pre-wrap', wordBreak: 'break-all' },
   }),
 });

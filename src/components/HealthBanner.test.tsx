@@ -64,7 +64,7 @@ test('checks from a backend without codes show its messages', async () => {
   expect(screen.getByText('Delivery queue')).toBeInTheDocument();
 });
 
-test('the restricted report a non-admin gets is a translated summary', async () => {
+test('the restricted report a non-admin gets is its status and a note, in the user’s language', async () => {
   setLanguage('zh-Hans');
   backend.on('GET', `${RESOURCES}/health`, {
     data: {
@@ -77,7 +77,10 @@ test('the restricted report a non-admin gets is a translated summary', async () 
     },
   });
   render(<HealthBanner />);
-  expect(await screen.findByText('AlertChart 可用，但有警告；管理员可在配置页面查看详情')).toBeInTheDocument();
+  expect(await screen.findByText('AlertChart 可用，但有警告')).toBeInTheDocument();
+  expect(screen.getByTestId('health-restricted')).toHaveTextContent('管理员可以在配置页面查看每项检查的详情。');
+  // The restricted summary would only repeat the title.
+  expect(screen.queryByText(/管理员可在配置页面查看详情/)).not.toBeInTheDocument();
   setLanguage('en-US');
 });
 
@@ -103,7 +106,7 @@ test('a non-admin’s report of a working plugin says an administrator sees the 
   expect(screen.queryByText('AlertChart is ready')).not.toBeInTheDocument();
 });
 
-test('a non-admin’s report of an error is its translated summary, without a second note', async () => {
+test('a non-admin’s report of an error: the status and the note, no checks', async () => {
   setLanguage('zh-Hans');
   backend.on('GET', `${RESOURCES}/health`, {
     data: {
@@ -117,7 +120,7 @@ test('a non-admin’s report of an error is its translated summary, without a se
   });
   render(<HealthBanner />);
   expect(await screen.findByText('AlertChart 无法工作')).toBeInTheDocument();
-  expect(screen.getByText(/管理员可在配置页面查看详情/)).toBeInTheDocument();
-  expect(screen.queryByTestId('health-restricted')).not.toBeInTheDocument();
+  expect(screen.getByTestId('health-restricted')).toHaveTextContent('管理员可以在配置页面查看每项检查的详情。');
+  expect(screen.queryByTestId('health-check')).not.toBeInTheDocument();
   setLanguage('en-US');
 });

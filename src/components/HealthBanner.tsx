@@ -36,18 +36,13 @@ export function HealthBanner() {
     return <LoadingPlaceholder text={t('health.loading')} />;
   }
   const checks = health.checks ?? [];
-  // Callers who are not administrators get the overall status only ("detailed": false, no checks): the
-  // summary says so in the user's language for a warning or an error (summary.restricted_*); otherwise a
-  // note says that an administrator sees the details.
+  // Callers who are not administrators get the overall status only ("detailed": false, no checks): the title
+  // says it, and a note that an administrator sees the details (the restricted summary would repeat the title).
   const restricted = health.detailed === false;
   let summary = '';
   let note = '';
   if (restricted) {
-    if (health.code?.startsWith('summary.restricted_')) {
-      summary = summaryText(health);
-    } else {
-      note = t('health.restricted');
-    }
+    note = t('health.restricted');
   } else if (checks.length === 0) {
     // A report without checks (an old backend's restricted answer) is its translated summary.
     summary = summaryText(health);

@@ -5,7 +5,7 @@ import { PluginPage, config } from '@grafana/runtime';
 import { Alert, Field, Input, Stack, Tab, TabContent, TabsBar, Text, TextLink, useStyles2 } from '@grafana/ui';
 import { PLUGIN_ID } from '../constants';
 import { HealthBanner } from '../components/HealthBanner';
-import { CodeBlock, DefinitionList } from '../components/CodeBlock';
+import { CodeBlock, CopyValue, DefinitionList } from '../components/CodeBlock';
 import { currentOrgId } from '../components/AppConfig/AlertmanagerSection';
 import { JsonData } from '../settings/model';
 import { t } from '../i18n/i18n';
@@ -194,7 +194,7 @@ function GettingStarted({ meta }: GettingStartedProps) {
                   <div data-testid="contact-point">
                     <DefinitionList
                       rows={[
-                        [t('start.ga.url'), <code key="u">{grafanaContactPointUrl(selfUrl)}</code>],
+                        [t('start.ga.url'), <CopyValue key="u" value={grafanaContactPointUrl(selfUrl)} />],
                         [t('start.ga.method'), <code key="m">POST</code>],
                         [t('start.ga.auth'), t('start.ga.auth.value')],
                         ...(webhookToken
