@@ -37,13 +37,15 @@ export function resourceUrl(path: string): string {
   return `${config.appSubUrl ?? ''}${RESOURCE_PATH}/${path}`;
 }
 
-/** Full URL of a resource as Alertmanager must call it (root_url, else the browser's origin). */
-export function externalResourceUrl(path: string): string {
-  let base = config.appUrl;
-  if (!base) {
-    base = `${window.location.origin}${config.appSubUrl ?? ''}/`;
-  }
-  return `${base.replace(/\/+$/, '')}${RESOURCE_PATH}/${path}`;
+/** Grafana's address for callers outside the browser: root_url, else the browser's origin and sub path; no trailing slash. */
+export function grafanaBaseUrl(): string {
+  const base = config.appUrl || `${window.location.origin}${config.appSubUrl ?? ''}/`;
+  return base.replace(/\/+$/, '');
+}
+
+/** Full URL of a resource as Alertmanager must call it: `base` (default grafanaBaseUrl()) + the resource path. */
+export function externalResourceUrl(path: string, base: string = grafanaBaseUrl()): string {
+  return `${base.trim().replace(/\/+$/, '')}${RESOURCE_PATH}/${path}`;
 }
 
 /**

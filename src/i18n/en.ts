@@ -427,6 +427,9 @@ export const en = {
   'start.saName.desc': 'The Grafana service account Alertmanager signs in with.',
   'start.org': 'Organisation ID',
   'start.org.desc': 'Your current organisation.',
+  'start.grafanaUrl': 'Grafana URL as Alertmanager reaches it',
+  'start.grafanaUrl.desc':
+    'Where Alertmanager sends the webhook: Grafana’s root_url by default; inside Docker or Kubernetes often a service name such as http://grafana:3000.',
   'start.step1': '1. A service account for Alertmanager',
   'start.sa.1':
     'In Grafana, open Administration → Users and access → Service accounts and add one named "{name}" with the Viewer role:',

@@ -414,6 +414,9 @@ export const zh: Record<keyof typeof en, string> = {
   'start.saName.desc': 'Alertmanager 用来登录的 Grafana 服务账号。',
   'start.org': '组织 ID',
   'start.org.desc': '您当前所在的组织。',
+  'start.grafanaUrl': 'Alertmanager 访问 Grafana 的地址',
+  'start.grafanaUrl.desc':
+    'Alertmanager 发送 webhook 的目标：默认为 Grafana 的 root_url；在 Docker 或 Kubernetes 中通常是服务名，例如 http://grafana:3000。',
   'start.step1': '1. 为 Alertmanager 创建服务账号',
   'start.sa.1':
     '在 Grafana 中打开 管理 → 用户和访问 → 服务账号，添加一个名为“{name}”、角色为 Viewer（查看者）的服务账号：',

@@ -168,6 +168,19 @@ test('with a webhook token the receiver sends it from a file, for Alertmanager 0
   expect(screen.getByTestId('token-commands').textContent).toContain('/etc/alertmanager/alertchart-webhook-token');
 });
 
+test('the receiver’s URL follows Grafana’s address as Alertmanager reaches it', async () => {
+  const user = userEvent.setup({ delay: null });
+  render({ meta: { jsonData: {} } });
+  const input = screen.getByLabelText(/^Grafana URL as Alertmanager reaches it/);
+  expect(input).toHaveValue('https://grafana.example.com');
+  await user.clear(input);
+  await user.paste('http://grafana:3000/');
+  expect(screen.getByTestId('am-snippet').textContent).toContain(
+    '      - url: http://grafana:3000/api/plugins/alertchart-webhook-app/resources/webhook/ops\n'
+  );
+  await settled();
+});
+
 test('without root_url the browser origin and sub path are used', () => {
   config.appUrl = '';
   config.appSubUrl = '/grafana';

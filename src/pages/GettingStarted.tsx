@@ -4,6 +4,7 @@ import { AppPluginMeta, GrafanaTheme2 } from '@grafana/data';
 import { PluginPage, config } from '@grafana/runtime';
 import { Alert, Field, Input, Stack, Tab, TabContent, TabsBar, Text, TextLink, useStyles2 } from '@grafana/ui';
 import { PLUGIN_ID } from '../constants';
+import { grafanaBaseUrl } from '../api/resources';
 import { HealthBanner } from '../components/HealthBanner';
 import { CodeBlock, CopyValue, DefinitionList } from '../components/CodeBlock';
 import { currentOrgId } from '../components/AppConfig/AlertmanagerSection';
@@ -43,6 +44,7 @@ function GettingStarted({ meta }: GettingStartedProps) {
   const [receiver, setReceiver] = React.useState('ops');
   const [saName, setSaName] = React.useState('alertmanager');
   const [selfUrl, setSelfUrl] = React.useState(`http://localhost:3000${config.appSubUrl ?? ''}`);
+  const [grafanaUrl, setGrafanaUrl] = React.useState(grafanaBaseUrl);
   const orgId = currentOrgId();
   const login = serviceAccountLogin(orgId, saName || 'alertmanager');
   const base = config.appSubUrl ?? '';
@@ -115,6 +117,13 @@ function GettingStarted({ meta }: GettingStartedProps) {
                     <Input id="ac-start-org" value={String(orgId)} readOnly />
                   </Field>
                 </Stack>
+                <Field label={t('start.grafanaUrl')} description={t('start.grafanaUrl.desc')} className={s.wide}>
+                  <Input
+                    id="ac-start-grafana-url"
+                    value={grafanaUrl}
+                    onChange={(e) => setGrafanaUrl(e.currentTarget.value)}
+                  />
+                </Field>
 
                 <section className={s.step}>
                   <Text element="h3">{t('start.step1')}</Text>
@@ -155,7 +164,7 @@ function GettingStarted({ meta }: GettingStartedProps) {
                   <Text element="h3">{t('start.step3')}</Text>
                   <p>{t('start.step3.desc')}</p>
                   <CodeBlock
-                    code={alertmanagerSnippet({ receiver, webhookToken })}
+                    code={alertmanagerSnippet({ receiver, grafanaUrl, webhookToken })}
                     title="alertmanager.yml"
                     testId="am-snippet"
                   />
@@ -256,6 +265,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     '& p': { margin: 0 },
   }),
   input: css({ width: 300, marginBottom: 0 }),
+  wide: css({ width: 624, maxWidth: '100%', marginBottom: 0 }),
   narrow: css({ width: 140, marginBottom: 0 }),
   list: css({
     margin: 0,

@@ -23,10 +23,10 @@ export function yamlString(s: string): string {
   return /^[A-Za-z0-9_./:-]+$/.test(s) && !/^[-:]/.test(s) ? s : JSON.stringify(s);
 }
 
-/** The webhook URL for a receiver, as Alertmanager reaches Grafana (root_url, else the browser's origin). */
-export function webhookUrl(receiver: string): string {
+/** The webhook URL for a receiver at Grafana's address as Alertmanager reaches it (default: root_url, else the browser's origin). */
+export function webhookUrl(receiver: string, grafanaUrl?: string): string {
   const r = receiver.trim();
-  return externalResourceUrl(r ? `webhook/${encodeURIComponent(r)}` : 'webhook');
+  return externalResourceUrl(r ? `webhook/${encodeURIComponent(r)}` : 'webhook', grafanaUrl || undefined);
 }
 
 /** The jsonData that tells AlertChart Alertmanager's login (README step 2). */
@@ -36,18 +36,20 @@ export function allowedUsersSnippet(logins: readonly string[]): string {
 
 export interface ReceiverOptions {
   receiver: string;
+  /** Grafana's address as Alertmanager reaches it; default root_url, else the browser's origin. */
+  grafanaUrl?: string;
   /** secureJsonFields.webhookToken: a webhook must also carry the token. */
   webhookToken: boolean;
 }
 
 /** Alertmanager's receiver for AlertChart (README step 3), with the token header when the webhook token is set. */
-export function alertmanagerSnippet({ receiver, webhookToken }: ReceiverOptions): string {
+export function alertmanagerSnippet({ receiver, grafanaUrl, webhookToken }: ReceiverOptions): string {
   const name = receiver.trim() || 'alertchart';
   const lines = [
     'receivers:',
     `  - name: ${yamlString(name)}`,
     '    webhook_configs:',
-    `      - url: ${yamlString(webhookUrl(name))}`,
+    `      - url: ${yamlString(webhookUrl(name, grafanaUrl))}`,
     '        send_resolved: true',
     '        max_alerts: 0',
     '        http_config:',
