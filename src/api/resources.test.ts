@@ -1,6 +1,6 @@
 import { lastValueFrom } from 'rxjs';
-import { backend, getBackendSrv } from '../test/runtime';
-import { errorMessage } from './resources';
+import { backend, getBackendSrv, setLanguage } from '../test/runtime';
+import { accessDenied, errorMessage } from './resources';
 
 beforeEach(() => backend.reset());
 
@@ -50,4 +50,28 @@ test('an empty body falls back to the status text', async () => {
 test('other errors', () => {
   expect(errorMessage(new Error('network down'))).toBe('network down');
   expect(errorMessage('odd')).toBe('odd');
+});
+
+test('a 403 from the resource API says in the user’s language which role is needed', async () => {
+  const denial = (role: string) => ({
+    error: `GET /deliveries needs the ${role} role; the caller is viewer (Viewer)`,
+    requiredRole: role,
+  });
+  setLanguage('en-US');
+  const editor = await failure(403, denial('Editor'));
+  expect(errorMessage(editor)).toBe(
+    'This needs the Editor role in this organisation; ask a Grafana administrator for it.'
+  );
+  expect(accessDenied(editor)).toBe(errorMessage(editor));
+  expect(errorMessage(await failure(403, denial('Admin')))).toContain('the Admin role');
+  expect(errorMessage(await failure(403, denial('Alertmanager')))).toBe(
+    'Only Alertmanager’s service account may do this (webhook.allowedUsers).'
+  );
+  setLanguage('zh-Hans');
+  expect(errorMessage(editor)).toBe('需要本组织的编辑者（Editor）角色；请向 Grafana 管理员申请。');
+  setLanguage('en-US');
+  // Grafana's own 403 and other failures are not access denials of the API.
+  expect(accessDenied(await failure(403, { message: 'Permission denied' }))).toBeUndefined();
+  expect(accessDenied(await failure(400, { error: 'bad', requiredRole: 'Admin' }))).toBeUndefined();
+  expect(accessDenied(new Error('x'))).toBeUndefined();
 });

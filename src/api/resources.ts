@@ -1,6 +1,8 @@
 import { lastValueFrom } from 'rxjs';
 import { config, getBackendSrv, isFetchError } from '@grafana/runtime';
 import { RESOURCE_PATH } from '../constants';
+import { hasMessage, t } from '../i18n/i18n';
+import type { Denial } from './types';
 
 /**
  * Calls the plugin's resource API through Grafana's backend service, so the
@@ -35,13 +37,15 @@ export function resourceUrl(path: string): string {
   return `${config.appSubUrl ?? ''}${RESOURCE_PATH}/${path}`;
 }
 
-/** Full URL of a resource as Alertmanager must call it (root_url, else the browser's origin). */
-export function externalResourceUrl(path: string): string {
-  let base = config.appUrl;
-  if (!base) {
-    base = `${window.location.origin}${config.appSubUrl ?? ''}/`;
-  }
-  return `${base.replace(/\/+$/, '')}${RESOURCE_PATH}/${path}`;
+/** Grafana's address for callers outside the browser: root_url, else the browser's origin and sub path; no trailing slash. */
+export function grafanaBaseUrl(): string {
+  const base = config.appUrl || `${window.location.origin}${config.appSubUrl ?? ''}/`;
+  return base.replace(/\/+$/, '');
+}
+
+/** Full URL of a resource as Alertmanager must call it: `base` (default grafanaBaseUrl()) + the resource path. */
+export function externalResourceUrl(path: string, base: string = grafanaBaseUrl()): string {
+  return `${base.trim().replace(/\/+$/, '')}${RESOURCE_PATH}/${path}`;
 }
 
 /**
@@ -54,6 +58,10 @@ export function externalResourceUrl(path: string): string {
  * text and the reason is in `message`.
  */
 export function errorMessage(err: unknown): string {
+  const denied = accessDenied(err);
+  if (denied) {
+    return denied;
+  }
   if (isFetchError(err)) {
     const data = err.data as
       { error?: unknown; message?: unknown; field?: unknown; response?: unknown } | string | null | undefined;
@@ -90,6 +98,28 @@ function plainText(body: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return s.length > 300 ? `${s.slice(0, 299)}…` : s;
+}
+
+/**
+ * The plain-words reason of a 403 from the resource API ({error,
+ * requiredRole}, pkg/resources' denial) in the user's language — "needs the
+ * Editor role…" — or undefined for any other failure. The backend's English
+ * `error` names the route and the caller; the page says what the user can do.
+ */
+export function accessDenied(err: unknown): string | undefined {
+  if (!isFetchError(err) || err.status !== 403) {
+    return undefined;
+  }
+  const data = err.data as Partial<Denial> | null | undefined;
+  const role = data && typeof data === 'object' ? data.requiredRole : undefined;
+  if (typeof role !== 'string' || !role) {
+    return undefined;
+  }
+  if (role === 'Alertmanager') {
+    return t('access.denied.alertmanager');
+  }
+  const key = `role.${role}`;
+  return t('access.denied', { role: hasMessage(key) ? t(key) : role });
 }
 
 /** HTTP status of a failed call, when there is one. */

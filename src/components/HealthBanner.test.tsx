@@ -64,7 +64,7 @@ test('checks from a backend without codes show its messages', async () => {
   expect(screen.getByText('Delivery queue')).toBeInTheDocument();
 });
 
-test('the restricted report a non-admin gets is a translated summary', async () => {
+test('the restricted report a non-admin gets is its status and a note, in the user’s language', async () => {
   setLanguage('zh-Hans');
   backend.on('GET', `${RESOURCES}/health`, {
     data: {
@@ -77,6 +77,50 @@ test('the restricted report a non-admin gets is a translated summary', async () 
     },
   });
   render(<HealthBanner />);
-  expect(await screen.findByText('AlertChart 可用，但有警告；管理员可在配置页面查看详情')).toBeInTheDocument();
+  expect(await screen.findByText('AlertChart 可用，但有警告')).toBeInTheDocument();
+  expect(screen.getByTestId('health-restricted')).toHaveTextContent('管理员可以在配置页面查看每项检查的详情。');
+  // The restricted summary would only repeat the title.
+  expect(screen.queryByText(/管理员可在配置页面查看详情/)).not.toBeInTheDocument();
+  setLanguage('en-US');
+});
+
+test('a non-admin’s report of a working plugin says an administrator sees the details', async () => {
+  setLanguage('en-US');
+  backend.on('GET', `${RESOURCES}/health`, {
+    data: {
+      status: 'ok',
+      message: 'AlertChart is ready',
+      code: 'summary.ready',
+      args: {},
+      checks: [],
+      detailed: false,
+    },
+  });
+  render(<HealthBanner />);
+  expect(await screen.findByText('AlertChart is working')).toBeInTheDocument();
+  expect(screen.getByTestId('health-restricted')).toHaveTextContent(
+    'An administrator sees the details of every check on the configuration page.'
+  );
+  expect(screen.getByTestId('health-banner')).toHaveAttribute('data-detailed', 'false');
+  expect(screen.queryByTestId('health-check')).not.toBeInTheDocument();
+  expect(screen.queryByText('AlertChart is ready')).not.toBeInTheDocument();
+});
+
+test('a non-admin’s report of an error: the status and the note, no checks', async () => {
+  setLanguage('zh-Hans');
+  backend.on('GET', `${RESOURCES}/health`, {
+    data: {
+      status: 'error',
+      message: 'AlertChart has a problem; an administrator can see the details on the configuration page',
+      code: 'summary.restricted_error',
+      args: {},
+      checks: [],
+      detailed: false,
+    },
+  });
+  render(<HealthBanner />);
+  expect(await screen.findByText('AlertChart 无法工作')).toBeInTheDocument();
+  expect(screen.getByTestId('health-restricted')).toHaveTextContent('管理员可以在配置页面查看每项检查的详情。');
+  expect(screen.queryByTestId('health-check')).not.toBeInTheDocument();
   setLanguage('en-US');
 });

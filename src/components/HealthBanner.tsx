@@ -6,7 +6,7 @@ import { errorMessage } from '../api/resources';
 import type { CheckStatus, Health } from '../api/types';
 import { resourcePath, useResource } from '../api/useResource';
 import { t, uiLang } from '../i18n/i18n';
-import { checkName, checkText, statusWord } from '../i18n/health';
+import { checkName, checkNameKnown, checkText, statusWord } from '../i18n/health';
 
 const severity = { ok: 'success', warning: 'warning', error: 'error' } as const;
 const icons: Record<CheckStatus, IconName> = {
@@ -36,16 +36,22 @@ export function HealthBanner() {
     return <LoadingPlaceholder text={t('health.loading')} />;
   }
   const checks = health.checks ?? [];
-  // The summary: alone (a report without checks, e.g. the restricted one non-admins get) it is shown, translated
-  // from its code; next to the checks it only repeats them, except an old backend's English summary in an English UI.
+  // Callers who are not administrators get the overall status only ("detailed": false, no checks): the title
+  // says it, and a note that an administrator sees the details (the restricted summary would repeat the title).
+  const restricted = health.detailed === false;
   let summary = '';
-  if (checks.length === 0) {
-    summary = checkText({ name: '', status: 'ok', message: health.message, code: health.code, args: health.args }).text;
+  let note = '';
+  if (restricted) {
+    note = t('health.restricted');
+  } else if (checks.length === 0) {
+    // A report without checks (an old backend's restricted answer) is its translated summary.
+    summary = summaryText(health);
   } else if (
     !health.code &&
     uiLang() === 'en' &&
     !checks.some((c) => c.message && health.message.includes(c.message))
   ) {
+    // Next to the checks the summary only repeats them, except an old backend's English summary in an English UI.
     summary = health.message;
   }
   return (
@@ -53,14 +59,26 @@ export function HealthBanner() {
       severity={severity[health.status] ?? 'info'}
       title={t(`health.${health.status}`)}
       data-testid="health-banner"
+      data-detailed={restricted ? 'false' : 'true'}
     >
       {summary && <div>{summary}</div>}
+      {note && (
+        <div className={s.weak} data-testid="health-restricted">
+          {note}
+        </div>
+      )}
       {checks.length > 0 && (
         <ul className={s.list} aria-label={t('health.details')}>
           {checks.map((c, i) => {
             const { text, translated } = checkText(c);
             return (
-              <li key={`${c.name}-${i}`} data-testid="health-check" data-status={c.status} data-translated={translated}>
+              <li
+                key={`${c.name}-${i}`}
+                data-testid="health-check"
+                data-status={c.status}
+                data-translated={translated}
+                data-name-translated={checkNameKnown(c)}
+              >
                 <Icon name={icons[c.status] ?? 'info-circle'} className={s.status[c.status] ?? s.status.skipped} />
                 <span>
                   <strong>{checkName(c)}</strong>
@@ -74,6 +92,11 @@ export function HealthBanner() {
       )}
     </Alert>
   );
+}
+
+/** The report's summary in the user's language (its code and args), else its English message. */
+function summaryText(h: Health): string {
+  return checkText({ name: '', status: 'ok', message: h.message, code: h.code, args: h.args }).text;
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({

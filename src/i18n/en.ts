@@ -13,6 +13,16 @@ export const en = {
   'config.invalid': 'Fix {n} problem(s) before saving',
   'config.saveFailed': 'Settings were not saved',
 
+  'am.title': 'Alertmanager',
+  'am.desc':
+    'Webhooks are taken only from the Grafana logins listed here (Alertmanager’s service account). Until one is listed or a webhook token is set, the webhook answers 503. Step by step:',
+  'am.startLink': 'Getting started',
+  'am.allowedUsers': 'Allowed Grafana logins',
+  'am.allowedUsers.desc':
+    "Logins that may post webhooks, comma separated: a service account's login is sa-<org id>-<name>, e.g. {example}.",
+  'am.url': 'Alertmanager URL for Silence links',
+  'am.url.desc': 'Where users open Alertmanager; set, messages link here instead of the webhook’s externalURL.',
+
   'ds.title': 'Prometheus data',
   'ds.mode': 'Read metrics and rules from',
   'ds.mode.datasource': 'Grafana data source',
@@ -122,12 +132,17 @@ export const en = {
   'channel.secret.token.telegram': 'Bot token from @BotFather (123456:ABC…).',
   'channel.secret.url.discord': 'Webhook URL (https://discord.com/api/webhooks/…).',
   'channel.secret.url.webhook': 'Receives an Alertmanager-compatible JSON body plus the chart.',
+  'channel.secret.token.webhook': 'Optional; sent as "Authorization: Bearer <token>".',
+  'channel.secret.secret.webhook':
+    'Optional; the body is signed: X-AlertChart-Signature: sha256=<HMAC-SHA256 of the body>.',
   'channel.keyword': 'Security keyword',
   'channel.keyword.desc': 'The robot’s custom keyword; added to messages that lack it.',
   'channel.mentionUsers': 'Mention users',
   'channel.mentionUsers.wecom': 'WeCom user IDs, comma separated.',
   'channel.mentionUsers.dingtalk': 'DingTalk user IDs, comma separated.',
   'channel.mentionUsers.feishu': 'Feishu Open IDs (ou_…), comma separated.',
+  'channel.mentionUsers.slack': 'Slack member IDs (U…), comma separated.',
+  'channel.mentionUsers.discord': 'Discord user IDs (numbers), comma separated.',
   'channel.mentionMobiles': 'Mention mobile numbers',
   'channel.mentionAll': 'Mention everyone',
   'channel.mentionLabel': 'Mention label',
@@ -226,7 +241,7 @@ export const en = {
   'webhook.maxBody': 'Largest webhook body (bytes)',
   'webhook.token': 'Webhook token',
   'webhook.token.desc':
-    'Optional bearer token Alertmanager must send (standalone server; inside Grafana the service account token authenticates).',
+    'Optional second secret. Inside Grafana every webhook must also carry it (X-AlertChart-Token header or ?token= in the URL); the standalone server requires it as the bearer token of every request.',
 
   'preview.title': 'Preview a chart',
   'preview.desc':
@@ -282,6 +297,37 @@ export const en = {
   'plan.noChart': 'No chart for this alert',
   'plan.fallbacks': 'Fallbacks',
   'plan.json': 'Plan JSON',
+  'plan.ruleFor': '{name} (for {for})',
+  'plan.source.grafana_rule': 'the Grafana alert rule named in the alert (its UID)',
+  'plan.evaluator': 'Evaluated by',
+  'plan.evaluator.prometheus': 'Prometheus',
+  'plan.evaluator.vmalert': 'vmalert',
+  'plan.evaluator.thanos': 'Thanos ruler',
+  'plan.evaluator.mimir': 'Mimir / Cortex ruler',
+  'plan.evaluator.grafana': 'Grafana Alerting',
+  'plan.evaluatorLabels': '· labels it added, never used to narrow: {labels}',
+  'plan.parts': 'Charted one by one',
+  'plan.thresholds': 'Thresholds',
+  'plan.threshold.series': '{threshold} ({series})',
+  'plan.band.within_range': 'inside the band {lower} – {upper}',
+  'plan.band.outside_range': 'outside the band {lower} – {upper}',
+  'plan.band.within_range_included': 'inside the band {lower} – {upper}, edges included',
+  'plan.band.outside_range_included': 'outside the band {lower} – {upper}, edges included',
+  'plan.references': 'Moving thresholds',
+  'plan.keptFilters': 'Comparisons kept',
+  'plan.keptFilters.note': 'inside an aggregation: filtered, no line drawn',
+  'plan.postFilterOptional': '· may be missing: {labels}',
+  'plan.grafana.rule': 'Grafana rule',
+  'plan.grafana.open': 'open the rule',
+  'plan.grafana.condition': '{uid}, decided by {ref}',
+  'plan.grafana.chain': 'How it is computed',
+  'plan.grafana.queries': 'Data queries',
+  'plan.grafana.runAs': 'run as',
+  'plan.grafana.match': 'Series must carry',
+  'plan.grafana.anySeries': 'nothing: the alert stands for every series of its query (classic condition)',
+  'plan.grafana.relativeRange': 'Rule’s time range',
+  'plan.grafana.lastSpan': 'last {span} (the window is never shorter)',
+  'plan.grafana.values': 'Values when it fired',
 
   'health.loading': 'Checking the plugin…',
   'health.unreachable': 'The plugin backend did not answer',
@@ -295,6 +341,7 @@ export const en = {
   'health.checkStatus': ' ({status})',
   'health.checkSeparator': ': ',
   'health.details': 'Checks',
+  'health.restricted': 'An administrator sees the details of every check on the configuration page.',
 
   // Check names (health JSON "name"), for the names the backend uses.
   'health.arg.source.managed': 'the plugin’s managed service account',
@@ -308,6 +355,7 @@ export const en = {
   'health.name.grafana_api': 'Grafana API',
   'health.name.template_panel': 'Template panel',
   'health.name.image_renderer': 'Image renderer',
+  'health.name.alert_rules': 'Alert rules',
   'health.name.queue': 'Delivery queue',
   'health.name.webhook': 'Webhook access',
   // Health codes (the health JSON's "code", listed in src/health-codes.json), filled from "args".
@@ -346,6 +394,11 @@ export const en = {
   'health.code.grafana.renderer_untested':
     'Grafana reports renderer {version}; not test-rendered because no usable template panel is configured',
   'health.code.grafana.renderer_ok': 'Renderer {version} rendered the template panel in {duration}',
+  'health.code.grafana.alert_rules': 'The plugin may read Grafana-managed alert rules: their alerts get charts',
+  'health.code.grafana.alert_rules_forbidden':
+    'Grafana refuses the plugin’s service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart',
+  'health.code.grafana.alert_rules_unreadable':
+    'Alert rules could not be read: {error}; alerts from Grafana Alerting arrive without a chart',
   'health.code.queue.ok': 'Delivery queue open ({queue})',
   'health.code.queue.temporary':
     'The delivery queue lives in a temporary folder ({dir}) and may be lost on reboot: set delivery.dataDir, or data_dir in the [plugin.alertchart-webhook-app] section of grafana.ini',
@@ -364,25 +417,78 @@ export const en = {
   'health.code.webhook.standalone_open':
     'No secureJsonData.webhookToken: anyone who can reach {listen} can post alerts, read delivery records and send test notifications',
 
-  'start.step1': '1. Point Alertmanager at AlertChart',
-  'start.step1.desc': 'Add this receiver to alertmanager.yml and route alerts to it.',
+  'start.intro':
+    'Alertmanager and Grafana Alerting post their alerts to Grafana, which passes them to AlertChart. AlertChart takes webhooks only from the Grafana logins you allow — a service account made for Alertmanager — and refuses everyone else, administrators included.',
+  'start.tab.alertmanager': 'Prometheus Alertmanager',
+  'start.tab.grafana': 'Grafana Alerting',
   'start.receiver': 'Receiver name',
-  'start.receiver.desc': 'Becomes part of the URL; use it in the routing settings.',
-  'start.snippet.token': 'the Grafana service account token (glsa_...), kept in a file',
-  'start.copy': 'Copy',
-  'start.noRoutes': 'With no routes configured, every receiver is delivered to every channel.',
-  'start.step2': '2. Create the bearer token',
+  'start.receiver.desc': 'Becomes part of the webhook URL; route it to channels in AlertChart.',
+  'start.saName': 'Service account name',
+  'start.saName.desc': 'The Grafana service account Alertmanager signs in with.',
+  'start.org': 'Organisation ID',
+  'start.org.desc': 'Your current organisation.',
+  'start.grafanaUrl': 'Grafana URL as Alertmanager reaches it',
+  'start.grafanaUrl.desc':
+    'Where Alertmanager sends the webhook: Grafana’s root_url by default; inside Docker or Kubernetes often a service name such as http://grafana:3000.',
+  'start.step1': '1. A service account for Alertmanager',
   'start.sa.1':
-    'In Grafana, open Administration → Users and access → Service accounts and add one named "alertmanager" with the Viewer role:',
+    'In Grafana, open Administration → Users and access → Service accounts and add one named "{name}" with the Viewer role:',
   'start.sa.link': 'new service account',
   'start.sa.2': 'Add a service account token to it and copy the token (glsa_…); Grafana shows it only once.',
-  'start.sa.3': 'Store the token in a file on the Alertmanager host, readable only by Alertmanager (below).',
-  'start.sa.4': 'Reload Alertmanager (curl -X POST http://alertmanager:9093/-/reload or SIGHUP).',
-  'start.sa.note':
-    'The token’s organisation must have the {id} app enabled; Grafana then passes the call to the plugin.',
-  'start.step3': '3. Configure and test',
-  'start.step3.desc': 'Add channels, send a test notification and preview a chart on the configuration page:',
-  'start.configLink': 'configuration',
+  'start.sa.3':
+    'Store the token in a file on the Alertmanager host that only Alertmanager’s user can read (mode 0600):',
+  'start.sa.login.before': 'Its Grafana login is',
+  'start.sa.login.after':
+    '(Grafana 10.4 and later; GET /api/serviceaccounts/search?query={name} shows it as "login"). If it differs, the health report names the login it refused.',
+  'start.shell.owner': 'Debian’s Alertmanager runs as prometheus',
+  'start.step2': '2. Tell AlertChart that login',
+  'start.step2.desc': 'Add it to “Allowed Grafana logins” on the',
+  'start.login.ok': 'The saved settings allow {login}',
+  'start.login.missing': 'The saved settings do not allow {login}',
+  'start.login.missing.desc':
+    'Until webhook.allowedUsers lists it, AlertChart refuses this account’s webhooks and Alertmanager drops or retries the alerts. Add it on the',
+  'start.login.tokenOnly': 'No login is listed: any caller with the webhook token is taken',
+  'start.login.tokenOnly.desc':
+    'List {login} in webhook.allowedUsers so that only Alertmanager’s account is; add it on the',
+  'start.step3': '3. Point Alertmanager at Grafana',
+  'start.step3.desc':
+    'Add this receiver to alertmanager.yml, route alerts to it and reload Alertmanager (curl -X POST http://alertmanager:9093/-/reload, or SIGHUP).',
+  'start.snippet.token': "the service account's token (glsa_…), in a file",
+  'start.snippet.webhookToken': 'the webhook token, read from a file',
+  'start.tokenHeader.title': 'A webhook token is set: Alertmanager 0.28 or later',
+  'start.tokenHeader':
+    'Every webhook must also carry the webhook token in the {header} header; the http_headers lines read it from {file}. Older Alertmanagers (0.25–0.27) cannot send a header from a file: with them rely on the service account alone and clear the webhook token.',
+  'start.copy': 'Copy',
+  'start.noRoutes': 'With no routes configured, every receiver is delivered to every channel.',
+  'start.routes':
+    'Route receiver "{receiver}" to channels on the configuration page; a receiver without a route is refused.',
+  'start.ga.desc':
+    'Alerts of rules written in Grafana Alerting — on Prometheus, Loki, SQL or any other data source — reach AlertChart through a Webhook contact point and get the same treatment: the text at once, then a chart of the firing series with the rule’s threshold.',
+  'start.ga.step1': '1. Identity',
+  'start.ga.identity':
+    'Grafana’s webhook signs in like Alertmanager: use a service account token whose login is in webhook.allowedUsers — the one made for Alertmanager, or a second account with the Viewer role (for example grafana-alerting, login {login}) that you add to the list.',
+  'start.ga.step2': '2. Contact point',
+  'start.ga.step2.desc': 'In Alerting → Contact points → Add contact point, choose the Webhook integration and set:',
+  'start.ga.selfUrl': 'Grafana’s address from the Grafana server',
+  'start.ga.selfUrl.desc':
+    'Grafana calls itself: the address the Grafana server reaches itself at (http://localhost:3000 with the default http_port).',
+  'start.ga.url': 'URL',
+  'start.ga.method': 'HTTP Method',
+  'start.ga.auth': 'Authorization Header – Scheme / Credentials',
+  'start.ga.auth.value': 'Bearer / the service account’s token (glsa_…)',
+  'start.ga.headers': 'Extra headers',
+  'start.ga.headers.value': '{header}: the webhook token (secureJsonData.webhookToken)',
+  'start.ga.payload': 'Title, Message, Custom payload',
+  'start.ga.payload.value': 'Leave them empty: AlertChart reads Grafana’s default payload (version "1").',
+  'start.ga.step3': '3. Notification policy',
+  'start.ga.step3.desc':
+    'Send the alerts you want charted to that contact point (Alerting → Notification policies, or a rule’s contact point setting), and route receiver "{receiver}" to your channels in AlertChart:',
+  'start.ga.noRoute': 'No route has receiver "{receiver}" yet: AlertChart refuses its webhooks until one does',
+  'start.ga.permissions':
+    'AlertChart reads the rule that fired and runs its queries with its own Grafana credentials: the plugin’s managed service account has the permissions it needs; a grafanaToken needs the Viewer role or better on the rules’ folders and data sources. The health report names a missing permission.',
+  'start.test': 'Then configure and test',
+  'start.test.desc': 'Add channels, send a test notification and preview a chart on the',
+  'start.configLink': 'configuration page',
 
   'status.pending': 'pending',
   'status.sent': 'sent',
@@ -468,4 +574,12 @@ export const en = {
   'v.maxBody': 'must be at least 1024',
   'v.scrapeInterval': 'must be between 1s and 1h',
   'v.duration': 'invalid duration "{value}" (use e.g. "10m" or "1h30m")',
+  'v.httpUrlFull': 'must be an http:// or https:// URL',
+  'v.login': 'must be a Grafana login without spaces around it, e.g. sa-1-alertmanager',
+  'access.denied': 'This needs the {role} role in this organisation; ask a Grafana administrator for it.',
+  'access.denied.alertmanager': 'Only Alertmanager’s service account may do this (webhook.allowedUsers).',
+  'access.title': 'Not allowed',
+  'role.Viewer': 'Viewer',
+  'role.Editor': 'Editor',
+  'role.Admin': 'Admin',
 };

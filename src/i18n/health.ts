@@ -34,6 +34,11 @@ export function checkName(c: Pick<HealthCheck, 'name' | 'args'>, lang: Lang = ui
   return c.name;
 }
 
+/** Whether the dictionary has a name for the check (a known id, or "channel <name>"). */
+export function checkNameKnown(c: Pick<HealthCheck, 'name'>): boolean {
+  return hasMessage(nameKey(c.name)) || /^channel\s+(.+)$/i.test(c.name.trim());
+}
+
 /** A check's status word ("skipped" → 已跳过), or the status as sent when unknown. */
 export function statusWord(status: CheckStatus | string, lang: Lang = uiLang()): string {
   const key = `health.check.${status}`;

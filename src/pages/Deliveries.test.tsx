@@ -177,3 +177,33 @@ test('Chinese labels', async () => {
   expect(within(row).getByText('部分成功')).toBeInTheDocument();
   expect(screen.getByRole('button', { name: '详情' })).toBeInTheDocument();
 });
+
+test('a Viewer is told in words that the records need the Editor role', async () => {
+  backend.on('GET', `${RESOURCES}/deliveries`, {
+    status: 403,
+    data: {
+      error: 'GET /deliveries needs the Editor role; the caller is viewer (Viewer)',
+      requiredRole: 'Editor',
+    },
+  });
+  setup();
+  const denied = await screen.findByTestId('access-denied');
+  expect(denied).toHaveTextContent('Not allowed');
+  expect(denied).toHaveTextContent(
+    'This needs the Editor role in this organisation; ask a Grafana administrator for it.'
+  );
+  // Neither the backend's English nor a raw error, and no filters that could not work.
+  expect(screen.queryByText(/the caller is viewer/)).not.toBeInTheDocument();
+  expect(screen.queryByText('Could not load deliveries')).not.toBeInTheDocument();
+  expect(screen.queryByRole('button', { name: 'Refresh' })).not.toBeInTheDocument();
+});
+
+test('a Viewer in Chinese', async () => {
+  setLanguage('zh-Hans');
+  backend.on('GET', `${RESOURCES}/deliveries`, {
+    status: 403,
+    data: { error: 'GET /deliveries needs the Editor role; the caller is viewer (Viewer)', requiredRole: 'Editor' },
+  });
+  setup();
+  expect(await screen.findByTestId('access-denied')).toHaveTextContent('需要本组织的编辑者（Editor）角色');
+});

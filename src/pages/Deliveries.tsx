@@ -17,7 +17,7 @@ import {
   Stack,
   useStyles2,
 } from '@grafana/ui';
-import { errorMessage, errorStatus, resourcePost, resourceUrl } from '../api/resources';
+import { accessDenied, errorMessage, errorStatus, resourcePost, resourceUrl } from '../api/resources';
 import type { Attempt, ChannelDelivery, Delivery, DeliveryList, ResendAnswer, SendPart } from '../api/types';
 import { resourcePath, useResource } from '../api/useResource';
 import { hasMessage, t } from '../i18n/i18n';
@@ -92,41 +92,50 @@ function Deliveries() {
   const answer = useResource<DeliveryList>(resourcePath(`deliveries?${query}`));
   const list = answer.data ? (answer.data.deliveries ?? []) : null;
   const failure = answer.error ? errorMessage(answer.error) : '';
+  // A caller without the Editor role: the page says which role it needs, not an error.
+  const denied = accessDenied(answer.error);
   const columns = useListColumns(setOpenId);
 
   return (
     <PluginPage>
       <Stack direction="column" gap={2}>
-        <Stack gap={2} alignItems="flex-end" wrap="wrap">
-          <Field label={t('deliveries.filter.status')}>
-            <RadioButtonGroup<StatusFilter>
-              options={[
-                { label: t('deliveries.filter.all'), value: '' },
-                { label: t('status.pending'), value: 'pending' },
-                { label: t('status.sent'), value: 'sent' },
-                { label: t('status.partial'), value: 'partial' },
-                { label: t('status.failed'), value: 'failed' },
-              ]}
-              value={status}
-              onChange={setStatus}
-            />
-          </Field>
-          <Field label={t('deliveries.filter.receiver')}>
-            <Input
-              id="ac-filter-receiver"
-              width={25}
-              value={receiver}
-              onChange={(e) => setReceiver(e.currentTarget.value)}
-            />
-          </Field>
-          <Field label="">
-            <Button icon="sync" variant="secondary" onClick={answer.reload}>
-              {t('deliveries.refresh')}
-            </Button>
-          </Field>
-        </Stack>
+        {!denied && (
+          <Stack gap={2} alignItems="flex-end" wrap="wrap">
+            <Field label={t('deliveries.filter.status')}>
+              <RadioButtonGroup<StatusFilter>
+                options={[
+                  { label: t('deliveries.filter.all'), value: '' },
+                  { label: t('status.pending'), value: 'pending' },
+                  { label: t('status.sent'), value: 'sent' },
+                  { label: t('status.partial'), value: 'partial' },
+                  { label: t('status.failed'), value: 'failed' },
+                ]}
+                value={status}
+                onChange={setStatus}
+              />
+            </Field>
+            <Field label={t('deliveries.filter.receiver')}>
+              <Input
+                id="ac-filter-receiver"
+                width={25}
+                value={receiver}
+                onChange={(e) => setReceiver(e.currentTarget.value)}
+              />
+            </Field>
+            <Field label="">
+              <Button icon="sync" variant="secondary" onClick={answer.reload}>
+                {t('deliveries.refresh')}
+              </Button>
+            </Field>
+          </Stack>
+        )}
 
-        {failure && (
+        {denied && (
+          <Alert severity="info" title={t('access.title')} data-testid="access-denied">
+            {denied}
+          </Alert>
+        )}
+        {failure && !denied && (
           <Alert severity="error" title={t('deliveries.loadFailed')}>
             {failure}
           </Alert>

@@ -26,6 +26,12 @@ export interface GrafanaSettings {
   orgId?: number;
 }
 
+/** Where users open Alertmanager (Go: settings.AlertmanagerSettings). */
+export interface AlertmanagerSettings {
+  /** Base of the "Silence" links in messages (http/https); set, the payload's externalURL is not used for links. */
+  url?: string;
+}
+
 export interface ChartSettings {
   renderer?: string;
   windowMultiplier?: number;
@@ -103,6 +109,7 @@ export interface WebhookSettings {
 export interface JsonData {
   prometheus?: PrometheusSettings;
   grafana?: GrafanaSettings;
+  alertmanager?: AlertmanagerSettings;
   chart?: ChartSettings;
   channels?: Channel[];
   routes?: Route[];
@@ -171,8 +178,9 @@ export interface ChannelSpec {
 }
 
 /**
- * What each channel type needs (from settings.Channel's doc comments in
- * pkg/settings and the per-platform set-up in docs/channels.md).
+ * What each channel type needs: the Go platforms' Specs, which the registry
+ * writes to pkg/channels/registry/channel-specs.json (channelSpecs.test.ts
+ * fails when this drifts from it); per-platform set-up in docs/channels.md.
  */
 export const CHANNEL_SPECS: Record<ChannelType, ChannelSpec> = {
   // Robot webhook URL carries the key; no signing. Mentions by user id or mobile.
@@ -205,13 +213,21 @@ export const CHANNEL_SPECS: Record<ChannelType, ChannelSpec> = {
       { field: 'url', required: false },
       { field: 'token', required: false },
     ],
-    options: ['slackChannel'],
+    options: ['slackChannel', 'mentionUsers', 'mentionAll', 'mentionLabel'],
   },
   // Bot token + chat id.
   telegram: { secrets: [{ field: 'token', required: true }], options: ['chatId'] },
-  discord: { secrets: [{ field: 'url', required: true }], options: [] },
-  // Generic Alertmanager-compatible re-forward.
-  webhook: { secrets: [{ field: 'url', required: true }], options: ['imageBase64'] },
+  // Webhook URL; mentions by numeric user id.
+  discord: { secrets: [{ field: 'url', required: true }], options: ['mentionUsers', 'mentionLabel'] },
+  // Generic JSON re-forward; optional bearer token and HMAC signing secret.
+  webhook: {
+    secrets: [
+      { field: 'url', required: true },
+      { field: 'token', required: false },
+      { field: 'secret', required: false },
+    ],
+    options: ['imageBase64'],
+  },
   // Writes messages and charts into a folder (testing, audits).
   inbox: { secrets: [], options: ['dir'] },
 };
@@ -262,6 +278,7 @@ export const JSON_FIELDS = {
   Settings: fieldList<JsonData>()([
     'prometheus',
     'grafana',
+    'alertmanager',
     'chart',
     'channels',
     'routes',
@@ -282,6 +299,7 @@ export const JSON_FIELDS = {
     'externalLabels',
   ]),
   GrafanaSettings: fieldList<GrafanaSettings>()(['url', 'orgId']),
+  AlertmanagerSettings: fieldList<AlertmanagerSettings>()(['url']),
   ChartSettings: fieldList<ChartSettings>()([
     'renderer',
     'windowMultiplier',

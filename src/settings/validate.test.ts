@@ -51,6 +51,26 @@ describe('validateDraft mirrors pkg/settings Validate', () => {
     ]);
   });
 
+  test('alertmanager.url and webhook.allowedUsers, with the same paths and words', () => {
+    expect(
+      issues({
+        alertmanager: { url: 'alertmanager:9093' },
+        webhook: { allowedUsers: ['sa-1-alertmanager', ' sa-1-x', ''] },
+      })
+    ).toEqual([
+      ['alertmanager.url', 'must be an http:// or https:// URL'],
+      ['webhook.allowedUsers[1]', 'must be a Grafana login without spaces around it, e.g. sa-1-alertmanager'],
+      ['webhook.allowedUsers[2]', 'must be a Grafana login without spaces around it, e.g. sa-1-alertmanager'],
+    ]);
+    for (const bad of ['ftp://am.example.com', 'https://', 'http://a b', '/alertmanager']) {
+      expect([bad, issues({ alertmanager: { url: bad } })]).toEqual([
+        bad,
+        [['alertmanager.url', 'must be an http:// or https:// URL']],
+      ]);
+    }
+    expect(issues({ alertmanager: { url: 'https://am.example.com:9093/am/' } })).toEqual([]);
+  });
+
   test('the grafana renderer needs a template dashboard and panel', () => {
     expect(issues({ chart: { renderer: 'grafana', templateDashboardUid: 'abc' } })).toEqual([
       ['chart.templateDashboardUid', 'the grafana renderer needs a template dashboard and panel'],

@@ -41,7 +41,9 @@ export type ValidationCode =
   | 'v.bucket'
   | 'v.maxBody'
   | 'v.duration'
-  | 'v.scrapeInterval';
+  | 'v.scrapeInterval'
+  | 'v.httpUrlFull'
+  | 'v.login';
 
 /** Whether an IANA zone name is one the browser (and Go's tzdata) knows. */
 export function validTimezone(tz: string): boolean {
@@ -51,6 +53,16 @@ export function validTimezone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An http(s) URL with a host, as settings.Validate wants alertmanager.url (Go: url.Parse, scheme, Host). */
+export function isHttpUrl(u: string): boolean {
+  try {
+    const p = new URL(u);
+    return (p.protocol === 'http:' || p.protocol === 'https:') && p.host !== '';
   } catch {
     return false;
   }
@@ -122,6 +134,10 @@ export function validateDraft(d: Draft): FieldIssue[] {
   if (p.url && !p.url.startsWith('http://') && !p.url.startsWith('https://')) {
     add('prometheus.url', 'v.httpUrl');
   }
+  const am = j.alertmanager?.url;
+  if (am && !isHttpUrl(am)) {
+    add('alertmanager.url', 'v.httpUrlFull');
+  }
   dur('prometheus.timeout', p.timeout, DEFAULTS.timeout);
   dur('prometheus.rulesCacheTtl', p.rulesCacheTtl, DEFAULTS.rulesCacheTtl);
   // Unset (0) means no floor under the chart step.
@@ -192,5 +208,10 @@ export function validateDraft(d: Draft): FieldIssue[] {
   if (maxBody < 1024) {
     add('webhook.maxBodyBytes', 'v.maxBody');
   }
+  (j.webhook?.allowedUsers ?? []).forEach((u, i) => {
+    if (u.trim() === '' || u.trim() !== u) {
+      add(`webhook.allowedUsers[${i}]`, 'v.login');
+    }
+  });
   return issues;
 }

@@ -1,5 +1,6 @@
 import React from 'react';
 import { render, screen, within } from '@testing-library/react';
+import { MemoryRouter } from 'react-router-dom';
 import userEvent from '@testing-library/user-event';
 import { PluginType } from '@grafana/data';
 import AppConfig, { AppConfigProps } from '../components/AppConfig/AppConfig';
@@ -25,7 +26,15 @@ export function renderConfig(jsonData: JsonData = {}, secureJsonFields: Record<s
     query: {},
   } as unknown as AppConfigProps;
   const user = userEvent.setup({ delay: null });
-  return { user, ...render(<AppConfig {...props} />) };
+  // Grafana renders the config page inside its router (TextLink needs one).
+  return {
+    user,
+    ...render(
+      <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+        <AppConfig {...props} />
+      </MemoryRouter>
+    ),
+  };
 }
 
 /** Picks an option of a Grafana Combobox by its visible label. */

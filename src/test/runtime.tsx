@@ -145,7 +145,7 @@ export const config = {
   appUrl: 'http://grafana.example:3000/',
   appSubUrl: '',
   language: 'en-US' as string | undefined,
-  bootData: { user: { language: 'en-US' } },
+  bootData: { user: { language: 'en-US', orgId: 1 } },
 };
 
 /** Sets Grafana's UI language as both config.language and the user's preference. */

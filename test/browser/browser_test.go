@@ -4,8 +4,8 @@
 // @grafana/runtime and a documented request service; behind it a server that
 // plays Grafana's HTTP API and passes the plugin's resource routes to the
 // BUILT plugin binary under test/pluginhost (go-plugin handshake, gRPC), with
-// an Admin caller; a contract fake WeCom robot as the channel and a fake
-// Prometheus for charts.
+// an Admin caller (a Viewer for the restricted views); a contract fake WeCom
+// robot as the channel and a fake Prometheus for charts.
 //
 // Run: npm run build && go test ./test/browser -run Browser -v
 // (scripts/test-all.sh does). ALERTCHART_DIST=<dir> tests another build of
@@ -49,12 +49,14 @@ const pluginID = pluginhost.PluginID
 const (
 	serviceAccountToken = "glsa_harness_plugin_token"
 	adminSession        = "harness-admin-session"
+	viewerSession       = "harness-viewer-session"
 	alertmanagerToken   = "glsa_harness_alertmanager"
 	webhookToken        = "harness-webhook-token"
 )
 
 // TestBrowserSmoke walks the config page, Getting started and Deliveries as
-// an admin would, in English and Chinese (smoke.mjs says what it checks).
+// an admin would, and Getting started and Deliveries as a Viewer, in
+// English and Chinese (smoke.mjs says what it checks).
 func TestBrowserSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser smoke test: not in -short")
@@ -123,7 +125,7 @@ func TestBrowserSmoke(t *testing.T) {
 	// service account, which posts webhooks with the webhook token.
 	host, err := pluginhost.Start(pluginhost.Options{Binary: bin, Log: &plog,
 		Env:         []string{"GF_PLUGIN_DATA_DIR=" + t.TempDir()},
-		Users:       map[string]*pluginv2.User{adminSession: pluginhost.AdminUser},
+		Users:       map[string]*pluginv2.User{adminSession: pluginhost.AdminUser, viewerSession: pluginhost.ViewerUser},
 		BearerToken: alertmanagerToken},
 		pluginhost.Settings{JSONData: []byte("{}")})
 	if err != nil {
@@ -136,7 +138,7 @@ func TestBrowserSmoke(t *testing.T) {
 	g := &grafana{host: host, dist: dist, harness: harnessDir, fonts: filepath.Join(root, "pkg/render/fonts"),
 		icons: filepath.Join(root, "node_modules/@grafana/ui/dist/public/img"),
 		robot: robot, enabled: true, pinned: true, jsonData: json.RawMessage("{}"),
-		secure: map[string]string{"webhookToken": webhookToken}, language: "en-US"}
+		secure: map[string]string{"webhookToken": webhookToken}, language: "en-US", role: "Admin"}
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
 	// Grafana tells the plugin its root_url and, with managed service
@@ -217,14 +219,15 @@ func TestBrowserSmoke(t *testing.T) {
 //     carries it in grafanaBootData (settings.language, user.language).
 //   - /api/plugins/<id>/resources/*: passed to CallResource (pluginhost) as
 //     the caller the request authenticates: a bearer token's user, else the
-//     signed-in admin (the browser's session).
+//     signed-in user of the browser's session (the admin, or a Viewer after
+//     /__test/role switched it; grafanaBootData's orgRole follows).
 //   - Any other /api path: 404 {"message":"Not found"}.
 //   - Other paths: the index page with window.grafanaBootData, as Grafana's
 //     index.html; public/plugins/<id>/ serves dist/.
 //
 // Test-only paths under /__test/ let smoke.mjs read what the fake robot
-// accepted and make the next resource call fail the way a reverse proxy
-// would (plain text).
+// accepted, make the next resource call fail the way a reverse proxy
+// would (plain text), and sign the browser in as another role.
 type grafana struct {
 	host                 *pluginhost.Host
 	dist, harness, fonts string
@@ -238,7 +241,10 @@ type grafana struct {
 	secure        map[string]string
 	grafanaConfig map[string]string
 	language      string
-	fault         *fault
+	// role is the org role of the browser's signed-in user: "Admin"
+	// (adminSession) or "Viewer" (viewerSession).
+	role  string
+	fault *fault
 }
 
 // pushSettings hands the current settings to the plugin, as Grafana does
@@ -288,8 +294,8 @@ func (g *grafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Header.Get("Authorization") == "" {
-			// A browser request: Grafana knows the signed-in admin by the session cookie.
-			r.Header.Set("Authorization", "Bearer "+adminSession)
+			// A browser request: Grafana knows the signed-in user by the session cookie.
+			r.Header.Set("Authorization", "Bearer "+g.session())
 		}
 		g.host.ServeHTTP(w, r)
 	case p == "/api/user/preferences":
@@ -310,6 +316,16 @@ func (g *grafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not found"})
 	case p == "/__test/wecom":
 		g.robotMessages(w)
+	case p == "/__test/role" && r.Method == http.MethodPost:
+		role := r.URL.Query().Get("role")
+		if role != "Admin" && role != "Viewer" {
+			http.Error(w, "role must be Admin or Viewer", http.StatusBadRequest)
+			return
+		}
+		g.mu.Lock()
+		g.role = role
+		g.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
 	case p == "/__test/fault" && r.Method == http.MethodPost:
 		var f fault
 		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
@@ -345,6 +361,16 @@ func (g *grafana) font(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "font/otf")
 	http.ServeFile(w, r, filepath.Join(g.fonts, name))
+}
+
+// session is the token standing for the browser's session cookie.
+func (g *grafana) session() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.role == "Viewer" {
+		return viewerSession
+	}
+	return adminSession
 }
 
 func (g *grafana) takeFault(path string) *fault {
@@ -473,16 +499,20 @@ body { margin: 0; } /* Grafana's own stylesheet does this */
 
 func (g *grafana) index(w http.ResponseWriter) {
 	g.mu.Lock()
-	lang := g.language
+	lang, role := g.language, g.role
 	g.mu.Unlock()
+	login, admin := "admin", true
+	if role == "Viewer" {
+		login, admin = "viewer", false
+	}
 	boot := map[string]any{
 		"settings": map[string]any{
 			"appUrl": "", "appSubUrl": "", "language": lang, "featureToggles": map[string]bool{},
 			"buildInfo": map[string]any{"version": "13.0.0", "commit": "harness", "env": "production", "edition": "Open Source"},
 		},
 		"user": map[string]any{
-			"id": 1, "login": "admin", "name": "admin", "isSignedIn": true, "isGrafanaAdmin": true, "orgId": 1, "orgName": "Main Org.",
-			"orgRole": "Admin", "theme": "dark", "language": lang, "timezone": "browser", "weekStart": "browser",
+			"id": 1, "login": login, "name": login, "isSignedIn": true, "isGrafanaAdmin": admin, "orgId": 1, "orgName": "Main Org.",
+			"orgRole": role, "theme": "dark", "language": lang, "timezone": "browser", "weekStart": "browser",
 		},
 		"navTree": []any{},
 	}

@@ -3,14 +3,19 @@
 // ARTIFACT_DIR and, when asked, ALERTCHART_SCREENSHOTS in the environment).
 //
 // As an admin in headless Chromium it: opens the config page, points it at
-// Prometheus, adds a WeCom channel and saves; after the reload the secret
+// Prometheus, allows Alertmanager's login (webhook.allowedUsers), adds a
+// WeCom channel and saves; after the reload the secret
 // shows as configured and is nowhere in the page or any answer; sends a test
 // notification (the robot fake must accept it); previews a current alert
 // (the chart image must load) and an old one (the range drawn is shown);
 // posts a webhook as Alertmanager would, finds the delivery, opens it and
 // resends it (the robot must get both); sees a plain-text 502 from a proxy
-// shown with its reason; then switches the user's language to Chinese and
-// visits every page again. On every page, in both languages: no message id
+// shown with its reason; visits every page (Getting started with both its
+// tabs: the saved settings allow Alertmanager's login, the webhook token's
+// header is in the receiver); signs in as a Viewer, who gets the health
+// report without its checks and the Deliveries page's 403 in words; then
+// switches the user's language to Chinese and visits every page again, as
+// the admin and as the Viewer. On every page, in both languages: no message id
 // shows instead of text, no console error, no failed request other than the
 // ones provoked; in Chinese no English string of the plugin's own dictionary
 // and every health check in Chinese. Screenshots on failure (ARTIFACT_DIR),
@@ -214,7 +219,10 @@ async function checkHealthTranslated(where) {
   const lines = page.locator('[data-testid=health-check]');
   const n = await lines.count();
   const banner = page.locator('[data-testid=health-banner]');
-  if ((await banner.count()) > 0) {
+  if ((await banner.count()) > 0 && (await banner.first().getAttribute('data-detailed')) === 'false') {
+    // A Viewer gets the overall status only.
+    check(n === 0, `${where}: the restricted health report shows ${n} check(s)`);
+  } else if ((await banner.count()) > 0) {
     // An admin gets the detailed report: one line per check.
     check(
       n > 0,
@@ -223,8 +231,12 @@ async function checkHealthTranslated(where) {
   }
   const untranslated = [];
   for (let i = 0; i < n; i++) {
-    if ((await lines.nth(i).getAttribute('data-translated')) !== 'true') {
-      untranslated.push(await lines.nth(i).innerText());
+    const line = lines.nth(i);
+    if (
+      (await line.getAttribute('data-translated')) !== 'true' ||
+      (await line.getAttribute('data-name-translated')) !== 'true'
+    ) {
+      untranslated.push(await line.innerText());
     }
   }
   check(
@@ -291,13 +303,34 @@ async function visitAll(lang) {
     await pageChecks(`config page (${lang})`, lang);
     await shot(`${lang}-config`);
   });
-  await step(`${lang}: getting started`, async () => {
+  await step(`${lang}: getting started, both set-ups`, async () => {
+    const d = lang === 'zh' ? zh : en;
     await page.goto(startURL);
     await mounted();
     await page.locator('[data-testid=am-snippet]').waitFor();
     await healthLoaded(lang);
+    // The saved settings allow the login the page builds; the webhook token is set, so its header is in the receiver.
+    const status = await page.locator('[data-testid=login-status]').innerText();
+    const allowed = d.get('start.login.ok').replace('{login}', 'sa-1-alertmanager');
+    check(status.includes(allowed), `the login status says "${status}", want "${allowed}"`);
+    const snippet = await page.locator('[data-testid=am-snippet]').innerText();
+    check(
+      snippet.includes('X-AlertChart-Token:') && snippet.includes('max_alerts: 0'),
+      `the receiver snippet lacks the token header or max_alerts:\n${snippet}`
+    );
+    await page.locator('[data-testid=token-header-note]').waitFor();
     await pageChecks(`getting started (${lang})`, lang);
     await shot(`${lang}-start`);
+    await page.getByRole('tab', { name: d.get('start.tab.grafana') }).click();
+    const cp = await page.locator('[data-testid=contact-point]').innerText();
+    check(
+      cp.includes('/api/plugins/alertchart-webhook-app/resources/webhook/grafana') && cp.includes('X-AlertChart-Token'),
+      `the contact point lacks its URL or the token header:\n${cp}`
+    );
+    const route = await page.locator('[data-testid=grafana-route-snippet]').innerText();
+    check(route.includes('channels: [ops-wecom]'), `the route snippet does not name the saved channel:\n${route}`);
+    await pageChecks(`getting started, Grafana Alerting (${lang})`, lang);
+    await shot(`${lang}-start-grafana`);
   });
   await step(`${lang}: deliveries and a delivery's details`, async () => {
     await page.goto(deliveriesURL);
@@ -316,6 +349,53 @@ async function visitAll(lang) {
   });
 }
 
+/** Signs the browser in as an Admin or a Viewer (the harness's session). */
+async function signInAs(role) {
+  const r = await fetch(`${BASE}/__test/role?role=${role}`, { method: 'POST' });
+  check(r.status === 204, `switching to ${role} answered ${r.status}`);
+}
+
+/** A Viewer's visit: the health report without checks, and the Deliveries page's 403 in words. */
+async function visitAsViewer(lang) {
+  const d = lang === 'zh' ? zh : en;
+  await step(`${lang}: a Viewer sees the overall health without its checks`, async () => {
+    await signInAs('Viewer');
+    await page.goto(startURL);
+    await mounted();
+    await healthLoaded(lang);
+    const banner = page.locator('[data-testid=health-banner]');
+    check((await banner.getAttribute('data-detailed')) === 'false', 'a Viewer got the detailed health report');
+    const text = (await banner.innerText()).replace(/\s+/g, ' ');
+    // The harness's report is a warning (no image renderer): its status, and that an administrator sees why.
+    for (const want of [d.get('health.warning'), d.get('health.restricted')]) {
+      check(text.includes(want), `the Viewer's health banner says "${text}", want "${want}"`);
+    }
+    await pageChecks(`getting started as a Viewer (${lang})`, lang);
+    await shot(`${lang}-viewer-start`);
+  });
+  await step(`${lang}: a Viewer is told that Deliveries needs the Editor role`, async () => {
+    expectedFailures.push('/resources/deliveries?');
+    await page.goto(deliveriesURL);
+    await mounted();
+    const denied = page.locator('[data-testid=access-denied]');
+    await denied.waitFor();
+    const text = (await denied.innerText()).replace(/\s+/g, ' ');
+    const want = d.get('access.denied').replace('{role}', d.get('role.Editor'));
+    check(text.includes(want), `the Deliveries page tells a Viewer "${text}", want "${want}"`);
+    check(!/the caller is|requiredRole|HTTP 403/.test(text), `the 403 is shown raw: "${text}"`);
+    await pageChecks(`deliveries as a Viewer (${lang})`, lang);
+    await shot(`${lang}-viewer-deliveries`);
+    expectedFailures.pop();
+    // The 403 is the point of this step.
+    for (let i = problems.length - 1; i >= 0; i--) {
+      if (problems[i].includes('/resources/deliveries') && problems[i].includes('403')) {
+        problems.splice(i, 1);
+      }
+    }
+    await signInAs('Admin');
+  });
+}
+
 try {
   await step('open the config page', async () => {
     await page.goto(configURL);
@@ -325,9 +405,11 @@ try {
     await checkNoIds('config page, first visit');
   });
 
-  await step('point it at Prometheus and add a WeCom channel', async () => {
+  await step('point it at Prometheus, allow Alertmanager’s login and add a WeCom channel', async () => {
     await page.getByRole('radio', { name: 'Direct URL' }).click();
     await page.locator('#ac-prometheus-url').fill(PROM);
+    // The login Grafana gives Alertmanager's service account (pluginhost.AlertmanagerUser).
+    await page.locator('#ac-webhook-allowed-users').fill('sa-1-alertmanager');
     await page.getByRole('button', { name: 'Add channel' }).click();
     await page.locator('#ac-ch-0-name').fill('ops-wecom');
     await page.locator('#ac-ch-0-url').fill(ROBOT_URL);
@@ -410,7 +492,7 @@ try {
     const now = new Date(Date.now() - 2 * 60000);
     const r = await fetch(`${RES}/webhook/ops`, {
       method: 'POST',
-      // As Alertmanager: its service account's token, and the webhook token (http_headers).
+      // As Alertmanager: its service account's token (its login is in webhook.allowedUsers), and the webhook token (http_headers).
       headers: {
         'content-type': 'application/json',
         authorization: `Bearer ${process.env.ALERTMANAGER_TOKEN}`,
@@ -479,6 +561,7 @@ try {
   });
 
   await visitAll('en');
+  await visitAsViewer('en');
 
   await step('switch the user to Chinese', async () => {
     const r = await page.evaluate(async () => {
@@ -493,6 +576,7 @@ try {
   });
 
   await visitAll('zh');
+  await visitAsViewer('zh');
 
   check(bodiesWithSecret.length === 0, `answers carried the robot key: ${bodiesWithSecret.join(', ')}`);
   const toasts = await page.evaluate(() => window.__harness.toasts.filter((t) => t.kind !== 'success'));

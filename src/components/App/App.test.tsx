@@ -22,7 +22,7 @@ const renderAt = (path: string) =>
 
 test('start shows Getting started', async () => {
   renderAt('/start');
-  expect(await screen.findByText('1. Point Alertmanager at AlertChart')).toBeInTheDocument();
+  expect(await screen.findByText('1. A service account for Alertmanager')).toBeInTheDocument();
 });
 
 test('deliveries shows the history', async () => {
@@ -32,5 +32,5 @@ test('deliveries shows the history', async () => {
 
 test('unknown paths land on Getting started', async () => {
   renderAt('/nope');
-  expect(await screen.findByText('1. Point Alertmanager at AlertChart')).toBeInTheDocument();
+  expect(await screen.findByText('1. A service account for Alertmanager')).toBeInTheDocument();
 });

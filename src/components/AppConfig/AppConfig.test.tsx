@@ -304,15 +304,40 @@ test('the backend’s health (its verdict on the saved settings) is shown', asyn
 
 test('advanced settings are folded away; opened, their edits are saved', async () => {
   const { user } = renderConfig({}, {});
-  expect(document.getElementById('ac-webhook-token')).toBeNull();
+  expect(document.getElementById('ac-max-body')).toBeNull();
   const toggles = screen.getAllByRole('button', { name: 'Advanced' });
   await user.click(toggles[toggles.length - 1]);
-  await fill(user, document.getElementById('ac-webhook-token')!, 'intake-secret');
   await fill(user, document.getElementById('ac-max-body')!, '2097152');
   await user.click(screen.getByRole('button', { name: 'Save settings' }));
   await waitFor(() => expect(reloadPage).toHaveBeenCalled());
+  expect(savedBody()).toMatchObject({ jsonData: { webhook: { maxBodyBytes: 2097152 } } });
+});
+
+test('Alertmanager: the allowed logins, the webhook token and the Silence link base are saved', async () => {
+  const { user } = renderConfig({}, {});
+  expect(screen.getByLabelText(/^Allowed Grafana logins/)).toHaveAttribute('placeholder', 'sa-1-alertmanager');
+  await fill(user, screen.getByLabelText(/^Allowed Grafana logins/), 'sa-1-alertmanager, sa-1-grafana-alerting');
+  await fill(user, document.getElementById('ac-webhook-token')!, 'intake-secret');
+  await fill(user, screen.getByLabelText(/^Alertmanager URL for Silence links/), 'https://am.example.com');
+  await user.click(screen.getByRole('button', { name: 'Save settings' }));
+  await waitFor(() => expect(reloadPage).toHaveBeenCalled());
   expect(savedBody()).toMatchObject({
-    jsonData: { webhook: { maxBodyBytes: 2097152 } },
+    jsonData: {
+      webhook: { allowedUsers: ['sa-1-alertmanager', 'sa-1-grafana-alerting'] },
+      alertmanager: { url: 'https://am.example.com' },
+    },
     secureJsonData: { webhookToken: 'intake-secret' },
   });
+});
+
+test('Alertmanager: a Silence link base that is not an http(s) URL, and a provisioned login with spaces, block saving', async () => {
+  const { user } = renderConfig({ webhook: { allowedUsers: [' sa-1-alertmanager'] } }, {});
+  await fill(user, screen.getByLabelText(/^Alertmanager URL for Silence links/), 'alertmanager:9093');
+  expect(screen.getByText('must be an http:// or https:// URL')).toBeInTheDocument();
+  await user.click(screen.getByRole('button', { name: 'Save settings' }));
+  const summary = await screen.findByText('Fix 2 problem(s) before saving');
+  const box = summary.closest('[role=alert]') as HTMLElement;
+  expect(within(box).getByText('alertmanager.url')).toBeInTheDocument();
+  expect(within(box).getByText('webhook.allowedUsers[0]')).toBeInTheDocument();
+  expect(backend.callsTo('POST', SETTINGS_URL)).toHaveLength(0);
 });

@@ -11,6 +11,7 @@ import { JsonData } from '../../settings/model';
 import { FieldIssue, validateDraft } from '../../settings/validate';
 import { MessageKey, t } from '../../i18n/i18n';
 import { DataSourceSection } from './DataSourceSection';
+import { AlertmanagerSection } from './AlertmanagerSection';
 import { RendererSection } from './RendererSection';
 import { ChartSection } from './ChartSection';
 import { ChannelsSection } from './ChannelsSection';
@@ -102,6 +103,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
       {/* The backend's verdict on the saved settings (it parses them with the same rules). */}
       {enabled && <HealthBanner />}
       <DataSourceSection {...sectionProps} />
+      <AlertmanagerSection {...sectionProps} />
       <RendererSection {...sectionProps} />
       <ChartSection {...sectionProps} />
       <ChannelsSection {...sectionProps} dirty={dirty} />

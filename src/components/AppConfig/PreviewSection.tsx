@@ -6,138 +6,21 @@ import { errorMessage, resourcePost } from '../../api/resources';
 import type {
   AmAlert,
   ExplainAnswer,
-  GoDuration,
   Plan,
   PreviewAnswer,
   RecentAlert,
+  RecentList,
   WebhookPayload,
 } from '../../api/types';
 import { resourcePath, useResource } from '../../api/useResource';
-import { humanSpan, parseDuration } from '../../settings/duration';
-import { t, tOr } from '../../i18n/i18n';
+import { t } from '../../i18n/i18n';
+import { PlanView } from './PlanView';
 import { formatTime } from '../../utils/format';
 
 export type { AmAlert, PreviewAnswer, RecentAlert, WebhookPayload, Plan } from '../../api/types';
-
-const labelText = (m: Record<string, string> | undefined) =>
-  Object.entries(m ?? {})
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(', ');
-
-/** A span in the page's words ("13 d 23 h"), from milliseconds. */
-function span(ms: number): string {
-  return humanSpan(ms, (u, n) => t(`span.${u}`, { n }));
-}
-
-/** A Go duration ("10m0s", seconds) in the page's words, or as sent when it does not parse. */
-function goSpan(d: GoDuration | undefined): string | undefined {
-  if (d === undefined || d === '') {
-    return undefined;
-  }
-  const p = parseDuration(d);
-  return p.ok ? span(p.ms) : String(d);
-}
-
-/**
- * A chart plan in words: what is charted, the window the rule asked for, the
- * range actually drawn (start – end, its length and step: an old alert's
- * range is widened to include its start) and why, and what fell back.
- */
-export function PlanView({ plan }: { plan: Plan }) {
-  const s = useStyles2(getStyles);
-  const rows: Array<[string, React.ReactNode, string?]> = [];
-  const add = (label: string, v: React.ReactNode, testId?: string) => {
-    if (v !== undefined && v !== null && v !== '') {
-      rows.push([label, v, testId]);
-    }
-  };
-  add(t('plan.title'), plan.title);
-  add(
-    t('plan.rule'),
-    plan.rule?.name ? `${plan.rule.name}${plan.rule.for ? ` (for ${goSpan(plan.rule.for)})` : ''}` : undefined
-  );
-  add(t('plan.source'), plan.source && tOr(`plan.source.${plan.source}`, plan.source));
-  add(t('plan.expr'), plan.expr && <code>{plan.expr}</code>);
-  add(t('plan.query'), plan.query && <code>{plan.query}</code>);
-  add(t('plan.window'), goSpan(plan.window));
-  const start = plan.start ? Date.parse(plan.start) : NaN;
-  const end = plan.end ? Date.parse(plan.end) : NaN;
-  add(
-    t('plan.range'),
-    Number.isFinite(start) && Number.isFinite(end) ? (
-      <>
-        <div>
-          {formatTime(start)} – {formatTime(end)}
-        </div>
-        <div className={s.weak}>{t('plan.rangeSpan', { span: span(end - start), step: goSpan(plan.step) ?? '–' })}</div>
-      </>
-    ) : undefined,
-    'plan-range'
-  );
-  add(t('plan.rangeReason'), plan.rangeReason, 'plan-range-reason');
-  add(t('plan.injected'), labelText(plan.injectedLabels) || undefined);
-  add(t('plan.postFilter'), labelText(plan.postFilterLabels) || undefined);
-  add(t('plan.conditions'), plan.conditions?.length ? plan.conditions.join('; ') : undefined);
-  add(t('plan.noData'), plan.noDataNote);
-  return (
-    <Stack direction="column" gap={1}>
-      {plan.noChartReason && (
-        <Alert severity="info" title={t('plan.noChart')}>
-          {plan.noChartReason}
-        </Alert>
-      )}
-      {plan.fallbacks && plan.fallbacks.length > 0 && (
-        <Alert severity="warning" title={t('plan.fallbacks')}>
-          <ul className={s.list}>
-            {plan.fallbacks.map((f, i) => (
-              <li key={i}>{f}</li>
-            ))}
-          </ul>
-        </Alert>
-      )}
-      {/* A label–value list, not a data table: Grafana's InteractiveTable is for rows of records. */}
-      <dl className={s.plan}>
-        {rows.map(([label, v, testId]) => (
-          <div key={label} className={s.row} data-testid={testId}>
-            <dt>{label}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
-      <details>
-        <summary>{t('plan.json')}</summary>
-        <pre className={s.json}>{JSON.stringify(plan, null, 2)}</pre>
-      </details>
-    </Stack>
-  );
-}
+export { PlanView } from './PlanView';
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  plan: css({
-    display: 'grid',
-    gridTemplateColumns: 'max-content 1fr',
-    margin: 0,
-    border: `1px solid ${theme.colors.border.weak}`,
-    borderRadius: theme.shape.radius.default,
-  }),
-  row: css({
-    display: 'contents',
-    '& dt, & dd': {
-      margin: 0,
-      padding: theme.spacing(0.75, 1.5),
-      borderBottom: `1px solid ${theme.colors.border.weak}`,
-    },
-    '&:last-child dt, &:last-child dd': { borderBottom: 'none' },
-    '& dt': {
-      color: theme.colors.text.secondary,
-      fontWeight: theme.typography.fontWeightMedium,
-      whiteSpace: 'nowrap',
-    },
-    '& dd': { wordBreak: 'break-word' },
-  }),
-  weak: css({ color: theme.colors.text.secondary }),
-  list: css({ margin: 0, paddingLeft: theme.spacing(2) }),
-  json: css({ maxHeight: 300, overflow: 'auto' }),
   image: css({ maxWidth: '100%', borderRadius: theme.shape.radius.default }),
   planBlock: css({
     marginTop: theme.spacing(2),
@@ -222,7 +105,7 @@ type Source = 'recent' | 'paste';
 export function PreviewSection() {
   // Until the user picks, "recent" — or "paste" when no alert has been received yet.
   const [chosenSource, setSource] = React.useState<Source | null>(null);
-  const recentAnswer = useResource<{ alerts: RecentAlert[] }>(resourcePath('recent'));
+  const recentAnswer = useResource<RecentList>(resourcePath('recent'));
   const recent: RecentAlert[] | null = recentAnswer.data ? (recentAnswer.data.alerts ?? []) : null;
   const recentError = recentAnswer.error ? errorMessage(recentAnswer.error) : '';
   const [picked, setPicked] = React.useState<number | null>(null);

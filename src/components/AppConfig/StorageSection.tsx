@@ -188,13 +188,6 @@ export function DeliverySection({ draft, update, issue }: SectionProps) {
           error={issue('webhook.maxBodyBytes')}
           onChange={(v) => setWebhook({ maxBodyBytes: v })}
         />
-        <SecretField
-          id="ac-webhook-token"
-          label={t('webhook.token')}
-          description={t('webhook.token.desc')}
-          state={draft.secrets.webhookToken}
-          onChange={(v) => update((d) => ({ ...d, secrets: { ...d.secrets, webhookToken: v } }))}
-        />
       </Advanced>
     </FieldSet>
   );
