@@ -49,6 +49,11 @@ type engine struct {
 	ready   atomic.Bool
 	epoch   atomic.Int64 // bumped when other replicas took this one's lane rows over
 
+	// qmu serialises adding organisations' River queues. Adding one writes
+	// to the queue database, so it never happens under mu: a group commit
+	// holding the database calls back into laneFor, which takes mu.
+	qmu sync.Mutex
+
 	mu     sync.Mutex
 	refs   int
 	regs   map[int64][]*orgRuntime // registrations by organisation, oldest first
@@ -190,10 +195,15 @@ func (e *engine) connect(ctx context.Context) error {
 	}
 	e.ready.Store(true)
 	e.connErr = nil
+	registered := make([]int64, 0, len(e.regs))
 	for org := range e.regs {
 		e.activateLocked(org)
+		registered = append(registered, org)
 	}
 	e.mu.Unlock()
+	for _, org := range registered {
+		e.ensureQueues(org)
+	}
 	if err := q.Start(e.ctx); err != nil {
 		e.ready.Store(false)
 		_ = e.stopLanes(ctx)
@@ -263,11 +273,15 @@ func (e *engine) unavailable() error {
 // register makes rt the organisation's current runtime.
 func (e *engine) register(rt *orgRuntime) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.regs[rt.org] = append(e.regs[rt.org], rt)
 	e.cur.Store(rt.org, rt)
-	if e.ready.Load() {
+	ready := e.ready.Load()
+	if ready {
 		e.activateLocked(rt.org)
+	}
+	e.mu.Unlock()
+	if ready {
+		e.ensureQueues(rt.org)
 	}
 }
 
@@ -312,21 +326,36 @@ func (e *engine) current(org int64) *orgRuntime {
 	return nil
 }
 
-// activateLocked makes the River client work the organisation's queues and
-// gives each channel of its current runtime a lane (stopping the lanes of
-// channels it no longer has). e.mu is held.
+// ensureQueues makes the River client work the queues of an organisation
+// that has a runtime. It must not be called with e.mu held (see qmu).
+func (e *engine) ensureQueues(org int64) {
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	e.mu.Lock()
+	need := !e.queues[org] && e.current(org) != nil
+	e.mu.Unlock()
+	if !need {
+		return
+	}
+	textQ, chartQ := queueConfigs(&e.cfg, e.st.SQLite())
+	if err := e.q.AddQueue(store.QueueText(org), textQ); err != nil {
+		e.log.Error("delivery: could not work the organisation's text queue", "org", org, "error", err)
+		return
+	}
+	if err := e.q.AddQueue(store.QueueChart(org), chartQ); err != nil {
+		e.log.Error("delivery: could not work the organisation's chart queue", "org", org, "error", err)
+		return
+	}
+	e.mu.Lock()
+	e.queues[org] = true
+	e.mu.Unlock()
+}
+
+// activateLocked gives each channel of the organisation's current runtime a
+// lane (stopping the lanes of channels it no longer has); ensureQueues, after
+// e.mu is released, makes the River client work its queues. e.mu is held.
 func (e *engine) activateLocked(org int64) {
 	rt := e.current(org)
-	if rt != nil && !e.queues[org] {
-		textQ, chartQ := queueConfigs(&e.cfg, e.st.SQLite())
-		if err := e.q.AddQueue(store.QueueText(org), textQ); err != nil {
-			e.log.Error("delivery: could not work the organisation's text queue", "org", org, "error", err)
-		} else if err := e.q.AddQueue(store.QueueChart(org), chartQ); err != nil {
-			e.log.Error("delivery: could not work the organisation's chart queue", "org", org, "error", err)
-		} else {
-			e.queues[org] = true
-		}
-	}
 	for k, l := range e.lanes {
 		if k.org != org {
 			continue
