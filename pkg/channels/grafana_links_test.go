@@ -14,6 +14,7 @@ import (
 // Grafana computed for it — its silence page and its panel (else its rule)
 // — not to an Alertmanager silence page or an empty Explore view.
 func TestGrafanaAlertingLinks(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../intake/testdata/grafana.json")
 	if err != nil {
 		t.Fatal(err)

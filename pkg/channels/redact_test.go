@@ -11,6 +11,7 @@ import (
 )
 
 func TestRedactorRemovesSecretsAndTheirParts(t *testing.T) {
+	t.Parallel()
 	r := channels.NewRedactor(
 		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7f1e-4b6c-9d2a-0c5e8b1f4a37",
 		"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ",

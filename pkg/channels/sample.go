@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"sync"
 	"time"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
@@ -49,23 +50,47 @@ func SampleMessage(lang string, chart *Chart) *Message {
 	}
 }
 
-// sampleChart draws a plain line chart of two made-up CPU series.
+// sampleChart is a plain line chart of two made-up CPU series.
 func sampleChart(now time.Time, title string) *Chart {
-	const w, h, n = 600, 240, 90
 	from := now.Add(-15 * time.Minute)
-	mk := func(name string, base, peak float64) series.Series {
-		s := series.Series{Name: name, Labels: map[string]string{"instance": name}}
-		for i := 0; i < n; i++ {
-			t := from.Add(time.Duration(i) * 10 * time.Second)
-			v := base + 0.05*math.Sin(float64(i)/4)
-			if i > n/2 {
-				v = peak + 0.03*math.Sin(float64(i)/3)
-			}
-			s.Points = append(s.Points, series.Point{T: t.UnixMilli(), V: v})
+	ss := make([]series.Series, len(sampleSeries))
+	for si, def := range sampleSeries {
+		s := series.Series{Name: def.name, Labels: map[string]string{"instance": def.name}}
+		for i, v := range sampleValues(def.base, def.peak) {
+			s.Points = append(s.Points, series.Point{T: from.Add(time.Duration(i) * 10 * time.Second).UnixMilli(), V: v})
 		}
-		return s
+		ss[si] = s
 	}
-	ss := []series.Series{mk("web-01:9100", 0.42, 0.95), mk("web-02:9100", 0.35, 0.4)}
+	return &Chart{
+		Image: bytes.Clone(samplePNG()), ContentType: "image/png", Title: title, Series: ss, Unit: "percentunit",
+		Query: `1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))`, From: from, To: now,
+	}
+}
+
+// sampleSeries are the sample chart's two instances: one that spikes past
+// the threshold half-way through and one that stays low.
+var sampleSeries = []struct {
+	name       string
+	base, peak float64
+}{{"web-01:9100", 0.42, 0.95}, {"web-02:9100", 0.35, 0.4}}
+
+const samplePoints = 90 // one every 10 s over 15 minutes
+
+func sampleValues(base, peak float64) []float64 {
+	vs := make([]float64, samplePoints)
+	for i := range vs {
+		vs[i] = base + 0.05*math.Sin(float64(i)/4)
+		if i > samplePoints/2 {
+			vs[i] = peak + 0.03*math.Sin(float64(i)/3)
+		}
+	}
+	return vs
+}
+
+// samplePNG draws the sample series. The picture depends on their values
+// only, not on the time, so it is drawn and encoded once per process.
+var samplePNG = sync.OnceValue(func() []byte {
+	const w, h, n = 600, 240, samplePoints
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	bg := color.RGBA{0x18, 0x1b, 0x1f, 0xff}
 	for y := 0; y < h; y++ {
@@ -85,11 +110,11 @@ func sampleChart(now time.Time, title string) *Chart {
 		img.Set(x, ty, thr)
 	}
 	colors := []color.RGBA{{0x73, 0xbf, 0x69, 0xff}, {0xf2, 0xcc, 0x0c, 0xff}}
-	for si, s := range ss {
+	for si, def := range sampleSeries {
 		px, py := -1, -1
-		for i, p := range s.Points {
+		for i, v := range sampleValues(def.base, def.peak) {
 			x := i * (w - 1) / (n - 1)
-			y := h - int(p.V*float64(h-20)) - 10
+			y := h - int(v*float64(h-20)) - 10
 			if px >= 0 {
 				drawLine(img, px, py, x, y, colors[si])
 			}
@@ -98,11 +123,8 @@ func sampleChart(now time.Time, title string) *Chart {
 	}
 	var buf bytes.Buffer
 	_ = png.Encode(&buf, img)
-	return &Chart{
-		Image: buf.Bytes(), ContentType: "image/png", Title: title, Series: ss, Unit: "percentunit",
-		Query: `1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))`, From: from, To: now,
-	}
-}
+	return buf.Bytes()
+})
 
 func drawLine(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
 	dx, dy := abs(x1-x0), -abs(y1-y0)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestStampNamesTheZoneByItsOffset(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 1, 15, 9, 55, 0, 0, time.UTC)
 	for zone, want := range map[string]string{
 		"UTC":              "2026-01-15 09:55:00 UTC",

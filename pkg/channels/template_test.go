@@ -32,6 +32,7 @@ var allMarkups = []channels.Markup{channels.CommonMark, channels.WeComMarkdown, 
 	channels.SlackMrkdwn, channels.TelegramHTML, channels.DiscordMarkdown, channels.TeamsText, channels.PlainText}
 
 func TestDefaultTemplatesPutStatusAndSeverityFirst(t *testing.T) {
+	t.Parallel()
 	for lang, want := range map[string][]string{
 		"zh": {"🔥 **[告警中 · critical] HighCPUUsage**", "实例：web-01:9100", "摘要：web-01:9100 CPU 使用率超过 90%", "当前值：97%", "开始：2026-11-25 09:55:00 UTC（已持续 5分钟）", "当前 97%，最大 97%，最小 50%", "在 Grafana 中查看", "静默此告警"},
 		"en": {"🔥 **[FIRING · critical] HighCPUUsage**", "Instance: web-01:9100", "Value: 97%", "Started: 2026-11-25 09:55:00 UTC (for 5m)", "last 97%, max 97%, min 50%", "Open in Grafana", "#/silences/new?filter="},
@@ -52,6 +53,7 @@ func TestDefaultTemplatesPutStatusAndSeverityFirst(t *testing.T) {
 }
 
 func TestResolvedDigestAndChartNote(t *testing.T) {
+	t.Parallel()
 	d := fixture.Data(5, true, false)
 	m := fixture.Message(d, nil)
 	m.Digest = true
@@ -76,6 +78,7 @@ func TestResolvedDigestAndChartNote(t *testing.T) {
 }
 
 func TestLabelMarkupIsEscapedInEveryMarkup(t *testing.T) {
+	t.Parallel()
 	// What each platform would read as markup. WeCom has bold only as **
 	// (a single * stays as typed); Slack has no escape for * _ ~ ` (they
 	// stay as typed); Teams text becomes TextRuns, which are never parsed as
@@ -104,6 +107,7 @@ func TestLabelMarkupIsEscapedInEveryMarkup(t *testing.T) {
 }
 
 func TestFiftyAlertGroupsFitEveryLimit(t *testing.T) {
+	t.Parallel()
 	limits := []struct {
 		mk  channels.Markup
 		lim channels.Limit
@@ -142,6 +146,7 @@ func TestFiftyAlertGroupsFitEveryLimit(t *testing.T) {
 }
 
 func TestHugeSingleAlertIsTruncatedOnRuneBoundary(t *testing.T) {
+	t.Parallel()
 	d := fixture.Data(1, true, false)
 	d.Alerts[0].Annotations["description"] = strings.Repeat("磁盘空间不足", 2000)
 	// The description is shortened; the header, the other fields and the
@@ -163,6 +168,7 @@ func TestHugeSingleAlertIsTruncatedOnRuneBoundary(t *testing.T) {
 }
 
 func TestTruncateHTMLKeepsTagsBalanced(t *testing.T) {
+	t.Parallel()
 	s := "<b>告警</b> <a href=\"http://x?a=1&amp;b=2\">链接 &lt;很长&gt;" + strings.Repeat("字", 100) + "</a>"
 	for max := 20; max < 120; max += 7 {
 		for _, unit := range []channels.Unit{channels.UTF16, channels.UTF16Text} {
@@ -187,6 +193,7 @@ func TestTruncateHTMLKeepsTagsBalanced(t *testing.T) {
 }
 
 func TestCustomTemplate(t *testing.T) {
+	t.Parallel()
 	f := formatter(t, channels.TelegramHTML, "en", `{{b .Headline}} on {{(index .Alerts 0).Instance}} {{esc "<x>"}} {{link .GrafanaURL "go"}}`)
 	txt, err := f.Render(fixture.Message(fixture.Data(1, false, true), nil), channels.Limit{})
 	if err != nil {
@@ -207,6 +214,7 @@ func TestCustomTemplate(t *testing.T) {
 }
 
 func TestFormatValue(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		v    float64
 		unit string
@@ -223,6 +231,7 @@ func TestFormatValue(t *testing.T) {
 }
 
 func TestSilenceURLAndRetryAfter(t *testing.T) {
+	t.Parallel()
 	u := channels.SilenceURL("http://am:9093/", map[string]string{"alertname": "A\"B", "instance": "x", "other": "y"})
 	if u != `http://am:9093/#/silences/new?filter=%7Balertname%3D%22A%5C%22B%22%2Cinstance%3D%22x%22%7D` {
 		t.Errorf("%s", u)
@@ -237,6 +246,7 @@ func TestSilenceURLAndRetryAfter(t *testing.T) {
 }
 
 func TestErrorKinds(t *testing.T) {
+	t.Parallel()
 	wrapped := errors.Join(errors.New("ctx"), &channels.Error{Kind: channels.TooBig, RetryAfter: time.Second})
 	if channels.KindOf(wrapped) != channels.TooBig || channels.RetryAfterOf(wrapped) != time.Second {
 		t.Fatal("wrapped error not classified")
@@ -264,6 +274,7 @@ func (r *recorder) Send(_ context.Context, m *channels.Message) (*channels.Resul
 }
 
 func TestSampleMessageAndSendTest(t *testing.T) {
+	t.Parallel()
 	f := formatter(t, channels.CommonMark, "en", "")
 	r := &recorder{Base: channels.Base{Fmt: f}}
 	if _, err := channels.SendTest(context.Background(), r, nil); err != nil {
@@ -307,6 +318,7 @@ func BenchmarkRenderFiftyAlertsFitted(b *testing.B) {
 }
 
 func TestExploreLink(t *testing.T) {
+	t.Parallel()
 	// With a chart: its query and window.
 	m := fixture.Message(fixture.Data(1, false, false), fixture.Chart())
 	f := formatter(t, channels.TelegramHTML, "en", "")
@@ -446,6 +458,7 @@ func FuzzTruncateMarkup(f *testing.F) {
 // javascript: URL gets no Silence link on any platform, and a pinned
 // alertmanager.url wins over the payload.
 func TestLinksAreHTTPOnly(t *testing.T) {
+	t.Parallel()
 	for _, mk := range allMarkups {
 		for _, bad := range []string{"javascript:alert(1)//", "data:text/html,x", "//evil.example", "ftp://x"} {
 			d := fixture.Data(1, false, false)

@@ -68,6 +68,7 @@ const zhSettings = `{"prometheus":{"url":%q},"chart":{"language":"zh"}}`
 // the image's words in that language, from one plan and one query, each
 // language drawn once however many channels ask at once.
 func TestChartPerLanguage(t *testing.T) {
+	t.Parallel()
 	prom := cpuProm(t)
 	c := newCharter(t, prom.URL, zhSettings, nil)
 	a := cpuAlert()
@@ -151,6 +152,7 @@ func TestChartPerLanguage(t *testing.T) {
 
 // The cache forgets after cacheTTL and holds at most cacheAlerts alerts.
 func TestChartCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	prom := cpuProm(t)
 	c := newCharter(t, prom.URL, zhSettings, nil)
 	now := time.Now()
@@ -185,6 +187,7 @@ func TestChartCacheIsBounded(t *testing.T) {
 
 // A caller that gives up does not leave its failure to the others.
 func TestChartCallerGivingUpIsNotTheAnswer(t *testing.T) {
+	t.Parallel()
 	prom := cpuProm(t)
 	prom.Lock()
 	prom.Delay = 300 * time.Millisecond
@@ -206,6 +209,7 @@ func TestChartCallerGivingUpIsNotTheAnswer(t *testing.T) {
 // channel's language and without URLs or queries, and the full reason
 // (secrets removed) for the record.
 func TestNoChartReasons(t *testing.T) {
+	t.Parallel()
 	const secret = "prom-secret-token-value"
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A proxy that echoes the credentials in its error.
@@ -287,6 +291,7 @@ func TestNoChartReasons(t *testing.T) {
 
 // The overview of a digest follows its channel's language too.
 func TestOverviewIn(t *testing.T) {
+	t.Parallel()
 	prom := cpuProm(t)
 	c := newCharter(t, prom.URL, zhSettings, nil)
 	b := cpuAlert()
@@ -304,6 +309,7 @@ func TestOverviewIn(t *testing.T) {
 
 // The channel test's chart is drawn in the channel's language.
 func TestSample(t *testing.T) {
+	t.Parallel()
 	c := newCharter(t, "", `{"chart":{"language":"zh","width":600,"height":300}}`, nil)
 	zh, err := c.Sample("")
 	if err != nil {
@@ -325,6 +331,7 @@ func TestSample(t *testing.T) {
 // Without a channel named (delivery.Charter), the chart is in the language
 // the alert's channels share.
 func TestLangFor(t *testing.T) {
+	t.Parallel()
 	prom := cpuProm(t)
 	c := newCharter(t, prom.URL, `{"prometheus":{"url":%q},"chart":{"language":"zh"},
 		"channels":[{"name":"en-1","type":"inbox","dir":"x","language":"en"},{"name":"en-2","type":"inbox","dir":"x","language":"en"},

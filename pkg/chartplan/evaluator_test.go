@@ -14,6 +14,7 @@ import (
 )
 
 func TestEvaluatorFromURL(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"http://vmalert:8880/vmalert/alert?group_id=5012873470431476498&alert_id=1267433231834342453":        EvaluatorVMAlert,
 		"http://vmalert:8880/vmalert/api/v1/alert?group_id=5012873470431476498&alert_id=1267433231834342453": EvaluatorVMAlert,
@@ -45,6 +46,7 @@ type evaluatorCase struct {
 }
 
 func TestPlanEvaluatorLabelsAreNeverInjected(t *testing.T) {
+	t.Parallel()
 	expr := `node_cpu_usage > 90`
 	base := map[string]string{"alertname": "HighCPU", "instance": "a:9100", "job": "node", "severity": "critical"}
 	with := func(extra map[string]string) map[string]string {
@@ -125,6 +127,7 @@ func TestPlanEvaluatorLabelsAreNeverInjected(t *testing.T) {
 // configured external label) empties the chart; Fetch finds the series
 // without it, checks it on the returned series instead and says so.
 func TestFetchDropsAMatcherTheDataDoesNotBearOut(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	fake.Lock()
 	fake.Rules = []fakeprom.Rule{{Group: "node", Name: "HighCPU", Query: `node_cpu_usage > 90`, For: time.Minute}}
@@ -173,6 +176,7 @@ func TestFetchDropsAMatcherTheDataDoesNotBearOut(t *testing.T) {
 // between the charted series, else the alert's identifying labels; parts
 // are named by their window (issue 14 point 6, issue 17 point 7).
 func TestFetchNamesSeriesShortly(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	val := func(v float64) func(time.Time) float64 { return func(time.Time) float64 { return v } }
 	fake.Lock()

@@ -108,6 +108,7 @@ func seriesNames(ss []series.Series) string {
 }
 
 func TestGrafanaRuleUIDSources(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		a    template.Alert
 		want string
@@ -131,6 +132,7 @@ func TestGrafanaRuleUIDSources(t *testing.T) {
 // the rule's PromQL, the threshold comes from the threshold expression, the
 // window from `for`; the data comes through /api/ds/query as a range query.
 func TestGrafanaPrometheusRule(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	a := grafanaAlert(t, "HighCPU", "cpu-high", map[string]string{"instance": "web-2:9100", "severity": "critical"}, map[string]float64{"B": 92, "C": 1})
@@ -185,6 +187,7 @@ func TestGrafanaPrometheusRule(t *testing.T) {
 // has it; the long frame's host column becomes labels and only the firing
 // host is kept. The window is the query's 15m range (longer than 2m × 2).
 func TestGrafanaSQLRule(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	pl := p.Plan(context.Background(), grafanaAlert(t, "DBLoadHigh", "db-load", map[string]string{"host": "db-2"}, map[string]float64{"B": 6.5, "C": 1}), t0)
@@ -215,6 +218,7 @@ func TestGrafanaSQLRule(t *testing.T) {
 }
 
 func TestGrafanaWithinRangeBand(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	pl := p.Plan(context.Background(), grafanaAlert(t, "RackTempInDeadBand", "rack-temp", map[string]string{"__name__": "rack_temperature_celsius", "rack": "r7"}, nil), t0)
@@ -237,6 +241,7 @@ func TestGrafanaWithinRangeBand(t *testing.T) {
 // Classic conditions give the alert no series labels and fire on any
 // series: every series of the query is charted, the evaluator drawn.
 func TestGrafanaClassicCondition(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	pl := p.Plan(context.Background(), grafanaAlert(t, "AnyCPUHigh", "cpu-classic", nil, map[string]float64{"B0": 94}), t0)
@@ -255,6 +260,7 @@ func TestGrafanaClassicCondition(t *testing.T) {
 // A multi-dimensional rule: each of the two firing alerts (of five
 // series) gets exactly its own series.
 func TestGrafanaMultiDimensionalEachAlertItsSeries(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	for _, inst := range []string{"web-2:9100", "web-4:9100"} {
@@ -273,6 +279,7 @@ func TestGrafanaMultiDimensionalEachAlertItsSeries(t *testing.T) {
 }
 
 func TestGrafanaMathCondition(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	pl := p.Plan(context.Background(), grafanaAlert(t, "CPUMath", "cpu-math", map[string]string{"instance": "web-4:9100"}, nil), t0)
@@ -289,6 +296,7 @@ func TestGrafanaMathCondition(t *testing.T) {
 // permission; the text goes regardless (the plan has no chart, not an
 // error).
 func TestGrafanaRuleForbidden(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	f.AddToken("no-rules", fakegrafana.PermDatasourcesQuery, fakegrafana.PermDashboardsRead)
 	p := grafanaPlanner(t, f, "no-rules")
@@ -299,6 +307,7 @@ func TestGrafanaRuleForbidden(t *testing.T) {
 }
 
 func TestGrafanaRuleMissingOrDataSourceDeleted(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	pl := p.Plan(context.Background(), grafanaAlert(t, "Gone", "no-such-rule", nil, nil), t0)
@@ -318,6 +327,7 @@ func TestGrafanaRuleMissingOrDataSourceDeleted(t *testing.T) {
 
 // Explaining alerts of many Grafana rules reads them in one request.
 func TestGrafanaPrefetchOneRequest(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	data := &template.Data{Alerts: []template.Alert{
@@ -338,6 +348,7 @@ func TestGrafanaPrefetchOneRequest(t *testing.T) {
 // A storm digest's overview of a Grafana rule's alerts charts exactly
 // their series: the instances as a union, injected into the PromQL.
 func TestGrafanaOverview(t *testing.T) {
+	t.Parallel()
 	f := grafanaWorld(t)
 	p := grafanaPlanner(t, f, gToken)
 	alerts := []template.Alert{

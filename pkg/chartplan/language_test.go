@@ -17,6 +17,7 @@ import (
 // language with In: the title and the no-data note change, the data and
 // the English record texts do not, and the original is untouched.
 func TestPlanInAnotherLanguage(t *testing.T) {
+	t.Parallel()
 	p := NewPlanner(Config{Language: "zh"}, nil)
 	a := alert(map[string]string{"alertname": "JobMissing", "job": "batch"}, `absent(up{job="batch"})`, t0.Add(-time.Minute))
 	zh := p.Plan(context.Background(), a, t0)
@@ -47,6 +48,7 @@ func TestPlanInAnotherLanguage(t *testing.T) {
 }
 
 func TestOverviewTitleInAnotherLanguage(t *testing.T) {
+	t.Parallel()
 	p := NewPlanner(Config{Language: "en"}, nil)
 	var alerts []template.Alert
 	for _, inst := range []string{"a", "b"} {
@@ -64,6 +66,7 @@ func TestOverviewTitleInAnotherLanguage(t *testing.T) {
 
 // Every plan without a chart says which kind of reason it is.
 func TestNoChartKinds(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	withSource := newPlanner(t, fake, Config{})
 	without := NewPlanner(Config{}, nil)

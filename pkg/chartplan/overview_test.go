@@ -15,6 +15,7 @@ import (
 )
 
 func TestRewriteExprAny(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		expr       string
@@ -103,6 +104,7 @@ func stormAlert(name, inst, expr string, startsAt time.Time, extra ...string) te
 }
 
 func TestPlanOverview(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	fake.Lock()
 	fake.Rules = []fakeprom.Rule{
@@ -238,6 +240,7 @@ func TestPlanOverview(t *testing.T) {
 }
 
 func TestPlanOverviewThresholdsAndUnknownRule(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t) // no rules: the generatorURL's expression is charted
 	p := newPlanner(t, fake, Config{Language: "en"})
 	expr := `sum by (instance) (rate(http_errors_total{job="api"}[5m])) > 5`

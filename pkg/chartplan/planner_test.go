@@ -68,6 +68,7 @@ func twoSeverities(fake *fakeprom.Server) {
 }
 
 func TestPlanMatchesNameAndExpression(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	p := newPlanner(t, fake, Config{Language: "zh"})
@@ -120,6 +121,7 @@ func TestPlanMatchesNameAndExpression(t *testing.T) {
 }
 
 func TestPlanWithoutExpressionInGeneratorURL(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	p := newPlanner(t, fake, Config{Language: "en"})
@@ -146,6 +148,7 @@ func TestPlanWithoutExpressionInGeneratorURL(t *testing.T) {
 }
 
 func TestPlanActiveAlertDisambiguates(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	fake.Lock()
 	fake.Rules = []fakeprom.Rule{
@@ -172,6 +175,7 @@ func TestPlanActiveAlertDisambiguates(t *testing.T) {
 }
 
 func TestPlanRulesAPIDownFallsBackToGeneratorURL(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	fake.Lock()
 	fake.Fail = true
@@ -198,6 +202,7 @@ func TestPlanRulesAPIDownFallsBackToGeneratorURL(t *testing.T) {
 }
 
 func TestRulesCacheStormMakesOneRequest(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	fake.Lock()
@@ -254,6 +259,7 @@ func TestRulesCacheStormMakesOneRequest(t *testing.T) {
 }
 
 func TestRulesCacheRemembersFailuresBriefly(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	fake.Lock()
@@ -279,6 +285,7 @@ func TestRulesCacheRemembersFailuresBriefly(t *testing.T) {
 }
 
 func TestRulesAPIWithoutNameFilter(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	fake.Lock()
@@ -292,6 +299,7 @@ func TestRulesAPIWithoutNameFilter(t *testing.T) {
 }
 
 func TestPlanWindow(t *testing.T) {
+	t.Parallel()
 	p := NewPlanner(Config{MinWindow: 10 * time.Minute, MaxWindow: 24 * time.Hour, WindowMultiplier: 2}, nil)
 	for _, tc := range []struct {
 		for_, want time.Duration
@@ -338,6 +346,7 @@ func TestPlanWindow(t *testing.T) {
 }
 
 func TestStepAndSpanLabels(t *testing.T) {
+	t.Parallel()
 	for _, span := range []time.Duration{5 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour} {
 		st := stepFor(span)
 		n := span / st
@@ -363,6 +372,7 @@ func TestStepAndSpanLabels(t *testing.T) {
 }
 
 func TestPlanAnnotations(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	p := newPlanner(t, fake, Config{Language: "en"})
@@ -410,6 +420,7 @@ func TestPlanAnnotations(t *testing.T) {
 }
 
 func TestPlanAbsentAndUpRules(t *testing.T) {
+	t.Parallel()
 	p := NewPlanner(Config{Language: "en"}, nil)
 	pl := p.Plan(context.Background(), alert(map[string]string{"alertname": "JobMissing", "job": "batch"}, `absent(up{job="batch"})`, t0), t0)
 	if pl.Query != `up{job="batch"}` || pl.NoDataNote == "" {
@@ -430,6 +441,7 @@ func TestPlanAbsentAndUpRules(t *testing.T) {
 }
 
 func TestPlanJSON(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	p := newPlanner(t, fake, Config{})
@@ -458,6 +470,7 @@ func TestPlanJSON(t *testing.T) {
 }
 
 func TestFetchFiltersCapsAndNames(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	q := `node_load1`
 	fake.Lock()
@@ -507,6 +520,7 @@ func TestFetchFiltersCapsAndNames(t *testing.T) {
 }
 
 func TestFetchReferenceSeries(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	fake.Lock()
 	fake.Rules = []fakeprom.Rule{{Group: "ksm", Name: "ReplicasMismatch", For: 15 * time.Minute,
@@ -538,6 +552,7 @@ func TestFetchReferenceSeries(t *testing.T) {
 }
 
 func TestConfigFromSettings(t *testing.T) {
+	t.Parallel()
 	s, err := settings.Parse([]byte(`{"chart":{"language":"en","minWindow":"5m","maxSeries":4,"timezone":"Asia/Shanghai"},
 		"prometheus":{"externalLabels":["cluster","replica"],"rulesCacheTtl":"1m"}}`), nil)
 	if err != nil {
@@ -554,6 +569,7 @@ func TestConfigFromSettings(t *testing.T) {
 // ago is charted from just before its start; the plan carries the range
 // drawn and a plain reason (issue 18 point 4).
 func TestPlanOldAlertSaysWhyTheRangeIsWider(t *testing.T) {
+	t.Parallel()
 	p := newPlanner(t, nil, Config{Language: "en"})
 	a := alert(map[string]string{"alertname": "X", "instance": "a"}, `up == 0`, t0.Add(-14*24*time.Hour))
 	pl := p.Plan(context.Background(), a, t0)

@@ -16,6 +16,7 @@ import (
 // alert still resolves to its own rule; the answers are cached like single
 // look-ups (a later plan within the TTL asks nothing).
 func TestExplainManyNamesOneRulesRequest(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	const n = 3000
 	fake.Lock()
@@ -55,6 +56,7 @@ func TestExplainManyNamesOneRulesRequest(t *testing.T) {
 // A few names are asked for by name (rule_name[]); the rules of other
 // names are not fetched.
 func TestPrefetchFewNamesFilters(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	p := newPlanner(t, fake, Config{RulesCacheTTL: time.Minute})
@@ -81,6 +83,7 @@ func TestPrefetchFewNamesFilters(t *testing.T) {
 // When the batch request fails, every name gets the failure (briefly), as
 // a single look-up would: the storm does not turn into 3,000 retries.
 func TestPrefetchFailureIsShared(t *testing.T) {
+	t.Parallel()
 	fake := fakeprom.New(t)
 	twoSeverities(fake)
 	fake.Lock()

@@ -259,6 +259,7 @@ var fallbackCases = []rewriteCase{
 }
 
 func TestRewriteClasses(t *testing.T) {
+	t.Parallel()
 	for _, class := range []struct {
 		name  string
 		cases []rewriteCase

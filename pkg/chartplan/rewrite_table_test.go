@@ -821,6 +821,7 @@ var rewriteCases = []rewriteCase{
 }
 
 func TestRewriteTable(t *testing.T) {
+	t.Parallel()
 	if len(rewriteCases) < 60 {
 		t.Fatalf("the table must hold at least 60 expressions, has %d", len(rewriteCases))
 	}

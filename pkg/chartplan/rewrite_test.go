@@ -7,6 +7,7 @@ import (
 )
 
 func TestRewriteRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	for _, expr := range []string{
 		"",
 		"up{",                 // parse error with a partial AST
@@ -23,6 +24,7 @@ func TestRewriteRejectsBadInput(t *testing.T) {
 }
 
 func TestRewriteDoesNotMutateAcrossLabels(t *testing.T) {
+	t.Parallel()
 	// A label that must be post-filtered in one operand of `or` (topk
 	// outside its groups) leaves no matcher in that operand; the other
 	// operand, fetched on its own, is narrowed. (Before parts, the whole
@@ -43,6 +45,7 @@ func TestRewriteDoesNotMutateAcrossLabels(t *testing.T) {
 }
 
 func TestRewriteExistingMatcherNotDuplicated(t *testing.T) {
+	t.Parallel()
 	rw, err := RewriteExpr(`up{job="node"} == 0`, L{"job": "node", "instance": "a"})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +56,7 @@ func TestRewriteExistingMatcherNotDuplicated(t *testing.T) {
 }
 
 func TestExprFromGeneratorURL(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"http://prom:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1":                        "up == 0",
 		"http://thanos-ruler:10902/graph?g0.expr=rate%28x%5B5m%5D%29+%3E+1&g0.tab=1": "rate(x[5m]) > 1",
@@ -71,6 +75,7 @@ func TestExprFromGeneratorURL(t *testing.T) {
 }
 
 func TestRewriteOneToOneWithUnsafeRightSide(t *testing.T) {
+	t.Parallel()
 	// The right side rewrites instance; the result's instance is the left
 	// side's, so the left side alone is narrowed.
 	rw, err := RewriteExpr(`node_load1 / label_replace(node_cpus, "instance", "$1", "host", "(.*)") > 2`, L{"instance": "a"})
@@ -83,6 +88,7 @@ func TestRewriteOneToOneWithUnsafeRightSide(t *testing.T) {
 }
 
 func TestRewriteUTF8LabelNamesArePostFiltered(t *testing.T) {
+	t.Parallel()
 	rw, err := RewriteExpr(`up == 0`, L{"service.name": "api", "instance": "a"})
 	if err != nil {
 		t.Fatal(err)

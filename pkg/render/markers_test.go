@@ -9,6 +9,7 @@ import (
 // row, never leave the plot, and an end label near the right edge does not
 // cross the start line.
 func TestMarkerLabelsStayReadable(t *testing.T) {
+	t.Parallel()
 	const left, right, gap, spacing, w = 50.0, 990.0, 6.0, 8.0, 120.0
 	for _, c := range []struct{ xs, xe float64 }{
 		{100, 900}, {700, 760}, {940, 975}, {960, 985}, {600, 985}, {55, 70},
@@ -29,6 +30,7 @@ func TestMarkerLabelsStayReadable(t *testing.T) {
 }
 
 func TestZoneLabel(t *testing.T) {
+	t.Parallel()
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	ny, _ := time.LoadLocation("America/New_York")
 	kol, _ := time.LoadLocation("Asia/Kolkata")

@@ -57,6 +57,7 @@ func drawChart(t *testing.T, c *Chart, o Options) (*resolved, *image.RGBA) {
 }
 
 func TestLegendRowsEqualComputedStats(t *testing.T) {
+	t.Parallel()
 	ss := []series.Series{
 		{Labels: map[string]string{"instance": "a:9100", "job": "node"}, Points: wave(240, 50, 30, 0)},
 		{Labels: map[string]string{"instance": "b:9100", "job": "node"}, Points: wave(240, 20, 5, 1)},
@@ -95,6 +96,7 @@ func formatFor(unit string, v float64) string {
 }
 
 func TestLegendCalcsAndSort(t *testing.T) {
+	t.Parallel()
 	pts := []series.Point{{T: 1, V: 5}, {T: 2, V: math.NaN()}, {T: 3, V: 2}, {T: 4, V: 9}, {T: 5, V: math.NaN()}}
 	want := map[string]float64{"max": 9, "min": 2, "mean": 16.0 / 3, "sum": 16, "count": 3, "range": 7,
 		"firstNotNull": 5, "lastNotNull": 9, "diff": 4, "delta": 9}
@@ -118,6 +120,7 @@ func TestLegendCalcsAndSort(t *testing.T) {
 }
 
 func TestLegendFormat(t *testing.T) {
+	t.Parallel()
 	s := series.Series{Labels: map[string]string{"__name__": "up", "instance": "h:1", "job": "node"}}
 	for format, want := range map[string]string{
 		"":                         `up{instance="h:1", job="node"}`,
@@ -133,6 +136,7 @@ func TestLegendFormat(t *testing.T) {
 }
 
 func TestThresholdLineAtExpectedRow(t *testing.T) {
+	t.Parallel()
 	c := &Chart{
 		Series:     []series.Series{{Name: "x", Points: flat(240, 10, 15*time.Second)}},
 		Thresholds: []series.Threshold{{Op: ">", Value: 80}},
@@ -174,6 +178,7 @@ func TestThresholdLineAtExpectedRow(t *testing.T) {
 func ptrF(v float64) *float64 { return &v }
 
 func TestCJKTitleIsDrawnWithGlyphs(t *testing.T) {
+	t.Parallel()
 	title := "主机CPU使用率过高（最近10分钟）告警恢复"
 	chain, err := fonts.Medium()
 	if err != nil {
@@ -257,6 +262,7 @@ func absDiff(a, b uint8) int {
 }
 
 func TestGapsBreakLines(t *testing.T) {
+	t.Parallel()
 	pts := flat(20, 1, 15*time.Second)
 	pts[5].V = math.NaN()
 	pts = append(pts[:12], pts[15:]...) // 45 s hole: 3 × the step
@@ -288,6 +294,7 @@ func TestGapsBreakLines(t *testing.T) {
 }
 
 func TestTimeTicksRoundInZone(t *testing.T) {
+	t.Parallel()
 	kolkata, err := time.LoadLocation("Asia/Kolkata") // +05:30
 	if err != nil {
 		t.Fatal(err)
@@ -334,6 +341,7 @@ func TestTimeTicksRoundInZone(t *testing.T) {
 }
 
 func TestYAxisNiceTicks(t *testing.T) {
+	t.Parallel()
 	ax := buildYAxis(5.97, 95.4, false, false, "percent", nil, 6)
 	if ax.lo != 0 || ax.hi != 100 {
 		t.Errorf("percent axis %v–%v, want 0–100", ax.lo, ax.hi)
@@ -404,6 +412,7 @@ const timeseriesPanel = `{
 }`
 
 func TestStyleFromPanel(t *testing.T) {
+	t.Parallel()
 	var panel map[string]any
 	if err := json.Unmarshal([]byte(timeseriesPanel), &panel); err != nil {
 		t.Fatal(err)
@@ -478,6 +487,7 @@ func TestStyleFromPanel(t *testing.T) {
 }
 
 func TestParseColor(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]color.NRGBA{
 		"red":                   {0xF2, 0x49, 0x5C, 255},
 		"#73BF69":               {0x73, 0xBF, 0x69, 255},
@@ -497,6 +507,7 @@ func TestParseColor(t *testing.T) {
 }
 
 func TestOptionsAndInputValidation(t *testing.T) {
+	t.Parallel()
 	c := &Chart{Series: []series.Series{{Name: "x", Points: flat(10, 1, time.Minute)}}}
 	for _, o := range []Options{
 		{Width: 100}, {Height: 5000}, {PixelRatio: 9}, {Theme: "blue"}, {Format: "gif"}, {Language: "fr"},
@@ -525,6 +536,7 @@ func TestOptionsAndInputValidation(t *testing.T) {
 }
 
 func TestNoDataImage(t *testing.T) {
+	t.Parallel()
 	for _, c := range []*Chart{
 		{Title: "磁盘空间不足", NoDataReason: "query returned no series"},
 		{Series: []series.Series{{Name: "all NaN", Points: []series.Point{{T: 1, V: math.NaN()}}}}},
@@ -557,6 +569,7 @@ func TestNoDataImage(t *testing.T) {
 }
 
 func TestFormatsAndSizeLimit(t *testing.T) {
+	t.Parallel()
 	c := &Chart{Title: "t", Series: []series.Series{{Name: "x", Points: wave(240, 50, 30, 0)}}}
 	img, err := Render(c, Options{Format: "jpeg", JPEGQuality: 70})
 	if err != nil {
@@ -587,6 +600,7 @@ func TestFormatsAndSizeLimit(t *testing.T) {
 }
 
 func TestLegendCapShowsMore(t *testing.T) {
+	t.Parallel()
 	var ss []series.Series
 	for i := 0; i < 40; i++ {
 		ss = append(ss, series.Series{Name: string(rune('a' + i%26)), Points: wave(60, float64(i), 3, float64(i))})
@@ -606,6 +620,7 @@ func TestLegendCapShowsMore(t *testing.T) {
 }
 
 func TestDecimateKeepsEnvelope(t *testing.T) {
+	t.Parallel()
 	var p []pt
 	for i := 0; i < 10000; i++ {
 		p = append(p, pt{float64(i) / 100, math.Sin(float64(i)) * float64(i%97)})
@@ -649,6 +664,7 @@ func TestDecimateKeepsEnvelope(t *testing.T) {
 }
 
 func TestFarOutOfRangeSamplesAreClipped(t *testing.T) {
+	t.Parallel()
 	// Values far outside a fixed axis and a sample far outside the window
 	// must neither hang the rasteriser nor smear across the plot.
 	pts := flat(240, 50, 15*time.Second)
@@ -672,6 +688,7 @@ func TestFarOutOfRangeSamplesAreClipped(t *testing.T) {
 }
 
 func TestConcurrentRenders(t *testing.T) {
+	t.Parallel()
 	c := &Chart{Title: "并发 concurrent", Series: []series.Series{{Name: "x", Points: wave(240, 50, 30, 0)}}, Unit: "percent"}
 	want, err := Render(c, Options{})
 	if err != nil {
@@ -699,6 +716,7 @@ func TestConcurrentRenders(t *testing.T) {
 }
 
 func TestFontsDescribesChain(t *testing.T) {
+	t.Parallel()
 	names, err := Fonts()
 	if err != nil {
 		t.Fatal(err)
@@ -710,6 +728,7 @@ func TestFontsDescribesChain(t *testing.T) {
 }
 
 func TestStepInterpolation(t *testing.T) {
+	t.Parallel()
 	p := []pt{{0, 10}, {10, 20}, {20, 5}}
 	after := steps(nil, p, "stepAfter")
 	want := []pt{{0, 10}, {10, 10}, {10, 20}, {20, 20}, {20, 5}}
@@ -731,6 +750,7 @@ func TestStepInterpolation(t *testing.T) {
 }
 
 func TestLogAxis(t *testing.T) {
+	t.Parallel()
 	ax := buildLogAxis(0.003, 7.5, 10, false, false, "s", nil, 10)
 	if ax.lo != 0.001 || ax.hi != 10 {
 		t.Errorf("log axis %v–%v, want 0.001–10", ax.lo, ax.hi)
@@ -764,6 +784,7 @@ func TestLogAxis(t *testing.T) {
 }
 
 func TestFieldOverrides(t *testing.T) {
+	t.Parallel()
 	var panel map[string]any
 	err := json.Unmarshal([]byte(`{
 	  "type": "timeseries",
@@ -821,6 +842,7 @@ func TestFieldOverrides(t *testing.T) {
 }
 
 func TestHiddenSeriesCountInLegend(t *testing.T) {
+	t.Parallel()
 	ss := []series.Series{{Name: "a", Points: wave(60, 1, 3, 1)}, {Name: "b", Points: wave(60, 2, 3, 2)}}
 	r, _ := drawChart(t, &Chart{Series: ss, HiddenSeries: 7}, Options{Language: "en"})
 	if len(r.lg.rows) != 2 || r.lg.more != 7 {
@@ -833,6 +855,7 @@ func TestHiddenSeriesCountInLegend(t *testing.T) {
 }
 
 func TestReferencesAreDrawnInThresholdColour(t *testing.T) {
+	t.Parallel()
 	s := series.Series{Name: "a", Points: wave(120, 50, 10, 0)}
 	ref := series.Series{Name: "< ref", Points: make([]series.Point, len(s.Points))}
 	for i, p := range s.Points {
@@ -852,6 +875,7 @@ func TestReferencesAreDrawnInThresholdColour(t *testing.T) {
 // its bounds and an outside_range one the outside; both edges are in
 // range and the label states the condition.
 func TestBandsShadeWhatFires(t *testing.T) {
+	t.Parallel()
 	s := series.Series{Name: "a", Points: wave(120, 50, 30, 0)} // 20–80
 	lo, hi := 40.0, 60.0
 	plain, bg := drawChart(t, &Chart{Series: []series.Series{s}}, Options{})

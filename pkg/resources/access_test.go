@@ -66,6 +66,7 @@ func routeCall(rt resources.Route) (method, path string, body []byte) {
 // its role, with a JSON body that names the role and carries none of the
 // route's data, and lets the right callers through.
 func TestEveryRouteChecksItsCaller(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	callers := map[string]resources.Caller{"none": nobody, "Viewer": viewer, "Editor": editor, "Admin": admin, "Alertmanager": alertmanager}
 	want := map[resources.Access]map[string]bool{ // caller → allowed
@@ -100,6 +101,7 @@ func TestEveryRouteChecksItsCaller(t *testing.T) {
 // a Viewer sent channel tests, resent alerts, read records and charts, and
 // ran queries with the plugin's credentials through /preview and /explain.
 func TestViewerCannotSendReadOrQuery(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	// Something to read first.
 	if rec, m := doAs(h, alertmanager, http.MethodPost, "/webhook/ops", payload("node-2:9100")); rec.Code != 200 {
@@ -148,6 +150,7 @@ func TestViewerCannotSendReadOrQuery(t *testing.T) {
 // configured it answers 503 so that Alertmanager retries until an admin
 // says who Alertmanager is.
 func TestWebhookIdentity(t *testing.T) {
+	t.Parallel()
 	post := func(h http.Handler, c resources.Caller, path string, hdr map[string]string) int {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(payload("node-2:9100")))
@@ -207,6 +210,7 @@ func TestWebhookIdentity(t *testing.T) {
 // TestRefusedWebhookCallersShowInHealth: Alertmanager drops what it gets a
 // 403 for, so a typo in webhook.allowedUsers must show on the config page.
 func TestRefusedWebhookCallersShowInHealth(t *testing.T) {
+	t.Parallel()
 	prom := fakeprom.New(t)
 	s, err := settings.Parse([]byte(`{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"},
 		"webhook":{"allowedUsers":["sa-1-alertmanger"]}}`), nil)
@@ -236,6 +240,7 @@ func TestRefusedWebhookCallersShowInHealth(t *testing.T) {
 // TestHealthDetailsOnlyForAdmin: a Viewer sees the status, not the checks
 // that name internal URLs, hosts and users.
 func TestHealthDetailsOnlyForAdmin(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	for _, c := range []resources.Caller{viewer, editor, alertmanager} {
 		rec, m := doAs(h, c, http.MethodGet, "/health", nil)
@@ -255,6 +260,7 @@ func TestHealthDetailsOnlyForAdmin(t *testing.T) {
 // TestEmptyBodyPostsThatNeedNoBody: Grafana's request service posts no body
 // for post(url); the channel test and the resend must accept that.
 func TestEmptyBodyPostsThatNeedNoBody(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	for _, hdr := range []http.Header{
 		{"Content-Type": {"application/json"}, "Accept": {"application/json, text/plain, */*"}}, // Grafana's page
@@ -281,6 +287,7 @@ func TestEmptyBodyPostsThatNeedNoBody(t *testing.T) {
 // site can post without a preflight) is refused everywhere; with
 // RequireJSON (standalone) even an empty POST must say application/json.
 func TestPostsMustBeJSON(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
 		rec := httptest.NewRecorder()
@@ -297,6 +304,7 @@ func TestPostsMustBeJSON(t *testing.T) {
 // made 3,000 sequential rules-API calls that went on after the client hung
 // up. Now at most MaxDebugAlerts are planned, and a cancelled request stops.
 func TestExplainCapsAndStopsWhenTheClientLeaves(t *testing.T) {
+	t.Parallel()
 	prom := fakeprom.New(t)
 	js := `{"prometheus":{"url":"` + prom.URL + `"},"delivery":{"dataDir":"` + t.TempDir() + `"}}`
 	s, err := settings.Parse([]byte(js), nil)
@@ -344,6 +352,7 @@ func TestExplainCapsAndStopsWhenTheClientLeaves(t *testing.T) {
 
 // TestPreviewIsCapped: a preview accepts at most MaxDebugAlerts alerts.
 func TestPreviewIsCapped(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	var alerts []string
 	for i := range resources.MaxDebugAlerts + 1 {
@@ -358,6 +367,7 @@ func TestPreviewIsCapped(t *testing.T) {
 // TestDeliveryRoutes: the records are read through delivery.Service's
 // methods; unknown ids are 404, bad filters 400.
 func TestDeliveryRoutes(t *testing.T) {
+	t.Parallel()
 	h := newGuardedAPI(t, "")
 	for _, c := range []struct {
 		method, path string

@@ -13,6 +13,7 @@ import (
 // the API, with the role the route really needs, and none for a route that
 // does not exist.
 func TestAPIDocumentsEveryRoute(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../docs/api.md")
 	if err != nil {
 		t.Fatal(err)

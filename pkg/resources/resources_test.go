@@ -101,6 +101,7 @@ func doAs(h http.Handler, c resources.Caller, method, path string, body []byte) 
 }
 
 func TestExplainShowsRuleQueryAndWindow(t *testing.T) {
+	t.Parallel()
 	h, _ := newAPI(t)
 	rec, m := do(h, http.MethodPost, "/explain", payload("node-2:9100"))
 	if rec.Code != 200 {
@@ -117,6 +118,7 @@ func TestExplainShowsRuleQueryAndWindow(t *testing.T) {
 }
 
 func TestPreviewRendersThePlannedChart(t *testing.T) {
+	t.Parallel()
 	h, prom := newAPI(t)
 	rec, m := do(h, http.MethodPost, "/preview", payload("node-2:9100"))
 	if rec.Code != 200 || m["renderer"] != "native" || m["imageError"] != nil {
@@ -141,6 +143,7 @@ func TestPreviewRendersThePlannedChart(t *testing.T) {
 }
 
 func TestChannelTestAndHealth(t *testing.T) {
+	t.Parallel()
 	h, _ := newAPI(t)
 	rec, m := do(h, http.MethodPost, "/channels/box/test", nil)
 	if rec.Code != 200 || m["ok"] != true {
@@ -159,6 +162,7 @@ func TestChannelTestAndHealth(t *testing.T) {
 }
 
 func TestWebhookThenDeliveriesAndRecent(t *testing.T) {
+	t.Parallel()
 	h, _ := newAPI(t)
 	rec, m := do(h, http.MethodPost, "/webhook/ops", payload("node-2:9100"))
 	if rec.Code != 200 || m["status"] != "accepted" {
@@ -186,6 +190,7 @@ func TestWebhookThenDeliveriesAndRecent(t *testing.T) {
 }
 
 func TestHealthChecksTheImageStoreBucket(t *testing.T) {
+	t.Parallel()
 	s3 := fakes3.New()
 	defer s3.Close()
 	for _, c := range []struct {

@@ -118,7 +118,9 @@ type Channel struct {
 	Language string `json:"language,omitempty" yaml:"language,omitempty"`
 	// Template overrides the default message body (Go text/template).
 	Template string `json:"template,omitempty" yaml:"template,omitempty"`
-	// Mentions (WeCom, DingTalk, Feishu).
+	// Mentions: user ids (WeCom userids, DingTalk userIds, Feishu open_ids, Slack member ids,
+	// Discord user ids), mobiles (WeCom, DingTalk) and @all where the platform has one;
+	// which platform takes which is in each platform's Spec (docs/channels.md).
 	MentionUsers   []string `json:"mentionUsers,omitempty" yaml:"mentionUsers,omitempty"`
 	MentionMobiles []string `json:"mentionMobiles,omitempty" yaml:"mentionMobiles,omitempty"`
 	MentionAll     bool     `json:"mentionAll,omitempty" yaml:"mentionAll,omitempty"`

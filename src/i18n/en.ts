@@ -228,6 +228,10 @@ export const en = {
   'delivery.title': 'Delivery',
   'delivery.queue': 'Queue',
   'delivery.queue.desc': 'Accepted alerts are stored before they are sent, so nothing is lost on restart.',
+  'delivery.sync': 'Durability (SQLite)',
+  'delivery.sync.desc': 'Normal: an accepted alert survives a crashed Grafana. Full: it also survives an OS crash or power loss; each webhook answer waits for the disk.',
+  'delivery.sync.normal': 'Normal',
+  'delivery.sync.full': 'Full (fsync)',
   'delivery.dsn': 'PostgreSQL DSN',
   'delivery.dsn.desc': 'Needed for the PostgreSQL queue (several Grafana instances).',
   'delivery.dataDir': 'Data folder',
@@ -344,8 +348,8 @@ export const en = {
   'health.restricted': 'An administrator sees the details of every check on the configuration page.',
 
   // Check names (health JSON "name"), for the names the backend uses.
-  'health.arg.source.managed': 'the plugin’s managed service account',
-  'health.arg.source.token': 'the service account token in secureJsonData.grafanaToken',
+  'health.arg.source.managed': 'plugin’s managed service account',
+  'health.arg.source.token': 'service account token in secureJsonData.grafanaToken',
   'health.name.settings': 'Settings',
   'health.name.channels': 'Channels',
   'health.name.channel': 'Channel {channel}',
@@ -358,64 +362,6 @@ export const en = {
   'health.name.alert_rules': 'Alert rules',
   'health.name.queue': 'Delivery queue',
   'health.name.webhook': 'Webhook access',
-  // Health codes (the health JSON's "code", listed in src/health-codes.json), filled from "args".
-  'health.code.summary.ready': 'AlertChart is ready',
-  'health.code.summary.problems': '{problems}',
-  'health.code.summary.restricted_warning':
-    'AlertChart works with warnings; an administrator can see the details on the configuration page',
-  'health.code.summary.restricted_error':
-    'AlertChart has a problem; an administrator can see the details on the configuration page',
-  'health.code.settings.valid': 'Settings are valid',
-  'health.code.settings.invalid': 'The settings are invalid: {error}',
-  'health.code.channels.none': 'No chat channel is configured: alerts are accepted but go nowhere',
-  'health.code.channels.ok': '{count} channel(s) configured',
-  'health.code.channel.invalid': 'Cannot be used: {error}',
-  'health.code.prometheus.ok': 'Rules API reachable',
-  'health.code.prometheus.not_configured':
-    'Charts are off: no data source is configured (set prometheus.url or prometheus.datasourceUid)',
-  'health.code.prometheus.invalid': 'Charts are off: {error}',
-  'health.code.prometheus.unreachable': 'Charts may be missing: {error}',
-  'health.code.imagestore.ok': 'Bucket reachable',
-  'health.code.imagestore.invalid': '{error} (DingTalk, Teams and Slack webhooks get text only)',
-  'health.code.imagestore.unreachable': '{error} (charts for platforms that only take image URLs become a note)',
-  'health.code.grafana.unavailable': 'The Grafana renderer is selected but {problem}; the built-in renderer is used',
-  'health.code.grafana.api_ok': 'Reachable at {url} with {source}',
-  'health.code.grafana.api_failed': '{error}',
-  'health.code.grafana.template_skipped_no_api': 'Not checked: Grafana’s API is not usable',
-  'health.code.grafana.renderer_skipped_no_api': 'Not checked: Grafana’s API is not usable',
-  'health.code.grafana.template_not_configured':
-    'No template configured (chart.templateDashboardUid and chart.templatePanelId)',
-  'health.code.grafana.template_ok': 'Panel {panel} "{title}" ({type}) of dashboard "{dashboard}", read as {schema}',
-  'health.code.grafana.template_failed': '{error}',
-  'health.code.grafana.renderer_native': 'Not used: chart.renderer is native',
-  'health.code.grafana.renderer_failed': '{error}',
-  'health.code.grafana.renderer_missing':
-    'Grafana has no image renderer: install the grafana-image-renderer service and set [rendering] server_url and callback_url; until then charts are drawn by the built-in renderer',
-  'health.code.grafana.renderer_untested':
-    'Grafana reports renderer {version}; not test-rendered because no usable template panel is configured',
-  'health.code.grafana.renderer_ok': 'Renderer {version} rendered the template panel in {duration}',
-  'health.code.grafana.alert_rules': 'The plugin may read Grafana-managed alert rules: their alerts get charts',
-  'health.code.grafana.alert_rules_forbidden':
-    'Grafana refuses the plugin’s service account the permission {permission} (with {also}) on alert rule folders: alerts from Grafana Alerting arrive as text without a chart',
-  'health.code.grafana.alert_rules_unreadable':
-    'Alert rules could not be read: {error}; alerts from Grafana Alerting arrive without a chart',
-  'health.code.queue.ok': 'Delivery queue open ({queue})',
-  'health.code.queue.temporary':
-    'The delivery queue lives in a temporary folder ({dir}) and may be lost on reboot: set delivery.dataDir, or data_dir in the [plugin.alertchart-webhook-app] section of grafana.ini',
-  'health.code.queue.warning': '{warning}',
-  'health.code.queue.failed': 'The delivery queue cannot open: {error}',
-  'health.code.queue.data_dir_unsafe': 'The data folder {dir} is not safe for the delivery queue: {problem}',
-  'health.code.webhook.users': 'Alertmanager is recognised by its Grafana login ({users})',
-  'health.code.webhook.token':
-    'Alertmanager is recognised by the webhook token (X-AlertChart-Token header or token= in the URL)',
-  'health.code.webhook.users_and_token':
-    'Alertmanager is recognised by its Grafana login ({users}) and the webhook token',
-  'health.code.webhook.unconfigured':
-    'No Alertmanager identity is configured: POST /webhook answers 503 until webhook.allowedUsers names Alertmanager’s service account or secureJsonData.webhookToken is set',
-  'health.code.webhook.refused': 'Refused {count} webhook request(s) from {caller} since {since}: {reason}',
-  'health.code.webhook.standalone_token': 'Every API request needs the bearer token (secureJsonData.webhookToken)',
-  'health.code.webhook.standalone_open':
-    'No secureJsonData.webhookToken: anyone who can reach {listen} can post alerts, read delivery records and send test notifications',
 
   'start.intro':
     'Alertmanager and Grafana Alerting post their alerts to Grafana, which passes them to AlertChart. AlertChart takes webhooks only from the Grafana logins you allow — a service account made for Alertmanager — and refuses everyone else, administrators included.',
@@ -568,6 +514,7 @@ export const en = {
   'v.needChannel': 'needs at least one channel',
   'v.noSuchChannel': 'no channel is named "{value}"',
   'v.queue': 'must be sqlite or postgres, not "{value}"',
+  'v.sync': 'must be full or normal, not "{value}"',
   'v.postgresDsn': 'is required when delivery.queue is postgres',
   'v.presign': 'must be at most 7 days (S3 limit)',
   'v.bucket': 'is required when imageStore.endpoint is set',

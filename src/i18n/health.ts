@@ -1,17 +1,26 @@
 import type { CheckStatus, HealthCheck } from '../api/types';
 import { hasMessage, Lang, MessageKey, t, uiLang } from './i18n';
-import { en } from './en';
 import healthCodes from '../health-codes.json';
 
 /**
  * What the backend reports (src/health-codes.json, generated from the Go
  * code by the backend's tests): every status, check name and health code
- * with the args its message uses. The dictionary has health.code.<code>,
+ * with the args its message uses and its texts in English (text) and Chinese
+ * (zh), which come from the backend's one catalogue of words (pkg/i18n), so a
+ * code's words live in one place. The page's dictionary has
  * health.name.<name> and health.check.<status> in every language (tested).
  */
 export const HEALTH_CODES: Record<string, readonly string[]> = Object.fromEntries(
   healthCodes.codes.map((c) => [c.code, c.args])
 );
+
+/** The English and Chinese text of every code, with {arg} placeholders. */
+export const HEALTH_TEXTS: Record<string, Record<Lang, string>> = Object.fromEntries(
+  healthCodes.codes.map((c) => [c.code, { en: c.text, zh: c.zh }])
+);
+
+/** The {placeholders} of a text. */
+export const placeholders = (s: string): string[] => (s.match(/\{([a-z]+)\}/gi) ?? []).map((p) => p.slice(1, -1));
 
 /** Check names the backend uses ("channel {channel}" carries the channel's name). */
 export const HEALTH_NAMES: readonly string[] = healthCodes.names;
@@ -67,12 +76,15 @@ function argWord(arg: string, value: string, lang: Lang): string {
  * arg the translation needs is missing.
  */
 export function checkText(c: HealthCheck, lang: Lang = uiLang()): { text: string; translated: boolean } {
-  const key = c.code ? `health.code.${c.code}` : '';
-  if (key && hasMessage(key)) {
+  const texts = c.code ? HEALTH_TEXTS[c.code] : undefined;
+  if (texts) {
     const vars = Object.fromEntries(Object.entries(c.args ?? {}).map(([k, v]) => [k, argWord(k, String(v), lang)]));
-    const needed = [...(en[key as MessageKey].match(/\{([a-z]+)\}/gi) ?? [])].map((p) => p.slice(1, -1));
-    if (needed.every((n) => n in vars)) {
-      return { text: t(key, vars, lang), translated: true };
+    let text = texts[lang] || texts.en;
+    if (placeholders(text).every((n) => n in vars)) {
+      for (const [k, v] of Object.entries(vars)) {
+        text = text.split(`{${k}}`).join(v);
+      }
+      return { text, translated: true };
     }
   }
   return { text: c.message, translated: false };

@@ -97,6 +97,7 @@ export interface DeliverySettings {
   dedupeWindow?: DurationValue;
   retryHorizon?: DurationValue;
   retention?: DurationValue;
+  sync?: string;
 }
 
 export interface WebhookSettings {
@@ -259,6 +260,7 @@ export const DEFAULTS = {
   dedupeWindow: '10m',
   retryHorizon: '1h',
   retention: '168h',
+  sync: 'normal',
   presignExpiry: '24h',
   maxBodyBytes: 4 << 20,
 } as const;
@@ -350,6 +352,13 @@ export const JSON_FIELDS = {
     'presignExpiry',
     'publicUrlPrefix',
   ]),
-  DeliverySettings: fieldList<DeliverySettings>()(['dataDir', 'queue', 'dedupeWindow', 'retryHorizon', 'retention']),
+  DeliverySettings: fieldList<DeliverySettings>()([
+    'dataDir',
+    'queue',
+    'dedupeWindow',
+    'retryHorizon',
+    'retention',
+    'sync',
+  ]),
   WebhookSettings: fieldList<WebhookSettings>()(['maxBodyBytes', 'allowedUsers']),
 };

@@ -36,6 +36,7 @@ export type ValidationCode =
   | 'v.needChannel'
   | 'v.noSuchChannel'
   | 'v.queue'
+  | 'v.sync'
   | 'v.postgresDsn'
   | 'v.presign'
   | 'v.bucket'
@@ -187,6 +188,10 @@ export function validateDraft(d: Draft): FieldIssue[] {
   const queue = del.queue || DEFAULTS.queue;
   if (queue !== 'sqlite' && queue !== 'postgres') {
     add('delivery.queue', 'v.queue', { value: queue });
+  }
+  const sync = del.sync || DEFAULTS.sync;
+  if (sync !== 'normal' && sync !== 'full') {
+    add('delivery.sync', 'v.sync', { value: sync });
   }
   if (queue === 'postgres' && !secretIsSet(d.secrets.postgresDsn)) {
     add('secureJsonData.postgresDsn', 'v.postgresDsn');

@@ -41,6 +41,7 @@ func stormDigest(n int, part channels.Part) *channels.Message {
 // it into a text message plus a photo — with the text cut to the
 // platform's size limit rather than refused.
 func TestDigestWithOverviewStaysWithinItsCost(t *testing.T) {
+	t.Parallel()
 	f, s := newPlatformFakes(t)
 	fs, tm, sl, tg, dc, wh, dt := f.fs, f.tm, f.sl, f.tg, f.dc, f.wh, f.dt
 	store, _ := fixture.ImageStore(t)
@@ -80,6 +81,7 @@ func TestDigestWithOverviewStaysWithinItsCost(t *testing.T) {
 
 // On WeCom the overview follows the digest text as an image message alone.
 func TestDigestOverviewImageOnWeCom(t *testing.T) {
+	t.Parallel()
 	wc := fakewc.New()
 	defer wc.Close()
 	s := &settings.Settings{Channels: []settings.Channel{{Name: "wc", Type: "wecom"}},

@@ -18,6 +18,7 @@ import (
 // accepted messages, while eight sent at once are refused by every
 // platform with a short window, with its own error code.
 func TestLimitsMatchWhatThePlatformsEnforce(t *testing.T) {
+	t.Parallel()
 	f, s := newPlatformFakes(t)
 	wc := fakewc.New()
 	t.Cleanup(wc.Close)

@@ -15,6 +15,7 @@ import (
 // everyone, in any case — mentions nobody on any platform; only mentionAll
 // mentions everyone, in each platform's own way.
 func TestOnlyMentionAllMentionsEveryone(t *testing.T) {
+	t.Parallel()
 	hostile := "all,@all,ALL,here,@here,channel,!channel,everyone,@everyone,所有人,U02ABCDEF12,80351110224678912,zhangsan"
 	for _, all := range []bool{false, true} {
 		f, s := newPlatformFakes(t)

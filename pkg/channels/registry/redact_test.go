@@ -82,6 +82,7 @@ func (e *echo) echoed() string {
 // in an error, not in the Result's body or note — for every platform, for
 // a proxy's 502 page and for the platform's own error answer.
 func TestSecretsNeverLeaveTheChannelsPackage(t *testing.T) {
+	t.Parallel()
 	type platform struct {
 		ch      settings.Channel
 		secrets map[string]string

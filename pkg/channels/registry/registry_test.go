@@ -14,6 +14,7 @@ import (
 )
 
 func TestBuildsEveryTypeAndSendsTests(t *testing.T) {
+	t.Parallel()
 	wc := fakewc.New()
 	defer wc.Close()
 	dt := fakedt.New()
@@ -76,6 +77,7 @@ func TestBuildsEveryTypeAndSendsTests(t *testing.T) {
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }
 
 func TestConfigurationErrorsNameTheSettingNotTheSecret(t *testing.T) {
+	t.Parallel()
 	s := &settings.Settings{Secrets: map[string]string{"channels.tg.token": "1:supersecret"}}
 	s.ApplyDefaults()
 	cases := map[string]settings.Channel{

@@ -216,6 +216,7 @@ var platformRenders = []platformRender{
 // where the platform has a real escape, no cut entity, label values as
 // typed, only http(s) links and the Silence link.
 func TestMessagesAsUsersSeeThem(t *testing.T) {
+	t.Parallel()
 	for _, p := range platformRenders {
 		t.Run(p.name, func(t *testing.T) {
 			for _, c := range renderCases {

@@ -13,6 +13,7 @@ import (
 // The config page's "send test" button, against every platform's fake,
 // with the sample chart and an image store.
 func TestSendTestReachesEveryPlatform(t *testing.T) {
+	t.Parallel()
 	f, s := newPlatformFakes(t)
 	fs, tm, sl, tg, dc, wh, dt := f.fs, f.tm, f.sl, f.tg, f.dc, f.wh, f.dt
 	store, _ := fixture.ImageStore(t)

@@ -84,6 +84,7 @@ func nonNil(s []string) []string {
 // TestSpecsJSON keeps channel-specs.json, which the config page's tests
 // compare with its CHANNEL_SPECS, generated from the specs.
 func TestSpecsJSON(t *testing.T) {
+	t.Parallel()
 	want := specsJSON()
 	if *update {
 		if err := os.WriteFile(specsFile, want, 0o644); err != nil {
@@ -100,6 +101,7 @@ func TestSpecsJSON(t *testing.T) {
 // TestDocsTable keeps the "At a glance" table of docs/channels.md
 // generated from the specs.
 func TestDocsTable(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile(docsFile)
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +185,7 @@ func rateText(l channels.Limits) string {
 // Every settings type has a spec, in order, and every spec names only
 // fields and secrets of the settings model.
 func TestSpecsMatchTheSettingsModel(t *testing.T) {
+	t.Parallel()
 	var types []string
 	for _, s := range Specs {
 		types = append(types, s.Type)
@@ -211,6 +214,7 @@ func TestSpecsMatchTheSettingsModel(t *testing.T) {
 
 // Validation comes from the specs.
 func TestValidateFromSpecs(t *testing.T) {
+	t.Parallel()
 	s := &settings.Settings{Channels: []settings.Channel{
 		{Name: "tg", Type: "telegram"}, {Name: "ib", Type: "inbox"}, {Name: "wc", Type: "wecom"},
 		{Name: "sl", Type: "slack", MentionMobiles: []string{"1"}}, {Name: "x", Type: "pager"},

@@ -80,6 +80,7 @@ func checkPNG(t *testing.T, b []byte, w, h int) {
 // the shared template is never written (byte-for-byte unchanged), at most
 // MaxRenders render at once, and no temporary dashboard is left.
 func TestConcurrentRendersNeverTouchTemplate(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.SetRenderDelay(20 * time.Millisecond)
 	before, _ := f.DashboardRaw(fakegrafana.SampleDashboardUID)
@@ -157,6 +158,7 @@ func TestConcurrentRendersNeverTouchTemplate(t *testing.T) {
 // The clone keeps the template's styling and drops what would change the
 // chart: repeats, relative time overrides, the template's own query.
 func TestCloneKeepsStyleAndDropsOverrides(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, nil)
 	if _, err := r.Render(context.Background(), request(3)); err != nil {
@@ -201,6 +203,7 @@ func TestCloneKeepsStyleAndDropsOverrides(t *testing.T) {
 // named in the legend, so Grafana draws every window as the native
 // renderer does.
 func TestPartsBecomeTargets(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, nil)
 	req := request(3)
@@ -224,6 +227,7 @@ func TestPartsBecomeTargets(t *testing.T) {
 }
 
 func TestV2TemplateRenders(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, func(o *Config) {
 		o.TemplateDashboardUID, o.TemplatePanelID = fakegrafana.SampleV2UID, fakegrafana.SampleV2PanelID
@@ -248,6 +252,7 @@ func TestV2TemplateRenders(t *testing.T) {
 // A UID that is already taken makes Grafana refuse the create; the renderer
 // picks a new UID and never overwrites the existing dashboard.
 func TestUIDClashRetriesWithNewUID(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{412, 409} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			f := newFake(t)
@@ -294,6 +299,7 @@ func TestUIDClashRetriesWithNewUID(t *testing.T) {
 }
 
 func Test429RetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.Inject(fakegrafana.Fault{Path: "/render/", Status: 429, Header: map[string]string{"Retry-After": "3"},
 		Body: `{"message":"Too many rendering requests"}`})
@@ -316,6 +322,7 @@ func Test429RetryAfterHonoured(t *testing.T) {
 }
 
 func Test429BeyondDeadlineFailsFast(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.Inject(fakegrafana.Fault{Path: "/render/", Status: 429, Header: map[string]string{"Retry-After": "120"}})
 	r := newRenderer(t, f.URL, token, nil)
@@ -338,6 +345,7 @@ func Test429BeyondDeadlineFailsFast(t *testing.T) {
 
 // Grafana's own render limit answers 429 without Retry-After: back off.
 func Test429WithoutRetryAfterBacksOff(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.SetRenderLimit(0)
 	r := newRenderer(t, f.URL, token, nil)
@@ -360,6 +368,7 @@ func Test429WithoutRetryAfterBacksOff(t *testing.T) {
 }
 
 func TestAuthErrorsAreClear(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	_, err := newRenderer(t, f.URL, "glsa_revoked", nil).Render(context.Background(), request(1))
 	var re *Error
@@ -378,6 +387,7 @@ func TestAuthErrorsAreClear(t *testing.T) {
 // A slow renderer past the chart's deadline: the render fails with the
 // deadline, and the copy is still deleted.
 func TestSlowRenderCancelledStillCleansUp(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.SetRenderDelay(10 * time.Second)
 	r := newRenderer(t, f.URL, token, nil)
@@ -397,6 +407,7 @@ func TestSlowRenderCancelledStillCleansUp(t *testing.T) {
 // When the delete fails, the copy stays until the janitor removes it; the
 // janitor leaves young copies (renders in flight) alone.
 func TestFailedDeleteLeftoverRemovedByJanitor(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.Inject(fakegrafana.Fault{Method: "DELETE", Path: "/api/dashboards/uid/", Status: 503, Body: `{"message":"database is locked"}`})
 	r := newRenderer(t, f.URL, token, nil)
@@ -427,6 +438,7 @@ func TestFailedDeleteLeftoverRemovedByJanitor(t *testing.T) {
 // The janitor never touches dashboards that are not AlertChart's copies,
 // even when they sit in the folder with the tag.
 func TestJanitorOnlyDeletesOwnCopies(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.AddFolder(folder, "tmp")
 	for _, d := range []string{
@@ -450,6 +462,7 @@ func TestJanitorOnlyDeletesOwnCopies(t *testing.T) {
 // A real crash: a child process starts a render and is killed while Grafana
 // renders. Its copy stays behind; the janitor of the next run removes it.
 func TestCrashBetweenCreateAndDeleteJanitorCleans(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.SetRenderDelay(time.Minute)
 	started := make(chan string, 1)
@@ -497,6 +510,7 @@ func TestCrashBetweenCreateAndDeleteJanitorCleans(t *testing.T) {
 // TestCrashHelperProcess is the child of the crash test: it renders and is
 // killed mid-render. It does nothing in a normal test run.
 func TestCrashHelperProcess(t *testing.T) {
+	t.Parallel()
 	url := os.Getenv("GRAFANARENDER_CRASH_URL")
 	if url == "" {
 		t.Skip("helper process for TestCrashBetweenCreateAndDeleteJanitorCleans")
@@ -509,6 +523,7 @@ func TestCrashHelperProcess(t *testing.T) {
 // Someone deletes the temporary folder while the plugin runs: it is
 // created again.
 func TestFolderRecreated(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, nil)
 	if _, err := r.Render(context.Background(), request(1)); err != nil {
@@ -524,6 +539,7 @@ func TestFolderRecreated(t *testing.T) {
 }
 
 func TestRunJanitorLoop(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.AddFolder(folder, "tmp")
 	old := uidPrefix + strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 36) + "-leftover0000"
@@ -546,6 +562,7 @@ func TestRunJanitorLoop(t *testing.T) {
 }
 
 func TestAvailable(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	now := time.Now()
 	r := newRenderer(t, f.URL, token, nil)
@@ -574,6 +591,7 @@ func TestAvailable(t *testing.T) {
 }
 
 func TestBadRequestsRejected(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, nil)
 	bad := []Request{
@@ -597,6 +615,7 @@ func TestBadRequestsRejected(t *testing.T) {
 }
 
 func TestUIDTimeRoundTrip(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1795000000, 0)
 	uid := randomUID(now)
 	if len(uid) > 40 {
@@ -647,6 +666,7 @@ func BenchmarkBuildDashboard(b *testing.B) {
 // Grafana's transformations when asked, and a range threshold is shaded
 // over what fires.
 func TestRuleQueryModelsBecomeTargets(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	r := newRenderer(t, f.URL, token, nil)
 	lo, hi := 10.0, 20.0

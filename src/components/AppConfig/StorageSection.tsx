@@ -126,6 +126,23 @@ export function DeliverySection({ draft, update, issue }: SectionProps) {
           onChange={(v) => set({ queue: v })}
         />
       </Field>
+      {queue === 'sqlite' && (
+        <Field
+          label={t('delivery.sync')}
+          description={t('delivery.sync.desc')}
+          invalid={Boolean(issue('delivery.sync'))}
+          error={issue('delivery.sync')}
+        >
+          <RadioButtonGroup
+            options={[
+              { label: t('delivery.sync.normal'), value: 'normal' },
+              { label: t('delivery.sync.full'), value: 'full' },
+            ]}
+            value={s.sync || DEFAULTS.sync}
+            onChange={(v) => set({ sync: v === DEFAULTS.sync ? undefined : v })}
+          />
+        </Field>
+      )}
       {queue === 'postgres' && (
         <SecretField
           id="ac-postgres-dsn"
