@@ -125,7 +125,7 @@ func TestChartPlanClassesAgainstRealPrometheus(t *testing.T) {
 	}
 	appAlert := func(l map[string]string) bool { return l["app"] == "api" && l["instance"] == "bad" }
 	any := func(map[string]string) bool { return true }
-	promtest.WaitFor(t, 90*time.Second, "Prometheus to fire every class's alert", func() bool {
+	promtest.WaitFor(t, 3*time.Minute, "Prometheus to fire every class's alert", func() bool {
 		for _, n := range []string{"ServiceHighErrorRate", "LoadHighMax", "LoadAboveAverage", "LoadAboveP90", "ErrorsWithFallback"} {
 			if _, ok := byName(n, any); !ok {
 				return false
