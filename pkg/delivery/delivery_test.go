@@ -337,3 +337,34 @@ func TestRecentReadsTheQueue(t *testing.T) {
 	s2.Delivery.DedupeWindow = settings.Duration(time.Minute)
 	check(openTest(t, s2, nil, func(c *Config) { c.DataDir = dir }, newFake("ops", 0, false)))
 }
+
+// BenchmarkRecent is GET /recent's read on an SQLite queue holding 1,000
+// notifications of 2 alerts and, newest, one of 2,000 alerts (a large
+// group): 50 alerts are read back, one payload at a time.
+func BenchmarkRecent(b *testing.B) {
+	s := testSettings(b, "ops")
+	svc := openTest(b, s, nil, nil, newFake("ops", 0, false))
+	ctx := context.Background()
+	for i := range 1000 {
+		if _, err := svc.Accept(ctx, "ops", payload(2, fmt.Sprintf("b%04d-", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("small notifications", func(b *testing.B) {
+		for b.Loop() {
+			if l, err := svc.Recent(ctx, 50); err != nil || len(l) != 50 {
+				b.Fatal(err, len(l))
+			}
+		}
+	})
+	if _, err := svc.Accept(ctx, "ops", payload(2000, "big-")); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("newest has 2000 alerts", func(b *testing.B) {
+		for b.Loop() {
+			if l, err := svc.Recent(ctx, 50); err != nil || len(l) != 50 {
+				b.Fatal(err, len(l))
+			}
+		}
+	})
+}
