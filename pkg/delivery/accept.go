@@ -20,9 +20,15 @@ import (
 )
 
 // Accept persists a notification for receiver and queues its deliveries. It
-// returns only after the notification is durable. ErrUnknownReceiver and
-// ErrInvalid are client mistakes; any other error means nothing was stored
-// and Alertmanager should retry (answer 503).
+// returns only after the notification is durable.
+//
+// Whether a notification may be accepted is decided once, by intake: the
+// payload is valid (alerts, statuses, labels) and the receiver has a route.
+// Accept trusts that and does not check it again. Every error means nothing
+// was stored and Alertmanager should retry (503): ErrQueueUnavailable,
+// ErrChannelUnavailable (a *ChannelError), ErrClosed, or the database's own.
+// ErrQueueUnavailable and *ChannelError say in Public what the webhook's
+// caller may read.
 func (s *Service) Accept(ctx context.Context, receiver string, data *template.Data) (AcceptResult, error) {
 	return s.AcceptGroup(ctx, receiver, "", data)
 }
@@ -35,24 +41,23 @@ func (s *Service) AcceptGroup(ctx context.Context, receiver, groupKey string, da
 	if s.closed.Load() {
 		return AcceptResult{}, ErrClosed
 	}
-	if data == nil || len(data.Alerts) == 0 {
-		return AcceptResult{}, fmt.Errorf("%w: no alerts", ErrInvalid)
-	}
-	if receiver == "" {
-		receiver = data.Receiver
-	}
-	if !s.rt.s.ReceiverKnown(receiver) {
-		return AcceptResult{}, fmt.Errorf("%w %q", ErrUnknownReceiver, receiver)
-	}
-	for i, a := range data.Alerts {
-		if a.Status != "" && a.Status != "firing" && a.Status != "resolved" {
-			return AcceptResult{}, fmt.Errorf("%w: alerts[%d].status must be firing or resolved, not %q", ErrInvalid, i, a.Status)
-		}
-	}
 	if err := s.e.unavailable(); err != nil {
-		return AcceptResult{}, err
+		return AcceptResult{}, queueUnavailable{err}
 	}
 	return s.rt.accept(ctx, receiver, groupKey, data, "")
+}
+
+// queueUnavailable is ErrQueueUnavailable as Accept returns it: the cause
+// (which may name the database's address) for logs and health, and a
+// public text for the webhook's answer.
+type queueUnavailable struct{ err error }
+
+func (e queueUnavailable) Error() string { return e.err.Error() }
+func (e queueUnavailable) Unwrap() error { return e.err }
+
+// Public is what the webhook's caller may read: not the database's address.
+func (e queueUnavailable) Public() string {
+	return "the delivery queue's database cannot be reached (see AlertChart's health check); Alertmanager will retry"
 }
 
 // ChannelError is ErrChannelUnavailable for one channel: the settings have
@@ -67,6 +72,12 @@ func (e *ChannelError) Error() string {
 }
 
 func (e *ChannelError) Unwrap() []error { return []error{ErrChannelUnavailable, e.Err} }
+
+// Public is what the webhook's caller may read: the channel, not why it
+// is broken (that is in the health report, and may name addresses).
+func (e *ChannelError) Public() string {
+	return fmt.Sprintf("channel %q cannot be used until its settings are fixed (see AlertChart's health check); Alertmanager will retry", e.Channel)
+}
 
 // dedupeKey is the idempotency key of one alert to one organisation's
 // channel (the main organisation's keys are those of versions before
@@ -132,7 +143,7 @@ func (s *orgRuntime) accept(ctx context.Context, receiver, groupKey string, in *
 	}
 	payload, err := json.Marshal(&data)
 	if err != nil {
-		return AcceptResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return AcceptResult{}, fmt.Errorf("encoding the notification: %w", err)
 	}
 	sumJSON, _ := json.Marshal(summaries)
 	window := s.s.Delivery.DedupeWindow.D()

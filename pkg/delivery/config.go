@@ -108,16 +108,14 @@ type Config struct {
 	ReplicaTimeout    time.Duration
 }
 
-// Errors returned by Accept. ErrUnknownReceiver and ErrInvalid are client
-// mistakes (404 / 400); any other error means the notification was not
-// persisted and the caller must answer 503 so Alertmanager retries:
-// ErrQueueUnavailable (the queue database cannot be reached) and
-// ErrChannelUnavailable (a routed channel cannot be built) among them.
-// ErrNotFound is returned by Delivery, Resend and ChartImage for a delivery
-// (or chart) that does not exist in the organisation (404).
+// Errors returned by Accept: each means the notification was not persisted
+// and the caller must answer 503 so Alertmanager retries — ErrQueueUnavailable
+// (the queue database cannot be reached), ErrChannelUnavailable (a routed
+// channel cannot be built), ErrClosed. Client mistakes are intake's to
+// refuse before Accept is called. ErrNotFound is returned by Delivery,
+// Resend and ChartImage for a delivery (or chart) that does not exist in
+// the organisation (404).
 var (
-	ErrUnknownReceiver    = errors.New("unknown receiver")
-	ErrInvalid            = errors.New("invalid notification")
 	ErrClosed             = errors.New("delivery service is shutting down")
 	ErrNotFound           = errors.New("not found")
 	ErrQueueUnavailable   = errors.New("the delivery queue is unavailable")

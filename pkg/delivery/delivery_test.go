@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -219,19 +220,41 @@ func TestDedupe(t *testing.T) {
 	}
 }
 
+// TestAcceptErrors: intake decides whether a notification may be accepted
+// (payload and receiver) and Accept does not check again; every error of
+// Accept means "not stored, retry", and what the webhook's caller may read
+// of it is its Public text, never the cause.
 func TestAcceptErrors(t *testing.T) {
-	s := testSettings(t, "ops")
-	s.Routes = []settings.Route{{Receiver: "ops", Channels: []string{"ops"}}}
-	svc := openTest(t, s, nil, nil, newFake("ops", 0, false))
-	if _, err := svc.Accept(context.Background(), "nobody", payload(1, "h")); !errors.Is(err, ErrUnknownReceiver) {
-		t.Fatalf("want ErrUnknownReceiver, got %v", err)
-	}
-	if _, err := svc.Accept(context.Background(), "ops", payload(0, "h")); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("want ErrInvalid, got %v", err)
+	s := testSettings(t, "ops", "broken")
+	s.Routes = []settings.Route{{Receiver: "ops", Channels: []string{"ops"}}, {Receiver: "lost", Channels: []string{"broken"}}}
+	svc := openTest(t, s, nil, func(c *Config) {
+		c.Broken = map[string]error{"broken": errors.New("bad url http://10.9.8.7/robot")}
+	}, newFake("ops", 0, false))
+	_, err := svc.Accept(context.Background(), "lost", payload(1, "h"))
+	var ce *ChannelError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Public(), `"broken"`) || strings.Contains(ce.Public(), "10.9.8.7") {
+		t.Fatalf("broken channel: %v", err)
 	}
 	_ = svc.Close(context.Background())
 	if _, err := svc.Accept(context.Background(), "ops", payload(1, "h")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("want ErrClosed, got %v", err)
+	}
+}
+
+// TestAcceptQueueUnavailable: a queue database that does not answer is a
+// 503 whose words do not name the database.
+func TestAcceptQueueUnavailable(t *testing.T) {
+	s := testSettings(t, "ops")
+	s.Delivery.Queue = "postgres"
+	s.Secrets = map[string]string{settings.SecretPostgresDSN: "postgres://alertchart:pw@127.0.0.1:1/alertchart?connect_timeout=1"}
+	svc := openTest(t, s, nil, func(c *Config) { c.RetryOpen = true }, newFake("ops", 0, false))
+	_, err := svc.Accept(context.Background(), "ops", payload(1, "q"))
+	var pub interface{ Public() string }
+	if !errors.Is(err, ErrQueueUnavailable) || !errors.As(err, &pub) || strings.Contains(pub.Public(), "127.0.0.1") {
+		t.Fatalf("queue unavailable: %v", err)
+	}
+	if _, err := svc.Recent(context.Background(), 10); !errors.Is(err, ErrQueueUnavailable) {
+		t.Fatalf("recent without a queue: %v", err)
 	}
 }
 
@@ -266,8 +289,82 @@ func TestRecordsAPI(t *testing.T) {
 	if _, err := svc.Resend(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("resend missing: %v", err)
 	}
+	// A resend is not a received alert: the two alerts received, once.
 	recent, err := svc.Recent(context.Background(), 3)
-	if err != nil || len(recent) != 3 || recent[0].Receiver != "ops" {
+	if err != nil || len(recent) != 2 || recent[0].Receiver != "ops" || recent[0].ExternalURL != "http://am.example" {
 		t.Fatalf("recent: %v %+v", err, recent)
 	}
+}
+
+// TestRecentReadsTheQueue: the last alerts come from the stored
+// notifications, newest first, across pages of notifications, cut at n,
+// and a new Service on the same queue (a settings save) reads the same.
+func TestRecentReadsTheQueue(t *testing.T) {
+	s := testSettings(t, "ops")
+	dir := t.TempDir()
+	n := newFake("ops", 0, false)
+	svc := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, n)
+	ctx := context.Background()
+	const notifications = 55
+	for i := range notifications {
+		if _, err := svc.Accept(ctx, "ops", payload(1, fmt.Sprintf("r%02d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Accept(ctx, "ops", payload(3, "last-")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(svc *Service) {
+		t.Helper()
+		recent, err := svc.Recent(ctx, 54)
+		if err != nil || len(recent) != 54 {
+			t.Fatalf("recent: %v, %d alerts", err, len(recent))
+		}
+		for i, want := range []string{"last-0000", "last-0001", "last-0002", "r54-0000", "r53-0000"} {
+			if got := recent[i].Alert.Fingerprint; got != want {
+				t.Fatalf("recent[%d] is %s, want %s", i, got, want)
+			}
+		}
+		if got := recent[53].Alert.Fingerprint; got != "r04-0000" {
+			t.Fatalf("the 54th alert is %s, want r04-0000", got)
+		}
+		if all, _ := svc.Recent(ctx, 1000); len(all) != notifications+3 {
+			t.Fatalf("all recent: %d alerts, want %d", len(all), notifications+3)
+		}
+	}
+	check(svc)
+	s2 := testSettings(t, "ops")
+	s2.Delivery.DedupeWindow = settings.Duration(time.Minute)
+	check(openTest(t, s2, nil, func(c *Config) { c.DataDir = dir }, newFake("ops", 0, false)))
+}
+
+// BenchmarkRecent is GET /recent's read on an SQLite queue holding 1,000
+// notifications of 2 alerts and, newest, one of 2,000 alerts (a large
+// group): 50 alerts are read back, one payload at a time.
+func BenchmarkRecent(b *testing.B) {
+	s := testSettings(b, "ops")
+	svc := openTest(b, s, nil, nil, newFake("ops", 0, false))
+	ctx := context.Background()
+	for i := range 1000 {
+		if _, err := svc.Accept(ctx, "ops", payload(2, fmt.Sprintf("b%04d-", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("small notifications", func(b *testing.B) {
+		for b.Loop() {
+			if l, err := svc.Recent(ctx, 50); err != nil || len(l) != 50 {
+				b.Fatal(err, len(l))
+			}
+		}
+	})
+	if _, err := svc.Accept(ctx, "ops", payload(2000, "big-")); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("newest has 2000 alerts", func(b *testing.B) {
+		for b.Loop() {
+			if l, err := svc.Recent(ctx, 50); err != nil || len(l) != 50 {
+				b.Fatal(err, len(l))
+			}
+		}
+	})
 }

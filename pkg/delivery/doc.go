@@ -4,9 +4,12 @@
 //
 // # Flow
 //
-// Accept persists the notification and one outbox row per channel
-// (alertchart_channel) in a single transaction, shared with the webhooks
-// that arrived meanwhile (group commit), and only then returns; the webhook
+// Whether a notification may be accepted is intake's decision alone
+// (pkg/intake validates the payload and the receiver and answers client
+// mistakes with 4xx); Accept trusts it. Accept persists the notification
+// and one outbox row per channel (alertchart_channel) in a single
+// transaction, shared with the webhooks that arrived meanwhile (group
+// commit), and only then returns; the webhook
 // answers 200. If anything fails Accept returns an error and the webhook
 // answers 503, so Alertmanager retries (it drops notifications answered
 // with 4xx). Alerts routed to a channel that already had the same
@@ -150,7 +153,10 @@
 // Every delivery, channel outcome, attempt and chart image is kept for
 // delivery.retention in tables next to River's and read through Deliveries,
 // Delivery, ChartImage and Resend (package resources serves them as
-// GET /deliveries…, behind its caller checks). Self-metrics (alertchart_*) are registered on
+// GET /deliveries…, behind its caller checks), and through Recent, the one
+// list of the last alerts received (GET /recent): read from the queue
+// database, per organisation, so every replica and every settings save
+// see the same. Self-metrics (alertchart_*) are registered on
 // Config.Registerer. Close stops taking work, hands the lanes' waiting texts
 // to River, lets running sends finish until its context ends and then
 // cancels them; a cancelled send is re-queued, so a send cut short may be

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/prometheus/alertmanager/template"
+
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
 
@@ -167,6 +169,74 @@ func (s *Service) Delivery(ctx context.Context, id string) (*Delivery, error) {
 			StatusCode: a.StatusCode, DurationMs: a.Duration.Milliseconds()}
 	}
 	return d, nil
+}
+
+// RecentAlert is one alert of a notification the organisation received,
+// as GET /recent shows it for the config page's previews.
+type RecentAlert struct {
+	Receiver   string         `json:"receiver"`
+	ReceivedAt time.Time      `json:"receivedAt"`
+	Alert      template.Alert `json:"alert"`
+	// ExternalURL is the Alertmanager's URL from the payload.
+	ExternalURL string `json:"externalURL,omitempty"`
+}
+
+// recentScan caps the notifications Recent reads to find its alerts.
+const recentScan = 1000
+
+// Recent returns the last n alerts the organisation received (50 when n
+// <= 0), newest first. They are read from the stored notifications in the
+// queue database, so every replica answers the same and a settings save
+// (a new Service) keeps them; they last as long as the delivery records
+// (delivery.retention). Resends are not received alerts and are left out.
+// Payloads are read one notification at a time: a notification may hold
+// thousands of alerts, and only n are kept.
+func (s *Service) Recent(ctx context.Context, n int) ([]RecentAlert, error) {
+	if err := s.e.unavailable(); err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		n = 50
+	}
+	out := []RecentAlert{}
+	const page = 50
+	before := time.UnixMilli(1<<63 - 1)
+	beforeID := "~"
+	for scanned := 0; len(out) < n && scanned < recentScan; scanned += page {
+		list, err := s.e.st.Notifications(ctx, s.rt.org, before, beforeID, "", page)
+		if err != nil {
+			return nil, err
+		}
+		for _, head := range list {
+			if head.ResentFrom != "" {
+				continue
+			}
+			rec, err := s.e.st.NotificationOf(ctx, s.rt.org, head.ID)
+			if errors.Is(err, store.ErrNoRows) {
+				continue // pruned meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			var d template.Data
+			if err := json.Unmarshal([]byte(rec.Payload), &d); err != nil {
+				s.rt.log.Warn("delivery: a stored notification cannot be read back", "id", rec.ID, "error", err)
+				continue
+			}
+			for _, a := range d.Alerts {
+				if len(out) == n {
+					return out, nil
+				}
+				out = append(out, RecentAlert{Receiver: rec.Receiver, ReceivedAt: rec.ReceivedAt.UTC(), Alert: a, ExternalURL: d.ExternalURL})
+			}
+		}
+		if len(list) < page {
+			break
+		}
+		last := list[len(list)-1]
+		before, beforeID = last.ReceivedAt, last.ID
+	}
+	return out, nil
 }
 
 // deliveries completes stored notifications with their channels and status.

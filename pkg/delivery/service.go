@@ -2,12 +2,9 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/alertmanager/template"
 )
 
 // Service is one app instance's handle on the delivery pipeline: it accepts
@@ -84,41 +81,6 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 	s.e.unregister(s.rt)
 	return s.e.release(ctx)
-}
-
-// RecentAlert is one alert of a recently received notification.
-type RecentAlert struct {
-	Receiver   string         `json:"receiver"`
-	ReceivedAt time.Time      `json:"receivedAt"`
-	Alert      template.Alert `json:"alert"`
-}
-
-// Recent returns the organisation's last n alerts received, newest first.
-func (s *Service) Recent(ctx context.Context, n int) ([]RecentAlert, error) {
-	if err := s.e.unavailable(); err != nil {
-		return nil, err
-	}
-	if n <= 0 {
-		n = 50
-	}
-	list, err := s.e.st.RecentNotifications(ctx, s.rt.org, n)
-	if err != nil {
-		return nil, err
-	}
-	out := []RecentAlert{}
-	for _, rec := range list {
-		var d template.Data
-		if err := json.Unmarshal([]byte(rec.Payload), &d); err != nil {
-			continue
-		}
-		for _, a := range d.Alerts {
-			if len(out) == n {
-				return out, nil
-			}
-			out = append(out, RecentAlert{Receiver: rec.Receiver, ReceivedAt: rec.ReceivedAt.UTC(), Alert: a})
-		}
-	}
-	return out, nil
 }
 
 // QueueStatus is what health reports about the queue database.

@@ -5,16 +5,24 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/prometheus/alertmanager/template"
 )
 
-// Acceptor takes a validated notification. It must persist it durably before
-// returning nil; an error makes the handler answer 503 so Alertmanager retries.
+// Acceptor takes a notification the Handler has accepted: the payload is
+// valid and its receiver has a route. That decision is the Handler's alone;
+// the Acceptor trusts it and does not check again. It must persist the
+// notification durably before returning nil. Every error means nothing was
+// stored, and the Handler answers 503 so Alertmanager retries; an error
+// that has a Public() string method (it may wrap one) is answered with that
+// text — words safe for the webhook's caller, without addresses or secrets.
 type Acceptor interface {
 	Accept(ctx context.Context, receiver, groupKey string, data *template.Data) (Accepted, error)
+}
+
+// public is an Acceptor error that says what the webhook's caller may read.
+type public interface {
+	Public() string
 }
 
 // Accepted is the webhook's 200 answer.
@@ -33,8 +41,6 @@ type Handler struct {
 	ReceiverKnown func(receiver string) bool
 	// Acceptor persists and schedules delivery.
 	Acceptor Acceptor
-	// Recent remembers the last alerts for the config page's preview.
-	Recent *Recent
 }
 
 // ServeHTTP implements http.Handler. The receiver is the path segment after
@@ -78,19 +84,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, &Error{Status: http.StatusNotFound, Msg: "unknown receiver " + quote(receiver) + ": add a route for it in the AlertChart settings"})
 		return
 	}
-	if h.Recent != nil {
-		h.Recent.Add(receiver, data)
-	}
 	res := Accepted{Status: "accepted", Alerts: len(data.Alerts)}
 	if h.Acceptor != nil {
 		res, err = h.Acceptor.Accept(r.Context(), receiver, n.GroupKey, data)
 		if err != nil {
-			var e *Error
-			if errors.As(err, &e) {
-				WriteError(w, e)
-				return
+			msg := "could not store the notification, Alertmanager will retry: " + err.Error()
+			var p public
+			if errors.As(err, &p) {
+				msg = p.Public()
 			}
-			WriteError(w, &Error{Status: http.StatusServiceUnavailable, Msg: "could not store the notification, Alertmanager will retry: " + err.Error()})
+			WriteError(w, &Error{Status: http.StatusServiceUnavailable, Msg: msg})
 			return
 		}
 	}
@@ -111,47 +114,4 @@ func quote(s string) string {
 		s = s[:200] + "…"
 	}
 	return "\"" + s + "\""
-}
-
-// RecentAlert is one alert remembered for previews.
-type RecentAlert struct {
-	Receiver   string         `json:"receiver"`
-	ReceivedAt time.Time      `json:"receivedAt"`
-	Alert      template.Alert `json:"alert"`
-	// ExternalURL is the Alertmanager's URL from the payload.
-	ExternalURL string `json:"externalURL,omitempty"`
-}
-
-// Recent is a small ring of the latest alerts, newest first.
-type Recent struct {
-	mu   sync.Mutex
-	size int
-	buf  []RecentAlert
-}
-
-// NewRecent keeps the last n alerts.
-func NewRecent(n int) *Recent { return &Recent{size: n} }
-
-// Add remembers every alert of a notification.
-func (r *Recent) Add(receiver string, d *template.Data) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := time.Now().UTC()
-	alerts := d.Alerts
-	if len(alerts) > r.size {
-		alerts = alerts[len(alerts)-r.size:]
-	}
-	for _, a := range alerts {
-		r.buf = append([]RecentAlert{{Receiver: receiver, ReceivedAt: now, Alert: a, ExternalURL: d.ExternalURL}}, r.buf...)
-		if len(r.buf) > r.size {
-			r.buf = r.buf[:r.size]
-		}
-	}
-}
-
-// List returns the remembered alerts, newest first.
-func (r *Recent) List() []RecentAlert {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]RecentAlert(nil), r.buf...)
 }

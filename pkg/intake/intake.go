@@ -3,6 +3,10 @@
 // and validates it, answering every client mistake with a 4xx and a JSON body
 // that names the problem. Alertmanager drops a notification on 4xx and
 // retries on 5xx, so a 5xx is reserved for trouble a retry can fix.
+//
+// Whether a notification may be accepted is decided here and only here
+// (Handler: the payload, the receiver's route); the Acceptor behind it
+// (delivery) trusts the decision, and any error it returns is a 503.
 package intake
 
 import (

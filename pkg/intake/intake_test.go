@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -55,7 +56,7 @@ func serve(h http.Handler, method, path, contentType string, body []byte) *httpt
 
 func TestWebhookAcceptsAlertmanagerPayload(t *testing.T) {
 	acc := &recordingAcceptor{}
-	h := &Handler{MaxBodyBytes: 4 << 20, Acceptor: acc, Recent: NewRecent(10),
+	h := &Handler{MaxBodyBytes: 4 << 20, Acceptor: acc,
 		ReceiverKnown: func(r string) bool { return r == "ops" }}
 	rec := serve(h, http.MethodPost, "/webhook/ops", "application/json", loadFiring(t))
 	if rec.Code != http.StatusOK {
@@ -74,8 +75,8 @@ func TestWebhookAcceptsAlertmanagerPayload(t *testing.T) {
 	if len(acc.got) != 1 || acc.recv[0] != "ops" || acc.got[0].Alerts[0].Labels["instance"] != "node-2:9100" {
 		t.Fatalf("acceptor got %+v", acc.got)
 	}
-	if l := h.Recent.List(); len(l) != 1 || l[0].Alert.Fingerprint != "c4e5a1b2d3f40001" {
-		t.Fatalf("recent %+v", l)
+	if fp := acc.got[0].Alerts[0].Fingerprint; fp != "c4e5a1b2d3f40001" {
+		t.Fatalf("fingerprint %q", fp)
 	}
 	// POST /webhook takes the receiver from the payload.
 	rec = serve(h, http.MethodPost, "/webhook", "application/json", loadFiring(t))
@@ -164,6 +165,43 @@ func TestWebhookStoreFailureIs503(t *testing.T) {
 	rec := serve(h, http.MethodPost, "/webhook/ops", "application/json", loadFiring(t))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "disk full") {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+// refusal is an acceptor error with words for the caller, as delivery's
+// queue and channel errors have.
+type refusal struct{ cause error }
+
+func (r refusal) Error() string { return "refused: " + r.cause.Error() }
+func (r refusal) Unwrap() error { return r.cause }
+func (r refusal) Public() string {
+	return "channel \"ops\" cannot be used until its settings are fixed"
+}
+
+// TestWebhookAcceptorErrorsAre503: the acceptor never turns a notification
+// into a client mistake — whatever it answers, Alertmanager retries — and
+// what it marks as public is all the caller reads of it.
+func TestWebhookAcceptorErrorsAre503(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		err        error
+		want, hide string
+	}{
+		{"public words only", fmt.Errorf("accept: %w", refusal{errors.New("dial tcp 10.1.2.3:5432: refused")}),
+			`channel \"ops\" cannot be used until its settings are fixed`, "10.1.2.3"},
+		// An acceptor cannot make a 4xx: the decision is the handler's.
+		{"an intake error from the acceptor", &Error{Status: http.StatusNotFound, Msg: "unknown receiver"}, "Alertmanager will retry", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := &Handler{MaxBodyBytes: 4 << 20, Acceptor: &recordingAcceptor{err: c.err}}
+			rec := serve(h, http.MethodPost, "/webhook/ops", "application/json", loadFiring(t))
+			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), c.want) {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if c.hide != "" && strings.Contains(rec.Body.String(), c.hide) {
+				t.Fatalf("the answer shows the cause: %s", rec.Body)
+			}
+		})
 	}
 }
 

@@ -74,7 +74,6 @@ type Pipeline struct {
 	gclient   *grafana.Client
 	charts    *charter.Charter
 	delivery  *delivery.Service
-	Recent    *intake.Recent
 }
 
 // New builds the pipeline and opens the delivery queue. A channel or data
@@ -91,7 +90,7 @@ func New(ctx context.Context, s *settings.Settings, env Env) (*Pipeline, error) 
 	if env.HTTPClient == nil {
 		env.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	p := &Pipeline{Settings: s, env: env, logger: env.Logger, Recent: intake.NewRecent(50),
+	p := &Pipeline{Settings: s, env: env, logger: env.Logger,
 		notifiers: map[string]channels.Notifier{}, notifErrs: map[string]error{}}
 
 	var src *promapi.Client
@@ -188,27 +187,12 @@ var errUnknownChannel = errors.New("no channel with that name")
 // IsUnknownChannel reports whether err means the channel does not exist.
 func IsUnknownChannel(err error) bool { return errors.Is(err, errUnknownChannel) }
 
-// Accept persists a notification and schedules its delivery (intake.Acceptor).
+// Accept persists a notification and schedules its delivery
+// (intake.Acceptor). intake has decided that it may be accepted; delivery's
+// errors all mean "not stored, retry" and go back to intake unchanged.
 func (p *Pipeline) Accept(ctx context.Context, receiver, groupKey string, data *template.Data) (intake.Accepted, error) {
-	p.Recent.Add(receiver, data)
 	res, err := p.delivery.AcceptGroup(ctx, receiver, groupKey, data)
 	if err != nil {
-		var ce *delivery.ChannelError
-		switch {
-		case errors.Is(err, delivery.ErrUnknownReceiver):
-			return intake.Accepted{}, &intake.Error{Status: http.StatusNotFound, Msg: err.Error()}
-		case errors.Is(err, delivery.ErrInvalid):
-			return intake.Accepted{}, &intake.Error{Status: http.StatusBadRequest, Msg: err.Error()}
-		case errors.As(err, &ce):
-			// Not stored: Alertmanager keeps the alerts and retries until
-			// the settings are fixed. Why the channel is broken is in the
-			// health report (it may name addresses), not in this answer.
-			return intake.Accepted{}, &intake.Error{Status: http.StatusServiceUnavailable,
-				Msg: fmt.Sprintf("channel %q cannot be used until its settings are fixed (see AlertChart's health check); Alertmanager will retry", ce.Channel)}
-		case errors.Is(err, delivery.ErrQueueUnavailable):
-			return intake.Accepted{}, &intake.Error{Status: http.StatusServiceUnavailable,
-				Msg: "the delivery queue's database cannot be reached (see AlertChart's health check); Alertmanager will retry"}
-		}
 		return intake.Accepted{}, err
 	}
 	return intake.Accepted{Status: "accepted", ID: res.ID, Alerts: res.Alerts, Duplicates: res.Duplicates}, nil

@@ -286,13 +286,25 @@ func (a *api) preview(w http.ResponseWriter, r *http.Request, c Caller) {
 	intake.WriteJSON(w, http.StatusOK, ans)
 }
 
-func (a *api) recent(w http.ResponseWriter, _ *http.Request, c Caller) {
+// recentAlerts is how many alerts GET /recent answers.
+const recentAlerts = 50
+
+// recent answers the organisation's last alerts from the queue database:
+// the same on every replica, and kept across settings saves.
+func (a *api) recent(w http.ResponseWriter, r *http.Request, c Caller) {
 	p, err := a.src.Pipeline()
 	if err != nil {
+		// No pipeline, no queue to read (invalid settings): nothing to
+		// preview from, which the page shows as an empty list.
 		intake.WriteJSON(w, http.StatusOK, map[string]any{"alerts": []any{}})
 		return
 	}
-	intake.WriteJSON(w, http.StatusOK, map[string]any{"alerts": p.Recent.List()})
+	list, err := p.Delivery().Recent(r.Context(), recentAlerts)
+	if err != nil {
+		intake.WriteError(w, &intake.Error{Status: http.StatusServiceUnavailable, Msg: "could not read the recent alerts: " + err.Error()})
+		return
+	}
+	intake.WriteJSON(w, http.StatusOK, map[string]any{"alerts": list})
 }
 
 func (a *api) health(w http.ResponseWriter, r *http.Request, c Caller) {

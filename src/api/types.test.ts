@@ -18,7 +18,7 @@ const PAIRS: Array<[pkg: string, goStruct: string, tsInterface: string]> = [
   ['pkg/resources', 'testAnswer', 'TestAnswer'],
   ['pkg/resources', 'denial', 'Denial'],
   ['pkg/intake', 'Error', 'ErrorAnswer'],
-  ['pkg/intake', 'RecentAlert', 'RecentAlert'],
+  ['pkg/delivery', 'RecentAlert', 'RecentAlert'],
   ['pkg/pipeline', 'Health', 'Health'],
   ['pkg/pipeline', 'Check', 'HealthCheck'],
   ['pkg/channels', 'Result', 'SendResult'],

@@ -94,7 +94,7 @@ export interface WebhookPayload {
   alerts: AmAlert[];
 }
 
-/** GET recent: one item of `alerts` (Go: intake.RecentAlert). */
+/** GET recent: one item of `alerts` (Go: delivery.RecentAlert), read from the queue database. */
 export interface RecentAlert {
   receiver: string;
   receivedAt: string;

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -178,10 +177,9 @@ func runChild(cfg childConfig) error {
 			http.Error(w, `{"error":"bad json"}`, http.StatusBadRequest)
 			return
 		}
+		// Accept trusts its caller (intake validates); every error is a retry.
 		res, err := svc.Accept(r.Context(), "ops", &d)
 		switch {
-		case errors.Is(err, delivery.ErrInvalid):
-			http.Error(w, `{"error":"invalid"}`, http.StatusBadRequest)
 		case err != nil:
 			http.Error(w, `{"error":"try again"}`, http.StatusServiceUnavailable)
 		default:

@@ -245,13 +245,6 @@ func (db DB) Notifications(ctx context.Context, org int64, before time.Time, bef
 	return db.notifications(ctx, q, args...)
 }
 
-// RecentNotifications returns the payloads of org's last n notifications,
-// newest first.
-func (db DB) RecentNotifications(ctx context.Context, org int64, n int) ([]Notification, error) {
-	return db.notifications(ctx, `SELECT `+notificationCols+`, payload, '' FROM alertchart_delivery WHERE org_id = $1
-		ORDER BY received_at DESC, id DESC LIMIT $2`, org, n)
-}
-
 func (db DB) notifications(ctx context.Context, q string, args ...any) ([]Notification, error) {
 	rows, err := db.x.query(ctx, q, args...)
 	if err != nil {
