@@ -26,7 +26,7 @@ import (
 // account (sa-<org>-alertmanager) and its own admin, and every request
 // carries the caller's organisation in PluginContext.OrgID.
 
-func amToken(org int64) string    { return fmt.Sprintf("glsa_am_org%d", org) }
+func amToken(org int64) string       { return fmt.Sprintf("glsa_am_org%d", org) }
 func orgAdminToken(org int64) string { return fmt.Sprintf("glsa_admin_org%d", org) }
 
 // orgFleet is the plugin processes (replicas) of one Grafana and the WeCom
