@@ -64,7 +64,7 @@ func PostJSON(ctx context.Context, client *http.Client, url string, v any, heade
 	if err != nil {
 		return nil, nil, &Error{Kind: Permanent, Msg: "encoding request", Err: err}
 	}
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, body, &Error{Kind: Permanent, Msg: "bad URL", Err: redactURLError(err)}
 	}

@@ -54,7 +54,7 @@ func PostMultipart(ctx context.Context, client *http.Client, url string, header 
 	if err := mw.Close(); err != nil {
 		return nil, &Error{Kind: Permanent, Msg: "encoding upload", Err: err}
 	}
-	req, err := http.NewRequest(http.MethodPost, url, &buf)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, &buf)
 	if err != nil {
 		return nil, &Error{Kind: Permanent, Msg: "bad URL", Err: redactURLError(err)}
 	}

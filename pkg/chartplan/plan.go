@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/alertchart/alertchart/pkg/grafana"
@@ -495,7 +494,7 @@ func (p *Planner) Plan(ctx context.Context, alert template.Alert, now time.Time)
 func (p *Planner) identifying(pl *Plan) map[string]string {
 	ids := map[string]string{}
 	for k, v := range pl.Alert.Labels {
-		if k == "alertname" || k == labels.MetricName || p.external[k] || slices.Contains(pl.EvaluatorLabels, k) {
+		if k == "alertname" || k == model.MetricNameLabel || p.external[k] || slices.Contains(pl.EvaluatorLabels, k) {
 			continue
 		}
 		if pl.Rule != nil {
@@ -604,7 +603,7 @@ func namedLabels(e parser.Expr) map[string]bool {
 		}
 		return nil
 	})
-	delete(out, labels.MetricName)
+	delete(out, model.MetricNameLabel)
 	return out
 }
 
@@ -712,7 +711,7 @@ func durationText(d time.Duration) string {
 	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
 		if n := d / u.d; n > 0 && len(parts) < 3 {
 			parts = append(parts, strconv.FormatInt(int64(n), 10)+u.name)
-			d -= n * u.d
+			d %= u.d
 		}
 	}
 	return strings.Join(parts, " ")

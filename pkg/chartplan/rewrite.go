@@ -127,7 +127,7 @@ func RewriteExpr(expr string, ids map[string]string) (*Rewrite, error) {
 		}
 		rw.PostFilter = map[string]string{}
 		for k, v := range ids {
-			if k != labels.MetricName && k != "" {
+			if k != model.MetricNameLabel && k != "" {
 				rw.PostFilter[k] = v
 			}
 		}
@@ -158,7 +158,7 @@ func RewriteExprAny(expr string, ids map[string][]string) (*Rewrite, error) {
 			return nil, err
 		}
 		for k := range ids {
-			if k != labels.MetricName && k != "" {
+			if k != model.MetricNameLabel && k != "" {
 				rw.Unnarrowed = append(rw.Unnarrowed, k)
 			}
 		}
@@ -203,7 +203,7 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 	matchers := map[string]*labels.Matcher{}
 	dedup := make(map[string][]string, len(ids))
 	for k, vals := range ids {
-		if k == labels.MetricName || k == "" || len(vals) == 0 {
+		if k == model.MetricNameLabel || k == "" || len(vals) == 0 {
 			continue
 		}
 		vals = sortedValues(vals)
@@ -255,7 +255,7 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 		vals := dedup[name]
 		// Quoted UTF-8 label names need Prometheus 3; check those on the
 		// returned series so older servers are not sent them.
-		legacy := model.LabelName(name).IsValidLegacy()
+		legacy := model.LegacyValidation.IsValidLabelName(name)
 		injected, unsafe := false, !legacy
 		for i, p := range ps {
 			if !at(i, j).ok && !p.free(name) {
@@ -305,7 +305,7 @@ func rewriteAST(e parser.Expr, ids map[string][]string) (rw *Rewrite, err error)
 
 	// The chart query is the union of the parts; several parts are also
 	// listed with their own thresholds, to be fetched one by one.
-	var q parser.Expr = ps[0].expr
+	q := ps[0].expr
 	for _, p := range ps[1:] {
 		vm := p.vm
 		if vm == nil {

@@ -342,7 +342,7 @@ func (c *Client) alertRuleResource(ctx context.Context, version, uid string) (*A
 		} `json:"spec"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
-		return nil, fmt.Errorf("read %s: unexpected answer: %v", p, err)
+		return nil, fmt.Errorf("read %s: unexpected answer: %w", p, err)
 	}
 	s := res.Spec
 	r := &AlertRule{UID: res.Metadata.Name, Title: s.Title, IsPaused: s.Paused, Labels: s.Labels, Annotations: s.Annotations,
@@ -358,7 +358,7 @@ func (c *Client) alertRuleResource(ctx context.Context, version, uid string) (*A
 		}
 		d, err := model.ParseDuration(s)
 		if err != nil && perr == nil {
-			perr = fmt.Errorf("read %s: bad duration %q: %v", p, s, err)
+			perr = fmt.Errorf("read %s: bad duration %q: %w", p, s, err)
 		}
 		return time.Duration(d)
 	}

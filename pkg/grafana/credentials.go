@@ -108,7 +108,7 @@ func NamespaceForOrg(orgID int64) string {
 func checkBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("Grafana URL %q is not a URL: %v", raw, err)
+		return fmt.Errorf("Grafana URL %q is not a URL: %w", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("Grafana URL %q must start with http:// or https://", raw)

@@ -112,7 +112,7 @@ func (c *Client) dashboardHealth(ctx context.Context, s *settings.Settings) []Ch
 			newCheck(templateCheck, CheckSkipped, CodeTemplateSkippedNoAPI, nil),
 			newCheck(rendererCheck, CheckSkipped, CodeRendererSkippedNoAPI, nil))
 	}
-	checks = append(checks, newCheck(apiCheck, CheckOK, CodeAPIOK, map[string]string{"url": c.BaseURL(), "source": string(c.creds.Source)}))
+	checks = append(checks, newCheck(apiCheck, CheckOK, CodeAPIOK, map[string]string{"url": c.BaseURL(), "source": c.creds.Source}))
 
 	var tmpl Check
 	var panelType string

@@ -111,7 +111,7 @@ func (c *Client) QueryData(ctx context.Context, req QueryRequest) (map[string]Qu
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	if decodeErr != nil {
-		return nil, fmt.Errorf("%s: unexpected answer: %v", op, decodeErr)
+		return nil, fmt.Errorf("%s: unexpected answer: %w", op, decodeErr)
 	}
 	out := make(map[string]QueryResult, len(answer.Results))
 	for ref, r := range answer.Results {
@@ -119,7 +119,7 @@ func (c *Client) QueryData(ctx context.Context, req QueryRequest) (map[string]Qu
 		for i, fb := range r.Frames {
 			f := &data.Frame{}
 			if err := f.UnmarshalJSON(fb); err != nil {
-				return nil, fmt.Errorf("%s: refId %s frame %d is not a data frame: %v", op, ref, i, err)
+				return nil, fmt.Errorf("%s: refId %s frame %d is not a data frame: %w", op, ref, i, err)
 			}
 			qr.Frames = append(qr.Frames, f)
 		}

@@ -92,7 +92,7 @@ func (c *Client) Render(ctx context.Context, r RenderRequest) ([]byte, error) {
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("%s: the image Grafana sent is not a valid PNG: %v", op, err)
+		return nil, fmt.Errorf("%s: the image Grafana sent is not a valid PNG: %w", op, err)
 	}
 	if cfg.Width == 0 || cfg.Height == 0 {
 		return nil, fmt.Errorf("%s: Grafana sent an empty image", op)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -132,10 +133,10 @@ func versionRank(v string) int {
 	switch {
 	case strings.HasPrefix(rest, "beta"):
 		stage = 2
-		fmt.Sscanf(strings.TrimPrefix(rest, "beta"), "%d", &minor)
+		minor = leadingInt(strings.TrimPrefix(rest, "beta"))
 	case strings.HasPrefix(rest, "alpha"):
 		stage = 1
-		fmt.Sscanf(strings.TrimPrefix(rest, "alpha"), "%d", &minor)
+		minor = leadingInt(strings.TrimPrefix(rest, "alpha"))
 	}
 	return major*10000 + stage*1000 + minor
 }
@@ -355,4 +356,17 @@ func PanelFromV2Element(el map[string]any) (map[string]any, error) {
 		}
 	}
 	return p, nil
+}
+
+// leadingInt is the number s starts with ("1" of "1.2"), 0 when none.
+func leadingInt(s string) int {
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(s[:end])
+	if err != nil {
+		return 0
+	}
+	return n
 }

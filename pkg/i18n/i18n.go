@@ -201,7 +201,7 @@ func Duration(lang string, d time.Duration) string {
 			}
 			continue
 		}
-		d -= n * u.d
+		d %= u.d
 		b.WriteString(strconv.FormatInt(int64(n), 10))
 		if en {
 			b.WriteString(u.en)

@@ -61,7 +61,7 @@ type App struct {
 // config (GF_APP_URL, the managed service account token), but ends with
 // the request, so nothing long-lived uses it.
 func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.Instance, error) {
-	org := backend.PluginConfigFromContext(ctx).OrgID
+	org := backend.PluginConfigFromContext(ctx).OrgID //nolint:staticcheck // Grafana still sets OrgID, and the instance cache is keyed by it
 	if org <= 0 {
 		org = 1
 	}

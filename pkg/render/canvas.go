@@ -526,7 +526,6 @@ func (c *canvas) ellipsize(f face, s string, maxW float64) string {
 	rs := []rune(s)
 	if len(rs) > maxRunes {
 		rs = rs[:maxRunes]
-		s = string(rs)
 	} else if c.measure(f, s) <= maxW {
 		return s
 	}

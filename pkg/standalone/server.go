@@ -219,7 +219,7 @@ func (s *Server) Health(ctx context.Context) resources.Health {
 
 // Listen binds the configured address (so a port clash fails before Serve).
 func (s *Server) Listen() (string, error) {
-	l, err := net.Listen("tcp", s.cfg.Server.Listen)
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", s.cfg.Server.Listen)
 	if err != nil {
 		return "", err
 	}

@@ -291,7 +291,6 @@ func TestGrafanaAlertingCharts(t *testing.T) {
 	})
 
 	t.Run("multi-dimensional rule, 2 of 5 fire: each alert its own series", func(t *testing.T) {
-		before := len(graf.DSQueries())
 		payload := grafanaPayload("HighCPU", "cpu-high",
 			map[string]any{"labels": map[string]string{"instance": "web-2:9100", "severity": "critical"}, "values": map[string]float64{"B": 90.2, "C": 1}},
 			map[string]any{"labels": map[string]string{"instance": "web-4:9100", "severity": "critical"}, "values": map[string]float64{"B": 92.7, "C": 1}})
@@ -299,7 +298,7 @@ func TestGrafanaAlertingCharts(t *testing.T) {
 		if len(ex.Plans) != 2 || !strings.Contains(ex.Plans[0].Query, `instance="web-2:9100"`) || !strings.Contains(ex.Plans[1].Query, `instance="web-4:9100"`) {
 			t.Fatalf("plans %+v", ex.Plans)
 		}
-		before = len(graf.DSQueries())
+		before := len(graf.DSQueries())
 		if st, err := call(http.MethodPost, base+"webhook/grafana", payload, nil); err != nil || st != 200 {
 			t.Fatalf("webhook: %d %v", st, err)
 		}

@@ -216,7 +216,7 @@ func headerColor(m *channels.Message) string {
 }
 
 func (n *Notifier) post(ctx context.Context, body []byte) (*channels.Response, error) {
-	req, err := http.NewRequest(http.MethodPost, n.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "bad webhook URL")
 	}

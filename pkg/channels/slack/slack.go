@@ -229,7 +229,7 @@ func (n *Notifier) upload(ctx context.Context, c *channels.Chart, text string) (
 	if json.Unmarshal(resp.Body, &r) != nil || r.UploadURL == "" || r.FileID == "" {
 		return resp, 1, channels.Errorf(channels.Retryable, "files.getUploadURLExternal: unexpected answer")
 	}
-	req, err := http.NewRequest(http.MethodPost, r.UploadURL, bytes.NewReader(c.Image))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.UploadURL, bytes.NewReader(c.Image))
 	if err != nil {
 		return resp, 1, channels.Errorf(channels.Permanent, "bad upload URL")
 	}
@@ -250,7 +250,7 @@ func (n *Notifier) upload(ctx context.Context, c *channels.Chart, text string) (
 }
 
 func (n *Notifier) form(ctx context.Context, method string, v url.Values) (*channels.Response, error) {
-	req, err := http.NewRequest(http.MethodPost, n.api+"/"+method, strings.NewReader(v.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.api+"/"+method, strings.NewReader(v.Encode()))
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "bad API URL")
 	}

@@ -10,6 +10,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -169,7 +170,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 			if sentText && (channels.KindOf(err) == channels.Permanent || channels.KindOf(err) == channels.TooBig) {
 				notes = append(notes, "photo refused: "+err.Error())
 			} else {
-				if e, ok := err.(*channels.Error); ok && sentText {
+				if e := (*channels.Error)(nil); errors.As(err, &e) && sentText {
 					e.Sent = channels.PartText
 				}
 				return channels.NewResult(last, requests, channels.JoinNotes(notes...)), err

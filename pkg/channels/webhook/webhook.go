@@ -166,7 +166,7 @@ func (n *Notifier) post(ctx context.Context, m *channels.Message, b64 bool) (*ch
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "encoding payload: %v", err)
 	}
-	req, err := http.NewRequest(http.MethodPost, n.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, channels.Errorf(channels.Permanent, "bad webhook URL")
 	}

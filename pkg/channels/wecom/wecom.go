@@ -8,10 +8,11 @@ package wecom
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
+	"crypto/md5" //nolint:gosec // WeCom's image message requires the MD5 of the picture; no security depends on it
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -124,7 +125,7 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		sent = channels.PartText
 	}
 	if wantChart {
-		sum := md5.Sum(m.Chart.Image)
+		sum := md5.Sum(m.Chart.Image) //nolint:gosec // the platform's checksum, not a security measure
 		resp, err := n.post(ctx, map[string]any{"msgtype": "image", "image": map[string]string{
 			"base64": base64.StdEncoding.EncodeToString(m.Chart.Image),
 			"md5":    hex.EncodeToString(sum[:]),
@@ -135,13 +136,13 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 		switch kind := channels.KindOf(err); {
 		case err == nil:
-			sent = both(sent)
+			// text and image are both out
 		case kind == channels.TooBig || kind == channels.Permanent && sent != "":
 			// The text is out; an image the platform refuses cannot be fixed
 			// by retrying, so record it instead of failing the alert.
 			notes = append(notes, "image rejected: "+err.Error())
 		default:
-			if e, ok := err.(*channels.Error); ok {
+			if e := (*channels.Error)(nil); errors.As(err, &e) {
 				e.Sent = sent
 			}
 			return channels.NewResult(last, requests, channels.JoinNotes(notes...)), err
@@ -171,13 +172,6 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 		}
 	}
 	return channels.NewResult(last, requests, channels.JoinNotes(notes...)), nil
-}
-
-func both(sent channels.Part) channels.Part {
-	if sent == channels.PartText {
-		return channels.PartBoth
-	}
-	return channels.PartChart
 }
 
 func markdown(content string) map[string]any {
