@@ -24,5 +24,9 @@
 // channel's language, and the full reason — upstream errors, the query,
 // hosts; secret values removed — for the delivery record and /preview.
 // Reasons health reports for all alerts (no data source) and the rule's
-// own chart_disable are Quiet: worth a record, not a message.
+// own chart_disable are Quiet: worth a record, not a message. A chart
+// whose query returned no data is not sent either (ChartIn, OverviewIn):
+// the chat gets a one-line note (nochart.NoData, or NoDataExpected for a
+// rule that fires on absent data, such as absent()), since an empty image
+// costs a message on some platforms and says nothing.
 package charter
