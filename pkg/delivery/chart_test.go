@@ -12,6 +12,7 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/nochart"
+	"github.com/alertchart/alertchart/pkg/settings"
 )
 
 // acceptAll accepts n single-alert notifications at once and returns their ids.
@@ -248,5 +249,30 @@ func TestChartPerChannelLanguage(t *testing.T) {
 		if err != nil || !ok || r.err != nil || r.chart.Title != want[map[string]*fakeNotifier{"zh": zh1, "en": en}[lang]] {
 			t.Errorf("stored %s chart: %v %v %+v", lang, ok, err, r)
 		}
+	}
+}
+
+// Issue 13.7, DingTalk with a hanging Prometheus and rateLimitPerMinute
+// 100000: each text waits chart.budget and goes alone; the chart never
+// comes, so each chat gets a follow-up note, and the records say the chart
+// timed out (before: no note, and 4 of 5 records said "rate limited").
+func TestLateChartGetsFollowUpNote(t *testing.T) {
+	s := testSettings(t, "ding")
+	s.Channels[0].RateLimitPerMinute = 100000
+	s.Channels[0].Language = "en"
+	s.Chart.Budget = settings.Duration(500 * time.Millisecond)
+	n := newFake("ding", 0, true)
+	svc := openTest(t, s, &fakeCharter{delay: time.Minute}, func(c *Config) { c.ChartTimeout = time.Second }, n)
+	ids := acceptAll(t, svc, 5, "hang")
+	waitFor(t, 20*time.Second, "5 texts and 5 notes", func() bool { t, _, n := count(n.messages()); return t == 5 && n == 5 })
+	for _, m := range n.messages() {
+		if m.part == channels.PartChart && m.note != "chart unavailable: the chart took too long" {
+			t.Errorf("note %q", m.note)
+		}
+	}
+	for _, id := range ids {
+		waitFor(t, 5*time.Second, "record", func() bool {
+			return strings.HasPrefix(channelOf(t, svc, id).ChartNote, "chart unavailable: chart took longer than 1s")
+		})
 	}
 }
