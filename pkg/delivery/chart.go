@@ -274,8 +274,18 @@ func (s *orgRuntime) chartLang(channel string) string {
 	return s.noteLang(channel)
 }
 
-// overviewIn draws a digest's overview chart in lang when the Charter can
-// (LanguageOverviewCharter).
+// overviewLang is the language a digest's overview is asked in for a
+// channel of language lang: lang when the Charter draws overviews in a
+// given language (LanguageOverviewCharter), else "" (it chooses).
+func overviewLang(oc OverviewCharter, lang string) string {
+	if _, ok := oc.(LanguageOverviewCharter); !ok {
+		return ""
+	}
+	return lang
+}
+
+// overviewIn draws a digest's overview chart in lang ("": the Charter
+// chooses, see overviewLang).
 func overviewIn(ctx context.Context, oc OverviewCharter, receiver, lang string, alerts []template.Alert) (*channels.Chart, ChartInfo, error) {
 	if lc, ok := oc.(LanguageOverviewCharter); ok && lang != "" {
 		return lc.OverviewIn(ctx, receiver, lang, alerts)

@@ -276,3 +276,24 @@ func TestLateChartGetsFollowUpNote(t *testing.T) {
 		})
 	}
 }
+
+// A digest's overview is asked in its channel's language when the Charter
+// can draw one in a given language.
+func TestOverviewInChannelLanguage(t *testing.T) {
+	lc := &langCharter{langs: map[string]int{}}
+	alerts := payload(2, "ov").Alerts
+	if l := overviewLang(lc, "en"); l != "en" {
+		t.Fatalf("overview language %q", l)
+	}
+	if l := overviewLang(&fakeCharter{}, "en"); l != "" {
+		t.Fatalf("overview language of a charter without languages %q", l)
+	}
+	chart, _, err := overviewIn(context.Background(), lc, "ops", "en", alerts)
+	if err != nil || chart.Title != "HighCPU (last 10m)" {
+		t.Fatalf("overview %v %v", chart, err)
+	}
+	chart, _, err = overviewIn(context.Background(), &fakeCharter{}, "ops", "", alerts)
+	if err != nil || chart.Title != "HighCPU — 2 alerts" {
+		t.Fatalf("overview without languages %v %v", chart, err)
+	}
+}

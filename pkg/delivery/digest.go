@@ -174,7 +174,7 @@ func (s *orgRuntime) startOverview(channel, receiver string, alerts []template.A
 		defer s.wg.Done()
 		ctx, cancel := context.WithDeadline(s.ctx, deadline)
 		defer cancel()
-		out <- s.drawOverview(ctx, oc, receiver, s.chartLang(channel), alerts)
+		out <- s.drawOverview(ctx, oc, receiver, overviewLang(oc, s.noteLang(channel)), alerts)
 	}()
 	return out
 }
