@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/channels/registry"
 	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/settings"
+	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
 )
 
 // acceptAll accepts n single-alert notifications at once and returns their ids.
@@ -296,4 +299,79 @@ func TestOverviewInChannelLanguage(t *testing.T) {
 	if err != nil || chart.Title != "HighCPU — 2 alerts" {
 		t.Fatalf("overview without languages %v %v", chart, err)
 	}
+}
+
+// The burst of 8 against the WeCom contract fake (20 messages a minute per
+// robot, refused messages counted, 45009 beyond) through the real WeCom
+// notifier, counted at the far end: 8 texts naming each alert's instance,
+// 8 images, nothing refused.
+func TestBurstOfEightToWeComFake(t *testing.T) {
+	robot := fakewecom.New()
+	t.Cleanup(robot.Close)
+	s, err := settings.Parse([]byte(fmt.Sprintf(`{"chart":{"language":"zh"},
+		"channels":[{"name":"ops","type":"wecom","apiUrl":%q}],"routes":[{"receiver":"ops","channels":["ops"]}]}`, robot.URL)),
+		map[string]string{"channels.ops.url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robot.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := registry.New(s.Channels[0], s, registry.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The real robot answers in tens of milliseconds: the lane's texts go
+	// out one after another while the first charts are ready.
+	n = slowNotifier{Notifier: n, delay: 50 * time.Millisecond}
+	cfg := Config{Settings: s, DataDir: t.TempDir(), Notifiers: map[string]channels.Notifier{"ops": n},
+		Charter: &fakeCharter{delay: 20 * time.Millisecond}, Registerer: prometheus.NewRegistry()}
+	svc, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = svc.Close(ctx)
+	})
+	acceptAll(t, svc, 8, "wecom")
+	tally := func() (texts map[string]bool, images int) {
+		texts = map[string]bool{}
+		for _, m := range robot.Accepted() {
+			switch m.MsgType {
+			case "image":
+				images++
+			case "markdown", "text":
+				for i := range 8 {
+					if inst := fmt.Sprintf("wecom%02d--node0:9100", i); strings.Contains(string(m.Body), inst) {
+						texts[inst] = true
+					}
+				}
+			}
+		}
+		return
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if texts, images := tally(); len(texts) == 8 && images == 8 {
+			break
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	texts, images := tally()
+	if got := len(robot.Accepted()); len(texts) != 8 || images != 8 || got != 16 {
+		t.Fatalf("robot accepted %d messages: %d alerts named, %d images; want 16: 8 and 8", got, len(texts), images)
+	}
+}
+
+// slowNotifier answers after delay, like a platform across the internet.
+type slowNotifier struct {
+	channels.Notifier
+	delay time.Duration
+}
+
+func (n slowNotifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
+	select {
+	case <-time.After(n.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return n.Notifier.Send(ctx, m)
 }
