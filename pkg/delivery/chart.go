@@ -105,10 +105,9 @@ func (s *orgRuntime) workChart(ctx context.Context, k store.Key) error {
 		if waiting > 0 {
 			// The robot's free slots are needed by alert text: the text
 			// goes first, and a note would cost the same slot.
-			why := fmt.Sprintf("chart skipped: %d alert texts were waiting for the robot's free slots (limit %d a minute); no note sent", waiting, limit)
+			why := fmt.Sprintf("chart skipped: %s; no note sent", textsNeedSlots(waiting, limit))
 			if row.ChartSentAt.Valid {
-				why = fmt.Sprintf("%d of %d charts sent; the rest skipped: %d alert texts were waiting for the robot's free slots (limit %d a minute)",
-					i, len(alerts), waiting, limit)
+				why = fmt.Sprintf("%d of %d charts sent; the rest skipped: %s", i, len(alerts), textsNeedSlots(waiting, limit))
 			}
 			return s.chartDone(ctx, row, store.ChartSkipped, why)
 		}
@@ -155,6 +154,15 @@ func (s *orgRuntime) workChart(ctx context.Context, k store.Key) error {
 	return s.chartNote(ctx, n, limit, row, del, reason.Note(lang), note, true)
 }
 
+// textsNeedSlots words, for a record, why an image or a note gave way.
+func textsNeedSlots(waiting int64, limit int) string {
+	texts := "alert texts were"
+	if waiting == 1 {
+		texts = "alert text was"
+	}
+	return fmt.Sprintf("%d %s waiting for the robot's free slots (limit %d a minute)", waiting, texts, limit)
+}
+
 // quietWhy says why a quiet reason is not worth a message.
 func quietWhy(r nochart.Reason) string {
 	if r == nochart.NoDataSource {
@@ -178,7 +186,7 @@ func (s *orgRuntime) chartNote(ctx context.Context, n channels.Notifier, limit i
 	}
 	switch {
 	case waiting > 0:
-		return s.chartDone(ctx, row, store.ChartSkipped, fmt.Sprintf("%s; no note sent: %d alert texts were waiting for the robot's free slots (limit %d a minute)", why, waiting, limit))
+		return s.chartDone(ctx, row, store.ChartSkipped, why+"; no note sent: "+textsNeedSlots(waiting, limit))
 	case !dec.OK && wait:
 		s.m.rateWaits.WithLabelValues(row.Channel).Inc()
 		return river.JobSnooze(dec.Wait)

@@ -124,7 +124,7 @@ func TestChartSkippedOnlyWhenTextNeedsTheSlots(t *testing.T) {
 		c := channelOf(t, svc, id)
 		switch {
 		case c.ChartSentAt != nil:
-		case strings.HasPrefix(c.ChartNote, "chart skipped: 1 alert texts were waiting for the robot's free slots (limit 4 a minute)"):
+		case strings.HasPrefix(c.ChartNote, "chart skipped: 1 alert text was waiting for the robot's free slots (limit 4 a minute); no note sent"):
 			skipped++
 		default:
 			t.Errorf("%s: chart note %q", id, c.ChartNote)
