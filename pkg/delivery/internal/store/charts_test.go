@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alertchart/alertchart/test/services"
 )
 
 // oldChartTable is alertchart_chart as versions before per-language charts
 // created it (one chart per alert).
-func oldChartTable(t *testing.T) string {
-	for _, s := range schema(sqliteDialect) {
+func oldChartTable(t *testing.T, d dialect) string {
+	for _, s := range schema(d) {
 		if strings.Contains(s, "TABLE IF NOT EXISTS alertchart_chart (") {
 			return s
 		}
@@ -23,10 +25,24 @@ func oldChartTable(t *testing.T) string {
 // "", and takes a chart per language; a move cut short by a killed process
 // is finished on the next start.
 func TestChartTableKeyedByLanguage(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testChartTableKeyedByLanguage(t, openTestStore(t), sqliteDialect) })
+	t.Run("postgres", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("starts PostgreSQL")
+		}
+		st, err := OpenPostgres(context.Background(), services.StartPostgres(t).DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(st.Close)
+		testChartTableKeyedByLanguage(t, st, postgresDialect)
+	})
+}
+
+func testChartTableKeyedByLanguage(t *testing.T, st *Store, d dialect) {
 	ctx := context.Background()
-	st := openTestStore(t)
-	for _, q := range []string{`DROP TABLE alertchart_chart`, oldChartTable(t),
-		`INSERT INTO alertchart_chart (delivery_id, fingerprint, created_at, content_type, image, error) VALUES ('d1', 'fp', 1, '', x'', 'chart query failed: boom')`} {
+	for _, q := range []string{`DROP TABLE alertchart_chart`, oldChartTable(t, d),
+		`INSERT INTO alertchart_chart (delivery_id, fingerprint, created_at, content_type, error) VALUES ('d1', 'fp', 1, '', 'chart query failed: boom')`} {
 		if _, err := st.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -51,8 +67,8 @@ func TestChartTableKeyedByLanguage(t *testing.T) {
 
 	// Killed after the copy and the drop, before the rename: the next
 	// start recreates an empty old-style table first.
-	for _, q := range []string{chartTableLang("alertchart_chart_lang", "BLOB"),
-		`INSERT INTO alertchart_chart_lang SELECT * FROM alertchart_chart`, `DROP TABLE alertchart_chart`, oldChartTable(t)} {
+	for _, q := range []string{chartTableLang("alertchart_chart_lang", d.blob),
+		`INSERT INTO alertchart_chart_lang SELECT * FROM alertchart_chart`, `DROP TABLE alertchart_chart`, oldChartTable(t, d)} {
 		if _, err := st.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
