@@ -61,8 +61,10 @@ type Charter struct {
 }
 
 var (
-	_ delivery.Charter         = (*Charter)(nil)
-	_ delivery.OverviewCharter = (*Charter)(nil)
+	_ delivery.Charter                 = (*Charter)(nil)
+	_ delivery.OverviewCharter         = (*Charter)(nil)
+	_ delivery.LanguageCharter         = (*Charter)(nil)
+	_ delivery.LanguageOverviewCharter = (*Charter)(nil)
 )
 
 // New makes a Charter. With a Grafana client, a template panel and a
