@@ -61,8 +61,10 @@ type Charter struct {
 }
 
 var (
-	_ delivery.Charter         = (*Charter)(nil)
-	_ delivery.OverviewCharter = (*Charter)(nil)
+	_ delivery.Charter                 = (*Charter)(nil)
+	_ delivery.OverviewCharter         = (*Charter)(nil)
+	_ delivery.LanguageCharter         = (*Charter)(nil)
+	_ delivery.LanguageOverviewCharter = (*Charter)(nil)
 )
 
 // New makes a Charter. With a Grafana client, a template panel and a
@@ -151,8 +153,19 @@ func (c *Charter) LangFor(receiver string, alerts ...template.Alert) string {
 // chart.language). The alert is planned and fetched once and drawn once
 // per language, however many channels ask and however concurrently; the
 // chart is kept for a short while for the channels that ask later.
+//
+// A chart whose query returned no data is no chart for delivery: an empty
+// "no data" image costs a message and says nothing, so the answer is a
+// nochart.NoData error (NoDataExpected when the rule fires on absent data),
+// which the channel words as a one-line note. MakeChartIn (POST /preview)
+// still draws it.
 func (c *Charter) ChartIn(ctx context.Context, receiver, lang string, alert template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
 	r, err := c.cache.get(ctx, c, alert, c.Lang(lang))
+	if err == nil {
+		if err = noData(r); err != nil {
+			return nil, r.Info, err
+		}
+	}
 	chart := r.Chart
 	if chart != nil {
 		// Callers get their own copy (the image bytes are shared).
@@ -181,9 +194,32 @@ func (c *Charter) Overview(ctx context.Context, receiver string, alerts []templa
 }
 
 // OverviewIn is Overview in lang (the digest's channel's language).
+// An overview without data is no chart either (see ChartIn).
 func (c *Charter) OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
 	r, err := c.MakeOverviewIn(ctx, lang, alerts)
+	if err == nil {
+		if err = noData(r); err != nil {
+			return nil, r.Info, err
+		}
+	}
 	return r.Chart, r.Info, err
+}
+
+// noData is the reason a natively drawn chart is not worth sending: its
+// query returned no series. The full reason names the query and, for a
+// rule that fires on absent data, says that this is expected.
+func noData(r Result) error {
+	if r.Chart == nil || r.Info.Renderer != "native" || len(r.Chart.Series) > 0 || r.Plan == nil {
+		return nil
+	}
+	detail := "no data: the query returned no series for the alert's window"
+	if r.Chart.Query != "" {
+		detail += " (" + r.Chart.Query + ")"
+	}
+	if r.Plan.NoDataNote != "" {
+		return nochart.New(nochart.NoDataExpected, detail+"; expected: "+r.Plan.In("en").NoDataNote)
+	}
+	return nochart.New(nochart.NoData, detail)
 }
 
 // MakeOverview plans and renders the overview chart of several alerts in

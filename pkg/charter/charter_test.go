@@ -293,6 +293,10 @@ func TestNoChartReasons(t *testing.T) {
 func TestOverviewIn(t *testing.T) {
 	t.Parallel()
 	prom := cpuProm(t)
+	// The overview's query has data (an overview without any is no chart, see TestNoDataIsANote).
+	prom.Lock()
+	prom.Matrix[`cpu_percent{instance=~"node-2:9100|node-3:9100",job="node"}`] = prom.Matrix[cpuQuery]
+	prom.Unlock()
 	c := newCharter(t, prom.URL, zhSettings, nil)
 	b := cpuAlert()
 	b.Fingerprint, b.Labels = "f-node-3", template.KV{"alertname": "HighCPU", "instance": "node-3:9100", "job": "node", "severity": "critical"}
@@ -362,5 +366,46 @@ func TestLangFor(t *testing.T) {
 	ov, _, err := c.Overview(context.Background(), "en", []template.Alert{cpuAlert()})
 	if err != nil || ov.Title != "HighCPU — 1 alert (last 10m)" {
 		t.Errorf("Overview for English channels: %v %q", err, ov.Title)
+	}
+}
+
+// Issue 17.6: an alert whose query returns no data gets no empty image
+// from ChartIn but a NoData error (a one-line note in the channel's
+// language), and NoDataExpected when the rule fires on absent data;
+// /preview (MakeChartIn) still draws the "no data" image.
+func TestNoDataIsANote(t *testing.T) {
+	t.Parallel()
+	prom := cpuProm(t)
+	prom.Lock()
+	prom.Rules = append(prom.Rules, fakeprom.Rule{Group: "batch", Name: "BatchDown", Query: `absent(up{job="batch"})`, For: time.Minute})
+	prom.Unlock()
+	c := newCharter(t, prom.URL, zhSettings, nil)
+	quiet := cpuAlert()
+	quiet.Fingerprint, quiet.Labels["instance"] = "f-node-9", "node-9:9100"
+	absent := template.Alert{Status: "firing", Fingerprint: "f-batch", Labels: template.KV{"alertname": "BatchDown", "job": "batch"},
+		StartsAt: time.Now().Add(-2 * time.Minute), GeneratorURL: "http://prom/graph?g0.expr=absent%28up%7Bjob%3D%22batch%22%7D%29&g0.tab=1"}
+	for _, tc := range []struct {
+		alert          template.Alert
+		want           nochart.Reason
+		zhNote, enNote string
+		detail         string
+	}{
+		{quiet, nochart.NoData, "图表不可用：查询无数据", "chart unavailable: the query returned no data", "node-9:9100"},
+		{absent, nochart.NoDataExpected, "图表不可用：无数据——该告警正是在数据缺失时触发", "chart unavailable: no data, which is what this alert fires on", "expected: This alert fires when"},
+	} {
+		chart, _, err := c.ChartIn(context.Background(), "ops", "en", tc.alert)
+		if chart != nil || nochart.ReasonOf(err) != tc.want {
+			t.Fatalf("%s: chart %v, err %v; want %s", tc.alert.Labels["alertname"], chart, err, tc.want)
+		}
+		if zh, en := nochart.Note("zh", err), nochart.Note("en", err); zh != tc.zhNote || en != tc.enNote {
+			t.Errorf("notes %q / %q", zh, en)
+		}
+		t.Logf("record: %s", err)
+		if !strings.Contains(err.Error(), tc.detail) {
+			t.Errorf("full reason %q lacks %q", err, tc.detail)
+		}
+		if r, err := c.MakeChartIn(context.Background(), "en", tc.alert); err != nil || r.Chart == nil || len(r.Chart.Image) == 0 {
+			t.Errorf("preview of no data: %v", err)
+		}
 	}
 }

@@ -3,8 +3,10 @@
 // panel when chart.renderer asks for it and Grafana can, else (and as the
 // fallback of every Grafana failure) by the native renderer from the
 // plan's data — and what the records need to know about it (delivery's
-// ChartInfo). It implements delivery.Charter and delivery.OverviewCharter;
-// POST /preview and the channel test use it directly.
+// ChartInfo). It implements delivery.Charter and delivery.OverviewCharter,
+// and their per-language forms (delivery.LanguageCharter,
+// LanguageOverviewCharter); POST /preview and the channel test use it
+// directly.
 //
 // # Languages
 //
@@ -14,8 +16,9 @@
 // chart in one language; an alert is planned and its data fetched once,
 // and drawn at most once per language its channels use (a short-lived
 // cache keyed by alert and language; concurrent callers share one
-// drawing). Chart, which delivery calls without naming a channel, draws in
-// the language all the alert's channels share, else in chart.language.
+// drawing). Delivery asks ChartIn and OverviewIn with each channel's
+// language; Chart and Overview, which name no channel, draw in the
+// language all the alert's channels share, else in chart.language.
 //
 // # Failures
 //
@@ -24,5 +27,9 @@
 // channel's language, and the full reason — upstream errors, the query,
 // hosts; secret values removed — for the delivery record and /preview.
 // Reasons health reports for all alerts (no data source) and the rule's
-// own chart_disable are Quiet: worth a record, not a message.
+// own chart_disable are Quiet: worth a record, not a message. A chart
+// whose query returned no data is not sent either (ChartIn, OverviewIn):
+// the chat gets a one-line note (nochart.NoData, or NoDataExpected for a
+// rule that fires on absent data, such as absent()), since an empty image
+// costs a message on some platforms and says nothing.
 package charter

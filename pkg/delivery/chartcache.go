@@ -11,18 +11,21 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
+	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/series"
 )
 
-// chartResult is one alert's chart, or why there is none.
+// chartResult is one alert's chart in one language, or why there is none.
 type chartResult struct {
 	chart *channels.Chart
 	info  ChartInfo
 	err   error
+	lang  string // the language asked for ("" for a Charter without languages)
 }
 
 // future is a chart being made in this process. Several channels of one
-// notification wait on the same future, so each alert is rendered once.
+// notification wait on the same future, so each alert is rendered once per
+// language its channels use.
 type future struct {
 	done chan struct{}
 	res  chartResult
@@ -44,10 +47,11 @@ func newChartCache(s *engine) *chartCache {
 	return &chartCache{s: s, sem: make(chan struct{}, maxConcurrentCharts), m: map[string]*future{}}
 }
 
-// start begins making the chart of alert fp of a delivery, with the
-// organisation's charter, unless it is already being made; it never blocks.
-func (c *chartCache) start(rt *orgRuntime, del *deliveryRec, a template.Alert) *future {
-	key := del.ID + "/" + a.Fingerprint
+// start begins making the chart of alert fp of a delivery in lang (see
+// orgRuntime.chartLang), with the organisation's charter, unless it is
+// already being made; it never blocks.
+func (c *chartCache) start(rt *orgRuntime, del *deliveryRec, a template.Alert, lang string) *future {
+	key := del.ID + "/" + a.Fingerprint + "/" + lang
 	c.mu.Lock()
 	if f, ok := c.m[key]; ok {
 		c.mu.Unlock()
@@ -59,7 +63,7 @@ func (c *chartCache) start(rt *orgRuntime, del *deliveryRec, a template.Alert) *
 	c.s.wg.Add(1)
 	go func() {
 		defer c.s.wg.Done()
-		f.res = c.make(rt.charter, del, a)
+		f.res = c.make(rt.charter, del, a, lang)
 		close(f.done)
 		// Waiters that come later read the stored record.
 		time.AfterFunc(2*time.Minute, func() {
@@ -71,9 +75,9 @@ func (c *chartCache) start(rt *orgRuntime, del *deliveryRec, a template.Alert) *
 	return f
 }
 
-// get returns the chart, waiting at most until ctx ends.
-func (c *chartCache) get(ctx context.Context, rt *orgRuntime, del *deliveryRec, a template.Alert) (chartResult, error) {
-	f := c.start(rt, del, a)
+// get returns the chart in lang, waiting at most until ctx ends.
+func (c *chartCache) get(ctx context.Context, rt *orgRuntime, del *deliveryRec, a template.Alert, lang string) (chartResult, error) {
+	f := c.start(rt, del, a, lang)
 	select {
 	case <-f.done:
 		return f.res, nil
@@ -82,37 +86,42 @@ func (c *chartCache) get(ctx context.Context, rt *orgRuntime, del *deliveryRec, 
 	}
 }
 
-func (c *chartCache) make(charter Charter, del *deliveryRec, a template.Alert) chartResult {
+func (c *chartCache) make(charter Charter, del *deliveryRec, a template.Alert, lang string) chartResult {
 	s := c.s
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ChartTimeout)
 	defer cancel()
-	if res, ok, err := s.loadChart(ctx, del.ID, a.Fingerprint); err == nil && ok {
+	if res, ok, err := s.loadChart(ctx, del.ID, a.Fingerprint, lang); err == nil && ok {
 		return res
 	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return chartResult{err: fmt.Errorf("chart queue: %w", ctx.Err())}
+		return chartResult{lang: lang, err: nochart.New(nochart.Timeout, fmt.Sprintf("chart queue: no renderer free within %s", s.cfg.ChartTimeout))}
 	}
 	t0 := time.Now()
-	var res chartResult
+	res := chartResult{lang: lang}
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				res = chartResult{err: fmt.Errorf("chart panicked: %v", p)}
+				res.chart, res.err = nil, nochart.New(nochart.Internal, fmt.Sprintf("chart panicked: %v", p))
 			}
 			<-c.sem
 		}()
-		res.chart, res.info, res.err = charter.Chart(ctx, del.Receiver, a)
+		if lc, ok := charter.(LanguageCharter); ok && lang != "" {
+			res.chart, res.info, res.err = lc.ChartIn(ctx, del.Receiver, lang, a)
+		} else {
+			res.chart, res.info, res.err = charter.Chart(ctx, del.Receiver, a)
+		}
 	}()
 	if res.err == nil && (res.chart == nil || (len(res.chart.Image) == 0 && res.chart.URL == "")) {
-		res.err = fmt.Errorf("the chart has no image")
+		res.err = nochart.New(nochart.Internal, "the chart has no image")
 	}
 	outcome := "ok"
 	if res.err != nil {
 		outcome = "error"
 		if ctx.Err() != nil && s.ctx.Err() == nil {
-			res.err = fmt.Errorf("chart took longer than %s: %w", s.cfg.ChartTimeout, res.err)
+			res.err = &nochart.Error{Reason: nochart.Timeout, Err: res.err,
+				Detail: fmt.Sprintf("chart took longer than %s: %v", s.cfg.ChartTimeout, res.err)}
 		}
 	}
 	s.m.chartLatency.WithLabelValues(outcome).Observe(time.Since(t0).Seconds())
@@ -141,11 +150,13 @@ type chartMeta struct {
 	To          time.Time       `json:"to"`
 }
 
+// storeChart keeps a chart, or why there is none (the full reason and its
+// kind), under its delivery, fingerprint and language.
 func (s *engine) storeChart(ctx context.Context, id, fp string, res chartResult) error {
-	rec := store.ChartRecord{DeliveryID: id, Fingerprint: fp, CreatedAt: s.now(), Renderer: res.info.Renderer,
+	rec := store.ChartRecord{DeliveryID: id, Fingerprint: fp, Lang: res.lang, CreatedAt: s.now(), Renderer: res.info.Renderer,
 		Fallback: res.info.FallbackReason, Plan: string(res.info.Plan), Note: res.info.Note}
 	if res.err != nil {
-		rec.Error = res.err.Error()
+		rec.Error, rec.Reason = res.err.Error(), string(nochart.ReasonOf(res.err))
 	} else {
 		rec.Image = res.chart.Image
 		rec.ContentType = res.chart.ContentType
@@ -159,21 +170,26 @@ func (s *engine) storeChart(ctx context.Context, id, fp string, res chartResult)
 	return s.st.InsertChart(ctx, rec)
 }
 
-// loadChart reads a stored chart; ok is false when none is stored.
-func (s *engine) loadChart(ctx context.Context, id, fp string) (chartResult, bool, error) {
-	rec, err := s.st.Chart(ctx, id, fp)
+// loadChart reads a stored chart in lang; ok is false when none is
+// stored. A stored failure comes back as the nochart.Error it was.
+func (s *engine) loadChart(ctx context.Context, id, fp, lang string) (chartResult, bool, error) {
+	rec, err := s.st.Chart(ctx, id, fp, lang)
 	if err == store.ErrNoRows {
 		return chartResult{}, false, nil
 	}
 	if err != nil {
 		return chartResult{}, false, err
 	}
-	res := chartResult{info: ChartInfo{Renderer: rec.Renderer, FallbackReason: rec.Fallback, Note: rec.Note}}
+	res := chartResult{lang: lang, info: ChartInfo{Renderer: rec.Renderer, FallbackReason: rec.Fallback, Note: rec.Note}}
 	if rec.Plan != "" {
 		res.info.Plan = json.RawMessage(rec.Plan)
 	}
 	if rec.Error != "" {
-		res.err = fmt.Errorf("%s", rec.Error)
+		reason := nochart.Reason(rec.Reason)
+		if reason == "" {
+			reason = nochart.Internal // stored before reasons were
+		}
+		res.err = nochart.New(reason, rec.Error)
 		return res, true, nil
 	}
 	var m chartMeta

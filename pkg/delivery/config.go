@@ -29,6 +29,28 @@ type OverviewCharter interface {
 	Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, ChartInfo, error)
 }
 
+// LanguageCharter is implemented by a Charter that draws an alert's chart
+// in a given language ("zh" or "en": the title, the image's own words).
+// Delivery then asks each channel's chart in the channel's language
+// (channel language, else chart.language), so an English channel under a
+// Chinese default gets English charts; an alert is drawn once per
+// language, and its charts are cached and stored per language.
+type LanguageCharter interface {
+	ChartIn(ctx context.Context, receiver, lang string, alert template.Alert) (*channels.Chart, ChartInfo, error)
+}
+
+// LanguageOverviewCharter is OverviewCharter in a given language (the
+// digest's channel's).
+type LanguageOverviewCharter interface {
+	OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, ChartInfo, error)
+}
+
+// A Charter's error says why an alert has no chart: a *nochart.Error
+// carries the kind (nochart.Reason), which words the chat's short note in
+// the channel's language, and the full reason for the record. Any other
+// error is recorded in full and noted as an internal error
+// (nochart.ReasonOf).
+
 // ChartInfo describes how a chart was made, for delivery records.
 type ChartInfo struct {
 	// Renderer that produced the image: "native" or "grafana".

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -95,7 +96,8 @@ func TestSlowChartTextGoesAtBudgetThenNote(t *testing.T) {
 	for _, n := range []*fakeNotifier{combined, separate} {
 		waitFor(t, 10*time.Second, "chart note", func() bool { return len(n.messages()) >= 2 })
 		m := n.messages()
-		if m[0].part != channels.PartText || m[1].part != channels.PartChart || m[1].chart || !strings.HasPrefix(m[1].note, "chart unavailable: ") {
+		// The note is the channel's language (zh by default) and says only the kind.
+		if m[0].part != channels.PartText || m[1].part != channels.PartChart || m[1].chart || m[1].note != nochart.Timeout.Note("zh") {
 			t.Fatalf("%s: want text then a note, got %+v / %+v", n.name, m[0], m[1])
 		}
 	}
@@ -109,7 +111,9 @@ func TestFailingCharterNote(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "note", func() bool { return len(n.messages()) >= 2 })
-	if m := n.messages()[1]; m.note != "chart unavailable: renderer down" {
+	// The chat gets the kind in its language (an error that is not a
+	// nochart.Error is an internal one); the record keeps the full reason.
+	if m := n.messages()[1]; m.note != "图表不可用：内部错误" {
 		t.Fatalf("note %q", m.note)
 	}
 	waitFor(t, 5*time.Second, "record", func() bool {

@@ -174,12 +174,12 @@ func (s *orgRuntime) startOverview(channel, receiver string, alerts []template.A
 		defer s.wg.Done()
 		ctx, cancel := context.WithDeadline(s.ctx, deadline)
 		defer cancel()
-		out <- s.drawOverview(ctx, oc, receiver, alerts)
+		out <- s.drawOverview(ctx, oc, receiver, overviewLang(oc, s.noteLang(channel)), alerts)
 	}()
 	return out
 }
 
-func (s *orgRuntime) drawOverview(ctx context.Context, oc OverviewCharter, receiver string, alerts []template.Alert) (res chartResult) {
+func (s *orgRuntime) drawOverview(ctx context.Context, oc OverviewCharter, receiver, lang string, alerts []template.Alert) (res chartResult) {
 	// The overview shares the chart semaphore with per-alert charts, so a
 	// storm cannot start more renders than maxConcurrentCharts.
 	select {
@@ -195,7 +195,8 @@ func (s *orgRuntime) drawOverview(ctx context.Context, oc OverviewCharter, recei
 			}
 			<-s.charts.sem
 		}()
-		res.chart, res.info, res.err = oc.Overview(ctx, receiver, alerts)
+		res.chart, res.info, res.err = overviewIn(ctx, oc, receiver, lang, alerts)
+		res.lang = lang
 	}()
 	if res.err == nil && (res.chart == nil || (len(res.chart.Image) == 0 && res.chart.URL == "")) {
 		res.err = fmt.Errorf("the chart has no image")

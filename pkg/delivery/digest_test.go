@@ -124,7 +124,7 @@ func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
 			owner = id
 		}
 	}
-	res, ok, err := svc.e.loadChart(context.Background(), owner, overviewFingerprint("ops"))
+	res, ok, err := svc.e.loadChart(context.Background(), owner, overviewFingerprint("ops"), "") // the fake charter has no languages
 	if err != nil || !ok || res.err != nil || len(res.chart.Image) == 0 {
 		t.Fatalf("stored overview of %s: ok %v, %v %v", owner, ok, err, res.err)
 	}

@@ -35,8 +35,14 @@
 // (channels.PartBoth) if the chart is ready within chart.budget of
 // acceptance; otherwise the text goes alone (PartText) and a chart job sends
 // the chart as its own message (PartChart) or, if there is no chart, one
-// short note: a PartChart message with Chart == nil and ChartNote
-// "chart unavailable: <reason>".
+// short note: a PartChart message with Chart == nil and a ChartNote in the
+// channel's language from pkg/nochart ("图表不可用：Prometheus 查询失败"; no
+// URL, query or upstream error — the record's chart_note keeps the full
+// reason). A chart already known to have failed within the budget puts
+// the note in the combined platform's text instead; quiet reasons (no data
+// source, chart_disable) are recorded and not sent. Charts are asked in each
+// channel's language when the Charter is a LanguageCharter, and cached and
+// stored (alertchart_chart) per language.
 //
 // # Retries
 //
@@ -62,9 +68,12 @@
 // replicas. When a robot has no free slot, waiting notifications are merged:
 // the first job to wait becomes the owner of a digest, later ones join it,
 // and when a slot frees the owner sends one message (Message.Digest) listing
-// every alert it gathered (up to Config.MaxDigestAlerts). Follow-up charts
-// are skipped while text is waiting for the same robot: images go first when
-// the budget is short. Nothing is dropped.
+// every alert it gathered (up to Config.MaxDigestAlerts). A follow-up chart
+// or note takes a slot only when the window has room for every text waiting
+// for the robot and for it (chart.go, spareSlot): it is skipped, and the
+// record says so, when waiting text needs the slots, and waits for a slot
+// when none is free but no text needs one. Images are given up first when
+// the budget is short; no alert text is dropped.
 //
 // A digest carries at most one image, an overview of its alerts, when the
 // Charter is also an OverviewCharter (see digest.go). Drawing starts when

@@ -309,7 +309,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	}
 	chartAlerts := s.chartAlerts(k.Channel, t.del, t.row)
 	for _, a := range chartAlerts {
-		s.charts.start(s, t.del, a)
+		s.charts.start(s, t.del, a, s.chartLang(k.Channel))
 	}
 	unlock := s.lockChannel(k.Channel)
 	defer unlock()

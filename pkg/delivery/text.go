@@ -11,6 +11,7 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
+	"github.com/alertchart/alertchart/pkg/nochart"
 )
 
 // partDigest is the text_part of rows sent in a digest message.
@@ -157,25 +158,35 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 	}
 	data := channelData(del.Data, row.Fingerprints)
 	chartAlerts := s.chartAlerts(row.Channel, del, row)
+	chartLang := s.chartLang(row.Channel)
 	for _, a := range chartAlerts {
-		s.charts.start(s, del, a)
+		s.charts.start(s, del, a, chartLang)
 	}
 	part := channels.PartText
 	var chart *channels.Chart
 	var info ChartInfo
+	chartWanted := len(chartAlerts) > 0
 	msg := &channels.Message{Data: data, Part: part, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	textCost := channels.CostOf(n, msg)
 	cost := textCost
 	if n.Limits().CombinesTextAndImage && len(chartAlerts) == 1 && !row.NoCombine {
 		wctx, cancel := context.WithDeadline(ctx, del.ReceivedAt.Add(s.s.Chart.Budget.D()))
-		res, err := s.charts.get(wctx, s, del, chartAlerts[0])
+		res, err := s.charts.get(wctx, s, del, chartAlerts[0], chartLang)
 		cancel()
 		if ctx.Err() != nil {
 			return river.JobSnooze(0)
 		}
-		if err == nil && res.err == nil {
+		switch {
+		case err == nil && res.err == nil:
 			part, chart, info = channels.PartBoth, res.chart, res.info
 			cost = channels.CostOf(n, &channels.Message{Data: data, Part: part, Chart: chart})
+		case err == nil:
+			// Known already that there is no chart: the text says so
+			// itself (no message of its own) and no chart job follows.
+			msg.ChartNote = nochart.Note(s.noteLang(row.Channel), res.err)
+			info.Note, chartWanted = truncate("chart unavailable: "+res.err.Error(), 500), false
+			textCost = channels.CostOf(n, msg)
+			cost = textCost
 		}
 	}
 	dec, err := s.acquire(ctx, row.Channel, cost, limit)
@@ -201,7 +212,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 		s.settle(ctx, row.Channel, dec)
 		return s.textFailed(ctx, o, part == channels.PartBoth)
 	}
-	return s.textSent(ctx, o, info, len(chartAlerts) > 0, nil)
+	return s.textSent(ctx, o, info, chartWanted, nil)
 }
 
 // sendOutcome is one text (or combined, or digest) send to record.

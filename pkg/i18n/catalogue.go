@@ -63,6 +63,8 @@ var catalogue = map[string]map[string]string{
 		"chart.reason.send_failed":             "图片发送失败",
 		"chart.reason.gave_up":                 "超过重试期限",
 		"chart.reason.channel_unconfigured":    "渠道未配置",
+		"chart.reason.no_data":                 "查询无数据",
+		"chart.reason.no_data_expected":        "无数据——该告警正是在数据缺失时触发",
 		"chart.skipped.rate_limited":           "图表已跳过：渠道限流，告警文字优先",
 
 		// Chart titles and the words drawn on chart images.
@@ -133,6 +135,8 @@ var catalogue = map[string]map[string]string{
 		"chart.reason.send_failed":             "sending the image failed",
 		"chart.reason.gave_up":                 "gave up after the retry horizon",
 		"chart.reason.channel_unconfigured":    "the channel is not configured",
+		"chart.reason.no_data":                 "the query returned no data",
+		"chart.reason.no_data_expected":        "no data, which is what this alert fires on",
 		"chart.skipped.rate_limited":           "chart skipped: the channel is rate limited and alert text goes first",
 
 		"chart.title":          "{name} ({window})",

@@ -69,6 +69,13 @@ const (
 	Timeout Reason = "chart.reason.timeout"
 	// Internal: anything else (a panic, an unexpected error).
 	Internal Reason = "chart.reason.internal"
+	// NoData: the query returned no series for the alert's window. An
+	// empty "no data" image would cost a message and say nothing, so the
+	// chat gets this note instead.
+	NoData Reason = "chart.reason.no_data"
+	// NoDataExpected: no data, and the rule fires on absent data
+	// (absent(), Grafana's DatasourceNoData): the note says so.
+	NoDataExpected Reason = "chart.reason.no_data_expected"
 )
 
 // Reasons delivery finds after the chart was made; they are worded the

@@ -186,6 +186,9 @@ func (db DB) migrate(ctx context.Context) error {
 	if err := db.migrateJobs(ctx); err != nil {
 		return err
 	}
+	if err := db.migrateChartLang(ctx); err != nil {
+		return err
+	}
 	has, err := db.hasColumn(ctx, "alertchart_rate", "used")
 	if err != nil {
 		return fmt.Errorf("inspect alertchart_rate: %w", err)
@@ -227,6 +230,54 @@ func (db DB) migrateJobs(ctx context.Context) error {
 	}
 	if _, err := db.x.exec(ctx, `DELETE FROM river_job WHERE kind IN ($1, $2) AND state <> 'running'`, kindGuard, kindMaintenance); err != nil {
 		return fmt.Errorf("remove retired jobs: %w", err)
+	}
+	return nil
+}
+
+// chartTableLang is alertchart_chart since charts are made per language:
+// the chart of one alert in each language its channels use (lang, "" for a
+// Charter that does not take one), and the kind of reason there is none
+// (reason: a nochart.Reason id) next to the full reason (error).
+func chartTableLang(table, blob string) string {
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+			delivery_id TEXT NOT NULL,
+			fingerprint TEXT NOT NULL,
+			lang TEXT NOT NULL DEFAULT '',
+			created_at BIGINT NOT NULL,
+			content_type TEXT NOT NULL DEFAULT '',
+			image %s,
+			meta TEXT NOT NULL DEFAULT '',
+			renderer TEXT NOT NULL DEFAULT '',
+			fallback_reason TEXT NOT NULL DEFAULT '',
+			plan TEXT NOT NULL DEFAULT '',
+			note TEXT NOT NULL DEFAULT '',
+			error TEXT NOT NULL DEFAULT '',
+			reason TEXT NOT NULL DEFAULT '',
+			PRIMARY KEY (delivery_id, fingerprint, lang)
+		)`, table, blob)
+}
+
+// migrateChartLang rebuilds an alertchart_chart without a lang column (its
+// key was one chart per alert) as chartTableLang, keeping its records
+// (lang ""). Every step can be repeated, so a process killed half way
+// finishes the move on its next start: the copy is made first, the old
+// table dropped, and the copy renamed last (schema() has meanwhile
+// recreated an empty old-style table, which the repeat drops).
+func (db DB) migrateChartLang(ctx context.Context) error {
+	has, err := db.hasColumn(ctx, "alertchart_chart", "lang")
+	if err != nil || has {
+		return err
+	}
+	cols := `delivery_id, fingerprint, created_at, content_type, image, meta, renderer, fallback_reason, plan, note, error`
+	for _, q := range []string{
+		chartTableLang("alertchart_chart_lang", db.d.blob),
+		`INSERT INTO alertchart_chart_lang (` + cols + `) SELECT ` + cols + ` FROM alertchart_chart WHERE true ON CONFLICT DO NOTHING`, // WHERE: SQLite parses an upsert after a SELECT only with one,
+		`DROP TABLE alertchart_chart`,
+		`ALTER TABLE alertchart_chart_lang RENAME TO alertchart_chart`,
+	} {
+		if _, err := db.x.exec(ctx, q); err != nil {
+			return fmt.Errorf("key alertchart_chart by language: %w", err)
+		}
 	}
 	return nil
 }
