@@ -11,6 +11,8 @@ command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || need+=(prometheus-alertmanager)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v unzip >/dev/null || need+=(unzip)
+# The race detector (the -short -race loop) needs cgo: a C compiler and libc headers.
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
 # The browser smoke test drives Debian's Chromium with playwright-core (no browser download).
 [ "${ALERTCHART_SKIP_NPM:-}" = 1 ] || command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

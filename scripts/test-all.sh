@@ -13,6 +13,9 @@ step() { echo; echo "==> $*"; }
 step "go vet ./..."
 go vet ./...
 
+step "the fast loop: go test -short -race ./pkg/... (long tests skip themselves under -short and run below)"
+go test -short -race -count=1 ./pkg/...
+
 step "frontend: typecheck, lint, jest, build"
 npm run typecheck
 npm run lint

@@ -72,6 +72,9 @@ func channelOf(t *testing.T, svc *Service, id string) ChannelDelivery {
 // overview image follows as a second message once no text waits, and the
 // digested deliveries say so.
 func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	n := newFake("ops", 20, false)
 	n.window = 3 * time.Second
 	ch := &fakeCharter{}
@@ -133,6 +136,9 @@ func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
 // TestDigestOverviewCombined: a platform that combines text and image gets
 // the digest and its overview in one PartBoth message.
 func TestDigestOverviewCombined(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	n := newFake("ops", 20, true)
 	n.window = 3 * time.Second
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{}, shortWindow, n)
@@ -164,6 +170,9 @@ func TestDigestOverviewCombined(t *testing.T) {
 // TestDigestOverviewGivenUp: a slow or failing overview never holds the
 // digest text beyond chart.budget, and the records say why there is none.
 func TestDigestOverviewGivenUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	for _, tc := range []struct {
 		name    string
 		charter *fakeCharter

@@ -12,6 +12,9 @@ import (
 // TestLeasesKeepTheLimit: a robot with a high limit is sent to from rate
 // leases (blocks of slots), and a burst still never exceeds its limit.
 func TestLeasesKeepTheLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	const limit, total = 1200, 2500
 	if leaseSize(limit) < 2 {
 		t.Fatalf("lease size %d: the test needs leases", leaseSize(limit))

@@ -204,6 +204,9 @@ func TestSettingsSaveLosesNothing(t *testing.T) {
 // settings save removes is held, not failed, with a record that says why,
 // and is sent once a later save brings the channel back.
 func TestChannelRemovedBySaveIsHeld(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	dir := t.TempDir()
 	two := testSettings(t, "ops", "extra")
 	slow := newFake("extra", 0, false)

@@ -20,6 +20,9 @@ import (
 // the fake must never see a 21st message inside its window, and the backlog
 // must be merged into digests. (test/deliverytest runs the real-time minute.)
 func TestStormDigestShortWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	n := newFake("wecom", 20, false)
 	n.window = 3 * time.Second
 	svc := openTest(t, testSettings(t, "wecom"), &fakeCharter{}, func(c *Config) { c.RateWindow = 3100 * time.Millisecond }, n)
@@ -268,6 +271,9 @@ func (m mentionFake) Cost(*channels.Message) int { return 1 + m.extra }
 // messages, the pipeline reserves two slots, so a burst never provokes a
 // rate-limit error.
 func TestCostlySendsKeepTheLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	f := newFake("wecom", 6, false)
 	f.window = 3 * time.Second
 	f.extra = 1

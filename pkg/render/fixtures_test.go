@@ -143,6 +143,9 @@ func diff(a, b uint32) int {
 // TestSimilarRejectsDifferentCharts guards the comparison itself: two
 // different sample charts must not pass as similar.
 func TestSimilarRejectsDifferentCharts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	t.Parallel()
 	all := samples.All()
 	a, err := render.Render(all[0].Chart, all[0].Options)

@@ -688,6 +688,9 @@ func TestFarOutOfRangeSamplesAreClipped(t *testing.T) {
 }
 
 func TestConcurrentRenders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	t.Parallel()
 	c := &Chart{Title: "并发 concurrent", Series: []series.Series{{Name: "x", Points: wave(240, 50, 30, 0)}}, Unit: "percent"}
 	want, err := Render(c, Options{})

@@ -80,6 +80,9 @@ func checkPNG(t *testing.T, b []byte, w, h int) {
 // the shared template is never written (byte-for-byte unchanged), at most
 // MaxRenders render at once, and no temporary dashboard is left.
 func TestConcurrentRendersNeverTouchTemplate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	t.Parallel()
 	f := newFake(t)
 	f.SetRenderDelay(20 * time.Millisecond)

@@ -12,6 +12,9 @@ import (
 // the checkpointer copies the write-ahead log into the database so that the
 // writer starts the log over instead of growing it.
 func TestBackgroundCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	st := openTestStore(t)
 	ctx := context.Background()
 	var auto int64

@@ -66,6 +66,9 @@ func waitWaiters(t *testing.T, g *gate, n int) {
 // more distinct statements than the cache holds. Every write must land and
 // no statement may see another's half-finished work.
 func TestGatedSQLiteConcurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	dsn := "file:" + filepath.ToSlash(filepath.Join(t.TempDir(), "g.db")) + "?_pragma=journal_mode(WAL)&_txlock=immediate"
 	conn, err := newGatedConnector(dsn)
 	if err != nil {
