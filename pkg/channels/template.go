@@ -330,6 +330,32 @@ func (f *Formatter) Body(m *Message, lim Limit) (body, note string, err error) {
 	return t.Body, t.Note, err
 }
 
+// Named returns the fingerprints of the alerts the text of m rendered
+// within lim names (see Fitter): the first Text.Shown of the sorted alerts,
+// the ones Render keeps when it must shrink. A PartChart message (a
+// caption or a note) names none.
+func (f *Formatter) Named(m *Message, lim Limit) ([]string, error) {
+	if m == nil || m.Data == nil || m.Part == PartChart {
+		return nil, nil
+	}
+	t, err := f.Render(m, lim)
+	if err != nil {
+		return nil, err
+	}
+	alerts := sortedAlerts(m.Data.Alerts)
+	out := make([]string, 0, t.Shown)
+	for _, a := range alerts[:min(t.Shown, len(alerts))] {
+		out = append(out, a.Fingerprint)
+	}
+	return out, nil
+}
+
+// ImageReserve is what a Fitter leaves free for the image link and chart
+// note a combined message may add to its text once the chart is hosted
+// (Named runs before the image is): erring short only means an alert is
+// named again in the next message, never that it is recorded unnamed.
+const ImageReserve = 1024
+
 // Caption is the short text that goes with a chart sent on its own.
 func (f *Formatter) Caption(m *Message, lim Limit) string {
 	var s string

@@ -68,6 +68,12 @@ func (n *Notifier) Limits() channels.Limits {
 	return n.Opts.Limits(Spec.Limits)
 }
 
+// Named says which alerts the card's text names (channels.Fitter), within
+// the limit Send starts from.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	return n.Fmt.Named(m, channels.Limit{Max: 20000, Unit: channels.Bytes})
+}
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {
