@@ -126,10 +126,14 @@ func (s *orgRuntime) workChart(ctx context.Context, k store.Key) error {
 	if row.ChartSentAt.Valid || note == "" {
 		return s.chartDone(ctx, row, store.ChartDone, "")
 	}
-	// No chart could be sent: say so, briefly.
-	dec, err := s.acquire(ctx, k.Channel, 1, limit)
+	// No chart could be sent: say so, briefly — unless text waits for the
+	// robot (a note never takes a slot alert text needs).
+	dec, idle, err := s.acquireImage(ctx, k.Channel, "", 1, limit, true)
 	if err != nil {
 		return err
+	}
+	if !idle {
+		return s.chartDone(ctx, row, store.ChartSkipped, "chart skipped: the channel is rate limited and alert text goes first; "+note)
 	}
 	if !dec.OK {
 		s.m.rateWaits.WithLabelValues(k.Channel).Inc()
