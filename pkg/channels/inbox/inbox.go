@@ -89,6 +89,8 @@ func (n *Notifier) Named(m *channels.Message) ([]string, error) {
 	return n.Fmt.Named(m, channels.Limit{Max: 256 << 10, Unit: channels.Bytes})
 }
 
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send writes m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

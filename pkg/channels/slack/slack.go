@@ -106,6 +106,8 @@ func (n *Notifier) Named(m *channels.Message) ([]string, error) {
 	return n.Fmt.Named(m, lim)
 }
 
+var _ channels.Fitter = (*Notifier)(nil)
+
 func (n *Notifier) text(m *channels.Message, lim channels.Limit, notes *[]string) (string, error) {
 	if m.Part == channels.PartChart {
 		return n.Fmt.Caption(m, lim), nil

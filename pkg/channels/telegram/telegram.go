@@ -98,6 +98,8 @@ func (n *Notifier) Named(m *channels.Message) ([]string, error) {
 	return n.Fmt.Named(m, channels.Limit{Max: TextMax, Unit: channels.UTF16Text})
 }
 
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

@@ -121,6 +121,8 @@ func (n *Notifier) Named(m *channels.Message) ([]string, error) {
 	return out, nil
 }
 
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m. A 413 answer to a body with a base64 chart is retried
 // once with the chart by URL (or without it).
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {

@@ -81,6 +81,8 @@ func (n *Notifier) Named(m *channels.Message) ([]string, error) {
 	return n.Fmt.Named(m, channels.Limit{Max: MarkdownMaxBytes - len(n.mentionTags(m)), Unit: channels.Bytes})
 }
 
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {
