@@ -77,6 +77,48 @@ type AlertView struct {
 	GeneratorURL, SilenceURL string
 }
 
+// AlertGroup is the alerts of a digest that share a name and a status
+// emoji (status and severity), in the order they are listed: a digest
+// names each group on one line, "🔥 HostHighCpuUsage ×37: node-1 97%,
+// node-2 95%, …", so a storm's alerts fit a few messages.
+type AlertGroup struct {
+	Emoji, Name string
+	Count       int
+	// Items name each alert of the group: its instance (or summary) and
+	// value, escaped.
+	Items []string
+	// Alerts are the group's alerts (a group of one is listed as usual).
+	Alerts []AlertView
+}
+
+// Groups gathers the view's alerts into AlertGroups, in order of first
+// appearance (the alerts are sorted most urgent first).
+func (v View) Groups() []AlertGroup {
+	var out []AlertGroup
+	at := map[[2]string]int{}
+	for _, a := range v.Alerts {
+		k := [2]string{a.Emoji, a.Name}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, AlertGroup{Emoji: a.Emoji, Name: a.Name})
+		}
+		g := &out[i]
+		item := a.Instance
+		if item == "" {
+			item = a.Summary
+		}
+		if a.Value != "" {
+			item = strings.TrimSpace(item + " " + a.Value)
+		}
+		g.Count++
+		g.Items = append(g.Items, item)
+		g.Alerts = append(g.Alerts, a)
+	}
+	return out
+}
+
 // StatView is one series' legend values, formatted with the chart's unit.
 type StatView struct{ Name, Last, Max, Min, Mean string }
 
