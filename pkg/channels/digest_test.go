@@ -44,9 +44,24 @@ func TestDigestGroupsAlertsByName(t *testing.T) {
 			t.Errorf("%s: shown %d of 10", mk.Name, txt.Shown)
 		}
 	}
+	// A digest links the list of every alert (the Deliveries page); a
+	// single notification does not.
+	m.ListURL = "https://grafana.example/a/alertchart-webhook-app/deliveries?orgId=1"
+	txt, err := formatter(t, channels.CommonMark, "en", "").Render(m, channels.Limit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.Body, "[📋 All alerts](https://grafana.example/a/alertchart-webhook-app/deliveries?orgId=1) | [📈 Open in Grafana]") {
+		t.Errorf("no list link in\n%s", txt.Body)
+	}
+	m.Digest = false
+	if txt, _ := formatter(t, channels.CommonMark, "en", "").Render(m, channels.Limit{}); strings.Contains(txt.Body, "All alerts") {
+		t.Errorf("list link in a single notification:\n%s", txt.Body)
+	}
+	m.Digest = true
 	// Cut to a limit, the groups shrink with the alerts shown, and the rest
 	// is counted.
-	txt, err := formatter(t, channels.CommonMark, "en", "").Render(m, channels.Limit{Max: 700, Unit: channels.Bytes})
+	txt, err = formatter(t, channels.CommonMark, "en", "").Render(m, channels.Limit{Max: 900, Unit: channels.Bytes})
 	if err != nil {
 		t.Fatal(err)
 	}

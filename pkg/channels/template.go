@@ -62,7 +62,10 @@ type View struct {
 	ChartNote  string
 	GrafanaURL string
 	SilenceURL string
-	Data       *amtemplate.Data
+	// ListURL is a digest's link to the list of every alert it merged
+	// (Message.ListURL).
+	ListURL string
+	Data    *amtemplate.Data
 }
 
 // AlertView is one alert, escaped.
@@ -649,6 +652,9 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
 		}
 	}
 	v.GrafanaURL = f.Links.explore(m, alerts, f.Now())
+	if m.Digest && SafeURL(m.ListURL) {
+		v.ListURL = m.ListURL
+	}
 	if len(alerts) > 0 {
 		if len(alerts) == 1 {
 			v.SilenceURL = v.Alerts[0].SilenceURL
