@@ -88,8 +88,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 			outcome = overviewSkipped("overview chart skipped: not ready within chart.budget")
 		case res.err != nil:
 			outcome = overviewSkipped("overview chart unavailable: " + truncate(res.err.Error(), 300))
-		case !namesAll(n, &channels.Message{Data: data, Part: channels.PartBoth, Chart: res.chart, Digest: true,
-			GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}, fit):
+		case !namesAll(n, s.digestMessage(data, channels.PartBoth, res.chart), fit):
 			outcome = overviewSkipped("overview chart skipped: the digest text needs the room")
 		default:
 			s.storeOverview(ctx, included[0].DeliveryID, channel, res)
@@ -121,7 +120,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 			return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
 		}
 	}
-	msg := &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
+	msg := s.digestMessage(data, part, chart)
 	unlock := s.lockChannel(channel)
 	if still, err := s.stillOwned(ctx, self, included); err != nil || !still {
 		// Another job of the same owner sent them meanwhile: what it left
@@ -159,6 +158,13 @@ type digestRow struct {
 	data     *template.Data
 }
 
+// digestMessage is the message of a digest: the one its fit is measured
+// on is the one sent.
+func (s *orgRuntime) digestMessage(data *template.Data, part channels.Part, chart *channels.Chart) *channels.Message {
+	return &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.grafanaURL,
+		AlertmanagerURL: data.ExternalURL, ListURL: s.listURL}
+}
+
 func digestData(rows []digestRow) *template.Data {
 	parts := make([]*template.Data, len(rows))
 	for i, r := range rows {
@@ -182,8 +188,7 @@ func (s *orgRuntime) fitDigest(n channels.Notifier, cands []digestRow) ([]digest
 			return nil, nil
 		}
 		data := digestData(cands)
-		msg := &channels.Message{Data: data, Part: channels.PartText, Digest: true, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
-		named, ok, err := channels.NamedBy(n, msg)
+		named, ok, err := channels.NamedBy(n, s.digestMessage(data, channels.PartText, nil))
 		if err != nil {
 			return nil, err
 		}
@@ -429,8 +434,7 @@ func (s *orgRuntime) sendOverviewAfter(ctx context.Context, n channels.Notifier,
 		s.m.deliveries.WithLabelValues(channel, "chart_skipped").Inc()
 		return s.recordOverview(ctx, rows, overviewSkipped("overview chart skipped: robot rate limit"), res.info)
 	}
-	msg := &channels.Message{Data: data, Part: channels.PartChart, Chart: res.chart, Digest: true,
-		GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
+	msg := s.digestMessage(data, channels.PartChart, res.chart)
 	at := s.now()
 	sres, sendErr, dur := s.send(ctx, n, msg)
 	s.settle(ctx, channel, dec)

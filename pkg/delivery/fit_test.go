@@ -19,7 +19,8 @@ func TestDigestNamesEveryAlert(t *testing.T) {
 	n := newFake("wecom", 20, false)
 	n.window = 3 * time.Second
 	n.fits = 23
-	svc := openTest(t, testSettings(t, "wecom"), nil, shortWindow, n)
+	const list = "https://grafana.example/a/alertchart-webhook-app/deliveries?orgId=1"
+	svc := openTest(t, testSettings(t, "wecom"), nil, func(c *Config) { shortWindow(c); c.DeliveriesURL = list }, n)
 	var ids []string
 	want := map[string]bool{}
 	accept := func(k int, prefix string) {
@@ -66,6 +67,9 @@ func TestDigestNamesEveryAlert(t *testing.T) {
 	for _, s := range n.messages() {
 		if s.digest {
 			digests++
+			if s.message.ListURL != list {
+				t.Errorf("a digest links %q, want the Deliveries page", s.message.ListURL)
+			}
 			if len(s.message.Data.Alerts) > n.fits {
 				t.Errorf("a digest carried %d alerts, its text names %d", len(s.message.Data.Alerts), n.fits)
 			}
