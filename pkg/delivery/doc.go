@@ -57,11 +57,21 @@
 // costs two), so a robot's limit
 // (Limits().PerMinute or the channel's rateLimitPerMinute) holds across
 // replicas. When a robot has no free slot, waiting notifications are merged:
-// the first job to wait becomes the owner of a digest, later ones join it,
-// and when a slot frees the owner sends one message (Message.Digest) listing
-// every alert it gathered (up to Config.MaxDigestAlerts). Follow-up charts
-// are skipped while text is waiting for the same robot: images go first when
-// the budget is short. Nothing is dropped.
+// the first job to wait becomes the owner of a digest, later ones join it
+// (up to Config.MaxDigestAlerts alerts), and when a slot frees the owner
+// sends one message (Message.Digest). A digest is sized by what the
+// platform's message can carry, not by a count: the channel says which
+// alerts the text of a message will name once shrunk to its size limit
+// (channels.Fitter, the limit its Send uses), and the digest carries only
+// the notifications it names whole, measured again after dropping the
+// others (digest.go fitDigest). Only those are recorded sent. The rest stay
+// claimed and pass, with the record of the send, to the oldest of them:
+// its job sends the next digest as soon as the next slot frees, so a
+// backlog goes out one message per free slot. A notification too big for
+// any message goes alone, shrunk as its own message would be. Follow-up
+// charts, and the note that says a chart is unavailable, are skipped while
+// text is waiting for the same robot: images and notes go first when the
+// budget is short. Nothing is dropped.
 //
 // A digest carries at most one image, an overview of its alerts, when the
 // Charter is also an OverviewCharter (see digest.go). Drawing starts when
