@@ -51,7 +51,11 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 		count += r.NAlerts
 		cands = append(cands, digestRow{row: r, receiver: del.Receiver, data: channelData(del.Data, r.Fingerprints)})
 	}
-	fit, err := s.fitDigest(n, cands)
+	// On a platform that combines text and image, measure the text with
+	// the room the overview will take, so a digest that fills its message
+	// can still carry its image.
+	withImage := n.Limits().CombinesTextAndImage && !rows[0].NoCombine && s.overviewWanted(channel)
+	fit, err := s.fitDigest(n, cands, withImage)
 	if err != nil {
 		return err
 	}
@@ -182,13 +186,19 @@ const fitRounds = 4
 // and the alerts it leaves out must not be recorded sent. Rows named in
 // part are dropped and the rest measured again, since the message changed.
 // Empty means not even one row fits whole.
-func (s *orgRuntime) fitDigest(n channels.Notifier, cands []digestRow) ([]digestRow, error) {
+func (s *orgRuntime) fitDigest(n channels.Notifier, cands []digestRow, withImage bool) ([]digestRow, error) {
+	part, chart := channels.PartText, (*channels.Chart)(nil)
+	if withImage {
+		// Stands for the overview not drawn yet: a Fitter only needs to
+		// know an image goes with the text.
+		part, chart = channels.PartBoth, &channels.Chart{Image: []byte("overview"), ContentType: "image/png"}
+	}
 	for range fitRounds {
 		if len(cands) == 0 {
 			return nil, nil
 		}
 		data := digestData(cands)
-		named, ok, err := channels.NamedBy(n, s.digestMessage(data, channels.PartText, nil))
+		named, ok, err := channels.NamedBy(n, s.digestMessage(data, part, chart))
 		if err != nil {
 			return nil, err
 		}
@@ -303,10 +313,7 @@ func (s *orgRuntime) overviewBudget() time.Duration {
 // channel). The drawing is cancelled at deadline.
 func (s *orgRuntime) startOverview(channel, receiver string, alerts []template.Alert, deadline time.Time) <-chan chartResult {
 	oc, ok := s.charter.(OverviewCharter)
-	if !ok || len(alerts) == 0 {
-		return nil
-	}
-	if c, ok := s.s.Channel(channel); ok && c.DisableChart {
+	if !ok || len(alerts) == 0 || !s.overviewWanted(channel) {
 		return nil
 	}
 	out := make(chan chartResult, 1)
@@ -318,6 +325,16 @@ func (s *orgRuntime) startOverview(channel, receiver string, alerts []template.A
 		out <- s.drawOverview(ctx, oc, receiver, alerts)
 	}()
 	return out
+}
+
+// overviewWanted says whether the channel's digests get an overview chart:
+// the Charter draws them and the channel has charts.
+func (s *orgRuntime) overviewWanted(channel string) bool {
+	if _, ok := s.charter.(OverviewCharter); !ok {
+		return false
+	}
+	c, ok := s.s.Channel(channel)
+	return !ok || !c.DisableChart
 }
 
 func (s *orgRuntime) drawOverview(ctx context.Context, oc OverviewCharter, receiver string, alerts []template.Alert) (res chartResult) {
