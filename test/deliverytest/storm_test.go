@@ -150,13 +150,33 @@ func TestStormNamedRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes up to 3 minutes")
 	}
+	stormNamed(t, 400, 25*time.Second, 3*time.Minute)
+}
+
+// TestStormNamed10k is the large storm: 10,000 alerts (2,000 webhooks × 5)
+// within 60 s to the same robot, every one named within 10 minutes, with
+// the child's peak RSS at most 150 MB.
+func TestStormNamed10k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes up to 10 minutes")
+	}
+	rss := stormNamed(t, 2000, 60*time.Second, 10*time.Minute)
+	if rss > 150 {
+		t.Errorf("peak RSS %.1f MB exceeds 150 MB", rss)
+	}
+}
+
+// stormNamed posts hooks webhooks of 5 alerts evenly over within to a
+// child whose one channel is a real WeCom notifier on the contract fake,
+// and checks that every alert is named within budget of the first webhook
+// with no 45009 answer. It returns the child's peak RSS in MB.
+func stormNamed(t *testing.T, hooks int, within, budget time.Duration) float64 {
 	alertsPer = 5
-	const hooks = 400
 	robot := newNamedRobot(t)
 	c := startChild(t, childConfig{Name: "named", DataDir: t.TempDir(), WeComURL: robot.url(), Chart: true})
 	acked := make([]atomic.Bool, hooks)
 	t0 := time.Now()
-	burst(func() string { return c.addr }, hooks, 8, 25*time.Second/hooks, acked, nil)
+	burst(func() string { return c.addr }, hooks, 8, within/time.Duration(hooks), acked, nil)
 	sendTime := time.Since(t0)
 	for i := range acked {
 		if !acked[i].Load() {
@@ -164,7 +184,7 @@ func TestStormNamedRealTime(t *testing.T) {
 		}
 	}
 	total := hooks * alertsPer
-	ok := eventually(3*time.Minute-time.Since(t0), func() bool { return len(robot.tally(t0).named) == total })
+	ok := eventually(budget-time.Since(t0), func() bool { return len(robot.tally(t0).named) == total })
 	got := robot.tally(t0)
 	var lastAt time.Time
 	for _, at := range got.named {
@@ -172,19 +192,22 @@ func TestStormNamedRealTime(t *testing.T) {
 			lastAt = at
 		}
 	}
+	rss := c.rssPeakMB()
 	t.Logf("storm: %d alerts (%d webhooks × %d) posted in %s; %d named in the robot's messages, the last %s after the first webhook; "+
-		"%d messages (%d digests, %d images, %d texts naming no alert), longest text %d bytes; %d alerts named again; %d answers 45009",
+		"%d messages (%d digests, %d images, %d texts naming no alert), longest text %d bytes; %d alerts named again; %d answers 45009; "+
+		"child peak RSS %.1f MB",
 		total, hooks, alertsPer, sendTime.Round(time.Millisecond), len(got.named), lastAt.Sub(t0).Round(time.Millisecond),
-		got.messages, got.digests, got.images, got.notes, got.maxBytes, got.repeats, robot.rateHits.Load())
+		got.messages, got.digests, got.images, got.notes, got.maxBytes, got.repeats, robot.rateHits.Load(), rss)
 	t.Logf("messages (time after the first webhook, alerts newly named): %s", strings.Join(got.timeline, ", "))
 	if testing.Verbose() {
-		t.Logf("longest message:\n%s", got.sample)
+		t.Logf("longest message (first 1,000 bytes):\n%s", got.sample[:min(len(got.sample), 1000)])
 	}
 	if !ok {
-		t.Errorf("only %d of %d alerts named within 3 minutes", len(got.named), total)
+		t.Errorf("only %d of %d alerts named within %s", len(got.named), total, budget)
 	}
 	if n := robot.rateHits.Load(); n != 0 {
 		t.Errorf("the robot answered 45009 %d times", n)
 	}
 	c.stop(t)
+	return rss
 }
