@@ -150,7 +150,17 @@ func TestStormNamedRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes up to 3 minutes")
 	}
-	stormNamed(t, 400, 25*time.Second, 3*time.Minute)
+	stormNamed(t, childConfig{}, 400, 25*time.Second, 3*time.Minute)
+}
+
+// TestStormNamedPostgres is TestStormNamedRealTime on a PostgreSQL queue,
+// where a robot with a small limit is sent to through River only (its
+// digests hand their leftovers on through the shared tables).
+func TestStormNamedPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes up to 3 minutes")
+	}
+	stormNamed(t, childConfig{PostgresDSN: startPostgres(t)}, 400, 25*time.Second, 3*time.Minute)
 }
 
 // TestStormNamed10k is the large storm: 10,000 alerts (2,000 webhooks × 5)
@@ -160,20 +170,21 @@ func TestStormNamed10k(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes up to 10 minutes")
 	}
-	rss := stormNamed(t, 2000, 60*time.Second, 10*time.Minute)
+	rss := stormNamed(t, childConfig{}, 2000, 60*time.Second, 10*time.Minute)
 	if rss > 150 {
 		t.Errorf("peak RSS %.1f MB exceeds 150 MB", rss)
 	}
 }
 
 // stormNamed posts hooks webhooks of 5 alerts evenly over within to a
-// child whose one channel is a real WeCom notifier on the contract fake,
+// child (cfg: its queue) whose one channel is a real WeCom notifier on the contract fake,
 // and checks that every alert is named within budget of the first webhook
 // with no 45009 answer. It returns the child's peak RSS in MB.
-func stormNamed(t *testing.T, hooks int, within, budget time.Duration) float64 {
+func stormNamed(t *testing.T, cfg childConfig, hooks int, within, budget time.Duration) float64 {
 	alertsPer = 5
 	robot := newNamedRobot(t)
-	c := startChild(t, childConfig{Name: "named", DataDir: t.TempDir(), WeComURL: robot.url(), Chart: true})
+	cfg.Name, cfg.DataDir, cfg.WeComURL, cfg.Chart = "named", t.TempDir(), robot.url(), true
+	c := startChild(t, cfg)
 	acked := make([]atomic.Bool, hooks)
 	t0 := time.Now()
 	burst(func() string { return c.addr }, hooks, 8, within/time.Duration(hooks), acked, nil)
