@@ -2,9 +2,13 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/alertchart/alertchart/pkg/channels"
 )
 
 // TestDigestNamesEveryAlert is issue 13's storm at a small scale: a robot
@@ -95,4 +99,62 @@ func TestDigestNamesEveryAlert(t *testing.T) {
 		return true
 	})
 	t.Logf("%d alerts in %d messages (%d digests)", len(want), len(n.messages()), digests)
+}
+
+// TestChartNotesWaitForText: the first alerts of a storm go out while the
+// robot is idle, their charts fail a little later, when the storm's text
+// already waits: the notes saying so never take a slot that text needs —
+// no note goes out before the last alert text — and every alert is named.
+func TestChartNotesWaitForText(t *testing.T) {
+	n := newFake("wecom", 20, false)
+	n.window = 3 * time.Second
+	ch := &fakeCharter{delay: 2 * time.Second, err: errors.New("prometheus query failed")}
+	svc := openTest(t, testSettings(t, "wecom"), ch, shortWindow, n)
+	want := map[string]bool{}
+	accept := func(from, to int) {
+		var wg sync.WaitGroup
+		for i := from; i < to; i++ {
+			d := payload(1, fmt.Sprintf("n%02d-", i))
+			want[d.Alerts[0].Fingerprint] = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := svc.Accept(context.Background(), "ops", d); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	accept(0, 5)
+	waitFor(t, 5*time.Second, "the first texts", func() bool { return len(n.messages()) >= 5 })
+	// Their chart jobs start meanwhile and find no text waiting; the storm
+	// arrives while their charts are still being drawn.
+	time.Sleep(700 * time.Millisecond)
+	accept(5, 80)
+	waitFor(t, 30*time.Second, "every alert named", func() bool {
+		got := map[string]bool{}
+		for _, s := range n.messages() {
+			if s.part != channels.PartChart {
+				for _, fp := range s.fps {
+					got[fp] = true
+				}
+			}
+		}
+		return len(got) == len(want)
+	})
+	var lastText time.Time
+	for _, s := range n.messages() {
+		if s.part != channels.PartChart {
+			lastText = s.at
+		}
+	}
+	for _, s := range n.messages() {
+		if s.part == channels.PartChart && s.at.Before(lastText) {
+			t.Errorf("a chart note (%q) went out at %s, before the last alert text at %s", s.note, s.at.Format("15:04:05.000"), lastText.Format("15:04:05.000"))
+		}
+	}
+	if h := rateHits(n); h != 0 {
+		t.Fatalf("%d rate-limit refusals", h)
+	}
 }
