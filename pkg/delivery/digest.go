@@ -55,10 +55,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 	// the room the overview will take, so a digest that fills its message
 	// can still carry its image.
 	withImage := n.Limits().CombinesTextAndImage && !rows[0].NoCombine && s.overviewWanted(channel)
-	fit, err := s.fitDigest(n, cands, withImage)
-	if err != nil {
-		return err
-	}
+	fit := s.fitDigest(n, cands, withImage)
 	if len(fit) == 0 {
 		// Not even the oldest notification fits a message whole: it goes
 		// alone, as its own message would (shrunk to what the platform
@@ -186,7 +183,7 @@ const fitRounds = 4
 // and the alerts it leaves out must not be recorded sent. Rows named in
 // part are dropped and the rest measured again, since the message changed.
 // Empty means not even one row fits whole.
-func (s *orgRuntime) fitDigest(n channels.Notifier, cands []digestRow, withImage bool) ([]digestRow, error) {
+func (s *orgRuntime) fitDigest(n channels.Notifier, cands []digestRow, withImage bool) []digestRow {
 	part, chart := channels.PartText, (*channels.Chart)(nil)
 	if withImage {
 		// Stands for the overview not drawn yet: a Fitter only needs to
@@ -195,23 +192,23 @@ func (s *orgRuntime) fitDigest(n channels.Notifier, cands []digestRow, withImage
 	}
 	for range fitRounds {
 		if len(cands) == 0 {
-			return nil, nil
+			return nil
 		}
 		data := digestData(cands)
 		named, ok, err := channels.NamedBy(n, s.digestMessage(data, part, chart))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return cands, nil // the channel cannot tell: as before, every alert counts as named
+		if !ok || err != nil {
+			// The channel cannot tell (or its template fails, which the
+			// send will report): every alert counts as named, as a
+			// message's own alerts do.
+			return cands
 		}
 		keep := wholeRows(cands, named)
 		if len(keep) == len(cands) {
-			return cands, nil
+			return cands
 		}
 		cands = keep
 	}
-	return nil, nil
+	return nil
 }
 
 // wholeRows are the rows all of whose alerts are among named.
