@@ -60,6 +60,10 @@ type Message struct {
 	// Links for templates.
 	GrafanaURL      string
 	AlertmanagerURL string
+	// ListURL is where a digest's reader finds every alert it merged and
+	// what became of each (the plugin's Deliveries page); a digest links
+	// it where the platform's markup has links. Empty: no link.
+	ListURL string
 }
 
 // Result is the platform's answer, kept for delivery records and the

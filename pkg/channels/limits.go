@@ -80,3 +80,26 @@ func CostOf(n Notifier, m *Message) int {
 	}
 	return 1
 }
+
+// Fitter is implemented by notifiers that can say, before sending, which
+// alerts a message's text will really name: a message too long for the
+// platform is shrunk (Formatter.Render) and ends "… and N more alerts",
+// and the alerts left out are not in it. The delivery stage sizes storm
+// digests by it, so that an alert is recorded sent only when a sent
+// message named it. Named uses the same limit Send uses and returns the
+// fingerprints of the named alerts; a PartChart message names none.
+type Fitter interface {
+	Named(m *Message) (fingerprints []string, err error)
+}
+
+// NamedBy returns the fingerprints of the alerts m names when n sends it,
+// and ok false when n cannot tell (not a Fitter: a caller then assumes
+// every alert is named, as before).
+func NamedBy(n Notifier, m *Message) (fingerprints []string, ok bool, err error) {
+	f, ok := n.(Fitter)
+	if !ok {
+		return nil, false, nil
+	}
+	fps, err := f.Named(m)
+	return fps, true, err
+}

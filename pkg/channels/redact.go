@@ -172,6 +172,18 @@ func (w *redacting) Send(ctx context.Context, m *Message) (*Result, error) {
 // wrapper.
 func (w *redacting) Cost(m *Message) int { return CostOf(w.Notifier, m) }
 
+// Named forwards the wrapped notifier's Fitter, so NamedBy sees through
+// the wrapper. A notifier that is no Fitter is said to name every alert.
+func (w *redacting) Named(m *Message) ([]string, error) {
+	fps, ok, err := NamedBy(w.Notifier, m)
+	if !ok && err == nil && m != nil && m.Data != nil && m.Part != PartChart {
+		for _, a := range m.Data.Alerts {
+			fps = append(fps, a.Fingerprint)
+		}
+	}
+	return fps, w.r.Error(err)
+}
+
 // Lang forwards the wrapped notifier's message language (SendTest).
 func (w *redacting) Lang() string {
 	if l, ok := w.Notifier.(interface{ Lang() string }); ok {

@@ -62,7 +62,10 @@ type View struct {
 	ChartNote  string
 	GrafanaURL string
 	SilenceURL string
-	Data       *amtemplate.Data
+	// ListURL is a digest's link to the list of every alert it merged
+	// (Message.ListURL).
+	ListURL string
+	Data    *amtemplate.Data
 }
 
 // AlertView is one alert, escaped.
@@ -75,6 +78,48 @@ type AlertView struct {
 	Single                   bool
 	Labels, Annotations      map[string]string
 	GeneratorURL, SilenceURL string
+}
+
+// AlertGroup is the alerts of a digest that share a name and a status
+// emoji (status and severity), in the order they are listed: a digest
+// names each group on one line, "🔥 HostHighCpuUsage ×37: node-1 97%,
+// node-2 95%, …", so a storm's alerts fit a few messages.
+type AlertGroup struct {
+	Emoji, Name string
+	Count       int
+	// Items name each alert of the group: its instance (or summary) and
+	// value, escaped.
+	Items []string
+	// Alerts are the group's alerts (a group of one is listed as usual).
+	Alerts []AlertView
+}
+
+// Groups gathers the view's alerts into AlertGroups, in order of first
+// appearance (the alerts are sorted most urgent first).
+func (v View) Groups() []AlertGroup {
+	var out []AlertGroup
+	at := map[[2]string]int{}
+	for _, a := range v.Alerts {
+		k := [2]string{a.Emoji, a.Name}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, AlertGroup{Emoji: a.Emoji, Name: a.Name})
+		}
+		g := &out[i]
+		item := a.Instance
+		if item == "" {
+			item = a.Summary
+		}
+		if a.Value != "" {
+			item = strings.TrimSpace(item + " " + a.Value)
+		}
+		g.Count++
+		g.Items = append(g.Items, item)
+		g.Alerts = append(g.Alerts, a)
+	}
+	return out
 }
 
 // StatView is one series' legend values, formatted with the chart's unit.
@@ -330,6 +375,32 @@ func (f *Formatter) Body(m *Message, lim Limit) (body, note string, err error) {
 	return t.Body, t.Note, err
 }
 
+// Named returns the fingerprints of the alerts the text of m rendered
+// within lim names (see Fitter): the first Text.Shown of the sorted alerts,
+// the ones Render keeps when it must shrink. A PartChart message (a
+// caption or a note) names none.
+func (f *Formatter) Named(m *Message, lim Limit) ([]string, error) {
+	if m == nil || m.Data == nil || m.Part == PartChart {
+		return nil, nil
+	}
+	t, err := f.Render(m, lim)
+	if err != nil {
+		return nil, err
+	}
+	alerts := sortedAlerts(m.Data.Alerts)
+	out := make([]string, 0, t.Shown)
+	for _, a := range alerts[:min(t.Shown, len(alerts))] {
+		out = append(out, a.Fingerprint)
+	}
+	return out, nil
+}
+
+// ImageReserve is what a Fitter leaves free for the image link and chart
+// note a combined message may add to its text once the chart is hosted
+// (Named runs before the image is): erring short only means an alert is
+// named again in the next message, never that it is recorded unnamed.
+const ImageReserve = 1024
+
 // Caption is the short text that goes with a chart sent on its own.
 func (f *Formatter) Caption(m *Message, lim Limit) string {
 	var s string
@@ -581,6 +652,9 @@ func (f *Formatter) view(m *Message, alerts []amtemplate.Alert, cap int) View {
 		}
 	}
 	v.GrafanaURL = f.Links.explore(m, alerts, f.Now())
+	if m.Digest && SafeURL(m.ListURL) {
+		v.ListURL = m.ListURL
+	}
 	if len(alerts) > 0 {
 		if len(alerts) == 1 {
 			v.SilenceURL = v.Alerts[0].SilenceURL

@@ -91,6 +91,11 @@ type Config struct {
 	Now func() time.Time
 	// GrafanaURL is passed to message templates for links (e.g. GF_APP_URL).
 	GrafanaURL string
+	// DeliveriesURL is the page listing every delivery and its alerts (the
+	// plugin's Deliveries page, <root_url>/a/alertchart-webhook-app/deliveries);
+	// storm digests link it, so a reader finds every alert a digest merged.
+	// Empty: no link.
+	DeliveriesURL string
 
 	// SendTimeout bounds one Notifier.Send (default 15s).
 	SendTimeout time.Duration

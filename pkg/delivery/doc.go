@@ -66,14 +66,24 @@
 // costs two), so a robot's limit
 // (Limits().PerMinute or the channel's rateLimitPerMinute) holds across
 // replicas. When a robot has no free slot, waiting notifications are merged:
-// the first job to wait becomes the owner of a digest, later ones join it,
-// and when a slot frees the owner sends one message (Message.Digest) listing
-// every alert it gathered (up to Config.MaxDigestAlerts). A follow-up chart
-// or note takes a slot only when the window has room for every text waiting
-// for the robot and for it (chart.go, spareSlot): it is skipped, and the
-// record says so, when waiting text needs the slots, and waits for a slot
-// when none is free but no text needs one. Images are given up first when
-// the budget is short; no alert text is dropped.
+// the first job to wait becomes the owner of a digest, later ones join it
+// (up to Config.MaxDigestAlerts alerts), and when a slot frees the owner
+// sends one message (Message.Digest). A digest is sized by what the
+// platform's message can carry, not by a count: the channel says which
+// alerts the text of a message will name once shrunk to its size limit
+// (channels.Fitter, the limit its Send uses), and the digest carries only
+// the notifications it names whole, measured again after dropping the
+// others (digest.go fitDigest). Only those are recorded sent. The rest stay
+// claimed and pass, with the record of the send, to the oldest of them:
+// its job sends the next digest as soon as the next slot frees, so a
+// backlog goes out one message per free slot. A notification too big for
+// any message goes alone, shrunk as its own message would be. Follow-up
+// charts, and the note that says a chart is unavailable, take a slot only
+// when the window has room for every text waiting for the robot and for
+// them (chart.go, spareSlot): they are skipped, and the record says so,
+// when waiting text needs the slots, and wait for a slot when none is free
+// but no text needs one. Images are given up first when the budget is
+// short; no alert text is dropped.
 //
 // A digest carries at most one image, an overview of its alerts, when the
 // Charter is also an OverviewCharter (see digest.go). Drawing starts when

@@ -40,6 +40,10 @@ type fakeNotifier struct {
 	delay time.Duration
 	// extra platform messages each Send costs (a WeCom mention message).
 	extra int
+	// fits, when set, is how many alerts a message's text names (the
+	// first ones; the rest are cut, as a platform's size limit would):
+	// Named says so, and sent.fps holds only those.
+	fits int
 
 	mu        sync.Mutex
 	calls     int
@@ -106,8 +110,12 @@ func (f *fakeNotifier) Send(ctx context.Context, m *channels.Message) (*channels
 		}
 	}
 	s := sent{at: now, part: m.Part, digest: m.Digest, chart: m.Chart != nil, note: m.ChartNote, message: m}
-	for _, a := range m.Data.Alerts {
-		s.fps = append(s.fps, a.Fingerprint)
+	if m.Part == channels.PartChart {
+		for _, a := range m.Data.Alerts {
+			s.fps = append(s.fps, a.Fingerprint)
+		}
+	} else {
+		s.fps, _ = f.Named(m)
 	}
 	f.got = append(f.got, s)
 	select {
@@ -115,6 +123,18 @@ func (f *fakeNotifier) Send(ctx context.Context, m *channels.Message) (*channels
 	default:
 	}
 	return &channels.Result{StatusCode: 200, Body: `{"errcode":0}`, Requests: 1}, nil
+}
+
+// Named is channels.Fitter: the first fits alerts (all when fits is 0).
+func (f *fakeNotifier) Named(m *channels.Message) ([]string, error) {
+	var out []string
+	for i, a := range m.Data.Alerts {
+		if f.fits > 0 && i == f.fits {
+			break
+		}
+		out = append(out, a.Fingerprint)
+	}
+	return out, nil
 }
 
 func (f *fakeNotifier) messages() []sent {

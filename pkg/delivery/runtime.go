@@ -23,12 +23,13 @@ type orgRuntime struct {
 	broken     map[string]error
 	charter    Charter
 	grafanaURL string
+	listURL    string            // Config.DeliveriesURL
 	robots     map[string]string // channel → robot key
 }
 
 func newRuntime(e *engine, cfg Config) *orgRuntime {
 	rt := &orgRuntime{engine: e, org: cfg.OrgID, s: cfg.Settings, notifiers: cfg.Notifiers, broken: cfg.Broken,
-		charter: cfg.Charter, grafanaURL: cfg.GrafanaURL, robots: map[string]string{}}
+		charter: cfg.Charter, grafanaURL: cfg.GrafanaURL, listURL: cfg.DeliveriesURL, robots: map[string]string{}}
 	if rt.notifiers == nil {
 		rt.notifiers = map[string]channels.Notifier{}
 	}

@@ -76,7 +76,7 @@ func (s *orgRuntime) workText(ctx context.Context, k store.Key) error {
 	}
 	rows = append(mine, live...)
 	if len(rows) == 1 {
-		return s.sendSingle(ctx, n, limit, rows[0], k)
+		return s.sendSingle(ctx, n, limit, rows[0], k, store.Key{})
 	}
 	return s.sendDigest(ctx, n, limit, rows, k)
 }
@@ -140,8 +140,10 @@ func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owne
 }
 
 // sendSingle sends one notification's text, combined with its chart when
-// the platform allows and the chart is ready within chart.budget.
-func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit int, row *store.Channel, k store.Key) error {
+// the platform allows and the chart is ready within chart.budget. handTo,
+// when set, is where the sender's other rows pass once it is sent (a
+// digest whose oldest notification fits no message whole sends it alone).
+func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit int, row *store.Channel, k, handTo store.Key) error {
 	del, err := loadDelivery(ctx, s.st.DB, row.DeliveryID)
 	if err != nil {
 		return err
@@ -207,7 +209,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 	defer unlock()
 	at := s.now()
 	res, sendErr, dur := s.send(ctx, n, msg)
-	o := sendOutcome{self: k, rows: []*store.Channel{row}, part: string(part), at: at, dur: dur, res: res, err: sendErr, dec: dec}
+	o := sendOutcome{self: k, rows: []*store.Channel{row}, part: string(part), at: at, dur: dur, res: res, err: sendErr, dec: dec, handTo: handTo}
 	if sendErr != nil {
 		s.settle(ctx, row.Channel, dec)
 		return s.textFailed(ctx, o, part == channels.PartBoth)
@@ -226,6 +228,10 @@ type sendOutcome struct {
 	err  error
 	dec  rateDecision // the slots the send reserved
 	lane bool         // a lane's first attempt
+	// handTo, when set, is the row the sender's leftover rows pass to (a
+	// digest that could not name them all): they stay claimed, by its
+	// key, and it gets the one text job that sends them next.
+	handTo store.Key
 }
 
 // textSent records a successful send and queues the chart follow-up where
@@ -237,6 +243,9 @@ func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info ChartInfo
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
 	rec := store.Sending{Org: o.self.Org, Channel: o.self.Channel, Robot: s.robot(o.self.Channel), Owner: o.self.Owner()}
+	if o.handTo.DeliveryID != "" {
+		rec.HandTo = o.handTo.Owner()
+	}
 	if o.dec.OK && o.dec.At != 0 {
 		rec.SettleAt, rec.SettleTo = o.dec.At, done
 	}
@@ -284,6 +293,9 @@ func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info ChartInfo
 			if _, err := t.Enqueue(ctx, jobs...); err != nil {
 				return err
 			}
+			if rec.HandTo != "" && len(left) > 0 {
+				return s.handedTo(ctx, t, o.handTo, left)
+			}
 			return enqueueTexts(ctx, t, left)
 		})
 	}
@@ -299,6 +311,23 @@ func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info ChartInfo
 		s.m.textLatency.Observe(done.Sub(r.ReceivedAt).Seconds())
 	}
 	return nil
+}
+
+// handedTo gives the rows a digest passed to handTo (left, as RecordSent
+// returned them) the one job that sends them: handTo's. Should handTo not
+// be among them (given up meanwhile), they are released instead, each with
+// a job of its own.
+func (s *orgRuntime) handedTo(ctx context.Context, t *store.Tx, handTo store.Key, left []store.Key) error {
+	for _, k := range left {
+		if k.DeliveryID == handTo.DeliveryID {
+			return enqueueTexts(ctx, t, []store.Key{handTo})
+		}
+	}
+	keys, err := t.Unclaim(ctx, handTo.Org, handTo.Owner(), handTo.Channel)
+	if err != nil {
+		return err
+	}
+	return enqueueTexts(ctx, t, keys)
 }
 
 // textFailed is textFailure for a River job: a retry snoozes the job.

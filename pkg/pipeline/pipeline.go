@@ -41,6 +41,10 @@ type Env struct {
 	GrafanaErr error
 	// GrafanaLinkURL is the Grafana URL used in message links (Explore).
 	GrafanaLinkURL string
+	// DeliveriesURL is the plugin's Deliveries page, linked from storm
+	// digests (delivery.Config.DeliveriesURL); empty where there is none
+	// (the standalone server has no such page).
+	DeliveriesURL string
 	// DataDir overrides delivery.ChooseDataDir.
 	DataDir string
 	// Registerer receives self-metrics (nil: none).
@@ -147,6 +151,7 @@ func New(ctx context.Context, s *settings.Settings, env Env) (*Pipeline, error) 
 	dcfg.Logger = p.logger
 	dcfg.Registerer = env.Registerer
 	dcfg.GrafanaURL = env.GrafanaLinkURL
+	dcfg.DeliveriesURL = env.DeliveriesURL
 	svc, err := delivery.Open(ctx, dcfg)
 	if err != nil {
 		p.charts.Close()

@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -73,6 +75,10 @@ func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.In
 		env := pipeline.Env{Logger: app.logger, Registerer: prometheus.DefaultRegisterer, OrgID: org, RetryQueue: true}
 		env.Grafana, env.GrafanaErr = grafana.ResolveCredentials(ctx, app.settings)
 		env.GrafanaLinkURL = env.Grafana.URL
+		if u := strings.TrimRight(env.Grafana.URL, "/"); u != "" {
+			// Storm digests link the organisation's Deliveries page.
+			env.DeliveriesURL = u + "/a/" + PluginID + "/deliveries?orgId=" + strconv.FormatInt(org, 10)
+		}
 		if app.settings.Delivery.Queue != "postgres" {
 			dir, _ := delivery.ChooseDataDir(app.settings)
 			app.pipeErr = delivery.SecureDataDir(dir)

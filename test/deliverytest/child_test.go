@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/channels/registry"
 	"github.com/alertchart/alertchart/pkg/delivery"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
@@ -48,6 +49,10 @@ type childConfig struct {
 	RescueAfter time.Duration `json:"rescueAfter,omitempty"`
 	SendTimeout time.Duration `json:"sendTimeout,omitempty"`
 	Chart       bool          `json:"chart"`
+	// WeComURL, when set, makes the channel a real WeCom notifier
+	// (pkg/channels/wecom, built by the registry) posting to this robot
+	// URL, instead of the recorder's notifier.
+	WeComURL string `json:"wecomUrl,omitempty"`
 }
 
 func TestMain(m *testing.M) {
@@ -151,10 +156,23 @@ func runChild(cfg childConfig) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	var robot channels.Notifier = &recorderNotifier{url: cfg.Recorder, perMinute: cfg.PerMinute, client: &http.Client{Timeout: 10 * time.Second}}
+	if cfg.WeComURL != "" {
+		if s.Secrets == nil {
+			s.Secrets = map[string]string{}
+		}
+		s.Secrets[settings.ChannelSecretKey("robot", settings.SecretURL)] = cfg.WeComURL
+		s.Chart.Language = "zh"
+		n, err := registry.New(s.Channels[0], s, registry.Deps{})
+		if err != nil {
+			return err
+		}
+		robot = n
+	}
 	dcfg := delivery.Config{
 		Settings:    s,
 		DataDir:     cfg.DataDir,
-		Notifiers:   map[string]channels.Notifier{"robot": &recorderNotifier{url: cfg.Recorder, perMinute: cfg.PerMinute, client: &http.Client{Timeout: 10 * time.Second}}},
+		Notifiers:   map[string]channels.Notifier{"robot": robot},
 		Registerer:  prometheus.NewRegistry(),
 		Logger:      log.New(),
 		RateWindow:  cfg.RateWindow,

@@ -96,6 +96,25 @@ type payload struct {
 	At at `json:"at"`
 }
 
+// Named says which alerts the markdown text of m names (channels.Fitter),
+// within the limit Send starts from: the mentions, the keyword and room
+// for the image link are left out of it.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	if m == nil || m.Data == nil || m.Part == channels.PartChart {
+		return nil, nil
+	}
+	tail := len(n.Opts.Channel.Keyword) + 4
+	if n.Opts.WantsChart(m) {
+		tail += channels.ImageReserve
+	}
+	for _, id := range append(channels.Mobiles(n.Opts.Channel), channels.Mentions(n.Opts.Channel, m)...) {
+		tail += len(id) + 2
+	}
+	return n.Fmt.Named(m, channels.Limit{Max: MaxBodyBytes - 1500 - tail - 4, Unit: channels.Bytes})
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

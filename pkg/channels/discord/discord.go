@@ -67,6 +67,22 @@ func (n *Notifier) Limits() channels.Limits {
 	return n.Opts.Limits(Spec.Limits)
 }
 
+// Named says which alerts the embed's description names (channels.Fitter),
+// within the limit Send starts from.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	if m == nil || m.Data == nil {
+		return nil, nil
+	}
+	lim := channels.Limit{Max: DescriptionMax, Unit: channels.Runes}
+	title := min(utf8.RuneCountInString(n.Fmt.Title(m)), TitleMax)
+	if budget := EmbedTotalMax - title - 64; budget < lim.Max {
+		lim.Max = budget
+	}
+	return n.Fmt.Named(m, lim)
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

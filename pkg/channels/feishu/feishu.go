@@ -98,6 +98,28 @@ type text struct {
 	Content string `json:"content"`
 }
 
+// Named says which alerts the card's markdown names (channels.Fitter),
+// within the limit Send starts from: the mentions and room for the image
+// link are left out of it.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	if m == nil || m.Data == nil || m.Part == channels.PartChart {
+		return nil, nil
+	}
+	extra := len(n.Opts.Channel.Keyword) + 2
+	if n.Opts.WantsChart(m) {
+		extra += channels.ImageReserve
+	}
+	for _, id := range channels.Mentions(n.Opts.Channel, m) {
+		extra += len(id) + len("<at id=></at>")
+	}
+	if n.Opts.Channel.MentionAll {
+		extra += len("\n<at id=all></at>")
+	}
+	return n.Fmt.Named(m, channels.Limit{Max: MaxBodyBytes - 2048 - extra - 2, Unit: channels.Bytes})
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

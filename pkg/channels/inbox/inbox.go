@@ -83,6 +83,14 @@ func (n *Notifier) Limits() channels.Limits {
 	return n.Opts.Limits(Spec.Limits)
 }
 
+// Named says which alerts an entry names (channels.Fitter): the text
+// within the inbox's limit.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	return n.Fmt.Named(m, channels.Limit{Max: 256 << 10, Unit: channels.Bytes})
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send writes m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

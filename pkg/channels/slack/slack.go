@@ -96,6 +96,18 @@ func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Res
 	return n.sendWebhook(ctx, m)
 }
 
+// Named says which alerts the text of m names (channels.Fitter): the
+// limit of the webhook's section, or of the bot's message.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	lim := channels.Limit{Max: SectionTextMax - 100, Unit: channels.Runes}
+	if n.token != "" {
+		lim.Max = CommentMax
+	}
+	return n.Fmt.Named(m, lim)
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 func (n *Notifier) text(m *channels.Message, lim channels.Limit, notes *[]string) (string, error) {
 	if m.Part == channels.PartChart {
 		return n.Fmt.Caption(m, lim), nil

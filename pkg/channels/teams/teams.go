@@ -68,6 +68,38 @@ func (n *Notifier) Limits() channels.Limits {
 	return n.Opts.Limits(Spec.Limits)
 }
 
+// Named says which alerts the card's text names (channels.Fitter): Send
+// shrinks the text until the card's JSON fits MaxMessageBytes, and every
+// line of text is a block of its own, so the same shrinking is measured
+// here, with room left for the card around it (and an image).
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	if m == nil || m.Data == nil || m.Part == channels.PartChart {
+		return nil, nil
+	}
+	around := 1024 + len(n.Fmt.Title(m))
+	if n.Opts.WantsChart(m) {
+		around += channels.ImageReserve
+	}
+	lim := channels.Limit{Max: 20000, Unit: channels.Bytes}
+	for i := 0; i < 8; i++ {
+		text, _, err := n.Fmt.Body(m, lim)
+		if err != nil {
+			return nil, err
+		}
+		blocks, err := channels.MarshalJSON(richText(text))
+		if err != nil {
+			return nil, err
+		}
+		if len(blocks)+around <= MaxMessageBytes {
+			break
+		}
+		lim = lim.Scale(0.75)
+	}
+	return n.Fmt.Named(m, lim)
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

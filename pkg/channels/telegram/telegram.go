@@ -88,6 +88,19 @@ func (n *Notifier) Cost(m *channels.Message) int {
 	return 2
 }
 
+// Named says which alerts the text of m names (channels.Fitter): a
+// message's text within TextMax (an alert whose whole text fits a photo
+// caption names them all as well). A digest with an overview chart gets
+// the note that the photo was dropped, so it is measured with it.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	if m != nil && m.Digest && n.Opts.WantsChart(m) {
+		m = channels.WithNote(m, channels.ChartNote(n.Lang(), channels.DigestTooLongPhoto))
+	}
+	return n.Fmt.Named(m, channels.Limit{Max: TextMax, Unit: channels.UTF16Text})
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

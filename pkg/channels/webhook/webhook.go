@@ -108,6 +108,21 @@ func finite(v float64) *float64 {
 	return &v
 }
 
+// Named says which alerts a payload names (channels.Fitter): all of
+// them, since it carries the Alertmanager data whole.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	if m == nil || m.Data == nil || m.Part == channels.PartChart {
+		return nil, nil
+	}
+	out := make([]string, len(m.Data.Alerts))
+	for i, a := range m.Data.Alerts {
+		out[i] = a.Fingerprint
+	}
+	return out, nil
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m. A 413 answer to a body with a base64 chart is retried
 // once with the chart by URL (or without it).
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {

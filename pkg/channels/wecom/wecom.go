@@ -76,6 +76,14 @@ func (n *Notifier) Cost(m *channels.Message) int {
 	return max(1, cost)
 }
 
+// Named says which alerts the markdown text of m names (channels.Fitter):
+// the same limit Send renders it within.
+func (n *Notifier) Named(m *channels.Message) ([]string, error) {
+	return n.Fmt.Named(m, channels.Limit{Max: MarkdownMaxBytes - len(n.mentionTags(m)), Unit: channels.Bytes})
+}
+
+var _ channels.Fitter = (*Notifier)(nil)
+
 // Send delivers m.
 func (n *Notifier) Send(ctx context.Context, m *channels.Message) (*channels.Result, error) {
 	if m == nil || m.Data == nil {

@@ -122,7 +122,11 @@ type Sending struct {
 	Robot string
 	// Owner is the sender's key: rows that joined its digest but were not
 	// in the message are released (returned by RecordSent).
-	Owner    string
+	Owner string
+	// HandTo, when set, is the owner the sender's leftover rows pass to
+	// (a digest that could not name them all, see the delivery package):
+	// they stay claimed, by HandTo, instead of being released.
+	HandTo   string
 	Rows     []TextSent
 	Attempts []Attempt
 	// SettleAt, when set, moves the slots reserved at that time (Unix ms)
@@ -153,7 +157,8 @@ func (s *Store) RecordSentNow(ctx context.Context, rec Sending) ([]Key, error) {
 // RecordSent records a successful send in one go (on PostgreSQL, one round
 // trip): under the channel's digest lock, the slots settled, every row sent,
 // every attempt, and the owner's leftover rows released.
-// It returns the released rows, which need text jobs of their own again.
+// It returns the released rows, which need text jobs of their own again
+// (or, with HandTo, the rows passed to it, which need one job: HandTo's).
 func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	stmts := make([]stmt, 0, 2*len(s.Rows)+4)
 	if db.d.forUpdate != "" {
@@ -179,8 +184,8 @@ func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	for _, a := range s.Attempts {
 		stmts = append(stmts, attemptStmt(a))
 	}
-	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = '', holder = '' WHERE org_id = $3 AND channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
-		RETURNING delivery_id`, []any{s.Owner, s.Channel, s.Org}})
+	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = $4, holder = '' WHERE org_id = $3 AND channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
+		RETURNING delivery_id`, []any{s.Owner, s.Channel, s.Org, s.HandTo}})
 	var released []Key
 	_, err := db.x.pipeline(ctx, stmts, func(r rowScanner) error {
 		k := Key{Org: s.Org, Channel: s.Channel}
