@@ -118,7 +118,7 @@ func (s *orgRuntime) workChart(ctx context.Context, k store.Key) error {
 		data := channelData(del.Data, []string{alerts[i].Fingerprint})
 		msg := &channels.Message{Data: data, Part: channels.PartChart, Chart: res.chart, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 		at := s.now()
-		sres, sendErr, dur := s.send(ctx, n, msg)
+		sres, dur, sendErr := s.send(ctx, n, msg)
 		s.settle(ctx, k.Channel, dec)
 		if err := recordAttempt(context.WithoutCancel(ctx), s.st.DB, k, string(channels.PartChart), at, dur, sres, sendErr); err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *orgRuntime) chartNote(ctx context.Context, n channels.Notifier, limit i
 		return s.chartDone(ctx, row, store.ChartSkipped, why+"; no note sent: the robot had no free slot")
 	}
 	at := s.now()
-	sres, sendErr, dur := s.send(ctx, n, msg)
+	sres, dur, sendErr := s.send(ctx, n, msg)
 	s.settle(ctx, row.Channel, dec)
 	if err := recordAttempt(context.WithoutCancel(ctx), s.st.DB, k, string(channels.PartChart), at, dur, sres, sendErr); err != nil {
 		return err
@@ -313,7 +313,7 @@ func cmpErr(err, alt error) error {
 // shutting down the job is handed to the next instance at once.
 func (s *orgRuntime) chartRetry(ctx context.Context, row *store.Channel, sendErr error) (time.Duration, bool, error) {
 	if ctx.Err() != nil {
-		return 0, false, nil
+		return 0, false, nil //nolint:nilerr // shutting down: the next instance retries the job, this is not a failure
 	}
 	ctx = context.WithoutCancel(ctx)
 	if channels.KindOf(sendErr) == channels.Retryable {

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -174,7 +175,7 @@ func (s *engine) storeChart(ctx context.Context, id, fp string, res chartResult)
 // stored. A stored failure comes back as the nochart.Error it was.
 func (s *engine) loadChart(ctx context.Context, id, fp, lang string) (chartResult, bool, error) {
 	rec, err := s.st.Chart(ctx, id, fp, lang)
-	if err == store.ErrNoRows {
+	if errors.Is(err, store.ErrNoRows) {
 		return chartResult{}, false, nil
 	}
 	if err != nil {

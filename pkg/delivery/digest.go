@@ -134,7 +134,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 		return s.release(ctx, self)
 	}
 	at := s.now()
-	res, sendErr, dur := s.send(ctx, n, msg)
+	res, dur, sendErr := s.send(ctx, n, msg)
 	if sendErr != nil {
 		unlock()
 		s.settle(ctx, channel, dec)
@@ -428,7 +428,7 @@ func (s *orgRuntime) sendOverviewAfter(ctx context.Context, n channels.Notifier,
 	channel := rows[0].Channel
 	res, ok := awaitOverview(ctx, ov, deadline)
 	if ctx.Err() != nil {
-		return nil // shutting down: the text is out and recorded, the image is simply given up
+		return nil //nolint:nilerr // shutting down: the text is out and recorded, the image is simply given up
 	}
 	switch {
 	case !ok:
@@ -451,7 +451,7 @@ func (s *orgRuntime) sendOverviewAfter(ctx context.Context, n channels.Notifier,
 	}
 	msg := s.digestMessage(data, channels.PartChart, res.chart)
 	at := s.now()
-	sres, sendErr, dur := s.send(ctx, n, msg)
+	sres, dur, sendErr := s.send(ctx, n, msg)
 	s.settle(ctx, channel, dec)
 	wctx := context.WithoutCancel(ctx)
 	err = s.st.Tx(wctx, func(t *store.Tx) error {

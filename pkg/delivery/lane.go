@@ -314,7 +314,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	unlock := s.lockChannel(k.Channel)
 	defer unlock()
 	at := s.now()
-	res, sendErr, dur := s.send(ctx, n, msg)
+	res, dur, sendErr := s.send(ctx, n, msg)
 	if dec.At == 0 {
 		l.sent(s.now()) // under the lease: settled when it ends
 	}

@@ -132,7 +132,7 @@ func (s *Service) SendTest(ctx context.Context, name string, n channels.Notifier
 		}
 		return nil, &channels.Error{Kind: channels.Retryable, Msg: refused}
 	}
-	res, sendErr, _ := rt.send(ctx, n, msg)
+	res, _, sendErr := rt.send(ctx, n, msg)
 	rt.settleRobot(ctx, robot, dec)
 	if ra := channels.RetryAfterOf(sendErr); ra > 0 {
 		_ = rt.st.Pause(context.WithoutCancel(ctx), robot, rt.now().Add(ra))

@@ -66,7 +66,7 @@ func (s *orgRuntime) gaveUp(lastErr string) string {
 
 // send calls the notifier under SendTimeout and turns a panic or a timeout
 // into a retryable error.
-func (s *orgRuntime) send(ctx context.Context, n channels.Notifier, m *channels.Message) (res *channels.Result, err error, dur time.Duration) {
+func (s *orgRuntime) send(ctx context.Context, n channels.Notifier, m *channels.Message) (res *channels.Result, dur time.Duration, err error) {
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
 	defer cancel()
 	t0 := time.Now()
@@ -85,7 +85,7 @@ func (s *orgRuntime) send(ctx context.Context, n channels.Notifier, m *channels.
 			err = &channels.Error{Kind: channels.Retryable, Msg: fmt.Sprintf("no answer within %s", s.cfg.SendTimeout), Err: err}
 		}
 	}
-	return res, err, dur
+	return res, dur, err
 }
 
 // lockChannel serialises, within this process, the texts going to one

@@ -208,7 +208,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 	unlock := s.lockChannel(row.Channel)
 	defer unlock()
 	at := s.now()
-	res, sendErr, dur := s.send(ctx, n, msg)
+	res, dur, sendErr := s.send(ctx, n, msg)
 	o := sendOutcome{self: k, rows: []*store.Channel{row}, part: string(part), at: at, dur: dur, res: res, err: sendErr, dec: dec, handTo: handTo}
 	if sendErr != nil {
 		s.settle(ctx, row.Channel, dec)
@@ -366,7 +366,7 @@ func (s *orgRuntime) textFailure(ctx context.Context, o sendOutcome, combined bo
 		return 0, false, err
 	}
 	if shutdown {
-		return 0, true, nil
+		return 0, true, nil //nolint:nilerr // the failure is recorded; a send cut short by a shutdown is retried at once
 	}
 	if kind == channels.TooBig && combined {
 		return 0, true, s.st.SetNoCombine(ctx, store.Key{Org: o.self.Org, DeliveryID: o.rows[0].DeliveryID, Channel: channel})

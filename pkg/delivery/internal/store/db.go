@@ -80,7 +80,10 @@ func (d sqlDB) querier(ctx context.Context, q string) (sqlQuerier, bool) {
 		// is one, else parse this time and prepare for next time.
 		st := d.cache.lookup(q)
 		if st == nil {
-			go func() { _, _ = d.cache.get(context.Background(), q) }()
+			// Prepared in the background for the next caller; the statement
+			// stays in the cache (closed with the store), and the request
+			// does not wait for it.
+			go func() { _, _ = d.cache.get(context.WithoutCancel(ctx), q) }() //nolint:sqlclosecheck // cached, closed with the store
 			return d.q, false
 		}
 		return stmtQuerier{d.tx.StmtContext(ctx, st)}, true
@@ -103,7 +106,7 @@ func (d sqlDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
 
 func (d sqlDB) query(ctx context.Context, q string, args ...any) (rowsIter, error) {
 	qq, _ := d.querier(ctx, q)
-	rows, err := qq.QueryContext(ctx, q, args...)
+	rows, err := qq.QueryContext(ctx, q, args...) //nolint:rowserrcheck // returned as rowsIter; its callers check Err
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +174,7 @@ func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	if old := c.m[q]; old != nil {
 		c.mu.Unlock()
-		_ = st.Close()
+		_ = st.Close() //nolint:sqlclosecheck // another caller cached the same statement first; this one is not used
 		return old, nil
 	}
 	c.m[q] = st

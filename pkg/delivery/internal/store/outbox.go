@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -250,7 +251,7 @@ func (db DB) LockDigests(ctx context.Context, robot string) error {
 	}
 	var paused int64
 	err := db.x.queryRow(ctx, `SELECT paused_until FROM alertchart_rate WHERE channel = $1`+db.d.forUpdate, robot).Scan(&paused)
-	if err == ErrNoRows {
+	if errors.Is(err, ErrNoRows) {
 		return nil
 	}
 	return err

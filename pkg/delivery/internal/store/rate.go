@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -48,7 +49,7 @@ func (db DB) RateCheck(ctx context.Context, channel string, cost, limit int, win
 		lock = db.d.forUpdate
 	}
 	var paused, used int64
-	if err := db.x.queryRow(ctx, `SELECT paused_until, used FROM alertchart_rate WHERE channel = $1`+lock, channel).Scan(&paused, &used); err != nil && err != ErrNoRows {
+	if err := db.x.queryRow(ctx, `SELECT paused_until, used FROM alertchart_rate WHERE channel = $1`+lock, channel).Scan(&paused, &used); err != nil && !errors.Is(err, ErrNoRows) {
 		return RateDecision{}, err
 	}
 	if paused > nowMs {
@@ -105,11 +106,11 @@ func (db DB) rateWait(ctx context.Context, channel string, used int64, cost, lim
 	var at int64
 	err := db.x.queryRow(ctx, `SELECT at FROM alertchart_rate_slot WHERE channel = $1 AND at > $2 ORDER BY at LIMIT 1 OFFSET $3`,
 		channel, nowMs-window.Milliseconds(), used+int64(cost)-int64(limit)-1).Scan(&at)
-	if err == ErrNoRows {
+	if errors.Is(err, ErrNoRows) {
 		if repair {
 			_, err = db.x.exec(ctx, `UPDATE alertchart_rate SET used = (SELECT COUNT(*) FROM alertchart_rate_slot s WHERE s.channel = $1) WHERE channel = $1`, channel)
 		}
-		if err == ErrNoRows || err == nil {
+		if err == nil || errors.Is(err, ErrNoRows) {
 			return RateDecision{Wait: 100 * time.Millisecond}, nil
 		}
 	}
