@@ -1,0 +1,419 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
+
+	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
+	"github.com/alertchart/alertchart/test/pluginhost"
+	"github.com/alertchart/alertchart/test/services"
+)
+
+// Grafana HA on the PostgreSQL queue through the built plugin (issue 20):
+// a replica killed -9 while it sends, a replica started before its
+// database, and health following the database down and up.
+
+// haTakeOverBound is the take-over bound the README states: a replica's
+// death releases what it held (running jobs, texts its lanes held) within
+// this time. The defaults are a heartbeat every 2 s and a replica silent
+// for 10 s declared dead.
+const haTakeOverBound = 30 * time.Second
+
+// slowRobot puts a proxy in front of a robot that holds every request for
+// delay before passing it on, so that a replica killed at any moment has
+// sends in flight.
+func slowRobot(t *testing.T, target string, delay time.Duration) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// firstNamed is when the robot first accepted a message naming each alert
+// instance.
+func firstNamed(robot *fakewecom.Server) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, m := range robot.Accepted() {
+		var body struct {
+			Markdown struct{ Content string } `json:"markdown"`
+			Text     struct{ Content string } `json:"text"`
+		}
+		_ = json.Unmarshal(m.Body, &body)
+		for _, x := range instanceRE.FindAllString(body.Markdown.Content+body.Text.Content, -1) {
+			if _, ok := out[x]; !ok {
+				out[x] = m.At
+			}
+		}
+	}
+	return out
+}
+
+// haAck is when, and by which replica, an alert was acknowledged.
+type haAck struct {
+	at time.Time
+	by int
+}
+
+// paced sends alerts from..to-1 of every organisation, interleaved, one
+// every `every`, from four senders round-robin over the replicas in
+// `replicas`, retrying on another replica what is not answered 200 (as
+// Alertmanager retries). onAck runs after each acknowledgement with how many
+// were acknowledged so far.
+func (f *orgFleet) paced(t *testing.T, from, to int, every time.Duration, replicas []int, onAck func(int64)) map[string]haAck {
+	t.Helper()
+	type job struct {
+		org int64
+		i   int
+	}
+	jobs := make(chan job)
+	var (
+		mu     sync.Mutex
+		acks   = map[string]haAck{}
+		n      atomic.Int64
+		failed atomic.Value
+		wg     sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			try := w
+			for j := range jobs {
+				if failed.Load() != nil {
+					continue
+				}
+				by := -1
+				ok := waitUntil(30*time.Second, func() bool {
+					try++
+					r := replicas[try%len(replicas)]
+					var ans struct{ Status string }
+					st, err := orgPost(http.MethodPost, f.bases[r]+"webhook/ops", amToken(j.org), orgPayload(j.org, j.i), &ans)
+					if err == nil && st == http.StatusOK && ans.Status == "accepted" {
+						by = r
+						return true
+					}
+					return false
+				})
+				if !ok {
+					failed.Store(fmt.Sprintf("org %d alert %d was not accepted within 30s", j.org, j.i))
+					continue
+				}
+				mu.Lock()
+				acks[orgInstance(j.org, j.i)] = haAck{at: time.Now(), by: by}
+				mu.Unlock()
+				if onAck != nil {
+					onAck(n.Add(1))
+				}
+			}
+		}()
+	}
+	tick := time.NewTicker(every)
+	for i := from; i < to; i++ {
+		for _, org := range f.orgs {
+			<-tick.C
+			jobs <- job{org, i}
+		}
+	}
+	tick.Stop()
+	close(jobs)
+	wg.Wait()
+	if msg := failed.Load(); msg != nil {
+		t.Fatal(msg)
+	}
+	return acks
+}
+
+// TestHAKillReplicaWhileSending runs two plugin processes on one
+// PostgreSQL queue, three organisations with a WeCom robot each (two sent
+// to through River jobs, rateLimitPerMinute 600; one through the
+// replicas' lanes, 6000), webhooks round-robin over both replicas, and
+// kills replica 0 with SIGKILL a third of the way through while it sends
+// (every robot answers after 50 ms). Then:
+//   - every alert replica 1 acknowledged after the kill is named by its
+//     robot within the take-over bound (no robot is near its rate limit, so
+//     there is no rate-limit wait to add);
+//   - every alert acknowledged before the kill is named within the bound
+//     of the kill (what the dead replica held is taken over);
+//   - 0 lost, at most one repeated message per robot;
+//   - replica 0 restarted on the same queue repeats nothing.
+//
+// The measured bounds are logged.
+func TestHAKillReplicaWhileSending(t *testing.T) {
+	pg := services.StartPostgres(t)
+	orgs := []int64{1, 2, 3}
+	limits := map[int64]int{1: 600, 2: 6000, 3: 600}
+	f := startFleetWith(t, orgs, 2, func(org int64, robot *fakewecom.Server) pluginhost.Settings {
+		return orgSettingsAt(org, slowRobot(t, robot.URL, 50*time.Millisecond), limits[org], pg, "en")
+	})
+	const perOrg, restartAlerts = 80, 10
+	total := int64(perOrg * len(orgs))
+	var killedAt time.Time
+	var killErr error
+	var killOnce sync.Once
+	acks := f.paced(t, 0, perOrg, 50*time.Millisecond, []int{0, 1}, func(n int64) {
+		if n == total/3 {
+			killOnce.Do(func() {
+				killedAt = time.Now()
+				killErr = f.hosts[0].HardKill()
+			})
+		}
+	})
+	if killErr != nil {
+		t.Fatal(killErr)
+	}
+	if killedAt.IsZero() {
+		t.Fatal("replica 0 was never killed")
+	}
+	missing := func(upTo int) (n int) {
+		for _, org := range orgs {
+			got := named(f.robots[org])
+			for i := range upTo {
+				if got[orgInstance(org, i)] == 0 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if !waitUntil(2*time.Minute, func() bool { return missing(perOrg) == 0 }) {
+		t.Fatalf("%d alerts were never named by their robot", missing(perOrg))
+	}
+
+	var (
+		afterKill, beforeKill          int
+		worstAfter, worstHeld          time.Duration
+		worstAfterInst, worstHeldInst  string
+		pendingAtKill, namedBeforeKill int
+		repeatsByRobot                 = map[int64]int{}
+		messagesByRobot                = map[int64]int{}
+	)
+	for _, org := range orgs {
+		first := firstNamed(f.robots[org])
+		for i := range perOrg {
+			inst := orgInstance(org, i)
+			a, at := acks[inst], first[inst]
+			switch {
+			case a.at.After(killedAt) && a.by == 1:
+				afterKill++
+				if d := at.Sub(a.at); d > worstAfter {
+					worstAfter, worstAfterInst = d, inst
+				}
+			case a.at.Before(killedAt):
+				beforeKill++
+				if at.Before(killedAt) {
+					namedBeforeKill++
+					continue
+				}
+				pendingAtKill++
+				if d := at.Sub(killedAt); d > worstHeld {
+					worstHeld, worstHeldInst = d, inst
+				}
+			}
+		}
+		for _, c := range named(f.robots[org]) {
+			repeatsByRobot[org] += c - 1
+		}
+		messagesByRobot[org] = len(f.robots[org].Accepted())
+	}
+	t.Logf("HA kill -9: %d alerts (%d acknowledged before the kill, %d of them named before it; %d acknowledged by the survivor after it); "+
+		"acknowledged after the kill → named: worst %s (%s); pending at the kill → named: worst %s after the kill (%s); "+
+		"repeats per robot %v; messages per robot %v",
+		total, beforeKill, namedBeforeKill, afterKill, worstAfter.Round(time.Millisecond), worstAfterInst,
+		worstHeld.Round(time.Millisecond), worstHeldInst, repeatsByRobot, messagesByRobot)
+	if afterKill == 0 {
+		t.Fatal("the survivor acknowledged nothing after the kill")
+	}
+	// No robot got near its limit: a rate-limit wait would be 0.
+	for org, n := range messagesByRobot {
+		if n >= limits[org] {
+			t.Fatalf("org %d's robot got %d messages, not under its limit %d: the bound would need a rate-limit wait", org, n, limits[org])
+		}
+	}
+	if worstAfter > haTakeOverBound {
+		t.Errorf("alert %s acknowledged by the survivor after the kill was named %s later, over the %s bound", worstAfterInst, worstAfter, haTakeOverBound)
+	}
+	if worstHeld > haTakeOverBound {
+		t.Errorf("alert %s pending at the kill was named %s after it, over the %s bound", worstHeldInst, worstHeld, haTakeOverBound)
+	}
+	for org, r := range repeatsByRobot {
+		if r > 1 {
+			t.Errorf("org %d's robot got %d repeated alerts for one crash, want at most 1", org, r)
+		}
+	}
+
+	// Replica 0 comes back on the same queue and takes webhooks: it sends
+	// its own alerts and repeats nothing already named.
+	restarted := len(f.bases)
+	f.startReplica(t, "replica 0 (restarted)")
+	f.paced(t, perOrg, perOrg+restartAlerts, 20*time.Millisecond, []int{restarted}, nil)
+	if !waitUntil(time.Minute, func() bool { return missing(perOrg+restartAlerts) == 0 }) {
+		t.Fatalf("%d alerts sent to the restarted replica were never named", missing(perOrg+restartAlerts))
+	}
+	time.Sleep(5 * time.Second) // anything it would repeat has had time to go out
+	for _, org := range orgs {
+		r := 0
+		for _, c := range named(f.robots[org]) {
+			r += c - 1
+		}
+		if r != repeatsByRobot[org] {
+			t.Errorf("org %d's robot: %d repeated alerts after the restart, %d before it: the restarted replica repeated", org, r, repeatsByRobot[org])
+		}
+	}
+	f.check(t, perOrg+restartAlerts)
+}
+
+// haHealth is the queue check of a CheckHealth through the host.
+func haHealth(t *testing.T, h *pluginhost.Host) (pluginv2.CheckHealthResponse_HealthStatus, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := h.CheckHealth(ctx)
+	if err != nil {
+		return pluginv2.CheckHealthResponse_UNKNOWN, err.Error()
+	}
+	var details struct {
+		Checks []struct{ Name, Status, Message, Code string }
+	}
+	_ = json.Unmarshal(res.JsonDetails, &details)
+	for _, c := range details.Checks {
+		if c.Name == "queue" {
+			return res.Status, fmt.Sprintf("%s %s: %s | %s", c.Status, c.Code, c.Message, res.Message)
+		}
+	}
+	return res.Status, res.Message + " " + string(res.JsonDetails)
+}
+
+// TestHAPostgresOutages runs a replica against a PostgreSQL that is down
+// when it starts, then comes up, goes down under it and comes back (the
+// DSN carries a password, which must never show):
+//   - before PostgreSQL is up, webhooks answer 503 with a reason, health is
+//     ERROR;
+//   - webhooks are accepted within 10 s of PostgreSQL coming up, without a
+//     settings save or restart, and health is OK;
+//   - with PostgreSQL stopped under the running replica, health is ERROR
+//     and webhooks 503; OK and 200 again within seconds of it coming back;
+//   - every alert answered 200 is named by the robot, also those the lane
+//     still held when PostgreSQL stopped (the robot answers after 300 ms).
+func TestHAPostgresOutages(t *testing.T) {
+	pg := services.StartPostgres(t)
+	const password = "s3cret-pw"
+	dsn := strings.Replace(pg.DSN, "postgres@", "postgres:"+password+"@", 1)
+	pg.Stop()
+	f := startFleetWith(t, []int64{1}, 1, func(org int64, robot *fakewecom.Server) pluginhost.Settings {
+		// A slow robot: the lane still holds texts when PostgreSQL stops.
+		s := orgSettingsAt(org, slowRobot(t, robot.URL, 300*time.Millisecond), 6000, pg, "en")
+		s.Secure["postgresDsn"] = dsn
+		return s
+	})
+	h, base := f.hosts[0], f.bases[0]
+	next := 0
+	post := func() (int, string) {
+		var ans struct{ Status, Error, Message string }
+		st, err := orgPost(http.MethodPost, base+"webhook/ops", amToken(1), orgPayload(1, next), &ans)
+		if err != nil {
+			return 0, err.Error()
+		}
+		if st == http.StatusOK {
+			next++
+		}
+		return st, ans.Error + ans.Message
+	}
+	noSecret := func(what, s string) {
+		t.Helper()
+		if strings.Contains(s, password) || strings.Contains(s, dsn) {
+			t.Errorf("%s shows the credentials: %s", what, s)
+		}
+	}
+
+	// 1. Started before PostgreSQL.
+	st, reason := post()
+	t.Logf("before PostgreSQL: webhook %d %q", st, reason)
+	if st != http.StatusServiceUnavailable || !strings.Contains(reason, "queue") {
+		t.Fatalf("webhook before PostgreSQL is up: %d %q, want 503 naming the queue", st, reason)
+	}
+	noSecret("the webhook's answer", reason)
+	hs, msg := haHealth(t, h)
+	t.Logf("before PostgreSQL: health %s: %s", hs, msg)
+	if hs != pluginv2.CheckHealthResponse_ERROR {
+		t.Errorf("health before PostgreSQL is up: %s %s", hs, msg)
+	}
+	noSecret("health", msg)
+
+	time.Sleep(4 * time.Second) // a few failed attempts: the retry is at its longest wait
+	pg.Start()
+	up := time.Now()
+	var reconnect time.Duration
+	if !waitUntil(30*time.Second, func() bool { st, _ := post(); return st == http.StatusOK }) {
+		t.Fatal("webhooks still refused 30 s after PostgreSQL came up")
+	}
+	reconnect = time.Since(up)
+	hs, msg = haHealth(t, h)
+	t.Logf("PostgreSQL up: first webhook accepted %s later; health %s: %s", reconnect.Round(time.Millisecond), hs, msg)
+	if reconnect > 10*time.Second {
+		t.Errorf("first webhook accepted %s after PostgreSQL came up, want within 10 s", reconnect)
+	}
+	if hs != pluginv2.CheckHealthResponse_OK {
+		t.Errorf("health with PostgreSQL up: %s %s", hs, msg)
+	}
+	for range 5 {
+		if st, reason := post(); st != http.StatusOK {
+			t.Fatalf("webhook with PostgreSQL up: %d %s", st, reason)
+		}
+	}
+
+	// 2. PostgreSQL stops under the running replica.
+	pg.Stop()
+	down := time.Now()
+	if !waitUntil(30*time.Second, func() bool { hs, msg = haHealth(t, h); return hs == pluginv2.CheckHealthResponse_ERROR }) {
+		t.Fatalf("health with PostgreSQL stopped: %s %s", hs, msg)
+	}
+	t.Logf("PostgreSQL stopped: health ERROR after %s: %s", time.Since(down).Round(time.Millisecond), msg)
+	noSecret("health", msg)
+	st, reason = post()
+	t.Logf("PostgreSQL stopped: webhook %d %q", st, reason)
+	if st != http.StatusServiceUnavailable {
+		t.Errorf("webhook with PostgreSQL stopped: %d %q, want 503", st, reason)
+	}
+	noSecret("the webhook's answer", reason)
+
+	time.Sleep(3 * time.Second)
+	pg.Start()
+	up = time.Now()
+	if !waitUntil(30*time.Second, func() bool { hs, msg = haHealth(t, h); return hs == pluginv2.CheckHealthResponse_OK }) {
+		t.Fatalf("health 30 s after PostgreSQL came back: %s %s", hs, msg)
+	}
+	healthOK := time.Since(up)
+	if !waitUntil(30*time.Second, func() bool { st, _ := post(); return st == http.StatusOK }) {
+		t.Fatal("webhooks still refused 30 s after PostgreSQL came back")
+	}
+	accepted := time.Since(up)
+	t.Logf("PostgreSQL back: health OK after %s, first webhook accepted after %s", healthOK.Round(time.Millisecond), accepted.Round(time.Millisecond))
+	if healthOK > 10*time.Second || accepted > 10*time.Second {
+		t.Errorf("health OK %s and webhooks accepted %s after PostgreSQL came back, want within 10 s", healthOK, accepted)
+	}
+	for range 5 {
+		if st, reason := post(); st != http.StatusOK {
+			t.Fatalf("webhook with PostgreSQL back: %d %s", st, reason)
+		}
+	}
+	f.check(t, next)
+}
