@@ -344,6 +344,12 @@ func (f *orgFleet) saveOrg(org int64, s pluginhost.Settings) {
 	}
 }
 
+// streamPerOrg is how many alerts each of n organisations sends: at least
+// 200 in all, so that the settings save in the middle of the stream is
+// the test of issue 13 ("a settings save during a stream loses 0 of ≥ 200
+// alerts").
+func streamPerOrg(n int) int { return (200 + n - 1) / n }
+
 // TestOrganisationsIsolated runs the built plugin for two and for three
 // Grafana organisations that name their receiver and channel alike, each
 // with its own WeCom robot, with interleaved traffic and organisation 2's
@@ -354,7 +360,7 @@ func TestOrganisationsIsolated(t *testing.T) {
 	for _, orgs := range [][]int64{{1, 2}, {1, 2, 3}} {
 		t.Run(fmt.Sprintf("%d orgs", len(orgs)), func(t *testing.T) {
 			f := startFleet(t, orgs, 1, nil)
-			const perOrg = 60
+			perOrg := streamPerOrg(len(orgs))
 			f.stream(t, perOrg, func() { f.saveOrg(2, orgSettings(2, f.robots[2], nil, "zh")) })
 			f.check(t, perOrg)
 		})
@@ -368,7 +374,7 @@ func TestOrganisationsIsolatedPostgres(t *testing.T) {
 	pg := services.StartPostgres(t)
 	orgs := []int64{1, 2, 3}
 	f := startFleet(t, orgs, 2, pg)
-	const perOrg = 60
+	perOrg := streamPerOrg(len(orgs))
 	f.stream(t, perOrg, func() { f.saveOrg(2, orgSettings(2, f.robots[2], pg, "zh")) })
 	f.check(t, perOrg)
 }
