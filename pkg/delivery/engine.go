@@ -65,6 +65,12 @@ type engine struct {
 	connErr  error    // why the queue is not (or no longer) usable; nil when it is
 	cur      sync.Map // org → *orgRuntime: the newest registration
 
+	// orphans are rows a dead replica held that its take-over could not
+	// give text jobs yet (liveness.go): tried again at every heartbeat.
+	orphanMu   sync.Mutex
+	orphans    []store.Key
+	takingOver atomic.Bool // a take-over runs (one at a time)
+
 	chLocks sync.Map // laneKey → *sync.Mutex, see lockChannel
 	charts  *chartCache
 
