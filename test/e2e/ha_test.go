@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,13 +35,20 @@ const haTakeOverBound = 30 * time.Second
 // delay before passing it on, so that a replica killed at any moment has
 // sends in flight.
 func slowRobot(t *testing.T, target string, delay time.Duration) string {
+	var d atomic.Int64
+	d.Store(int64(delay))
+	return slowRobotVar(t, target, &d)
+}
+
+// slowRobotVar is slowRobot with a delay the test may change.
+func slowRobotVar(t *testing.T, target string, delay *atomic.Int64) string {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(delay)
+		time.Sleep(time.Duration(delay.Load()))
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -66,6 +72,28 @@ func firstNamed(robot *fakewecom.Server) map[string]time.Time {
 		}
 	}
 	return out
+}
+
+// repeatedMessages counts the messages a robot accepted that named only
+// alerts earlier messages had named (a text, or a whole digest, sent
+// twice).
+func repeatedMessages(robot *fakewecom.Server) int {
+	seen := map[string]bool{}
+	n := 0
+	for _, m := range wecomMessages(robot) {
+		names := instanceRE.FindAllString(m.Text, -1)
+		fresh := false
+		for _, x := range names {
+			if !seen[x] {
+				fresh = true
+			}
+			seen[x] = true
+		}
+		if len(names) > 0 && !fresh {
+			n++
+		}
+	}
+	return n
 }
 
 // haAck is when, and by which replica, an alert was acknowledged.
@@ -143,24 +171,31 @@ func (f *orgFleet) paced(t *testing.T, from, to int, every time.Duration, replic
 	return acks
 }
 
-// rateWait is how long after at the robot's window (limit messages per
-// window, counted over the times it accepted messages) first has a free
-// slot: 0 when it has one at at.
-func rateWait(accepted []time.Time, at time.Time, limit int, window time.Duration) time.Duration {
-	if limit <= 0 {
+// rateWait is how much of [from, to) the robot's window was full: at
+// least limit-1 messages accepted within the window before that moment
+// (the send a kill cut took a slot of the plugin's window that the robot
+// may never have seen; a second of margin for the slot being taken before
+// the robot accepted the message). Meanwhile nothing could be sent to the
+// robot: an alert waiting then waits for the rate limit, not for a
+// take-over. Sampled every 100 ms.
+func rateWait(accepted []time.Time, from, to time.Time, limit int, window time.Duration) time.Duration {
+	if limit <= 1 {
 		return 0
 	}
-	var in []time.Time
-	for _, x := range accepted {
-		if !x.After(at) && x.After(at.Add(-window)) {
-			in = append(in, x)
+	const step = 100 * time.Millisecond
+	var full time.Duration
+	for at := from; at.Before(to); at = at.Add(step) {
+		n := 0
+		for _, x := range accepted {
+			if !x.After(at) && x.After(at.Add(-window-time.Second)) {
+				n++
+			}
+		}
+		if n >= limit-1 {
+			full += step
 		}
 	}
-	if len(in) < limit {
-		return 0
-	}
-	sort.Slice(in, func(i, j int) bool { return in[i].Before(in[j]) })
-	return in[len(in)-limit].Add(window).Sub(at)
+	return full
 }
 
 // TestHAKillReplicaWhileSending runs two plugin processes on one
@@ -171,24 +206,29 @@ func rateWait(accepted []time.Time, at time.Time, limit int, window time.Duratio
 //     (rateLimitPerMinute 20; River jobs, storm digests owned by either
 //     replica), the robot answering after 50 ms;
 //   - organisation 2 sends through the replicas' lanes (6000 a minute), its
-//     robot answering after 200 ms so that replica 0's lane holds texts
-//     when it dies.
+//     robot answering after 200 ms.
 //
 // Then every alert replica 1 acknowledged after the kill is named by its
-// robot within the take-over bound plus the robot's rate-limit wait at the
-// acknowledgement (counted from what the robot accepted, the plugin's 61 s
-// window); every alert still unsent at the kill is named within the bound
-// (plus rate-limit wait) of the kill; 0 lost; at most one repeated message
-// per robot; replica 0 restarted on the same queue repeats nothing. The
+// robot within the take-over bound plus the robot's rate-limit wait (the
+// time its window was full meanwhile, see rateWait); every alert still
+// unsent at the kill is named within the bound (plus rate-limit wait) of
+// the kill;
+// 0 lost; at most one repeated message per robot (a text, or a digest the
+// dead replica sent but had not recorded); replica 0 restarted on the
+// same queue repeats nothing. Organisation 2's robot stalls for the 1.5 s
+// before the kill, so that replica 0's lane holds texts when it dies. The
 // measured times are logged.
 func TestHAKillReplicaWhileSending(t *testing.T) {
 	pg := services.StartPostgres(t)
 	orgs := []int64{1, 2, 3}
 	limits := map[int64]int{1: 20, 2: 6000, 3: 20}
-	delays := map[int64]time.Duration{1: 50 * time.Millisecond, 2: 200 * time.Millisecond, 3: 50 * time.Millisecond}
+	delays := map[int64]*atomic.Int64{1: {}, 2: {}, 3: {}}
+	delays[1].Store(int64(50 * time.Millisecond))
+	delays[2].Store(int64(200 * time.Millisecond))
+	delays[3].Store(int64(50 * time.Millisecond))
 	const window = 61 * time.Second // the plugin's rate window (delivery.Config.RateWindow)
 	f := startFleetWith(t, orgs, 2, func(org int64, robot *fakewecom.Server) pluginhost.Settings {
-		return orgSettingsAt(org, slowRobot(t, robot.URL, delays[org]), limits[org], pg, "en")
+		return orgSettingsAt(org, slowRobotVar(t, robot.URL, delays[org]), limits[org], pg, "en")
 	})
 	const perOrg, restartAlerts = 80, 10
 	total := int64(perOrg * len(orgs))
@@ -196,10 +236,16 @@ func TestHAKillReplicaWhileSending(t *testing.T) {
 	var killErr error
 	var killOnce sync.Once
 	acks := f.paced(t, 0, perOrg, 50*time.Millisecond, []int{0, 1}, func(n int64) {
-		if n == total/3 {
+		switch n {
+		case total/3 - 30:
+			// Organisation 2's robot stalls for the 1.5 s before the
+			// kill: replica 0's lane holds its texts when it dies.
+			delays[2].Store(int64(time.Second))
+		case total / 3:
 			killOnce.Do(func() {
 				killedAt = time.Now()
 				killErr = f.hosts[0].HardKill()
+				delays[2].Store(int64(200 * time.Millisecond))
 			})
 		}
 	})
@@ -230,8 +276,10 @@ func TestHAKillReplicaWhileSending(t *testing.T) {
 	}
 	var (
 		afterKill, beforeKill, pendingAtKill int
+		heldByDead                           int // unsent at the kill, acknowledged by replica 0
 		worstAfter, worstHeld                worst
-		repeatsByRobot                       = map[int64]int{}
+		repeatsByRobot                       = map[int64]int{} // repeated messages
+		repeatedAlerts                       = map[int64]int{}
 		messagesByRobot                      = map[int64]int{}
 	)
 	for _, org := range orgs {
@@ -255,30 +303,34 @@ func TestHAKillReplicaWhileSending(t *testing.T) {
 					continue
 				}
 				pendingAtKill++
+				if a.by == 0 {
+					heldByDead++
+				}
 				from, w = killedAt, &worstHeld
 			default:
 				continue
 			}
-			wait := rateWait(accepted, from, limits[org], window)
+			wait := rateWait(accepted, from, at, limits[org], window)
 			if late := at.Sub(from) - wait; late > w.late {
 				*w = worst{late: late, wait: wait, inst: inst}
 			}
 		}
 		for _, c := range named(f.robots[org]) {
-			repeatsByRobot[org] += c - 1
+			repeatedAlerts[org] += c - 1
 		}
+		repeatsByRobot[org] = repeatedMessages(f.robots[org])
 		messagesByRobot[org] = len(accepted)
 	}
-	t.Logf("HA kill -9: %d alerts, %d acknowledged before the kill (%d still unsent at it), %d by the survivor after it; "+
+	t.Logf("HA kill -9: %d alerts, %d acknowledged before the kill (%d still unsent at it, %d of them acknowledged by replica 0), %d by the survivor after it; "+
 		"acknowledged by the survivor after the kill → named: worst %s beyond the robot's rate-limit wait (%s, %s); "+
 		"unsent at the kill → named: worst %s after the kill beyond the rate-limit wait (%s, %s); "+
-		"repeats per robot %v; messages per robot %v",
-		total, beforeKill, pendingAtKill, afterKill,
+		"repeated messages per robot %v (alerts named again %v); messages per robot %v",
+		total, beforeKill, pendingAtKill, heldByDead, afterKill,
 		worstAfter.late.Round(time.Millisecond), worstAfter.wait.Round(time.Millisecond), worstAfter.inst,
 		worstHeld.late.Round(time.Millisecond), worstHeld.wait.Round(time.Millisecond), worstHeld.inst,
-		repeatsByRobot, messagesByRobot)
-	if afterKill == 0 {
-		t.Fatal("the survivor acknowledged nothing after the kill")
+		repeatsByRobot, repeatedAlerts, messagesByRobot)
+	if afterKill == 0 || heldByDead == 0 {
+		t.Fatal("the test needs replica 0 to die with texts unsent and the survivor to acknowledge alerts after the kill")
 	}
 	if worstAfter.late > haTakeOverBound {
 		t.Errorf("alert %s acknowledged by the survivor after the kill was named %s beyond the rate-limit wait %s, over the %s bound",
@@ -290,7 +342,7 @@ func TestHAKillReplicaWhileSending(t *testing.T) {
 	}
 	for org, r := range repeatsByRobot {
 		if r > 1 {
-			t.Errorf("org %d's robot got %d repeated alerts for one crash, want at most 1", org, r)
+			t.Errorf("org %d's robot got %d repeated messages for one crash, want at most 1", org, r)
 		}
 	}
 
@@ -304,12 +356,8 @@ func TestHAKillReplicaWhileSending(t *testing.T) {
 	}
 	time.Sleep(5 * time.Second) // anything it would repeat has had time to go out
 	for _, org := range orgs {
-		r := 0
-		for _, c := range named(f.robots[org]) {
-			r += c - 1
-		}
-		if r != repeatsByRobot[org] {
-			t.Errorf("org %d's robot: %d repeated alerts after the restart, %d before it: the restarted replica repeated", org, r, repeatsByRobot[org])
+		if r := repeatedMessages(f.robots[org]); r != repeatsByRobot[org] {
+			t.Errorf("org %d's robot: %d repeated messages after the restart, %d before it: the restarted replica repeated", org, r, repeatsByRobot[org])
 		}
 	}
 	f.check(t, perOrg+restartAlerts)
@@ -483,12 +531,8 @@ func TestHAPostgresOutages(t *testing.T) {
 		t.Logf("every alert named %s after PostgreSQL came back", time.Since(up).Round(time.Millisecond))
 	}
 	for _, org := range f.orgs {
-		r := 0
-		for _, c := range named(f.robots[org]) {
-			r += c - 1
-		}
-		if r > 1 {
-			t.Errorf("org %d's robot got %d repeated alerts across the outage, want at most 1", org, r)
+		if r := repeatedMessages(f.robots[org]); r > 1 {
+			t.Errorf("org %d's robot got %d repeated messages across the outage, want at most 1", org, r)
 		}
 	}
 	f.check(t, nexts[1])
