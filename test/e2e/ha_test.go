@@ -74,22 +74,19 @@ func firstNamed(robot *fakewecom.Server) map[string]time.Time {
 	return out
 }
 
-// repeatedMessages counts the messages a robot accepted that named only
-// alerts earlier messages had named (a text, or a whole digest, sent
-// twice).
+// repeatedMessages counts the messages a robot accepted that named an
+// alert an earlier message had named (a text or a digest sent twice, or a
+// digest that took in an alert already sent).
 func repeatedMessages(robot *fakewecom.Server) int {
 	seen := map[string]bool{}
 	n := 0
 	for _, m := range wecomMessages(robot) {
-		names := instanceRE.FindAllString(m.Text, -1)
-		fresh := false
-		for _, x := range names {
-			if !seen[x] {
-				fresh = true
-			}
+		again := false
+		for _, x := range instanceRE.FindAllString(m.Text, -1) {
+			again = again || seen[x]
 			seen[x] = true
 		}
-		if len(names) > 0 && !fresh {
+		if again {
 			n++
 		}
 	}
