@@ -82,8 +82,11 @@ func repeatedMessages(robot *fakewecom.Server) int {
 	n := 0
 	for _, m := range wecomMessages(robot) {
 		again := false
-		for _, x := range instanceRE.FindAllString(m.Text, -1) {
+		names := instanceRE.FindAllString(m.Text, -1)
+		for _, x := range names {
 			again = again || seen[x]
+		}
+		for _, x := range names {
 			seen[x] = true
 		}
 		if again {
