@@ -146,14 +146,16 @@
 //
 // With delivery.queue = "postgres" (secret postgresDsn) the queue and the
 // records live in PostgreSQL (riverpgxv5) and several Grafana replicas share
-// them: River hands each job to one replica, jobs of a replica that died are
-// rescued after Config.RescueAfter, and the rate-limit window and digests are
-// shared through the same tables. What a replica's lanes hold is covered
-// by guard jobs, one per channel and second of acceptance, due
-// max(RescueAfter, SendTimeout+20s) later: by then a live replica has sent
-// or handed back its rows, and a guard gives the rows a dead one still
-// held back to the queue. Robots with a small limit (under 1,200 a minute)
-// are sent to through River only on PostgreSQL.
+// them: River hands each job to one replica, and the rate-limit window and
+// digests are shared through the same tables. Every replica writes a
+// heartbeat every Config.HeartbeatInterval; one silent for
+// Config.ReplicaTimeout is taken over by another (liveness.go): the jobs it
+// was running and the rows its lanes held go back to the queue, about 12 s
+// after it died with the defaults (River's rescue after Config.RescueAfter
+// stays as a backstop). Texts a lane could not hand to River while the
+// database was away are handed over as soon as it answers (untilStored).
+// Robots with a small limit (under 1,200 a minute) are sent to through
+// River only on PostgreSQL.
 //
 // # Decisions and storage
 //
@@ -161,10 +163,11 @@
 // internal/store holds every SQL statement, the schema, the SQLite gate,
 // group commit and the River client bound to the database, with typed
 // statuses (store.Pending, store.Sent, …). The work is split by concern:
-// accept.go (Accept), lane.go, lease.go and guard.go (first attempts),
-// text.go (claims, single sends, recording), digest.go (storm digests and
-// their overview), chart.go (follow-up charts and notes), retry.go (the one
-// retry decision: backoff, Retry-After pause, retry horizon), ratelimit.go.
+// accept.go (Accept), lane.go and lease.go (first attempts), liveness.go
+// (replicas' heartbeats and take-over), text.go (claims, single sends,
+// recording), digest.go (storm digests and their overview), chart.go
+// (follow-up charts and notes), retry.go (the one retry decision: backoff,
+// Retry-After pause, retry horizon), ratelimit.go.
 // Job args carry their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown

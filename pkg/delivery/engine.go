@@ -65,6 +65,12 @@ type engine struct {
 	connErr  error    // why the queue is not (or no longer) usable; nil when it is
 	cur      sync.Map // org → *orgRuntime: the newest registration
 
+	// orphans are rows a dead replica held that its take-over could not
+	// give text jobs yet (liveness.go): tried again at every heartbeat.
+	orphanMu   sync.Mutex
+	orphans    []store.Key
+	takingOver atomic.Bool // a take-over runs (one at a time)
+
 	chLocks sync.Map // laneKey → *sync.Mutex, see lockChannel
 	charts  *chartCache
 
@@ -453,6 +459,46 @@ func (e *engine) shutdown(ctx context.Context) error {
 }
 
 func (e *engine) now() time.Time { return e.cfg.Now() }
+
+// untilStored runs f, a transaction that gives texts (back) to River, and
+// when the queue database does not answer runs it again in the background,
+// with backoff, until it succeeds or the engine closes; then done runs. A
+// text a lane could not hand over while the database was down is thus
+// queued within seconds of the database coming back, not left to
+// maintenance's safety net (minutes). Should the process die meanwhile,
+// the rows are still marked as this replica's: a live replica takes them
+// over (liveness.go), or on SQLite the next process (recoverLanes).
+func (e *engine) untilStored(ctx context.Context, what string, f func(context.Context) error, done func()) {
+	err := f(ctx)
+	if err == nil || e.ctx.Err() != nil {
+		if err != nil {
+			e.log.Error("delivery: could not "+what+" before closing; the next start or another replica will", "error", err)
+		}
+		done()
+		return
+	}
+	e.log.Warn("delivery: could not "+what+"; retrying until the queue database answers", "error", err)
+	go func() {
+		defer done()
+		wait := 250 * time.Millisecond
+		for tries := 1; ; tries++ {
+			select {
+			case <-e.ctx.Done():
+				e.log.Error("delivery: could not "+what+" before closing; the next start or another replica will", "error", err)
+				return
+			case <-time.After(wait):
+			}
+			rctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+			err = f(rctx)
+			cancel()
+			if err == nil {
+				e.log.Info("delivery: done after the queue database answered again: "+what, "tries", tries)
+				return
+			}
+			wait = min(2*wait, reconnectMax)
+		}
+	}()
+}
 
 func hostname() string {
 	h, _ := os.Hostname()

@@ -340,16 +340,15 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 // retryLater gives a task to River, still claimed by its key, to be tried
 // again after delay.
 func (s *engine) retryLater(ctx context.Context, t *laneTask, delay time.Duration) {
-	ctx = context.WithoutCancel(ctx)
 	k := t.key()
-	err := s.q.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{Org: k.Org, DeliveryID: k.DeliveryID, Channel: k.Channel,
-			NotBefore: time.Now().Add(delay).UnixMilli()}})
-		return err
-	})
-	if err != nil {
-		s.log.Error("delivery: could not queue a retry; maintenance will find the text", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
-	}
+	notBefore := time.Now().Add(delay).UnixMilli()
+	s.untilStored(context.WithoutCancel(ctx), "queue a text's retry (delivery "+k.DeliveryID+")", func(ctx context.Context) error {
+		return s.q.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{Org: k.Org, DeliveryID: k.DeliveryID, Channel: k.Channel,
+				NotBefore: notBefore}})
+			return err
+		})
+	}, func() {})
 }
 
 // handOff gives tasks to River unclaimed, each with a text job due now, so
@@ -358,29 +357,28 @@ func (s *engine) handOff(ctx context.Context, tasks []*laneTask) {
 	if len(tasks) == 0 {
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
 	k0 := tasks[0].k
-	err := s.q.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockDigests(ctx, s.robotOf(k0.Org, k0.Channel)); err != nil {
-			return err
-		}
-		var left []store.Key
-		for _, t := range tasks {
-			// Rows that joined the task's digest go back too (see releaseIn).
-			keys, err := tx.Unclaim(ctx, t.k.Org, t.k.Owner(), t.k.Channel)
-			if err != nil {
+	s.untilStored(context.WithoutCancel(ctx), "hand "+strconv.Itoa(len(tasks))+" texts to the queue", func(ctx context.Context) error {
+		return s.q.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.LockDigests(ctx, s.robotOf(k0.Org, k0.Channel)); err != nil {
 				return err
 			}
-			left = append(left, keys...)
+			var left []store.Key
+			for _, t := range tasks {
+				// Rows that joined the task's digest go back too (see releaseIn).
+				keys, err := tx.Unclaim(ctx, t.k.Org, t.k.Owner(), t.k.Channel)
+				if err != nil {
+					return err
+				}
+				left = append(left, keys...)
+			}
+			return enqueueTexts(ctx, tx, left)
+		})
+	}, func() {
+		for _, t := range tasks {
+			unhold(t.key())
 		}
-		return enqueueTexts(ctx, tx, left)
 	})
-	if err != nil {
-		s.log.Error("delivery: could not hand texts to the queue; maintenance will find them", "texts", len(tasks), "error", err)
-	}
-	for _, t := range tasks {
-		unhold(t.key())
-	}
 }
 
 // recoverLanes gives a text job to every pending row no job will send: on

@@ -37,6 +37,10 @@ type orgFleet struct {
 	hosts    []*pluginhost.Host
 	bases    []string // each replica's Grafana-like base URL
 	settings map[int64]pluginhost.Settings
+
+	bin       string
+	users     map[string]*pluginv2.User
+	tokenOrgs map[string]int64
 }
 
 // orgSettings routes receiver "ops" to channel "ops-wecom" — the same names
@@ -44,10 +48,16 @@ type orgFleet struct {
 // URL a user pastes is the same string everywhere; apiUrl points it at the
 // organisation's fake. lang lets a test save different settings.
 func orgSettings(org int64, robot *fakewecom.Server, pg *services.Postgres, lang string) pluginhost.Settings {
+	return orgSettingsAt(org, robot.URL, 6000, pg, lang)
+}
+
+// orgSettingsAt is orgSettings with the robot's API address and the
+// channel's rateLimitPerMinute given.
+func orgSettingsAt(org int64, apiURL string, perMinute int, pg *services.Postgres, lang string) pluginhost.Settings {
 	js := map[string]any{
 		"chart": map[string]any{"language": lang},
-		"channels": []map[string]any{{"name": "ops-wecom", "type": "wecom", "apiUrl": robot.URL,
-			"rateLimitPerMinute": 6000, "disableChart": true}},
+		"channels": []map[string]any{{"name": "ops-wecom", "type": "wecom", "apiUrl": apiURL,
+			"rateLimitPerMinute": perMinute, "disableChart": true}},
 		"routes":  []map[string]any{{"receiver": "ops", "channels": []string{"ops-wecom"}}},
 		"webhook": map[string]any{"allowedUsers": []string{fmt.Sprintf("sa-%d-alertmanager", org)}},
 	}
@@ -77,45 +87,61 @@ func newOrgRobot(t *testing.T) *fakewecom.Server {
 // the PostgreSQL queue).
 func startFleet(t *testing.T, orgs []int64, replicas int, pg *services.Postgres) *orgFleet {
 	t.Helper()
-	f := &orgFleet{orgs: orgs, robots: map[int64]*fakewecom.Server{}, settings: map[int64]pluginhost.Settings{}}
-	users := map[string]*pluginv2.User{}
-	tokenOrgs := map[string]int64{}
+	return startFleetWith(t, orgs, replicas, func(org int64, robot *fakewecom.Server) pluginhost.Settings {
+		return orgSettings(org, robot, pg, "en")
+	})
+}
+
+// startFleetWith is startFleet with each organisation's settings made by
+// settingsOf from its robot.
+func startFleetWith(t *testing.T, orgs []int64, replicas int, settingsOf func(int64, *fakewecom.Server) pluginhost.Settings) *orgFleet {
+	t.Helper()
+	f := &orgFleet{orgs: orgs, robots: map[int64]*fakewecom.Server{}, settings: map[int64]pluginhost.Settings{},
+		users: map[string]*pluginv2.User{}, tokenOrgs: map[string]int64{}}
 	for _, org := range orgs {
 		f.robots[org] = newOrgRobot(t)
-		f.settings[org] = orgSettings(org, f.robots[org], pg, "en")
-		users[amToken(org)] = &pluginv2.User{Login: fmt.Sprintf("sa-%d-alertmanager", org), Name: "alertmanager", Role: "Viewer"}
-		users[orgAdminToken(org)] = &pluginv2.User{Login: "admin", Name: "admin", Role: "Admin"}
-		tokenOrgs[amToken(org)], tokenOrgs[orgAdminToken(org)] = org, org
+		f.settings[org] = settingsOf(org, f.robots[org])
+		f.users[amToken(org)] = &pluginv2.User{Login: fmt.Sprintf("sa-%d-alertmanager", org), Name: "alertmanager", Role: "Viewer"}
+		f.users[orgAdminToken(org)] = &pluginv2.User{Login: "admin", Name: "admin", Role: "Admin"}
+		f.tokenOrgs[amToken(org)], f.tokenOrgs[orgAdminToken(org)] = org, org
 	}
 	bin, err := pluginhost.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.bin = bin
 	for r := range replicas {
-		logs := &lockedLog{}
-		h, err := pluginhost.Start(pluginhost.Options{Binary: bin, Users: users, TokenOrgs: tokenOrgs, Log: logs,
-			Env: []string{"GF_PLUGIN_DATA_DIR=" + t.TempDir()}}, f.settings[orgs[0]])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, org := range orgs[1:] {
-			h.SetOrgSettings(org, f.settings[org])
-		}
-		name := fmt.Sprintf("replica %d", r)
-		t.Cleanup(func() {
-			h.Kill()
-			if t.Failed() {
-				t.Logf("---- %s log ----\n%s", name, logs.String())
-			}
-		})
-		base, err := h.ListenAndServe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.hosts = append(f.hosts, h)
-		f.bases = append(f.bases, base+pluginhost.ResourcePrefix)
+		f.startReplica(t, fmt.Sprintf("replica %d", r))
 	}
 	return f
+}
+
+// startReplica starts one more plugin process with every organisation's
+// current settings; its bridge is f.bases[len(f.bases)-1].
+func (f *orgFleet) startReplica(t *testing.T, name string) *pluginhost.Host {
+	t.Helper()
+	logs := &lockedLog{}
+	h, err := pluginhost.Start(pluginhost.Options{Binary: f.bin, Users: f.users, TokenOrgs: f.tokenOrgs, Log: logs,
+		Env: []string{"GF_PLUGIN_DATA_DIR=" + t.TempDir()}}, f.settings[f.orgs[0]])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range f.orgs[1:] {
+		h.SetOrgSettings(org, f.settings[org])
+	}
+	t.Cleanup(func() {
+		h.Kill()
+		if t.Failed() {
+			t.Logf("---- %s log ----\n%s", name, logs.String())
+		}
+	})
+	base, err := h.ListenAndServe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hosts = append(f.hosts, h)
+	f.bases = append(f.bases, base+pluginhost.ResourcePrefix)
+	return h
 }
 
 // orgClient gives up on a request that hangs, so that a stuck plugin fails
@@ -264,10 +290,21 @@ func (f *orgFleet) check(t *testing.T, perOrg int) {
 		var body struct {
 			Deliveries []Delivery `json:"deliveries"`
 		}
-		st, err := orgPost(http.MethodGet, f.bases[0]+"deliveries?limit=1000", orgAdminToken(org), nil, &body)
-		if err != nil || st != http.StatusOK {
-			t.Fatalf("org %d GET deliveries: %d %v", org, st, err)
-		}
+		// A record is written just after its message was accepted: give
+		// the last ones a moment.
+		waitUntil(30*time.Second, func() bool {
+			body.Deliveries = nil
+			st, err := orgPost(http.MethodGet, f.bases[len(f.bases)-1]+"deliveries?limit=1000", orgAdminToken(org), nil, &body)
+			if err != nil || st != http.StatusOK {
+				t.Fatalf("org %d GET deliveries: %d %v", org, st, err)
+			}
+			for _, d := range body.Deliveries {
+				if d.Status != "sent" {
+					return false
+				}
+			}
+			return len(body.Deliveries) == perOrg
+		})
 		if len(body.Deliveries) != perOrg {
 			t.Errorf("org %d lists %d deliveries, want its %d", org, len(body.Deliveries), perOrg)
 		}
@@ -283,7 +320,7 @@ func (f *orgFleet) check(t *testing.T, perOrg int) {
 			firstID = body.Deliveries[0].ID
 		} else if firstID != "" {
 			// The first organisation's record is not there for this one.
-			st, _ := orgPost(http.MethodGet, f.bases[0]+"deliveries/"+firstID, orgAdminToken(org), nil, nil)
+			st, _ := orgPost(http.MethodGet, f.bases[len(f.bases)-1]+"deliveries/"+firstID, orgAdminToken(org), nil, nil)
 			if st != http.StatusNotFound {
 				t.Errorf("org %d read org %d's delivery: %d", org, f.orgs[0], st)
 			}
@@ -307,6 +344,12 @@ func (f *orgFleet) saveOrg(org int64, s pluginhost.Settings) {
 	}
 }
 
+// streamPerOrg is how many alerts each of n organisations sends: at least
+// 200 in all, so that the settings save in the middle of the stream is
+// the test of issue 13 ("a settings save during a stream loses 0 of ≥ 200
+// alerts").
+func streamPerOrg(n int) int { return (200 + n - 1) / n }
+
 // TestOrganisationsIsolated runs the built plugin for two and for three
 // Grafana organisations that name their receiver and channel alike, each
 // with its own WeCom robot, with interleaved traffic and organisation 2's
@@ -317,7 +360,7 @@ func TestOrganisationsIsolated(t *testing.T) {
 	for _, orgs := range [][]int64{{1, 2}, {1, 2, 3}} {
 		t.Run(fmt.Sprintf("%d orgs", len(orgs)), func(t *testing.T) {
 			f := startFleet(t, orgs, 1, nil)
-			const perOrg = 60
+			perOrg := streamPerOrg(len(orgs))
 			f.stream(t, perOrg, func() { f.saveOrg(2, orgSettings(2, f.robots[2], nil, "zh")) })
 			f.check(t, perOrg)
 		})
@@ -331,7 +374,7 @@ func TestOrganisationsIsolatedPostgres(t *testing.T) {
 	pg := services.StartPostgres(t)
 	orgs := []int64{1, 2, 3}
 	f := startFleet(t, orgs, 2, pg)
-	const perOrg = 60
+	perOrg := streamPerOrg(len(orgs))
 	f.stream(t, perOrg, func() { f.saveOrg(2, orgSettings(2, f.robots[2], pg, "zh")) })
 	f.check(t, perOrg)
 }
