@@ -36,7 +36,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 		return err
 	}
 	if !dec.OK {
-		return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
+		return s.waitForSlot(ctx, channel, self.Owner(), total, dec)
 	}
 	parts := make([]*template.Data, 0, len(rows))
 	var included []*store.Channel
@@ -105,7 +105,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 			return err
 		}
 		if !dec.OK {
-			return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
+			return s.waitForSlot(ctx, channel, self.Owner(), total, dec)
 		}
 	}
 	msg := &channels.Message{Data: data, Part: part, Chart: chart, Digest: true, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
@@ -256,7 +256,7 @@ func (s *orgRuntime) acquireImage(ctx context.Context, channel, self string, cos
 			idle = false
 			return nil
 		}
-		dec, err = t.RateCheck(ctx, robot, cost, limit, s.cfg.RateWindow, s.now(), true)
+		dec, err = t.RateCheckWindows(ctx, robot, cost, s.windows(channel, limit), s.now(), true)
 		return err
 	})
 	return dec, idle, err

@@ -103,12 +103,14 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 			return nil
 		}
 		owner = self
-		dec, err := t.RateCheck(ctx, robot, 1, limit, s.cfg.RateWindow, s.now(), false)
+		dec, err := t.RateCheckWindows(ctx, robot, 1, s.windows(row.Channel, limit), s.now(), false)
 		if err != nil {
 			return err
 		}
-		if !dec.OK {
-			// No slot: join the digest being gathered, if it has room.
+		if !dec.OK && !dec.Short {
+			// No slot in the minute: join the digest being gathered, if it
+			// has room. (A robot only paced by its short window sends
+			// each text on its own, a moment later.)
 			open, err := t.OpenDigests(ctx, row.Org, row.Channel)
 			if err != nil {
 				return err
@@ -127,9 +129,15 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 }
 
 // waitForSlot gathers the robot's waiting rows into this job's digest and
-// snoozes the job until the rate limit frees a slot.
-func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owned int, wait time.Duration) error {
+// snoozes the job until the rate limit frees a slot. A refusal that only
+// paces the robot (dec.Short: its per-second window) gathers nothing: the
+// job snoozes its turn and sends its own text (see ratelimit.go).
+func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owned int, dec rateDecision) error {
 	s.m.rateWaits.WithLabelValues(channel).Inc()
+	if dec.Short {
+		return river.JobSnooze(paceSnooze(dec))
+	}
+	wait := dec.Wait
 	if room := s.cfg.MaxDigestAlerts - owned; room > 0 {
 		if err := s.st.Tx(ctx, func(t *store.Tx) error { return t.Gather(ctx, s.org, self, channel, room) }); err != nil {
 			return err
@@ -152,7 +160,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 			return err
 		}
 		if !dec.OK {
-			return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec.Wait)
+			return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec)
 		}
 	}
 	data := channelData(del.Data, row.Fingerprints)
@@ -189,7 +197,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 		}
 	}
 	if !dec.OK {
-		return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec.Wait)
+		return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec)
 	}
 	msg.Part, msg.Chart = part, chart
 	unlock := s.lockChannel(row.Channel)
