@@ -54,7 +54,7 @@ func windowsOf(l channels.Limits, limit int, minute time.Duration) []store.Windo
 	var ws []store.Window
 	for _, r := range l.Rates() {
 		if r.Per < time.Minute {
-			ws = append(ws, store.Window{Max: r.Messages, Per: r.Per})
+			ws = append(ws, store.Window{Max: r.Messages, Per: r.Per, Pace: true})
 		}
 	}
 	if limit > 0 {

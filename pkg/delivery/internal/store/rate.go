@@ -47,11 +47,12 @@ type RateDecision struct {
 type Window struct {
 	Max int
 	Per time.Duration
+	// Pace marks a platform's short window (per second): a refusal by
+	// pace windows alone is pacing (RateDecision.Short), not a storm.
+	Pace bool
 }
 
-// short reports whether w is a pacing window (shorter than a minute)
-// rather than the robot's minute limit.
-func (w Window) short() bool { return w.Per < time.Minute }
+func (w Window) short() bool { return w.Pace }
 
 // RateCheck decides whether cost slots of channel's window (limit per
 // window ending at now) are free; with reserve it takes them, under the
@@ -70,10 +71,11 @@ func (db DB) RateCheck(ctx context.Context, channel string, cost, limit int, win
 // channel's lock (the caller's transaction). No windows: only a pause
 // applies.
 //
-// The longest window of a minute or more is counted by alertchart_rate.used
-// (one row read however many slots it holds) and holds at most its Max
-// slots (a send costing more takes Max). Shorter windows — a platform's
-// per-second pace — are counted from the few slot rows inside them. A send
+// The longest window that is not a Pace window (the robot's minute limit)
+// is counted by alertchart_rate.used (one row read however many slots it
+// holds) and holds at most its Max slots (a send costing more takes Max).
+// Pace windows — a platform's per-second pace — are counted from the few
+// slot rows inside them. A send
 // costing more than a short window admits (a Telegram photo followed by
 // its text under one a second) goes when that window is empty, and its
 // slots are spread one Window.Per/Max apart from now, so the next send
@@ -144,10 +146,10 @@ func (db DB) RateCheckWindows(ctx context.Context, channel string, cost int, win
 	}
 	used = max(0, used-expired)
 	longOK := long.Max <= 0 || used+int64(longCost) <= int64(long.Max)
-	shortWait := time.Duration(0)
+	shortWait, pacing := time.Duration(0), true
 	if longOK && len(short) > 0 {
 		var err error
-		if shortWait, err = db.shortWait(ctx, channel, longCost, short, nowMs); err != nil {
+		if shortWait, pacing, err = db.shortWait(ctx, channel, longCost, short, nowMs); err != nil {
 			return RateDecision{}, err
 		}
 	}
@@ -183,36 +185,37 @@ func (db DB) RateCheckWindows(ctx context.Context, channel string, cost int, win
 	case !longOK:
 		return db.rateWait(ctx, channel, used, longCost, long.Max, long.Per, now, reserve)
 	case shortWait > 0:
-		return RateDecision{Wait: shortWait, Short: true}, nil
+		return RateDecision{Wait: shortWait, Short: pacing}, nil
 	}
 	return RateDecision{OK: true, At: nowMs}, nil
 }
 
-// shortWait is how long until cost more slots fit in every one of the short
-// windows (0: now). Each holds at most Max slots, except that a send fits
-// an empty window whatever it costs.
-func (db DB) shortWait(ctx context.Context, channel string, cost int, short []Window, nowMs int64) (time.Duration, error) {
+// shortWait is how long until cost more slots fit in every one of the
+// windows counted from their rows (0: now), and whether only Pace windows
+// refused. Each holds at most Max slots, except that a send fits an empty
+// window whatever it costs.
+func (db DB) shortWait(ctx context.Context, channel string, cost int, short []Window, nowMs int64) (time.Duration, bool, error) {
 	span := time.Duration(0)
 	for _, w := range short {
 		span = max(span, w.Per)
 	}
 	rows, err := db.x.query(ctx, `SELECT at FROM alertchart_rate_slot WHERE channel = $1 AND at > $2 ORDER BY at`, channel, nowMs-span.Milliseconds())
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer rows.close()
 	var ats []int64
 	for rows.Next() {
 		var at int64
 		if err := rows.Scan(&at); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		ats = append(ats, at)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	wait := int64(0)
+	wait, pacing := int64(0), true
 	for _, w := range short {
 		per := w.Per.Milliseconds()
 		i := 0
@@ -228,8 +231,9 @@ func (db DB) shortWait(ctx context.Context, channel string, cost int, short []Wi
 		// than the window).
 		k := min(n, n+cost-w.Max)
 		wait = max(wait, in[k-1]+per-nowMs+1)
+		pacing = pacing && w.Pace
 	}
-	return time.Duration(wait) * time.Millisecond, nil
+	return time.Duration(wait) * time.Millisecond, pacing, nil
 }
 
 // rateWait computes how long until cost slots are free in a window holding

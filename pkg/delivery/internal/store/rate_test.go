@@ -148,7 +148,7 @@ func reserveWindows(t *testing.T, st *Store, cost int, ws []Window, now time.Tim
 // when it is empty and spreads its slots so the next one keeps the average.
 func TestRateShortWindows(t *testing.T) {
 	st := openTestStore(t)
-	ws := []Window{{Max: 5, Per: time.Second}, {Max: 8, Per: time.Minute}}
+	ws := []Window{{Max: 5, Per: time.Second, Pace: true}, {Max: 8, Per: time.Minute}}
 	t0 := time.UnixMilli(2_000_000_000)
 	for i := range 5 {
 		if dec := reserveWindows(t, st, 1, ws, t0.Add(time.Duration(i)*10*time.Millisecond)); !dec.OK {
@@ -172,7 +172,7 @@ func TestRateShortWindows(t *testing.T) {
 	// One a second: a send of 2 goes into an empty window and the next
 	// waits for both slots, the second dated a second later.
 	st2 := openTestStore(t)
-	one := []Window{{Max: 1, Per: time.Second}, {Max: 20, Per: time.Minute}}
+	one := []Window{{Max: 1, Per: time.Second, Pace: true}, {Max: 20, Per: time.Minute}}
 	if dec := reserveWindows(t, st2, 2, one, t0); !dec.OK {
 		t.Fatalf("cost 2 into an empty one-a-second window: %+v", dec)
 	}
@@ -189,7 +189,7 @@ func TestRateShortWindows(t *testing.T) {
 	if err := st2.Pause(ctx, "robot", t0.Add(4*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if dec := reserveWindows(t, st2, 1, []Window{{Max: 5, Per: 2 * time.Second}}, t0.Add(3*time.Second)); dec.OK || !dec.Short || dec.Wait != time.Second {
+	if dec := reserveWindows(t, st2, 1, []Window{{Max: 5, Per: 2 * time.Second, Pace: true}}, t0.Add(3*time.Second)); dec.OK || !dec.Short || dec.Wait != time.Second {
 		t.Fatalf("paused 1s more under a 2s window: %+v", dec)
 	}
 	if dec := reserveWindows(t, st2, 1, one, t0.Add(2500*time.Millisecond)); dec.OK || dec.Short {
