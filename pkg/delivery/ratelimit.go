@@ -50,11 +50,17 @@ func (s *orgRuntime) windows(channel string, limit int) []store.Window {
 	return windowsOf(l, limit, s.cfg.RateWindow)
 }
 
+// paceMargin lengthens a platform's short window, as the extra second of
+// Config.RateWindow does the minute: slots are kept in milliseconds, and
+// a slot is taken a moment before its request reaches the platform (and
+// moved to the send's end only after it).
+const paceMargin = 50 * time.Millisecond
+
 func windowsOf(l channels.Limits, limit int, minute time.Duration) []store.Window {
 	var ws []store.Window
 	for _, r := range l.Rates() {
 		if r.Per < time.Minute {
-			ws = append(ws, store.Window{Max: r.Messages, Per: r.Per, Pace: true})
+			ws = append(ws, store.Window{Max: r.Messages, Per: r.Per + paceMargin, Pace: true})
 		}
 	}
 	if limit > 0 {

@@ -81,7 +81,10 @@ func (s *orgRuntime) workText(ctx context.Context, k store.Key) error {
 }
 
 // claim makes the job the owner of its row, or adds the row to the open
-// digest of a robot that has no free slot. It returns the owner.
+// digest of a robot that has no free slot in its minute. It returns the
+// owner. A robot only paced by its short window leaves the row unclaimed
+// and the job snoozes its turn (a river.JobSnooze error): if the minute
+// fills meanwhile, a digest can still gather the row.
 func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string, limit int) (string, error) {
 	k := store.Key{Org: row.Org, DeliveryID: row.DeliveryID, Channel: row.Channel}
 	if limit <= 0 {
@@ -89,6 +92,7 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 		return s.st.Claim(ctx, k, self)
 	}
 	owner := ""
+	var paced rateDecision
 	robot := s.robot(row.Channel)
 	err := s.st.Tx(ctx, func(t *store.Tx) error {
 		if err := t.LockRate(ctx, robot); err != nil {
@@ -107,10 +111,16 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 		if err != nil {
 			return err
 		}
-		if !dec.OK && !dec.Short {
+		if !dec.OK && dec.Short {
+			// Only the robot's short window is full: wait a moment,
+			// unclaimed, so that a digest can still gather the row if
+			// the minute fills meanwhile; else it goes on its own.
+			paced = dec
+			return nil
+		}
+		if !dec.OK {
 			// No slot in the minute: join the digest being gathered, if it
-			// has room. (A robot only paced by its short window sends
-			// each text on its own, a moment later.)
+			// has room.
 			open, err := t.OpenDigests(ctx, row.Org, row.Channel)
 			if err != nil {
 				return err
@@ -125,6 +135,10 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 		_, err = t.Claim(ctx, k, owner)
 		return err
 	})
+	if err == nil && paced.Short {
+		s.m.rateWaits.WithLabelValues(row.Channel).Inc()
+		return "", river.JobSnooze(paceSnooze(paced))
+	}
 	return owner, err
 }
 
