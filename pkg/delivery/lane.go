@@ -300,8 +300,9 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	msg := &channels.Message{Data: data, Part: channels.PartText, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	cost := channels.CostOf(n, msg)
 	dec, err := l.take(ctx, s, cost, limit)
-	for err == nil && !dec.OK && dec.Short && l.pace(ctx, dec.Wait) {
-		// The platform's short window: wait its turn, then go alone.
+	for err == nil && !s.stormy(k.Channel, dec, l.backlog()) && dec.Short && l.pace(ctx, dec.Wait) {
+		// The platform's short window: wait its turn, then go alone
+		// (unless so many texts wait that River should merge them).
 		dec, err = l.take(ctx, s, cost, limit)
 	}
 	if err != nil || !dec.OK {
@@ -343,6 +344,13 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	if retry || err != nil {
 		e.retryLater(ctx, t, delay)
 	}
+}
+
+// backlog is how many texts wait in the lane, the one being sent included.
+func (l *lane) backlog() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.queue)) + 1
 }
 
 // pace waits d for the robot's short window (see ratelimit.go), holding

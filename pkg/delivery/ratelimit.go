@@ -118,6 +118,39 @@ func (s *orgRuntime) peek(ctx context.Context, channel string, cost, limit int) 
 	return s.st.RateCheckWindows(ctx, s.robot(channel), cost, s.windows(channel, limit), s.now(), false)
 }
 
+// paceHorizon bounds how long a paced robot's backlog may take at its
+// short window's pace before it counts as a storm: more texts waiting than
+// the short window sends in that time are merged into digests at once
+// instead of trickling out one by one until the minute is full (Slack's
+// one a second would take a whole minute to fill its 60).
+const paceHorizon = 10 * time.Second
+
+// paceBacklog is how many texts may wait for the channel's robot and still
+// go one by one at its short window's pace (Slack 10, Teams 40, Feishu
+// 50); 0 for a channel without a short window.
+func (s *orgRuntime) paceBacklog(channel string) int {
+	n := s.notifiers[channel]
+	if n == nil {
+		return 0
+	}
+	backlog := 0
+	for _, r := range n.Limits().Rates() {
+		if r.Per < time.Minute {
+			if iv := r.Interval(); iv > 0 {
+				backlog = max(backlog, int(paceHorizon/iv))
+			}
+		}
+	}
+	return backlog
+}
+
+// stormy reports whether a refusal that only paces the robot (dec.Short)
+// finds so many texts waiting for it (backlog, this one included) that
+// they should be merged into digests rather than wait their turns.
+func (s *orgRuntime) stormy(channel string, dec rateDecision, backlog int64) bool {
+	return !dec.OK && dec.Short && backlog > int64(s.paceBacklog(channel))
+}
+
 // paceSnooze is how long a River job refused by a short window (Short)
 // snoozes: the wait plus up to 200 ms of jitter, so jobs waiting for the
 // same robot do not all wake at the same millisecond.

@@ -112,11 +112,17 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 			return err
 		}
 		if !dec.OK && dec.Short {
-			// Only the robot's short window is full: wait a moment,
-			// unclaimed, so that a digest can still gather the row if
-			// the minute fills meanwhile; else it goes on its own.
-			paced = dec
-			return nil
+			backlog, err := t.PendingTexts(ctx, row.Org, row.Channel, "")
+			if err != nil {
+				return err
+			}
+			if !s.stormy(row.Channel, dec, backlog) {
+				// Only the robot's short window is full: wait a moment,
+				// unclaimed, so that a digest can still gather the row
+				// if a storm builds meanwhile; else it goes on its own.
+				paced = dec
+				return nil
+			}
 		}
 		if !dec.OK {
 			// No slot in the minute: join the digest being gathered, if it
@@ -144,12 +150,19 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 
 // waitForSlot gathers the robot's waiting rows into this job's digest and
 // snoozes the job until the rate limit frees a slot. A refusal that only
-// paces the robot (dec.Short: its per-second window) gathers nothing: the
-// job snoozes its turn and sends its own text (see ratelimit.go).
+// paces the robot (dec.Short: its per-second window) gathers nothing while
+// few texts wait (see stormy): the job snoozes its turn and sends its own
+// text (see ratelimit.go).
 func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owned int, dec rateDecision) error {
 	s.m.rateWaits.WithLabelValues(channel).Inc()
 	if dec.Short {
-		return river.JobSnooze(paceSnooze(dec))
+		backlog, err := s.st.PendingTexts(ctx, s.org, channel, "")
+		if err != nil {
+			return err
+		}
+		if !s.stormy(channel, dec, backlog) {
+			return river.JobSnooze(paceSnooze(dec))
+		}
 	}
 	wait := dec.Wait
 	if room := s.cfg.MaxDigestAlerts - owned; room > 0 {

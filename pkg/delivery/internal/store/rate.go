@@ -314,7 +314,7 @@ func (db DB) Settle(ctx context.Context, channel string, at int64, end time.Time
 // Pause holds a channel back until the given time, or later if it is
 // already paused longer.
 func (db DB) Pause(ctx context.Context, channel string, until time.Time) error {
-	ms := until.UnixMilli()
+	ms := (until.UnixNano() + int64(time.Millisecond) - 1) / int64(time.Millisecond) // rounded up: never a moment early
 	_, err := db.x.exec(ctx, `INSERT INTO alertchart_rate (channel, paused_until) VALUES ($1, $2)
 		ON CONFLICT (channel) DO UPDATE SET paused_until = CASE WHEN alertchart_rate.paused_until > $2 THEN alertchart_rate.paused_until ELSE $2 END`,
 		channel, ms)
