@@ -300,7 +300,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	msg := &channels.Message{Data: data, Part: channels.PartText, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	cost := channels.CostOf(n, msg)
 	dec, err := l.take(ctx, s, cost, limit)
-	for err == nil && !s.stormy(k.Channel, dec, l.backlog()) && dec.Short && l.pace(ctx, dec.Wait) {
+	for err == nil && !dec.OK && dec.Short && !s.stormy(k.Channel, dec, l.backlog()) && l.pace(ctx, dec.Wait) {
 		// The platform's short window: wait its turn, then go alone
 		// (unless so many texts wait that River should merge them).
 		dec, err = l.take(ctx, s, cost, limit)
