@@ -36,7 +36,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 		return err
 	}
 	if !dec.OK {
-		return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
+		return s.waitForSlot(ctx, channel, self.Owner(), total, dec)
 	}
 	var cands []digestRow
 	count := 0
@@ -118,7 +118,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 			return err
 		}
 		if !dec.OK {
-			return s.waitForSlot(ctx, channel, self.Owner(), total, dec.Wait)
+			return s.waitForSlot(ctx, channel, self.Owner(), total, dec)
 		}
 	}
 	msg := s.digestMessage(data, part, chart)
@@ -412,7 +412,7 @@ func (s *orgRuntime) acquireImage(ctx context.Context, channel, self string, cos
 			idle = false
 			return nil
 		}
-		dec, err = t.RateCheck(ctx, robot, cost, limit, s.cfg.RateWindow, s.now(), true)
+		dec, err = t.RateCheckWindows(ctx, robot, cost, s.windows(channel, limit), s.now(), true)
 		return err
 	})
 	return dec, idle, err

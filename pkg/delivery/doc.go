@@ -63,9 +63,14 @@
 // high limit takes them in small blocks, see lease.go), one per platform
 // message the send
 // will cost (channels.CostOf: a WeCom text followed by its mention message
-// costs two), so a robot's limit
-// (Limits().PerMinute or the channel's rateLimitPerMinute) holds across
-// replicas. When a robot has no free slot, waiting notifications are merged:
+// costs two), so a robot's limits hold across replicas: every window of
+// Limits().Rates() — the platform's short window (Feishu 5 a second, Slack
+// one a second…) and its minute (Limits().PerMinute, or the channel's
+// rateLimitPerMinute, which replaces only the minute). A text refused by
+// the short window alone waits its turn and goes on its own; Result.Pause
+// on a successful answer holds the robot like Retry-After. When a robot
+// has no free slot in its minute, or more texts wait for it than its short
+// window sends in 10 s, waiting notifications are merged:
 // the first job to wait becomes the owner of a digest, later ones join it
 // (up to Config.MaxDigestAlerts alerts), and when a slot frees the owner
 // sends one message (Message.Digest). A digest is sized by what the

@@ -178,7 +178,7 @@ func (s *orgRuntime) laneTakes(channel string, alerts int) bool {
 	if n == nil {
 		return false
 	}
-	if limit := s.perMinute(channel, n.Limits()); !s.st.SQLite() && limit > 0 && leaseSize(limit) == 0 {
+	if limit := s.perMinute(channel, n.Limits()); !s.st.SQLite() && limit > 0 && s.leaseSizeFor(channel, limit) == 0 {
 		return false
 	}
 	if s.charter != nil && n.Limits().CombinesTextAndImage && min(alerts, s.cfg.MaxChartsPerNotification) == 1 {
@@ -298,7 +298,13 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	limit := s.perMinute(k.Channel, n.Limits())
 	data := channelData(t.del.Data, t.row.Fingerprints)
 	msg := &channels.Message{Data: data, Part: channels.PartText, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
-	dec, err := l.take(ctx, s, channels.CostOf(n, msg), limit)
+	cost := channels.CostOf(n, msg)
+	dec, err := l.take(ctx, s, cost, limit)
+	for err == nil && !dec.OK && dec.Short && !s.stormy(k.Channel, dec, l.backlog()) && l.pace(ctx, dec.Wait) {
+		// The platform's short window: wait its turn, then go alone
+		// (unless so many texts wait that River should merge them).
+		dec, err = l.take(ctx, s, cost, limit)
+	}
 	if err != nil || !dec.OK {
 		// No slot (or no answer): River gathers it into the robot's digest.
 		if !dec.OK && err == nil {
@@ -318,6 +324,9 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	if dec.At == 0 {
 		l.sent(s.now()) // under the lease: settled when it ends
 	}
+	if res != nil && res.Pause > 0 {
+		l.endLease(ctx) // the platform paused the robot (see send): check again
+	}
 	o := sendOutcome{self: k, rows: []*store.Channel{t.row}, part: string(channels.PartText), at: at, dur: dur, res: res, err: sendErr, dec: dec, lane: true}
 	if sendErr == nil {
 		if err := s.textSent(ctx, o, ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
@@ -334,6 +343,39 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	}
 	if retry || err != nil {
 		e.retryLater(ctx, t, delay)
+	}
+}
+
+// backlog is how many texts wait in the lane, the one being sent included.
+func (l *lane) backlog() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.queue)) + 1
+}
+
+// pace waits d for the robot's short window (see ratelimit.go), holding
+// the lane's turn; false when the lane was stopped or ctx ended meanwhile
+// (the task then goes to River).
+func (l *lane) pace(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-l.wake:
+			// A push or a stop: run looks at the queue again after this
+			// task, so the signal is not lost.
+			l.mu.Lock()
+			stopped := l.stopped
+			l.mu.Unlock()
+			if stopped {
+				l.signal()
+				return false
+			}
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ func leaseSize(limit int) int {
 // means the robot has no slot (or is paused).
 func (l *lane) take(ctx context.Context, s *orgRuntime, cost, limit int) (rateDecision, error) {
 	now := s.now()
-	size := leaseSize(limit)
+	size := s.leaseSizeFor(l.k.channel, limit)
 	if size == 0 {
 		return s.acquire(ctx, l.k.channel, cost, limit)
 	}

@@ -65,7 +65,8 @@ func (s *orgRuntime) gaveUp(lastErr string) string {
 }
 
 // send calls the notifier under SendTimeout and turns a panic or a timeout
-// into a retryable error.
+// into a retryable error. A successful answer's Result.Pause pauses the
+// channel's robot (see ratelimit.go).
 func (s *orgRuntime) send(ctx context.Context, n channels.Notifier, m *channels.Message) (res *channels.Result, dur time.Duration, err error) {
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
 	defer cancel()
@@ -79,6 +80,14 @@ func (s *orgRuntime) send(ctx context.Context, n channels.Notifier, m *channels.
 		res, err = n.Send(sctx, m)
 	}()
 	dur = time.Since(t0)
+	if err == nil && res != nil && res.Pause > 0 {
+		// The platform said the destination's window is spent (Discord's
+		// X-RateLimit-Remaining 0): its next send waits that long, on
+		// every replica.
+		if perr := s.pause(context.WithoutCancel(ctx), n.Name(), s.now().Add(res.Pause)); perr != nil {
+			s.log.Warn("delivery: could not record the platform's pause", "channel", n.Name(), "error", perr)
+		}
+	}
 	if err != nil && sctx.Err() != nil && ctx.Err() == nil {
 		var ce *channels.Error
 		if !errors.As(err, &ce) {

@@ -82,7 +82,10 @@ func (s *orgRuntime) workText(ctx context.Context, k store.Key) error {
 }
 
 // claim makes the job the owner of its row, or adds the row to the open
-// digest of a robot that has no free slot. It returns the owner.
+// digest of a robot that has no free slot in its minute. It returns the
+// owner. A robot only paced by its short window leaves the row unclaimed
+// and the job snoozes its turn (a river.JobSnooze error): if the minute
+// fills meanwhile, a digest can still gather the row.
 func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string, limit int) (string, error) {
 	k := store.Key{Org: row.Org, DeliveryID: row.DeliveryID, Channel: row.Channel}
 	if limit <= 0 {
@@ -90,6 +93,7 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 		return s.st.Claim(ctx, k, self)
 	}
 	owner := ""
+	var paced rateDecision
 	robot := s.robot(row.Channel)
 	err := s.st.Tx(ctx, func(t *store.Tx) error {
 		if err := t.LockRate(ctx, robot); err != nil {
@@ -104,12 +108,26 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 			return nil
 		}
 		owner = self
-		dec, err := t.RateCheck(ctx, robot, 1, limit, s.cfg.RateWindow, s.now(), false)
+		dec, err := t.RateCheckWindows(ctx, robot, 1, s.windows(row.Channel, limit), s.now(), false)
 		if err != nil {
 			return err
 		}
+		if !dec.OK && dec.Short {
+			backlog, err := t.PendingTexts(ctx, row.Org, row.Channel, "")
+			if err != nil {
+				return err
+			}
+			if !s.stormy(row.Channel, dec, backlog) {
+				// Only the robot's short window is full: wait a moment,
+				// unclaimed, so that a digest can still gather the row
+				// if a storm builds meanwhile; else it goes on its own.
+				paced = dec
+				return nil
+			}
+		}
 		if !dec.OK {
-			// No slot: join the digest being gathered, if it has room.
+			// No slot in the minute: join the digest being gathered, if it
+			// has room.
 			open, err := t.OpenDigests(ctx, row.Org, row.Channel)
 			if err != nil {
 				return err
@@ -124,13 +142,30 @@ func (s *orgRuntime) claim(ctx context.Context, row *store.Channel, self string,
 		_, err = t.Claim(ctx, k, owner)
 		return err
 	})
+	if err == nil && paced.Short {
+		s.m.rateWaits.WithLabelValues(row.Channel).Inc()
+		return "", river.JobSnooze(paceSnooze(paced))
+	}
 	return owner, err
 }
 
 // waitForSlot gathers the robot's waiting rows into this job's digest and
-// snoozes the job until the rate limit frees a slot.
-func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owned int, wait time.Duration) error {
+// snoozes the job until the rate limit frees a slot. A refusal that only
+// paces the robot (dec.Short: its per-second window) gathers nothing while
+// few texts wait (see stormy): the job snoozes its turn and sends its own
+// text (see ratelimit.go).
+func (s *orgRuntime) waitForSlot(ctx context.Context, channel, self string, owned int, dec rateDecision) error {
 	s.m.rateWaits.WithLabelValues(channel).Inc()
+	if dec.Short {
+		backlog, err := s.st.PendingTexts(ctx, s.org, channel, "")
+		if err != nil {
+			return err
+		}
+		if !s.stormy(channel, dec, backlog) {
+			return river.JobSnooze(paceSnooze(dec))
+		}
+	}
+	wait := dec.Wait
 	if room := s.cfg.MaxDigestAlerts - owned; room > 0 {
 		if err := s.st.Tx(ctx, func(t *store.Tx) error { return t.Gather(ctx, s.org, self, channel, room) }); err != nil {
 			return err
@@ -155,7 +190,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 			return err
 		}
 		if !dec.OK {
-			return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec.Wait)
+			return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec)
 		}
 	}
 	data := channelData(del.Data, row.Fingerprints)
@@ -202,7 +237,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 		}
 	}
 	if !dec.OK {
-		return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec.Wait)
+		return s.waitForSlot(ctx, row.Channel, k.Owner(), row.NAlerts, dec)
 	}
 	msg.Part, msg.Chart = part, chart
 	unlock := s.lockChannel(row.Channel)

@@ -127,3 +127,72 @@ func TestRateMigration(t *testing.T) {
 		}
 	}
 }
+
+func reserveWindows(t *testing.T, st *Store, cost int, ws []Window, now time.Time) RateDecision {
+	t.Helper()
+	var dec RateDecision
+	err := st.Tx(context.Background(), func(tx *Tx) error {
+		var err error
+		dec, err = tx.RateCheckWindows(context.Background(), "robot", cost, ws, now, true)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
+
+// TestRateShortWindows: a platform's per-second window is kept with its
+// minute; a refusal by the short window only is pacing (Short), one by the
+// minute is not; a send costing more than the short window admits goes
+// when it is empty and spreads its slots so the next one keeps the average.
+func TestRateShortWindows(t *testing.T) {
+	st := openTestStore(t)
+	ws := []Window{{Max: 5, Per: time.Second, Pace: true}, {Max: 8, Per: time.Minute}}
+	t0 := time.UnixMilli(2_000_000_000)
+	for i := range 5 {
+		if dec := reserveWindows(t, st, 1, ws, t0.Add(time.Duration(i)*10*time.Millisecond)); !dec.OK {
+			t.Fatalf("send %d of the first second refused: %+v", i, dec)
+		}
+	}
+	dec := reserveWindows(t, st, 1, ws, t0.Add(100*time.Millisecond))
+	if dec.OK || !dec.Short || dec.Wait != 901*time.Millisecond {
+		t.Fatalf("sixth in a second: %+v, want a pacing wait of 901ms (until the first leaves)", dec)
+	}
+	for i := range 3 {
+		if dec := reserveWindows(t, st, 1, ws, t0.Add(time.Second+time.Duration(i)*10*time.Millisecond)); !dec.OK {
+			t.Fatalf("send %d of the second second refused: %+v", i, dec)
+		}
+	}
+	dec = reserveWindows(t, st, 1, ws, t0.Add(2*time.Second))
+	if dec.OK || dec.Short {
+		t.Fatalf("ninth in a minute of 8: %+v, want a refusal by the minute (not Short)", dec)
+	}
+
+	// One a second: a send of 2 goes into an empty window and the next
+	// waits for both slots, the second dated a second later.
+	st2 := openTestStore(t)
+	one := []Window{{Max: 1, Per: time.Second, Pace: true}, {Max: 20, Per: time.Minute}}
+	if dec := reserveWindows(t, st2, 2, one, t0); !dec.OK {
+		t.Fatalf("cost 2 into an empty one-a-second window: %+v", dec)
+	}
+	dec = reserveWindows(t, st2, 1, one, t0.Add(1500*time.Millisecond))
+	if dec.OK || !dec.Short || dec.Wait != 501*time.Millisecond {
+		t.Fatalf("after a send of 2: %+v, want to wait until t0+2s", dec)
+	}
+	if dec := reserveWindows(t, st2, 1, one, t0.Add(2001*time.Millisecond)); !dec.OK {
+		t.Fatalf("at t0+2s: %+v", dec)
+	}
+
+	// A pause no longer than the short window paces; a long one does not.
+	ctx := context.Background()
+	if err := st2.Pause(ctx, "robot", t0.Add(4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if dec := reserveWindows(t, st2, 1, []Window{{Max: 5, Per: 2 * time.Second, Pace: true}}, t0.Add(3*time.Second)); dec.OK || !dec.Short || dec.Wait != time.Second {
+		t.Fatalf("paused 1s more under a 2s window: %+v", dec)
+	}
+	if dec := reserveWindows(t, st2, 1, one, t0.Add(2500*time.Millisecond)); dec.OK || dec.Short {
+		t.Fatalf("paused 1.5s more under a 1s window: %+v, want a refusal that is not Short", dec)
+	}
+}

@@ -202,6 +202,12 @@ func (c *gatedConn) cached(ctx context.Context, query string) (*gatedStmt, error
 	}
 	if st == nil {
 		leave := c.enter(ctx)
+		if c.closed() {
+			// closePhysical ran while this waited for the gate (a
+			// statement prepared in the background at shutdown).
+			leave()
+			return nil, errors.New("delivery: the SQLite queue is closed")
+		}
 		var err error
 		st, err = c.g.phys.PrepareContext(ctx, query)
 		leave()
@@ -209,11 +215,18 @@ func (c *gatedConn) cached(ctx context.Context, query string) (*gatedStmt, error
 			return nil, err
 		}
 		c.g.mu.Lock()
+		if c.g.stmts == nil {
+			// Closed meanwhile: the statement went with the connection.
+			c.g.mu.Unlock()
+			return nil, errors.New("delivery: the SQLite queue is closed")
+		}
 		if old := c.g.stmts[query]; old != nil || len(c.g.stmts) >= maxCachedStmts {
 			// Someone cached it meanwhile, or filled the cache.
 			c.g.mu.Unlock()
 			leave := c.enter(ctx)
-			_ = st.Close()
+			if !c.closed() { // finalizing on a closed connection crashes
+				_ = st.Close()
+			}
 			leave()
 			if old == nil {
 				return nil, nil
@@ -225,6 +238,13 @@ func (c *gatedConn) cached(ctx context.Context, query string) (*gatedStmt, error
 		}
 	}
 	return &gatedStmt{c: c, st: st}, nil
+}
+
+// closed reports whether closePhysical has run.
+func (c *gatedConn) closed() bool {
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.stmts == nil
 }
 
 // Close of a logical connection leaves the shared one open.
