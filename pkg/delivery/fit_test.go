@@ -20,6 +20,10 @@ import (
 // robot accepted, none twice, with no rate-limit refusal, and every
 // delivery recorded sent.
 func TestDigestNamesEveryAlert(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	n := newFake("wecom", 20, false)
 	n.window = 3 * time.Second
 	n.fits = 23
@@ -106,6 +110,10 @@ func TestDigestNamesEveryAlert(t *testing.T) {
 // already waits: the notes saying so never take a slot that text needs —
 // no note goes out before the last alert text — and every alert is named.
 func TestChartNotesWaitForText(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	n := newFake("wecom", 20, false)
 	n.window = 3 * time.Second
 	ch := &fakeCharter{delay: 2 * time.Second, err: errors.New("prometheus query failed")}

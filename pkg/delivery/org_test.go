@@ -32,6 +32,10 @@ func delivered(n *fakeNotifier) map[string]int {
 // both organisations is no duplicate, and neither organisation's records
 // show or resend the other's.
 func TestOrganisationsIsolated(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	dir := t.TempDir()
 	n1, n2 := newFake("ops", 0, false), newFake("ops", 0, false)
 	svc1 := openTest(t, testSettings(t, "ops"), &fakeCharter{}, func(c *Config) { c.DataDir, c.OrgID = dir, 1 }, n1)
@@ -109,6 +113,9 @@ func TestOrganisationsIsolated(t *testing.T) {
 // instance went away keeps its queued texts (nobody else sends them) until
 // its settings are registered again, then they go to its own robot.
 func TestOrganisationBacklogWaitsForItsSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	defer func(d time.Duration) { unregisteredSnooze = d }(unregisteredSnooze)
 	unregisteredSnooze = 200 * time.Millisecond
 	dir := t.TempDir()
@@ -148,6 +155,10 @@ func TestOrganisationBacklogWaitsForItsSettings(t *testing.T) {
 // good ("channel … is not configured"). Every alert must arrive, and none
 // may be failed.
 func TestSettingsSaveLosesNothing(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	dir := t.TempDir()
 	ops := newFake("ops", 0, false)
 	old := openTest(t, testSettings(t, "ops"), nil, func(c *Config) { c.DataDir = dir; c.RateWindow = 3100 * time.Millisecond }, ops)
@@ -204,6 +215,7 @@ func TestSettingsSaveLosesNothing(t *testing.T) {
 // settings save removes is held, not failed, with a record that says why,
 // and is sent once a later save brings the channel back.
 func TestChannelRemovedBySaveIsHeld(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -256,6 +268,7 @@ func TestChannelRemovedBySaveIsHeld(t *testing.T) {
 // before anything is stored, so the webhook answers 503 and Alertmanager
 // keeps it; nothing is recorded as failed.
 func TestBrokenChannelRefusesNotification(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "ops", "broken")
 	ok := newFake("ops", 0, false)
 	svc := openTest(t, s, nil, func(c *Config) {
@@ -280,6 +293,7 @@ func TestBrokenChannelRefusesNotification(t *testing.T) {
 // take the robot's slots like real sends, but leave half of them to alerts:
 // the next alerts go out at once and the robot never refuses a message.
 func TestTestSendsTakeRateSlots(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 20, false)
 	n.window = 3 * time.Second
 	svc := openTest(t, testSettings(t, "ops"), nil, func(c *Config) { c.RateWindow = 3100 * time.Millisecond }, n)
@@ -318,6 +332,10 @@ func TestTestSendsTakeRateSlots(t *testing.T) {
 // TestSharedRobotSharesLimit: one robot configured in two organisations
 // (the same URL) has one rate limit, not one per organisation.
 func TestSharedRobotSharesLimit(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	dir := t.TempDir()
 	robot := newFake("ops", 6, false)
 	robot.window = 3 * time.Second

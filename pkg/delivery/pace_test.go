@@ -81,6 +81,10 @@ func openPaced(t *testing.T, f *pacedFake, ch Charter, rateWindow time.Duration)
 // digests; every alert arrives and the robot refuses nothing. Through the
 // lanes (text only) and through River (a chart that may join the text).
 func TestPacedStorm(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
 	for _, tc := range []struct {
 		name    string
 		charter Charter
