@@ -15,6 +15,10 @@ import (
 // of its channels and was given up for others.
 const statusPartial = "partial"
 
+// Statuses are the overall statuses a stored notification can have, the
+// values Deliveries filters by.
+var Statuses = []string{string(store.Pending), string(store.Sent), statusPartial, string(store.Failed)}
+
 // Delivery is one accepted notification as shown by GET deliveries.
 type Delivery struct {
 	ID         string            `json:"id"`

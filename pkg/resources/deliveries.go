@@ -14,7 +14,7 @@ import (
 )
 
 // deliveryStatuses are the values GET /deliveries?status= accepts.
-var deliveryStatuses = []string{"pending", "sent", "partial", "failed"}
+var deliveryStatuses = delivery.Statuses
 
 func (a *api) deliveries(w http.ResponseWriter, r *http.Request, c Caller) {
 	p := a.pipeline(w, c)
