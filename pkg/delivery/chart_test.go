@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -287,9 +288,9 @@ func TestLateChartGetsFollowUpNote(t *testing.T) {
 		}
 	}
 	for _, id := range ids {
-		waitFor(t, 5*time.Second, "record", func() bool {
+		waitFor(t, 20*time.Second, "record", func() bool {
 			return strings.HasPrefix(channelOf(t, svc, id).ChartNote, "chart unavailable: chart took longer than 1s")
-		})
+		}, func() string { return "record says " + strconv.Quote(channelOf(t, svc, id).ChartNote) })
 	}
 }
 

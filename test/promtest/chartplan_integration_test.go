@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -58,7 +59,7 @@ type receivedAlert struct {
 // alertSink records the alerts Prometheus sends to its "Alertmanager".
 type alertSink struct {
 	mu     sync.Mutex
-	alerts map[string]receivedAlert // by alertname/severity/instance
+	alerts map[string]receivedAlert // by the whole label set
 }
 
 func (s *alertSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +74,11 @@ func (s *alertSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	for _, a := range in {
-		s.alerts[key(a.Labels)] = a
+		// By every label: two alerts of one rule may share alertname,
+		// severity and instance and differ in another label (AppLoadHigh's
+		// series with and without app), and the order Prometheus sends
+		// them in varies.
+		s.alerts[labelSet(a.Labels)] = a
 	}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
@@ -83,11 +88,30 @@ func key(l map[string]string) string {
 	return l["alertname"] + "/" + l["severity"] + "/" + l["instance"]
 }
 
+// labelSet is the whole label set as one string.
+func labelSet(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%q,", k, l[k])
+	}
+	return b.String()
+}
+
+// get returns an alert whose alertname/severity/instance is k.
 func (s *alertSink) get(k string) (receivedAlert, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.alerts[k]
-	return a, ok
+	for _, a := range s.alerts {
+		if key(a.Labels) == k {
+			return a, true
+		}
+	}
+	return receivedAlert{}, false
 }
 
 // TestChartPlanAgainstRealPrometheus: two instances of one job, one of them
