@@ -72,7 +72,6 @@ func channelOf(t *testing.T, svc *Service, id string) ChannelDelivery {
 // overview image follows as a second message once no text waits, and the
 // digested deliveries say so.
 func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -137,7 +136,6 @@ func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
 // TestDigestOverviewCombined: a platform that combines text and image gets
 // the digest and its overview in one PartBoth message.
 func TestDigestOverviewCombined(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -172,7 +170,6 @@ func TestDigestOverviewCombined(t *testing.T) {
 // TestDigestOverviewGivenUp: a slow or failing overview never holds the
 // digest text beyond chart.budget, and the records say why there is none.
 func TestDigestOverviewGivenUp(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -214,7 +211,6 @@ func TestDigestOverviewGivenUp(t *testing.T) {
 // TestOverviewImageWaitsForText: the follow-up image is refused while any
 // other text for the robot is pending, and allowed once none is.
 func TestOverviewImageWaitsForText(t *testing.T) {
-	t.Parallel()
 	n := newFake("ops", 20, false)
 	svc := openTest(t, testSettings(t, "ops"), nil, nil, n)
 	ctx := context.Background()

@@ -109,7 +109,6 @@ func (h *httpNotifier) Send(ctx context.Context, m *channels.Message) (*channels
 // case (with SendTimeout 500 ms; the default is 15 s), and a note must
 // follow in place of the chart.
 func TestFaultsTextWithinTwoSeconds(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}

@@ -20,7 +20,6 @@ import (
 // robot accepted, none twice, with no rate-limit refusal, and every
 // delivery recorded sent.
 func TestDigestNamesEveryAlert(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -110,7 +109,6 @@ func TestDigestNamesEveryAlert(t *testing.T) {
 // already waits: the notes saying so never take a slot that text needs —
 // no note goes out before the last alert text — and every alert is named.
 func TestChartNotesWaitForText(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}

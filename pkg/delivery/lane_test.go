@@ -12,7 +12,6 @@ import (
 // TestLeasesKeepTheLimit: a robot with a high limit is sent to from rate
 // leases (blocks of slots), and a burst still never exceeds its limit.
 func TestLeasesKeepTheLimit(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -47,7 +46,6 @@ func TestLeasesKeepTheLimit(t *testing.T) {
 // TestRecoverLaneRows: a row a dead process held in a lane (pending, claimed
 // by the lane's key, no job) is sent when the data directory is opened again.
 func TestRecoverLaneRows(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	s := testSettings(t, "ops")
 	down := newFake("ops", 0, false)

@@ -32,7 +32,6 @@ func delivered(n *fakeNotifier) map[string]int {
 // both organisations is no duplicate, and neither organisation's records
 // show or resend the other's.
 func TestOrganisationsIsolated(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -155,7 +154,6 @@ func TestOrganisationBacklogWaitsForItsSettings(t *testing.T) {
 // good ("channel … is not configured"). Every alert must arrive, and none
 // may be failed.
 func TestSettingsSaveLosesNothing(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -215,7 +213,6 @@ func TestSettingsSaveLosesNothing(t *testing.T) {
 // settings save removes is held, not failed, with a record that says why,
 // and is sent once a later save brings the channel back.
 func TestChannelRemovedBySaveIsHeld(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -268,7 +265,6 @@ func TestChannelRemovedBySaveIsHeld(t *testing.T) {
 // before anything is stored, so the webhook answers 503 and Alertmanager
 // keeps it; nothing is recorded as failed.
 func TestBrokenChannelRefusesNotification(t *testing.T) {
-	t.Parallel()
 	s := testSettings(t, "ops", "broken")
 	ok := newFake("ops", 0, false)
 	svc := openTest(t, s, nil, func(c *Config) {
@@ -293,7 +289,6 @@ func TestBrokenChannelRefusesNotification(t *testing.T) {
 // take the robot's slots like real sends, but leave half of them to alerts:
 // the next alerts go out at once and the robot never refuses a message.
 func TestTestSendsTakeRateSlots(t *testing.T) {
-	t.Parallel()
 	n := newFake("ops", 20, false)
 	n.window = 3 * time.Second
 	svc := openTest(t, testSettings(t, "ops"), nil, func(c *Config) { c.RateWindow = 3100 * time.Millisecond }, n)
@@ -332,7 +327,6 @@ func TestTestSendsTakeRateSlots(t *testing.T) {
 // TestSharedRobotSharesLimit: one robot configured in two organisations
 // (the same URL) has one rate limit, not one per organisation.
 func TestSharedRobotSharesLimit(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}

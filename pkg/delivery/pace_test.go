@@ -81,7 +81,6 @@ func openPaced(t *testing.T, f *pacedFake, ch Charter, rateWindow time.Duration)
 // digests; every alert arrives and the robot refuses nothing. Through the
 // lanes (text only) and through River (a chart that may join the text).
 func TestPacedStorm(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -155,7 +154,6 @@ func TestPacedStorm(t *testing.T) {
 // X-RateLimit-Remaining 0 + Reset-After) gets nothing until the pause
 // ends, and a burst still goes out as individual messages.
 func TestPlatformPauseHoldsTheChannel(t *testing.T) {
-	t.Parallel()
 	f := &pacedFake{limits: channels.Limits{PerMinute: 30, Burst: channels.Rate{Messages: 10, Per: 2 * time.Second}, MessagesPerSend: 1},
 		limit: fakelimit.New(), pauseEvery: 3, pauseFor: 700 * time.Millisecond}
 	svc := openPaced(t, f, nil, 0)

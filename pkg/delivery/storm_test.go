@@ -20,7 +20,6 @@ import (
 // the fake must never see a 21st message inside its window, and the backlog
 // must be merged into digests. (test/deliverytest runs the real-time minute.)
 func TestStormDigestShortWindow(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -102,7 +101,6 @@ func TestStormDigestShortWindow(t *testing.T) {
 // TestRestartResumes closes a Service while a channel is failing and opens a
 // new one on the same data directory: the queued text is sent by the new one.
 func TestRestartResumes(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
@@ -134,7 +132,6 @@ func TestRestartResumes(t *testing.T) {
 // the same data directory while the old one still runs, then the old one is
 // closed. Nothing is sent twice or lost.
 func TestOverlappingInstances(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	s := testSettings(t, "ops")
 	n := newFake("ops", 0, false)
@@ -173,7 +170,6 @@ func TestOverlappingInstances(t *testing.T) {
 // that has no job of its own. Maintenance must queue it again, and must
 // leave alone a pending text whose job is merely waiting.
 func TestMaintenanceRequeuesStranded(t *testing.T) {
-	t.Parallel()
 	var skew atomic.Int64
 	s := testSettings(t, "ops")
 	n := newFake("ops", 0, false)
@@ -250,7 +246,6 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 // process holds is refused with an error that says what to do, and the
 // directory can be opened once the lock is gone.
 func TestDataDirLockedByAnotherProcess(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	// flock locks belong to an open file, so a second handle in this
 	// process stands in for another process.
@@ -279,7 +274,6 @@ func (m mentionFake) Cost(*channels.Message) int { return 1 + m.extra }
 // messages, the pipeline reserves two slots, so a burst never provokes a
 // rate-limit error.
 func TestCostlySendsKeepTheLimit(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
