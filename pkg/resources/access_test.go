@@ -39,18 +39,8 @@ func newGuardedAPI(t *testing.T, token string) http.Handler {
 	if token != "" {
 		secrets[settings.SecretWebhookToken] = token
 	}
-	s, err := settings.Parse([]byte(js), secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	mux := http.NewServeMux()
-	resources.Register(mux, source{p}, resources.Options{Caller: testCaller})
-	return mux
+	_, p := newPipeline(t, js, secrets)
+	return mount(p, resources.Options{})
 }
 
 // routeCall is one request per route of the API, as a client would make it.
@@ -186,17 +176,8 @@ func TestWebhookIdentity(t *testing.T) {
 
 	// Nothing configured: nobody may post, and Alertmanager is told to retry.
 	prom := fakeprom.New(t)
-	s, err := settings.Parse([]byte(`{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"}}`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = p.Close(context.Background()) }()
-	mux := http.NewServeMux()
-	resources.Register(mux, source{p}, resources.Options{Caller: testCaller})
+	s, p := newPipeline(t, `{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"}}`, nil)
+	mux := mount(p, resources.Options{})
 	for _, c := range []resources.Caller{alertmanager, admin, viewer} {
 		if got := post(mux, c, "/webhook/ops", nil); got != http.StatusServiceUnavailable {
 			t.Errorf("unconfigured, %s: %d, want 503", c.Login, got)
@@ -212,19 +193,10 @@ func TestWebhookIdentity(t *testing.T) {
 func TestRefusedWebhookCallersShowInHealth(t *testing.T) {
 	t.Parallel()
 	prom := fakeprom.New(t)
-	s, err := settings.Parse([]byte(`{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"},
-		"webhook":{"allowedUsers":["sa-1-alertmanger"]}}`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = p.Close(context.Background()) }()
+	_, p := newPipeline(t, `{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"},
+		"webhook":{"allowedUsers":["sa-1-alertmanger"]}}`, nil)
 	refusals := &resources.WebhookRefusals{}
-	mux := http.NewServeMux()
-	resources.Register(mux, source{p}, resources.Options{Caller: testCaller, Refusals: refusals})
+	mux := mount(p, resources.Options{Refusals: refusals})
 	for range 3 {
 		if rec, _ := doAs(mux, alertmanager, http.MethodPost, "/webhook/ops", payload("x")); rec.Code != 403 {
 			t.Fatalf("status %d", rec.Code)
@@ -307,17 +279,8 @@ func TestExplainCapsAndStopsWhenTheClientLeaves(t *testing.T) {
 	t.Parallel()
 	prom := fakeprom.New(t)
 	js := `{"prometheus":{"url":"` + prom.URL + `"},"delivery":{"dataDir":"` + t.TempDir() + `"}}`
-	s, err := settings.Parse([]byte(js), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = p.Close(context.Background()) }()
-	mux := http.NewServeMux()
-	resources.Register(mux, source{p}, resources.Options{Caller: testCaller})
+	_, p := newPipeline(t, js, nil)
+	mux := mount(p, resources.Options{})
 
 	many := func(prefix string, n int) []byte {
 		var alerts []string

@@ -26,6 +26,30 @@ func (s source) Health(ctx context.Context) resources.Health {
 	return pipeline.Summarise(s.p.Checks(ctx))
 }
 
+// newPipeline builds a real pipeline from the settings JSON js and its
+// secrets, closed when the test ends.
+func newPipeline(t *testing.T, js string, secrets map[string]string) (*settings.Settings, *pipeline.Pipeline) {
+	t.Helper()
+	s, err := settings.Parse([]byte(js), secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	return s, p
+}
+
+// mount registers the routes over p, callers read by testCaller.
+func mount(p *pipeline.Pipeline, opts resources.Options) *http.ServeMux {
+	opts.Caller = testCaller
+	mux := http.NewServeMux()
+	resources.Register(mux, source{p}, opts)
+	return mux
+}
+
 // newAPI runs the routes over a real pipeline: a fake Prometheus with one
 // rule and two instances, an inbox channel and an SQLite queue.
 func newAPI(t *testing.T) (http.Handler, *fakeprom.Server) {
@@ -43,18 +67,8 @@ func newAPI(t *testing.T) (http.Handler, *fakeprom.Server) {
 		"delivery":{"dataDir":"` + t.TempDir() + `"},
 		"channels":[{"name":"box","type":"inbox","dir":"` + t.TempDir() + `"}],
 		"routes":[{"receiver":"ops","channels":["box"]}]}`
-	s, err := settings.Parse([]byte(js), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.New(context.Background(), s, pipeline.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	mux := http.NewServeMux()
-	resources.Register(mux, source{p}, resources.Options{Caller: testCaller})
-	return mux, prom
+	_, p := newPipeline(t, js, nil)
+	return mount(p, resources.Options{}), prom
 }
 
 // callerKey carries the test's caller in the request context, as the SDK's
