@@ -277,7 +277,8 @@ func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info ChartInfo
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()
-	rec := store.Sending{Org: o.self.Org, Channel: o.self.Channel, Robot: s.robot(o.self.Channel), Owner: o.self.Owner()}
+	rec := store.Sending{Org: o.self.Org, Channel: o.self.Channel, Robot: s.robot(o.self.Channel), Owner: o.self.Owner(),
+		Held: o.lane && len(o.rows) == 1 && o.rows[0].Holder != ""}
 	if o.handTo.DeliveryID != "" {
 		rec.HandTo = o.handTo.Owner()
 	}

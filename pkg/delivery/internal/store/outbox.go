@@ -40,10 +40,13 @@ type Digest struct {
 }
 
 // OpenDigests lists the channel's digests still gathering (owned pending
-// rows whose text is not out), oldest first.
+// rows whose text is not out), oldest first. A row a replica's lane holds
+// (holder, PostgreSQL) is no digest: a lane sends its row alone, so a row
+// that joined it would only come back (and its record would have to take
+// the robot's lock to find it, see RecordSent).
 func (db DB) OpenDigests(ctx context.Context, org int64, channel string) ([]Digest, error) {
 	rows, err := db.x.query(ctx, `SELECT digest_owner, SUM(n_alerts) FROM alertchart_channel
-		WHERE org_id = $2 AND channel = $1 AND `+isPending+` AND digest_owner <> '' AND text_sent_at IS NULL
+		WHERE org_id = $2 AND channel = $1 AND `+isPending+` AND digest_owner <> '' AND text_sent_at IS NULL AND holder = ''
 		GROUP BY digest_owner ORDER BY MIN(received_at)`, channel, org)
 	if err != nil {
 		return nil, err
@@ -134,6 +137,12 @@ type Sending struct {
 	// to SettleTo, the end of the send.
 	SettleAt int64
 	SettleTo time.Time
+	// Held says the sender is a lane whose row a replica holds (holder is
+	// set, PostgreSQL): no digest gathered rows under it (see OpenDigests),
+	// so there is no lock to take and nothing to release. Should a row
+	// have joined all the same (a replica of an earlier version),
+	// maintenance finds it stranded and queues it (requeueStranded).
+	Held bool
 }
 
 // RecordSentNow is RecordSent in a transaction of its own, for a sender
@@ -162,7 +171,8 @@ func (s *Store) RecordSentNow(ctx context.Context, rec Sending) ([]Key, error) {
 // (or, with HandTo, the rows passed to it, which need one job: HandTo's).
 func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 	stmts := make([]stmt, 0, 2*len(s.Rows)+4)
-	if db.d.forUpdate != "" {
+	alone := s.Held && s.SettleAt == 0 && s.HandTo == "" && db.d.forUpdate != ""
+	if db.d.forUpdate != "" && !alone {
 		stmts = append(stmts, stmt{`SELECT paused_until FROM alertchart_rate WHERE channel = $1` + db.d.forUpdate, []any{s.Robot}})
 	}
 	if s.SettleAt != 0 && s.SettleTo.UnixMilli() > s.SettleAt {
@@ -182,11 +192,22 @@ func (db DB) RecordSent(ctx context.Context, s Sending) ([]Key, error) {
 			[]any{string(Sent), r.At.UnixMilli(), r.Latency.Milliseconds(), r.Part, string(r.Chart), chartSent, chartLat,
 				r.Renderer, r.Fallback, r.Note, r.DeliveryID, r.Channel}})
 	}
+	if alone && len(s.Rows) == 1 && len(s.Attempts) == 1 && s.Attempts[0].Key == s.Rows[0].Key {
+		// A lane's text: the row and its attempt in one statement.
+		a := attemptStmt(s.Attempts[0])
+		row := stmts[len(stmts)-1]
+		_, err := db.x.exec(ctx, `WITH sent AS (`+row.q+`)
+		INSERT INTO alertchart_attempt (delivery_id, channel, part, at, ok, error, status_code, duration_ms)
+		VALUES ($11, $12, $13, $14, $15, $16, $17, $18)`, append(row.args, a.args[2:]...)...)
+		return nil, err
+	}
 	for _, a := range s.Attempts {
 		stmts = append(stmts, attemptStmt(a))
 	}
-	stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = $4, holder = '' WHERE org_id = $3 AND channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
+	if !alone {
+		stmts = append(stmts, stmt{`UPDATE alertchart_channel SET digest_owner = $4, holder = '' WHERE org_id = $3 AND channel = $2 AND ` + isPending + ` AND digest_owner = $1 AND text_sent_at IS NULL
 		RETURNING delivery_id`, []any{s.Owner, s.Channel, s.Org, s.HandTo}})
+	}
 	var released []Key
 	_, err := db.x.pipeline(ctx, stmts, func(r rowScanner) error {
 		k := Key{Org: s.Org, Channel: s.Channel}

@@ -285,6 +285,50 @@ func (db DB) ChannelWithNotification(ctx context.Context, k Key) (*Channel, *Not
 	return c, &n, nil
 }
 
+// Loaded is a channel delivery read back with its notification.
+type Loaded struct {
+	Row          *Channel
+	Notification *Notification
+}
+
+// ChannelsWithNotifications is ChannelWithNotification for many deliveries
+// of one channel in one query (a lane reading back the rows queued behind
+// it, see the delivery package): the rows found, by delivery id.
+func (db DB) ChannelsWithNotifications(ctx context.Context, channel string, ids []string) (map[string]Loaded, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cols := "c." + strings.Join(strings.Fields(strings.ReplaceAll(channelCols, ",", " ")), ", c.")
+	var in strings.Builder
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, channel)
+	for i, id := range ids {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		in.WriteString("$" + strconv.Itoa(i+2))
+		args = append(args, id)
+	}
+	rows, err := db.x.query(ctx, `SELECT `+cols+`, d.received_at, d.receiver, d.group_key, d.resent_from, d.payload
+		FROM alertchart_channel c JOIN alertchart_delivery d ON d.id = c.delivery_id WHERE c.channel = $1 AND c.delivery_id IN (`+in.String()+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.close()
+	out := make(map[string]Loaded, len(ids))
+	for rows.Next() {
+		var n Notification
+		var at int64
+		c, err := scanChannel(rows, &at, &n.Receiver, &n.GroupKey, &n.ResentFrom, &n.Payload)
+		if err != nil {
+			return nil, err
+		}
+		n.ID, n.ReceivedAt, n.Org = c.DeliveryID, time.UnixMilli(at), c.Org
+		out[c.DeliveryID] = Loaded{Row: c, Notification: &n}
+	}
+	return out, rows.Err()
+}
+
 // ChannelsOf lists a notification's channel deliveries by channel name.
 func (db DB) ChannelsOf(ctx context.Context, id string) ([]*Channel, error) {
 	return db.queryChannels(ctx, `delivery_id = $1 ORDER BY channel`, id)
