@@ -247,7 +247,7 @@ func (s *orgRuntime) accept(ctx context.Context, receiver, groupKey string, in *
 			}
 			if l != nil {
 				row.Owner, row.Holder = k.Owner(), holder
-				task := &laneTask{k: k, del: del, epoch: epoch, row: &store.Channel{Org: s.org, DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at,
+				task := &laneTask{k: k, del: del, epoch: epoch, at: at, alerts: len(p.fps), row: &store.Channel{Org: s.org, DeliveryID: id, Channel: p.name, Type: typ, ReceivedAt: at,
 					Status: store.Pending, Fingerprints: p.fps, NAlerts: len(p.fps), DigestOwner: row.Owner, Holder: holder}}
 				hold(k)
 				tasks, lanes = append(tasks, task), append(lanes, l)

@@ -28,7 +28,10 @@
 // that combines text and image, a closing Service. Texts of channels
 // without a lane (unconfigured, or a lane full) get their River job in
 // Accept's transaction. The River text job does what the lane does, plus
-// digests. Its charts (at most
+// digests. A lane of a channel without charts that falls a second behind
+// (a flood to a robot without a rate limit) hands what waits to River as
+// one digest (laneCatchUp): every alert in chat within seconds, and still
+// one message in flight per channel. Its charts (at most
 // Config.MaxChartsPerNotification per notification) are rendered in the
 // background by the Charter, once per alert however many channels wait. A
 // platform whose Limits().CombinesTextAndImage is true gets one message

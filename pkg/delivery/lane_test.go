@@ -135,3 +135,73 @@ func TestLaneReadsBackQueuedTasks(t *testing.T) {
 		t.Fatalf("%d distinct alerts in %d messages, want %d in %d", len(seen), len(n.messages()), total, total)
 	}
 }
+
+// TestLaneCatchesUpWithDigests: a channel without charts whose robot answers
+// slower than alerts arrive sends one message per notification until its
+// lane is laneCatchUp behind, then what waits goes out as digests; every
+// alert is named once. A channel with charts keeps one message each.
+func TestLaneCatchesUpWithDigests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite, not in the -short loop")
+	}
+	count := func(n *fakeNotifier) (seen map[string]int, singles, digests int) {
+		seen = map[string]int{}
+		for _, m := range n.messages() {
+			if m.part == channels.PartChart {
+				continue
+			}
+			if m.digest {
+				digests++
+			} else {
+				singles++
+			}
+			for _, fp := range m.fps {
+				seen[fp]++
+			}
+		}
+		return seen, singles, digests
+	}
+
+	const total = 300
+	slow := newFake("slow", 0, false)
+	slow.delay, slow.fits = 40*time.Millisecond, 50
+	s := testSettings(t, "slow")
+	s.Channels[0].DisableChart = true
+	svc := openTest(t, s, nil, nil, slow)
+	for i := range total {
+		if _, err := svc.Accept(context.Background(), "ops", payload(1, fmt.Sprintf("c%04d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 60*time.Second, "every alert", func() bool { seen, _, _ := count(slow); return len(seen) == total })
+	seen, singles, digests := count(slow)
+	for fp, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s named %d times", fp, n)
+		}
+	}
+	// One at a time, 40 ms each, the lane sends about 25 before it is a
+	// second behind; digests of at most 50 alerts carry the rest.
+	if singles == 0 || digests == 0 || singles+digests > total/2 {
+		t.Fatalf("%d single messages and %d digests for %d alerts: want singles first, then digests", singles, digests, total)
+	}
+	t.Logf("%d alerts: %d single messages, then %d digests", total, singles, digests)
+	if first := slow.messages()[0]; first.digest {
+		t.Fatal("the first message is a digest: the lane was not behind yet")
+	}
+
+	// With charts, one message per notification however far behind.
+	const charted = 40
+	withCharts := newFake("charts", 0, false)
+	withCharts.delay = 40 * time.Millisecond
+	svc2 := openTest(t, testSettings(t, "charts"), &fakeCharter{}, nil, withCharts)
+	for i := range charted {
+		if _, err := svc2.Accept(context.Background(), "ops", payload(1, fmt.Sprintf("k%04d-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 60*time.Second, "every charted alert", func() bool { seen, _, _ := count(withCharts); return len(seen) == charted })
+	if _, singles, digests := count(withCharts); digests != 0 || singles != charted {
+		t.Fatalf("a channel with charts: %d single messages and %d digests, want %d singles", singles, digests, charted)
+	}
+}

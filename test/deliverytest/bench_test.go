@@ -142,6 +142,12 @@ func (t *textSink) Send(_ context.Context, msg *channels.Message) (*channels.Res
 	return &channels.Result{StatusCode: 200}, nil
 }
 
+func (t *textSink) messages() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.msgs
+}
+
 func (t *textSink) count() (int, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -185,6 +191,9 @@ func cpuTime() time.Duration {
 // time from the first accept to the last text. cpu-us/text is the process's
 // CPU time (user+system) per text, which moves less than wall figures on a
 // shared machine; pg-cpu-us/text is PostgreSQL's (its server processes).
+// msgs/text is the messages the sink got per text: below 1 when the lane
+// fell a second behind and sent what waited as digests (see laneCatchUp in
+// pkg/delivery).
 //
 // Run: go test ./test/deliverytest -run '^$' -bench TextThroughput -benchtime 20000x
 func BenchmarkTextThroughput(b *testing.B) {
@@ -230,6 +239,7 @@ func BenchmarkTextThroughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/accepted.Seconds(), "accepts/s")
 			b.ReportMetric(float64(b.N)/last.Sub(t0).Seconds(), "texts/s")
+			b.ReportMetric(float64(sink.messages())/float64(b.N), "msgs/text")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/text")
 			if dsn != "" {
 				b.ReportMetric(float64(pg.Microseconds())/float64(b.N), "pg-cpu-us/text")

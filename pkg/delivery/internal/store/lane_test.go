@@ -117,4 +117,47 @@ func testLaneStatements(t *testing.T, st *Store, holder string) {
 		atts[0].Duration != 40*time.Millisecond || !atts[0].At.Equal(at) {
 		t.Fatalf("attempts: %+v", atts)
 	}
+
+	// A lane that fell behind hands rows to River as one digest: the
+	// oldest row it still holds owns them; rows it does not hold stay.
+	var held []Key
+	for i, id := range []string{"g-3", "g-1", "g-2", "g-other"} {
+		k := Key{Org: 1, DeliveryID: id, Channel: "ops"}
+		c := NewChannel{Key: k, Type: "wecom", ReceivedAt: at.Add(time.Duration(i) * time.Millisecond), Status: Pending,
+			Fingerprints: []string{"fp"}, Owner: k.Owner(), Holder: holder}
+		if id == "g-1" {
+			c.ReceivedAt = at.Add(-time.Second) // the oldest, though not first in the lane's list
+		}
+		if id == "g-other" {
+			c.Owner, c.Holder = "", "" // handed to River meanwhile
+		}
+		if err := st.InsertChannels(ctx, []NewChannel{c}); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, k)
+	}
+	owner, n, err := st.GatherHeld(ctx, holder, held)
+	if err != nil || n != 3 || owner != (Key{Org: 1, DeliveryID: "g-1", Channel: "ops"}) {
+		t.Fatalf("gathered %d under %+v (%v), want 3 under g-1", n, owner, err)
+	}
+	for _, k := range held {
+		row, err := st.Channel(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := owner.Owner()
+		if k.DeliveryID == "g-other" {
+			want = ""
+		}
+		if row.DigestOwner != want || row.Holder != "" {
+			t.Fatalf("%s: owner %q holder %q, want owner %q and no holder", k.DeliveryID, row.DigestOwner, row.Holder, want)
+		}
+	}
+	if holder != "" {
+		// On PostgreSQL the rows are no longer marked as the lane's. (On
+		// SQLite only the process knows which rows its lanes hold.)
+		if _, n, err := st.GatherHeld(ctx, holder, held); err != nil || n != 0 {
+			t.Fatalf("gathered %d rows a second time (%v)", n, err)
+		}
+	}
 }

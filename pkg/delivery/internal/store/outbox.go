@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -80,6 +82,50 @@ func (db DB) Gather(ctx context.Context, org int64, owner, channel string, room 
 			SELECT delivery_id FROM alertchart_channel WHERE org_id = $4 AND channel = $2 AND `+isPending+` AND digest_owner = ''
 			ORDER BY received_at LIMIT $3)`, owner, channel, room, org)
 	return err
+}
+
+// GatherHeld gathers the rows of keys (one channel's) that a lane of holder
+// still holds (claimed by their own key; holder "" on SQLite) into one
+// digest owned by the oldest of them, and lets the lane go of them: the
+// owner's text job sends them all. It returns the owner and how many rows
+// moved (none: no owner).
+func (db DB) GatherHeld(ctx context.Context, holder string, keys []Key) (Key, int, error) {
+	if len(keys) == 0 {
+		return Key{}, 0, nil
+	}
+	var in strings.Builder
+	args := make([]any, 0, len(keys)+2)
+	args = append(args, keys[0].Channel, holder)
+	for i, k := range keys {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		in.WriteString("$" + strconv.Itoa(i+3))
+		args = append(args, k.DeliveryID)
+	}
+	held := `channel = $1 AND holder = $2 AND delivery_id IN (` + in.String() + `) AND ` + isPending + ` AND text_sent_at IS NULL
+		AND digest_owner = delivery_id || '/' || channel`
+	rows, err := db.x.query(ctx, `UPDATE alertchart_channel SET holder = '', digest_owner = (
+			SELECT delivery_id || '/' || channel FROM alertchart_channel WHERE `+held+` ORDER BY received_at, delivery_id LIMIT 1)
+		WHERE `+held+` RETURNING digest_owner`, args...)
+	if err != nil {
+		return Key{}, 0, err
+	}
+	defer rows.close()
+	var owner string
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(&owner); err != nil {
+			return Key{}, 0, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n == 0 {
+		return Key{}, 0, err
+	}
+	k := ownerKey(owner)
+	k.Org = keys[0].Org
+	return k, n, nil
 }
 
 // Unclaim hands every pending, unsent row owner holds back to nobody (and
