@@ -38,18 +38,22 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 	if !dec.OK {
 		return s.waitForSlot(ctx, channel, self.Owner(), total, dec)
 	}
-	var cands []digestRow
+	var picked []*store.Channel
 	count := 0
 	for _, r := range rows {
-		del, err := loadDelivery(ctx, s.st.DB, r.DeliveryID)
-		if err != nil {
-			return err
-		}
-		if len(cands) > 0 && count+r.NAlerts > s.cfg.MaxDigestAlerts {
+		if len(picked) > 0 && count+r.NAlerts > s.cfg.MaxDigestAlerts {
 			continue // left for a later message
 		}
 		count += r.NAlerts
-		cands = append(cands, digestRow{row: r, receiver: del.Receiver, data: channelData(del.Data, r.Fingerprints)})
+		picked = append(picked, r)
+	}
+	dels, err := loadDeliveries(ctx, s.st.DB, picked)
+	if err != nil {
+		return err
+	}
+	cands := make([]digestRow, len(picked))
+	for i, r := range picked {
+		cands[i] = digestRow{row: r, receiver: dels[i].Receiver, data: channelData(dels[i].Data, r.Fingerprints)}
 	}
 	// On a platform that combines text and image, measure the text with
 	// the room the overview will take, so a digest that fills its message

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
@@ -29,6 +30,30 @@ func loadDelivery(ctx context.Context, db store.DB, id string) (*deliveryRec, er
 		return nil, err
 	}
 	return decodeDelivery(n)
+}
+
+// loadDeliveries loads the notifications of rows (a digest's) in one query,
+// in the order of rows.
+func loadDeliveries(ctx context.Context, db store.DB, rows []*store.Channel) ([]*deliveryRec, error) {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.DeliveryID
+	}
+	found, err := db.NotificationsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*deliveryRec, len(rows))
+	for i, id := range ids {
+		n := found[id]
+		if n == nil {
+			return nil, fmt.Errorf("notification %s: %w", id, store.ErrNoRows)
+		}
+		if out[i], err = decodeDelivery(n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // decodeDelivery decodes a stored notification's payload.

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -93,17 +91,13 @@ func (db DB) GatherHeld(ctx context.Context, holder string, keys []Key) (Key, in
 	if len(keys) == 0 {
 		return Key{}, 0, nil
 	}
-	var in strings.Builder
-	args := make([]any, 0, len(keys)+2)
-	args = append(args, keys[0].Channel, holder)
+	ids := make([]string, len(keys))
 	for i, k := range keys {
-		if i > 0 {
-			in.WriteByte(',')
-		}
-		in.WriteString("$" + strconv.Itoa(i+3))
-		args = append(args, k.DeliveryID)
+		ids[i] = k.DeliveryID
 	}
-	held := `channel = $1 AND holder = $2 AND delivery_id IN (` + in.String() + `) AND ` + isPending + ` AND text_sent_at IS NULL
+	in, args := inList(3, ids)
+	args = append([]any{keys[0].Channel, holder}, args...)
+	held := `channel = $1 AND holder = $2 AND delivery_id IN (` + in + `) AND ` + isPending + ` AND text_sent_at IS NULL
 		AND digest_owner = delivery_id || '/' || channel`
 	rows, err := db.x.query(ctx, `UPDATE alertchart_channel SET holder = '', digest_owner = (
 			SELECT delivery_id || '/' || channel FROM alertchart_channel WHERE `+held+` ORDER BY received_at, delivery_id LIMIT 1)

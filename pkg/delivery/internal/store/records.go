@@ -264,6 +264,39 @@ func (db DB) notifications(ctx context.Context, q string, args ...any) ([]Notifi
 	return out, rows.Err()
 }
 
+// inList is the placeholders $first, $first+1, … for ids, and ids as
+// arguments: an IN list for both drivers.
+func inList(first int, ids []string) (string, []any) {
+	var b strings.Builder
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+		args[i] = id
+	}
+	return b.String(), args
+}
+
+// NotificationsByID loads stored notifications by id (a digest's, in one
+// query); an id without one is missing from the answer.
+func (db DB) NotificationsByID(ctx context.Context, ids []string) (map[string]*Notification, error) {
+	out := make(map[string]*Notification, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList(1, ids)
+	list, err := db.notifications(ctx, `SELECT `+notificationCols+`, payload, alerts FROM alertchart_delivery WHERE id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		out[list[i].ID] = &list[i]
+	}
+	return out, nil
+}
+
 // Channel loads one channel delivery (ErrNoRows if there is none).
 func (db DB) Channel(ctx context.Context, k Key) (*Channel, error) {
 	return scanChannel(db.x.queryRow(ctx, `SELECT `+channelCols+` FROM alertchart_channel WHERE delivery_id = $1 AND channel = $2`, k.DeliveryID, k.Channel))
@@ -299,18 +332,10 @@ func (db DB) ChannelsWithNotifications(ctx context.Context, channel string, ids 
 		return nil, nil
 	}
 	cols := "c." + strings.Join(strings.Fields(strings.ReplaceAll(channelCols, ",", " ")), ", c.")
-	var in strings.Builder
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, channel)
-	for i, id := range ids {
-		if i > 0 {
-			in.WriteByte(',')
-		}
-		in.WriteString("$" + strconv.Itoa(i+2))
-		args = append(args, id)
-	}
+	in, args := inList(2, ids)
 	rows, err := db.x.query(ctx, `SELECT `+cols+`, d.received_at, d.receiver, d.group_key, d.resent_from, d.payload
-		FROM alertchart_channel c JOIN alertchart_delivery d ON d.id = c.delivery_id WHERE c.channel = $1 AND c.delivery_id IN (`+in.String()+`)`, args...)
+		FROM alertchart_channel c JOIN alertchart_delivery d ON d.id = c.delivery_id WHERE c.channel = $1 AND c.delivery_id IN (`+in+`)`,
+		append([]any{channel}, args...)...)
 	if err != nil {
 		return nil, err
 	}
