@@ -202,6 +202,10 @@ type lane struct {
 	wake    chan struct{}
 	done    chan struct{}
 	lease   lease // used by run's goroutine only
+	// unsure is set when a sent text could not be recorded (the queue
+	// database went away): the next send waits until it answers again,
+	// so an outage repeats at most that one message (run's goroutine).
+	unsure bool
 }
 
 func newLane(e *engine, k laneKey) *lane {
@@ -366,6 +370,14 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 		e.handOff(ctx, []*laneTask{t})
 		return
 	}
+	if l.unsure {
+		if err := e.st.Ping(ctx); err != nil {
+			s.settle(ctx, k.Channel, dec)
+			e.handOff(ctx, []*laneTask{t}) // queued once the database answers
+			return
+		}
+		l.unsure = false
+	}
 	chartAlerts := s.chartAlerts(k.Channel, t.del, t.row)
 	for _, a := range chartAlerts {
 		s.charts.start(s, t.del, a, s.chartLang(k.Channel))
@@ -383,6 +395,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	o := sendOutcome{self: k, rows: []*store.Channel{t.row}, part: string(channels.PartText), at: at, dur: dur, res: res, err: sendErr, dec: dec, lane: true}
 	if sendErr == nil {
 		if err := s.textSent(ctx, o, ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
+			l.unsure = true
 			s.log.Error("delivery: could not record a sent text; it may be sent again", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
 			e.retryLater(ctx, t, 0)
 		}

@@ -242,6 +242,18 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 	msg.Part, msg.Chart = part, chart
 	unlock := s.lockChannel(row.Channel)
 	defer unlock()
+	// Jobs prepare in parallel and take their turns here: look again
+	// that the row is still this job's to send, and that the queue
+	// database answers. Should it have gone away meanwhile, the text is
+	// not sent (nothing could record it): a database outage repeats at
+	// most the one message in flight, not every job that was waiting.
+	if cur, err := s.st.Channel(ctx, store.Key{Org: row.Org, DeliveryID: row.DeliveryID, Channel: row.Channel}); err != nil {
+		s.settle(ctx, row.Channel, dec)
+		return err
+	} else if cur.Status != store.Pending || cur.TextSentAt.Valid || cur.DigestOwner != k.Owner() {
+		s.settle(ctx, row.Channel, dec)
+		return nil
+	}
 	at := s.now()
 	res, dur, sendErr := s.send(ctx, n, msg)
 	o := sendOutcome{self: k, rows: []*store.Channel{row}, part: string(part), at: at, dur: dur, res: res, err: sendErr, dec: dec, handTo: handTo}
