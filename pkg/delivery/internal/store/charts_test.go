@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/alertchart/alertchart/test/services"
 )
 
 // oldChartTable is alertchart_chart as versions before per-language charts
@@ -27,15 +25,7 @@ func oldChartTable(t *testing.T, d dialect) string {
 func TestChartTableKeyedByLanguage(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testChartTableKeyedByLanguage(t, openTestStore(t), sqliteDialect) })
 	t.Run("postgres", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("starts PostgreSQL")
-		}
-		st, err := OpenPostgres(context.Background(), services.StartPostgres(t).DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(st.Close)
-		testChartTableKeyedByLanguage(t, st, postgresDialect)
+		testChartTableKeyedByLanguage(t, openTestPostgres(t), postgresDialect)
 	})
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/alertchart/alertchart/test/services"
 )
 
 // The statements a lane's text uses: rows read back many at a time, a held
@@ -15,15 +13,7 @@ import (
 func TestLaneStatements(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testLaneStatements(t, openTestStore(t), "") })
 	t.Run("postgres", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("starts PostgreSQL")
-		}
-		st, err := OpenPostgres(context.Background(), services.StartPostgres(t).DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(st.Close)
-		testLaneStatements(t, st, "replica-1")
+		testLaneStatements(t, openTestPostgres(t), "replica-1")
 	})
 }
 

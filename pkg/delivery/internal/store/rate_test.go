@@ -6,11 +6,28 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/alertchart/alertchart/test/services"
 )
 
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
 	st, err := OpenSQLite(context.Background(), t.TempDir(), Options{Sync: SyncFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+// openTestPostgres opens a store on a PostgreSQL of its own (skipped under
+// -short).
+func openTestPostgres(t *testing.T) *Store {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	st, err := OpenPostgres(context.Background(), services.StartPostgres(t).DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
