@@ -67,6 +67,22 @@ func channelOf(t *testing.T, svc *Service, id string) ChannelDelivery {
 	return d.Channels[0]
 }
 
+// waitRecorded waits until every one of ids is recorded sent and, if it
+// went in a digest, what became of the overview: a fake notifier holds a
+// message as soon as Send is called, a moment before the sender records it.
+func waitRecorded(t *testing.T, svc *Service, ids []string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "the records of every text and overview", func() bool {
+		for _, id := range ids {
+			c := channelOf(t, svc, id)
+			if c.Part == "" || c.Part == "digest" && !strings.HasPrefix(c.ChartNote, "overview chart") {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // TestDigestOverviewFollowsOnSeparatePlatform: on a WeCom-like robot
 // (text and image are separate messages) the digest text goes first and the
 // overview image follows as a second message once no text waits, and the
@@ -84,6 +100,7 @@ func TestDigestOverviewFollowsOnSeparatePlatform(t *testing.T) {
 		_, images := digestsOf(n)
 		return len(images) == 1
 	})
+	waitRecorded(t, svc, ids)
 	texts, images := digestsOf(n)
 	if len(texts) != 1 {
 		t.Fatalf("%d digest texts, want 1", len(texts))
@@ -150,6 +167,7 @@ func TestDigestOverviewCombined(t *testing.T) {
 		}
 		return seen == 26
 	})
+	waitRecorded(t, svc, ids)
 	texts, images := digestsOf(n)
 	if len(texts) != 1 || len(images) != 0 {
 		t.Fatalf("%d digests and %d separate overview images, want 1 and 0", len(texts), len(images))
@@ -190,6 +208,7 @@ func TestDigestOverviewGivenUp(t *testing.T) {
 			t0 := time.Now()
 			ids := burst(t, svc, n, 25)
 			waitFor(t, 20*time.Second, "the digest", func() bool { texts, _ := digestsOf(n); return len(texts) == 1 })
+			waitRecorded(t, svc, ids)
 			texts, _ := digestsOf(n)
 			if texts[0].part != channels.PartText || texts[0].chart {
 				t.Fatalf("digest sent as %s with chart %v", texts[0].part, texts[0].chart)
