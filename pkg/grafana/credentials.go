@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/config"
 
 	"github.com/alertchart/alertchart/pkg/settings"
@@ -43,7 +42,10 @@ type Credentials struct {
 	// default 1); used for the render URL's orgId.
 	OrgID int64
 	// Namespace is the /apis namespace: "default" for org 1, "org-<id>"
-	// otherwise, or what Grafana put in the plugin context.
+	// otherwise (NamespaceForOrg). The plugin replaces it with the one
+	// Grafana puts in the request's plugin context (Grafana Cloud's
+	// "stacks-<id>"); the plugin SDK's backend package is left to the
+	// plugin wiring, so this client stays free of its gRPC stack.
 	Namespace string
 }
 
@@ -90,10 +92,7 @@ func ResolveCredentials(ctx context.Context, s *settings.Settings) (Credentials,
 			"and no service account token is stored in secureJsonData.grafanaToken")
 	}
 
-	creds.Namespace = backend.PluginConfigFromContext(ctx).Namespace
-	if creds.Namespace == "" {
-		creds.Namespace = NamespaceForOrg(creds.OrgID)
-	}
+	creds.Namespace = NamespaceForOrg(creds.OrgID)
 	return creds, nil
 }
 

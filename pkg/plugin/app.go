@@ -73,7 +73,7 @@ func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.In
 		app.logger.Warn("AlertChart settings are invalid", "error", app.settingsErr.Error())
 	} else {
 		env := pipeline.Env{Logger: app.logger, Registerer: prometheus.DefaultRegisterer, OrgID: org, RetryQueue: true}
-		env.Grafana, env.GrafanaErr = grafana.ResolveCredentials(ctx, app.settings)
+		env.Grafana, env.GrafanaErr = grafanaCredentials(ctx, app.settings)
 		env.GrafanaLinkURL = env.Grafana.URL
 		if u := strings.TrimRight(env.Grafana.URL, "/"); u != "" {
 			// Storm digests link the organisation's Deliveries page.
@@ -94,6 +94,17 @@ func NewApp(ctx context.Context, s backend.AppInstanceSettings) (instancemgmt.In
 	resources.Register(mux, app, resources.Options{Caller: GrafanaCaller, Refusals: app.refusals})
 	app.CallResourceHandler = httpadapter.New(mux)
 	return app, nil
+}
+
+// grafanaCredentials resolves how to call Grafana (grafana.ResolveCredentials)
+// with the /apis namespace Grafana put in the plugin context, e.g.
+// "stacks-<id>" on Grafana Cloud, where one is given.
+func grafanaCredentials(ctx context.Context, s *settings.Settings) (grafana.Credentials, error) {
+	creds, err := grafana.ResolveCredentials(ctx, s)
+	if ns := backend.PluginConfigFromContext(ctx).Namespace; ns != "" && err == nil {
+		creds.Namespace = ns
+	}
+	return creds, err
 }
 
 // GrafanaCaller is the user Grafana authenticated for a resource call: the

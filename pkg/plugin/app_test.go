@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/alertchart/alertchart/pkg/pipeline"
+	"github.com/alertchart/alertchart/pkg/settings"
 )
 
 // collect is a CallResourceResponseSender that keeps the answer.
@@ -189,5 +190,24 @@ func TestGrafanaCaller(t *testing.T) {
 		if got.Login != c.login || got.Role.String() != c.role || got.Alertmanager {
 			t.Errorf("%v: %+v", c.user, got)
 		}
+	}
+}
+
+// TestGrafanaNamespaceFromPluginContext: the /apis namespace Grafana puts in
+// the plugin context (Grafana Cloud's "stacks-<id>") wins over the
+// on-premises one derived from grafana.orgId.
+func TestGrafanaNamespaceFromPluginContext(t *testing.T) {
+	s, err := settings.Parse([]byte(`{"grafana":{"url":"http://grafana:3000/","orgId":2}}`), map[string]string{"grafanaToken": "glsa_x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := grafanaCredentials(context.Background(), s)
+	if err != nil || c.Namespace != "org-2" {
+		t.Fatalf("without a plugin context: %q (%v)", c.Namespace, err)
+	}
+	ctx := backend.WithPluginContext(context.Background(), backend.PluginContext{OrgID: 2, PluginID: PluginID, Namespace: "stacks-42"})
+	c, err = grafanaCredentials(ctx, s)
+	if err != nil || c.Namespace != "stacks-42" {
+		t.Fatalf("with Grafana's namespace: %q (%v)", c.Namespace, err)
 	}
 }

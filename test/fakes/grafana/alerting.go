@@ -18,9 +18,10 @@ package fakegrafana
 //     errors.
 //   - GET /api/datasources/uid/{uid}: datasources:read; a deleted data
 //     source is 404 {"message":"Data source not found"}.
-//   - POST /api/ds/query: datasources:query; the answer is written by the
-//     plugin SDK (backend.QueryDataResponse), so frames are real data-frame
-//     JSON. A Prometheus data source answers wide frames, one per series,
+//   - POST /api/ds/query: datasources:query; the answer has the shape the
+//     plugin SDK's backend.QueryDataResponse writes (queryDataResponse;
+//     TestQueryAnswerAsTheSDKWritesIt holds the two together) and frames
+//     written by the SDK's data package, so they are real data-frame JSON. A Prometheus data source answers wide frames, one per series,
 //     labels on the value field (as Grafana's Prometheus backend), narrowed
 //     by the label matchers of the query's selectors on the labels its
 //     series carry; a SQL data source
@@ -40,7 +41,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -340,7 +340,7 @@ func (f *Fake) dsQuery(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 400, "No queries found in query")
 		return
 	}
-	resp := backend.NewQueryDataResponse()
+	resp := queryDataResponse{Results: map[string]dataResponse{}}
 	failed := false
 	for _, q := range body.Queries {
 		ref, _ := q["refId"].(string)
@@ -355,7 +355,7 @@ func (f *Fake) dsQuery(w http.ResponseWriter, r *http.Request) {
 		ds := f.alerting.datasources[uid]
 		f.mu.Unlock()
 		if uid == "__expr__" {
-			resp.Responses[ref] = backend.ErrDataResponse(backend.StatusBadRequest, "the fake Grafana does not evaluate server-side expressions")
+			resp.Results[ref] = errDataResponse(400, "", "the fake Grafana does not evaluate server-side expressions")
 			failed = true
 			continue
 		}
@@ -366,14 +366,14 @@ func (f *Fake) dsQuery(w http.ResponseWriter, r *http.Request) {
 		}
 		frames, err := ds.answer(q, rec.From, rec.To)
 		if err != nil {
-			resp.Responses[ref] = backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, err.Error())
+			resp.Results[ref] = errDataResponse(400, "downstream", err.Error())
 			failed = true
 			continue
 		}
 		for _, fr := range frames {
 			fr.RefID = ref
 		}
-		resp.Responses[ref] = backend.DataResponse{Frames: frames, Status: backend.StatusOK}
+		resp.Results[ref] = dataResponse{Frames: frames, Status: 200}
 	}
 	status := 200
 	if failed {
@@ -388,6 +388,28 @@ func (f *Fake) dsQuery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// queryDataResponse is the answer of /api/ds/query as the plugin SDK's
+// backend.QueryDataResponse writes it: refIds in order (encoding/json sorts
+// map keys), each with its error, error source, status and frames. It is
+// written out here so that the test binaries using the fake do not link the
+// SDK's backend package (gRPC, OpenTelemetry): half of their size.
+type queryDataResponse struct {
+	Results map[string]dataResponse `json:"results"`
+}
+
+// dataResponse is one refId's answer (backend.DataResponse): errorSource is
+// present, even empty, whenever error is.
+type dataResponse struct {
+	Error       string      `json:"error,omitempty"`
+	ErrorSource *string     `json:"errorSource,omitempty"`
+	Status      int         `json:"status"`
+	Frames      data.Frames `json:"frames,omitempty"`
+}
+
+func errDataResponse(status int, source, message string) dataResponse {
+	return dataResponse{Error: message, ErrorSource: &source, Status: status}
 }
 
 // answer runs one query model against the data source.
