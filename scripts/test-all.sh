@@ -13,20 +13,8 @@ step() { echo; echo "==> $*"; }
 step "go vet ./..."
 go vet ./...
 
-step "the fast loop: go test -short -race ./pkg/... (long tests skip themselves under -short and run below)"
-# GORACE=atexit_sleep_ms=0: the race runtime otherwise sleeps 1 s as each of
-# the ~30 test binaries exits (a last chance for goroutines still running to
-# show a race), about 15 s of the loop's wall time on 2 cores.
-# -gcflags modernc.org/...=-d=checkptr=0: -race also turns on checkptr, which
-# checks every unsafe.Pointer conversion; in modernc's SQLite (C translated
-# to Go, pointer arithmetic throughout) that more than doubled the cost of
-# every queue operation. The race detector still instruments modernc; our
-# own code keeps checkptr.
-# The three longest-running test packages are named first so that their runs
-# start early and overlap the linking of the other test binaries (go test
-# starts packages in the order given; ./pkg/... does not repeat them).
-GORACE=atexit_sleep_ms=0 go test -short -race -count=1 -gcflags='modernc.org/...=-d=checkptr=0' \
-  ./pkg/delivery ./pkg/render ./pkg/resources ./pkg/...
+step "the fast loop: go test -short -race ./pkg/... (scripts/test-race.sh; long tests skip themselves under -short and run below)"
+bash scripts/test-race.sh
 
 step "frontend: typecheck, lint, jest, build"
 npm run typecheck

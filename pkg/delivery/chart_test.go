@@ -14,6 +14,7 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/channels/registry"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/settings"
 	fakewecom "github.com/alertchart/alertchart/test/fakes/wecom"
@@ -332,7 +333,7 @@ func TestBurstOfEightToWeComFake(t *testing.T) {
 	// The real robot answers in tens of milliseconds: the lane's texts go
 	// out one after another while the first charts are ready.
 	n = slowNotifier{Notifier: n, delay: 50 * time.Millisecond}
-	cfg := Config{Settings: s, DataDir: t.TempDir(), Notifiers: map[string]channels.Notifier{"ops": n},
+	cfg := Config{Settings: s, DataDir: queuetest.DataDir(t), Notifiers: map[string]channels.Notifier{"ops": n},
 		Charter: &fakeCharter{delay: 20 * time.Millisecond}, Registerer: prometheus.NewRegistry()}
 	svc, err := Open(context.Background(), cfg)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -50,7 +51,7 @@ func IsTemporaryDataDir(dir string) bool {
 }
 
 // DatabaseFile is the SQLite queue's file name inside the data directory.
-const DatabaseFile = "delivery.db"
+const DatabaseFile = store.SQLiteFile
 
 // UnsafeDataDirError means the data directory could be read or changed by
 // another local user, so the queue (alert contents, chart images, the

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/nochart"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
@@ -21,7 +22,7 @@ func openTest(t testing.TB, s *settings.Settings, ch Charter, mod func(*Config),
 	for _, n := range ns {
 		m[n.name] = n
 	}
-	cfg := Config{Settings: s, DataDir: t.TempDir(), Notifiers: m, Charter: ch, Registerer: prometheus.NewRegistry()}
+	cfg := Config{Settings: s, DataDir: queuetest.DataDir(t), Notifiers: m, Charter: ch, Registerer: prometheus.NewRegistry()}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -308,7 +309,7 @@ func TestRecordsAPI(t *testing.T) {
 // and a new Service on the same queue (a settings save) reads the same.
 func TestRecentReadsTheQueue(t *testing.T) {
 	s := testSettings(t, "ops")
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	n := newFake("ops", 0, false)
 	svc := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, n)
 	ctx := context.Background()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 )
 
 // TestLeasesKeepTheLimit: a robot with a high limit is sent to from rate
@@ -46,7 +47,7 @@ func TestLeasesKeepTheLimit(t *testing.T) {
 // TestRecoverLaneRows: a row a dead process held in a lane (pending, claimed
 // by the lane's key, no job) is sent when the data directory is opened again.
 func TestRecoverLaneRows(t *testing.T) {
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	s := testSettings(t, "ops")
 	down := newFake("ops", 0, false)
 	down.fail = func(int, *channels.Message) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -35,7 +36,7 @@ func TestOrganisationsIsolated(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	n1, n2 := newFake("ops", 0, false), newFake("ops", 0, false)
 	svc1 := openTest(t, testSettings(t, "ops"), &fakeCharter{}, func(c *Config) { c.DataDir, c.OrgID = dir, 1 }, n1)
 	svc2 := openTest(t, testSettings(t, "ops"), &fakeCharter{}, func(c *Config) { c.DataDir, c.OrgID = dir, 2 }, n2)
@@ -117,7 +118,7 @@ func TestOrganisationBacklogWaitsForItsSettings(t *testing.T) {
 	}
 	defer func(d time.Duration) { unregisteredSnooze = d }(unregisteredSnooze)
 	unregisteredSnooze = 200 * time.Millisecond
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	n1 := newFake("ops", 0, false)
 	down := newFake("ops", 0, false)
 	down.fail = func(int, *channels.Message) error {
@@ -157,7 +158,7 @@ func TestSettingsSaveLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	ops := newFake("ops", 0, false)
 	old := openTest(t, testSettings(t, "ops"), nil, func(c *Config) { c.DataDir = dir; c.RateWindow = 3100 * time.Millisecond }, ops)
 	s := testSettings(t, "ops", "pager")
@@ -216,7 +217,7 @@ func TestChannelRemovedBySaveIsHeld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	two := testSettings(t, "ops", "extra")
 	slow := newFake("extra", 0, false)
 	var down = true
@@ -330,7 +331,7 @@ func TestSharedRobotSharesLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	robot := newFake("ops", 6, false)
 	robot.window = 3 * time.Second
 	mk := func() *settings.Settings {

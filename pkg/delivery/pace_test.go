@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/settings"
 	"github.com/alertchart/alertchart/test/fakes/fakelimit"
 )
@@ -66,7 +67,7 @@ func openPaced(t *testing.T, f *pacedFake, ch Charter, rateWindow time.Duration)
 	t.Helper()
 	s := &settings.Settings{Channels: []settings.Channel{{Name: "robot", Type: "feishu"}}}
 	s.ApplyDefaults()
-	svc, err := Open(context.Background(), Config{Settings: s, DataDir: t.TempDir(), Notifiers: map[string]channels.Notifier{"robot": f},
+	svc, err := Open(context.Background(), Config{Settings: s, DataDir: queuetest.DataDir(t), Notifiers: map[string]channels.Notifier{"robot": f},
 		Charter: ch, Registerer: prometheus.NewRegistry(), RateWindow: rateWindow})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/alertchart/alertchart/pkg/channels"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 )
 
 // TestStormDigestShortWindow squeezes a storm into a 3 s rate window: 1,500
@@ -104,7 +105,7 @@ func TestRestartResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: runs in the full suite, not in the -short loop")
 	}
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	s := testSettings(t, "ops")
 	down := newFake("ops", 0, false)
 	down.fail = func(int, *channels.Message) error {
@@ -132,7 +133,7 @@ func TestRestartResumes(t *testing.T) {
 // the same data directory while the old one still runs, then the old one is
 // closed. Nothing is sent twice or lost.
 func TestOverlappingInstances(t *testing.T) {
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	s := testSettings(t, "ops")
 	n := newFake("ops", 0, false)
 	old := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, n)
@@ -282,7 +283,7 @@ func TestCostlySendsKeepTheLimit(t *testing.T) {
 	f.extra = 1
 	n := mentionFake{f}
 	s := testSettings(t, "wecom")
-	cfg := Config{Settings: s, DataDir: t.TempDir(), Notifiers: map[string]channels.Notifier{"wecom": n},
+	cfg := Config{Settings: s, DataDir: queuetest.DataDir(t), Notifiers: map[string]channels.Notifier{"wecom": n},
 		RateWindow: 3100 * time.Millisecond}
 	svc, err := Open(context.Background(), cfg)
 	if err != nil {

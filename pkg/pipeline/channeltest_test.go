@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 )
 
 // The config page's test message — its text, its chart's title and the
@@ -17,7 +19,7 @@ func TestChannelTestFollowsTheChannelsLanguage(t *testing.T) {
 	zhDir, enDir := t.TempDir(), t.TempDir()
 	p := pipelineFrom(t, fmt.Sprintf(`{"chart":{"language":"zh"},"delivery":{"dataDir":%q},
 		"channels":[{"name":"box-zh","type":"inbox","dir":%q},{"name":"box-en","type":"inbox","dir":%q,"language":"en"}]}`,
-		t.TempDir(), zhDir, enDir))
+		queuetest.DataDir(t), zhDir, enDir))
 	read := func(dir, ext string) []byte {
 		t.Helper()
 		files, _ := filepath.Glob(filepath.Join(dir, "*"+ext))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/alertmanager/template"
 
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/grafana"
 	"github.com/alertchart/alertchart/pkg/intake"
 	"github.com/alertchart/alertchart/pkg/pipeline"
@@ -38,7 +39,7 @@ func TestGrafanaRendererDrawsGrafanaRules(t *testing.T) {
 
 	js := fmt.Sprintf(`{"chart":{"renderer":"grafana","templateDashboardUid":%q,"templatePanelId":%d,"language":"en"},
 		"delivery":{"dataDir":%q},"channels":[{"name":"box","type":"inbox","dir":%q}],"routes":[{"receiver":"grafana","channels":["box"]}]}`,
-		fakegrafana.SampleDashboardUID, fakegrafana.SamplePanelID, t.TempDir(), t.TempDir())
+		fakegrafana.SampleDashboardUID, fakegrafana.SamplePanelID, queuetest.DataDir(t), t.TempDir())
 	s, err := settings.Parse([]byte(js), nil)
 	if err != nil {
 		t.Fatal(err)

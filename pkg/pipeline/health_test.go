@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/alertchart/alertchart/pkg/delivery"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
 
@@ -132,7 +133,7 @@ func TestEveryCheckCodeIsCatalogued(t *testing.T) {
 // an upstream error echoed.
 func TestReportCodesAndRedaction(t *testing.T) {
 	s, err := settings.Parse([]byte(`{"prometheus":{"url":"http://127.0.0.1:1/?api_key=prom-secret-value"},
-		"delivery":{"dataDir":"`+t.TempDir()+`"},
+		"delivery":{"dataDir":"`+queuetest.DataDir(t)+`"},
 		"channels":[{"name":"ops","type":"wecom"}]}`),
 		map[string]string{"postgresDsn": "postgres://alertchart:pg-secret-password@db.internal:5432/q", "prometheusToken": "prom-secret-value"})
 	if err != nil {

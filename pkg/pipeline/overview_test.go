@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertchart/alertchart/pkg/chartplan"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/pipeline"
 	"github.com/alertchart/alertchart/pkg/settings"
 	fakeprom "github.com/alertchart/alertchart/test/fakes/prometheus"
@@ -28,7 +29,7 @@ func newPipeline(t *testing.T, maxSeries int) (*pipeline.Pipeline, *fakeprom.Ser
 	js := fmt.Sprintf(`{"prometheus":{"url":%q},"chart":{"language":"en","maxSeries":%d},
 		"delivery":{"dataDir":%q},
 		"channels":[{"name":"box","type":"inbox","dir":%q}],
-		"routes":[{"receiver":"ops","channels":["box"]}]}`, prom.URL, maxSeries, t.TempDir(), t.TempDir())
+		"routes":[{"receiver":"ops","channels":["box"]}]}`, prom.URL, maxSeries, queuetest.DataDir(t), t.TempDir())
 	return pipelineFrom(t, js), prom
 }
 
@@ -107,7 +108,7 @@ func TestOverviewRendersOneChartForTheGroup(t *testing.T) {
 
 func TestOverviewWithoutDataSourceFails(t *testing.T) {
 	js := fmt.Sprintf(`{"delivery":{"dataDir":%q},"channels":[{"name":"box","type":"inbox","dir":%q}],
-		"routes":[{"receiver":"ops","channels":["box"]}]}`, t.TempDir(), t.TempDir())
+		"routes":[{"receiver":"ops","channels":["box"]}]}`, queuetest.DataDir(t), t.TempDir())
 	p := pipelineFrom(t, js)
 	chart, info, err := p.Charter().Overview(context.Background(), "ops", []template.Alert{cpuAlert("a"), cpuAlert("b")})
 	if err == nil || chart != nil || !strings.Contains(info.Note, "no Prometheus data source") {

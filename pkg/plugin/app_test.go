@@ -12,6 +12,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/pipeline"
 	"github.com/alertchart/alertchart/pkg/settings"
 )
@@ -64,7 +65,7 @@ var (
 // in PluginContext. The answer was 400 "empty body" and nothing was sent.
 func TestConfigPageSendTestReachesTheChannel(t *testing.T) {
 	inbox := t.TempDir()
-	app := newTestApp(t, `{"delivery":{"dataDir":"`+t.TempDir()+`"},"chart":{"language":"en"},
+	app := newTestApp(t, `{"delivery":{"dataDir":"`+queuetest.DataDir(t)+`"},"chart":{"language":"en"},
 		"channels":[{"name":"box","type":"inbox","dir":"`+inbox+`"}]}`, nil)
 	req := &backend.CallResourceRequest{
 		PluginContext: pluginContext(adminUser),
@@ -113,7 +114,7 @@ func TestConfigPageSendTestReachesTheChannel(t *testing.T) {
 // TestCheckHealthDetailsOnlyForAdmin: Grafana's GET /api/plugins/<id>/health
 // is open to every signed-in user; the checks name internal URLs.
 func TestCheckHealthDetailsOnlyForAdmin(t *testing.T) {
-	app := newTestApp(t, `{"delivery":{"dataDir":"`+t.TempDir()+`"},"prometheus":{"url":"http://prometheus.internal.example:9090"},
+	app := newTestApp(t, `{"delivery":{"dataDir":"`+queuetest.DataDir(t)+`"},"prometheus":{"url":"http://prometheus.internal.example:9090"},
 		"webhook":{"allowedUsers":["sa-1-alertmanager"]}}`, map[string]string{"postgresDsn": "postgres://u:pw-secret@db.internal/q"})
 	for _, c := range []struct {
 		user     *backend.User

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
 
@@ -77,7 +78,7 @@ func webhookBody(fp string) []byte {
 // instance and disposes of the old one) keeps the alerts, and organisations
 // sharing the queue each see only their own.
 func TestRecentSurvivesSettingsSaveAndIsPerOrg(t *testing.T) {
-	dir := t.TempDir()
+	dir := queuetest.DataDir(t)
 	settingsJSON := func(lang string) string {
 		return `{"delivery":{"dataDir":"` + dir + `"},"chart":{"language":"` + lang + `"},
 			"webhook":{"allowedUsers":["sa-1-alertmanager"]},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/pipeline"
 	"github.com/alertchart/alertchart/pkg/resources"
 	"github.com/alertchart/alertchart/pkg/settings"
@@ -31,7 +32,7 @@ func newGuardedAPI(t *testing.T, token string) http.Handler {
 	t.Helper()
 	prom := fakeprom.New(t)
 	js := `{"prometheus":{"url":"` + prom.URL + `"},"chart":{"language":"en"},
-		"delivery":{"dataDir":"` + t.TempDir() + `"},
+		"delivery":{"dataDir":"` + queuetest.DataDir(t) + `"},
 		"webhook":{"allowedUsers":["sa-1-alertmanager"]},
 		"channels":[{"name":"box","type":"inbox","dir":"` + t.TempDir() + `"}],
 		"routes":[{"receiver":"ops","channels":["box"]}]}`
@@ -176,7 +177,7 @@ func TestWebhookIdentity(t *testing.T) {
 
 	// Nothing configured: nobody may post, and Alertmanager is told to retry.
 	prom := fakeprom.New(t)
-	s, p := newPipeline(t, `{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"}}`, nil)
+	s, p := newPipeline(t, `{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+queuetest.DataDir(t)+`"}}`, nil)
 	mux := mount(p, resources.Options{})
 	for _, c := range []resources.Caller{alertmanager, admin, viewer} {
 		if got := post(mux, c, "/webhook/ops", nil); got != http.StatusServiceUnavailable {
@@ -193,7 +194,7 @@ func TestWebhookIdentity(t *testing.T) {
 func TestRefusedWebhookCallersShowInHealth(t *testing.T) {
 	t.Parallel()
 	prom := fakeprom.New(t)
-	_, p := newPipeline(t, `{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+t.TempDir()+`"},
+	_, p := newPipeline(t, `{"prometheus":{"url":"`+prom.URL+`"},"delivery":{"dataDir":"`+queuetest.DataDir(t)+`"},
 		"webhook":{"allowedUsers":["sa-1-alertmanger"]}}`, nil)
 	refusals := &resources.WebhookRefusals{}
 	mux := mount(p, resources.Options{Refusals: refusals})
@@ -278,7 +279,7 @@ func TestPostsMustBeJSON(t *testing.T) {
 func TestExplainCapsAndStopsWhenTheClientLeaves(t *testing.T) {
 	t.Parallel()
 	prom := fakeprom.New(t)
-	js := `{"prometheus":{"url":"` + prom.URL + `"},"delivery":{"dataDir":"` + t.TempDir() + `"}}`
+	js := `{"prometheus":{"url":"` + prom.URL + `"},"delivery":{"dataDir":"` + queuetest.DataDir(t) + `"}}`
 	_, p := newPipeline(t, js, nil)
 	mux := mount(p, resources.Options{})
 

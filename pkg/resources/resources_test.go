@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 	"github.com/alertchart/alertchart/pkg/pipeline"
 	"github.com/alertchart/alertchart/pkg/resources"
 	"github.com/alertchart/alertchart/pkg/settings"
@@ -64,7 +65,7 @@ func newAPI(t *testing.T) (http.Handler, *fakeprom.Server) {
 	}}
 	prom.Unlock()
 	js := `{"prometheus":{"url":"` + prom.URL + `"},"chart":{"language":"en"},
-		"delivery":{"dataDir":"` + t.TempDir() + `"},
+		"delivery":{"dataDir":"` + queuetest.DataDir(t) + `"},
 		"channels":[{"name":"box","type":"inbox","dir":"` + t.TempDir() + `"}],
 		"routes":[{"receiver":"ops","channels":["box"]}]}`
 	_, p := newPipeline(t, js, nil)
@@ -210,7 +211,7 @@ func TestHealthChecksTheImageStoreBucket(t *testing.T) {
 	for _, c := range []struct {
 		bucket, want string
 	}{{"charts", "ok"}, {"missing", "warning"}} {
-		js := `{"chart":{"language":"en"},"delivery":{"dataDir":"` + t.TempDir() + `"},
+		js := `{"chart":{"language":"en"},"delivery":{"dataDir":"` + queuetest.DataDir(t) + `"},
 			"imageStore":{"endpoint":"` + s3.Endpoint() + `","bucket":"` + c.bucket + `","region":"us-east-1","insecure":true,"pathStyle":true}}`
 		s, err := settings.Parse([]byte(js), map[string]string{"imageStoreAccessKey": s3.AccessKey, "imageStoreSecretKey": s3.SecretKey})
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/alertchart/alertchart/pkg/delivery"
+	"github.com/alertchart/alertchart/pkg/delivery/queuetest"
 )
 
 // warnings records the server's Warn lines.
@@ -85,7 +86,7 @@ channels:
   - name: box
     type: inbox
     dir: %s
-`, t.TempDir(), inbox))
+`, queuetest.DataDir(t), inbox))
 	if !strings.Contains(logs.String(), "SECURITY WARNING") || !strings.Contains(logs.String(), "webhookToken") {
 		t.Fatalf("no loud warning without a token: %q", logs.String())
 	}
@@ -149,7 +150,7 @@ delivery:
   dataDir: %s
 secureJsonData:
   webhookToken: tok
-`, t.TempDir()))
+`, queuetest.DataDir(t)))
 	h := s.Handler()
 	for host, want := range map[string]int{
 		"alertchart.example.com": 200, "ALERTCHART.example.com:443": 200, "127.0.0.1:8080": 200, "[::1]:8080": 200,
@@ -167,7 +168,7 @@ secureJsonData:
 
 // TestServerTimeouts: a slow client cannot hold a connection open forever.
 func TestServerTimeouts(t *testing.T) {
-	s, logs := newServer(t, fmt.Sprintf("delivery:\n  dataDir: %s\nsecureJsonData:\n  webhookToken: tok\n", t.TempDir()))
+	s, logs := newServer(t, fmt.Sprintf("delivery:\n  dataDir: %s\nsecureJsonData:\n  webhookToken: tok\n", queuetest.DataDir(t)))
 	if s.http.ReadHeaderTimeout <= 0 || s.http.ReadTimeout <= 0 || s.http.WriteTimeout <= 0 || s.http.IdleTimeout <= 0 {
 		t.Fatalf("timeouts: %+v", s.http)
 	}

@@ -105,6 +105,9 @@ var (
 	sqliteDBs = map[string]*sharedSQLite{}
 )
 
+// SQLiteFile is the SQLite queue's file name inside the data directory.
+const SQLiteFile = "delivery.db"
+
 // OpenSQLite opens (creating if needed) delivery.db in dir. One process owns
 // a data directory: a second one would take the first one's running jobs
 // for abandoned ones and send them again, so dir is locked (delivery.lock,
@@ -115,7 +118,7 @@ func OpenSQLite(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 	}
-	path, err := filepath.Abs(filepath.Join(dir, "delivery.db"))
+	path, err := filepath.Abs(filepath.Join(dir, SQLiteFile))
 	if err != nil {
 		return nil, err
 	}
