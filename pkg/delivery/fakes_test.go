@@ -145,6 +145,16 @@ func (f *fakeNotifier) messages() []sent {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
+// waitSent waits until delivery id is recorded sent: a fake notifier holds
+// a message as soon as Send is called, a moment before the sender records it.
+func waitSent(t *testing.T, svc *Service, id, what string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, what+", recorded sent", func() bool {
+		d, err := svc.Delivery(context.Background(), id)
+		return err == nil && d.Status == "sent"
+	})
+}
+
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

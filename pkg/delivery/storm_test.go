@@ -122,9 +122,9 @@ func TestRestartResumes(t *testing.T) {
 	}
 	up := newFake("ops", 0, false)
 	svc2 := openTest(t, s, nil, func(c *Config) { c.DataDir = dir }, up)
-	waitFor(t, 10*time.Second, "text after restart", func() bool { return len(up.messages()) == 1 })
+	waitSent(t, svc2, res.ID, "text after restart")
 	d, err := svc2.Delivery(context.Background(), res.ID)
-	if err != nil || d.Status != "sent" || d.Channels[0].Attempts != 2 {
+	if err != nil || d.Status != "sent" || d.Channels[0].Attempts != 2 || len(up.messages()) != 1 {
 		t.Fatalf("%v %+v", err, d)
 	}
 }
@@ -233,7 +233,10 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 	if got := jobsOf(waiting.ID); got != 1 {
 		t.Fatalf("the waiting text has %d live jobs after maintenance, want its own 1", got)
 	}
-	waitFor(t, 10*time.Second, "the stranded text to be sent", func() bool { return len(n.messages()) == 1 })
+	waitSent(t, svc, lost.ID, "the stranded text")
+	if msgs := n.messages(); len(msgs) != 1 {
+		t.Fatalf("%d messages, want the stranded text's 1", len(msgs))
+	}
 	if fps := n.messages()[0].fps; len(fps) != 1 || fps[0] != "lost0000" {
 		t.Fatalf("sent %v, want the stranded alert", fps)
 	}
