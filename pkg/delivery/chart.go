@@ -17,10 +17,7 @@ import (
 
 // chartAlerts are the alerts of a channel delivery that get a chart.
 func (s *orgRuntime) chartAlerts(channel string, del *deliveryRec, row *store.Channel) []template.Alert {
-	if s.charter == nil {
-		return nil
-	}
-	if c, ok := s.s.Channel(channel); ok && c.DisableChart {
+	if s.chartless(channel) {
 		return nil
 	}
 	var out []template.Alert
