@@ -7,6 +7,7 @@ package channels
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
@@ -43,6 +44,21 @@ type Chart struct {
 	Query string
 	From  time.Time
 	To    time.Time
+}
+
+// ChartInfo describes how a chart was made: what the delivery records keep
+// next to the sent image (the Deliveries page shows it). It sits beside
+// Chart so that chart production (pkg/charter) needs nothing of the
+// delivery queue.
+type ChartInfo struct {
+	// Renderer that produced the image: "native" or "grafana".
+	Renderer string `json:"renderer,omitempty"`
+	// FallbackReason is set when the preferred renderer was not used.
+	FallbackReason string `json:"fallbackReason,omitempty"`
+	// Plan is the chart plan (chartplan.Plan JSON), kept for the records.
+	Plan json.RawMessage `json:"plan,omitempty"`
+	// Note is a short remark worth showing, e.g. "series truncated to 10".
+	Note string `json:"note,omitempty"`
 }
 
 // Message is one notification to one channel.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/chartplan"
-	"github.com/alertchart/alertchart/pkg/delivery"
 	"github.com/alertchart/alertchart/pkg/grafana"
 	"github.com/alertchart/alertchart/pkg/i18n"
 	"github.com/alertchart/alertchart/pkg/nochart"
@@ -60,13 +59,6 @@ type Charter struct {
 	styleAt time.Time
 }
 
-var (
-	_ delivery.Charter                 = (*Charter)(nil)
-	_ delivery.OverviewCharter         = (*Charter)(nil)
-	_ delivery.LanguageCharter         = (*Charter)(nil)
-	_ delivery.LanguageOverviewCharter = (*Charter)(nil)
-)
-
 // New makes a Charter. With a Grafana client, a template panel and a
 // renderer other than native it also starts the janitor that removes the
 // Grafana renderer's temporary dashboards a crash left behind (Close stops
@@ -109,7 +101,7 @@ type Result struct {
 	// Plan is the plan drawn, worded in the chart's language.
 	Plan  *chartplan.Plan
 	Chart *channels.Chart
-	Info  delivery.ChartInfo
+	Info  channels.ChartInfo
 }
 
 // Lang is the language a chart is made in for lang: "zh" or "en", and
@@ -123,7 +115,7 @@ func (c *Charter) Lang(lang string) string {
 
 // Chart implements delivery.Charter, which does not say for which channel:
 // the alert's chart in the language all its channels share (LangFor).
-func (c *Charter) Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
+func (c *Charter) Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	return c.ChartIn(ctx, receiver, c.LangFor(receiver, alert), alert)
 }
 
@@ -159,7 +151,7 @@ func (c *Charter) LangFor(receiver string, alerts ...template.Alert) string {
 // nochart.NoData error (NoDataExpected when the rule fires on absent data),
 // which the channel words as a one-line note. MakeChartIn (POST /preview)
 // still draws it.
-func (c *Charter) ChartIn(ctx context.Context, receiver, lang string, alert template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
+func (c *Charter) ChartIn(ctx context.Context, receiver, lang string, alert template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	r, err := c.cache.get(ctx, c, alert, c.Lang(lang))
 	if err == nil {
 		if err = noData(r); err != nil {
@@ -189,13 +181,13 @@ func (c *Charter) MakeChartIn(ctx context.Context, lang string, alert template.A
 // Overview implements delivery.OverviewCharter: one chart for a storm
 // digest's alerts (chartplan.PlanOverview), in the language their channels
 // share (LangFor).
-func (c *Charter) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
+func (c *Charter) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	return c.OverviewIn(ctx, receiver, c.LangFor(receiver, alerts...), alerts)
 }
 
 // OverviewIn is Overview in lang (the digest's channel's language).
 // An overview without data is no chart either (see ChartIn).
-func (c *Charter) OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
+func (c *Charter) OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	r, err := c.MakeOverviewIn(ctx, lang, alerts)
 	if err == nil {
 		if err = noData(r); err != nil {

@@ -2,11 +2,12 @@
 // image — through Grafana's image renderer from a clone of the template
 // panel when chart.renderer asks for it and Grafana can, else (and as the
 // fallback of every Grafana failure) by the native renderer from the
-// plan's data — and what the records need to know about it (delivery's
-// ChartInfo). It implements delivery.Charter and delivery.OverviewCharter,
-// and their per-language forms (delivery.LanguageCharter,
-// LanguageOverviewCharter); POST /preview and the channel test use it
-// directly.
+// plan's data — and what the records need to know about it
+// (channels.ChartInfo). It implements delivery.Charter and
+// delivery.OverviewCharter, and their per-language forms
+// (delivery.LanguageCharter, LanguageOverviewCharter), without importing
+// the delivery queue (the wiring, pkg/pipeline, checks that it does);
+// POST /preview and the channel test use it directly.
 //
 // # Languages
 //

@@ -6,15 +6,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/chartplan"
-	"github.com/alertchart/alertchart/pkg/delivery"
 	"github.com/alertchart/alertchart/pkg/render"
 	"github.com/alertchart/alertchart/pkg/render/grafanarender"
 )
 
 // useGrafana decides whether to try Grafana's renderer (chart.renderer),
 // recording in info why not when the settings asked for it.
-func (c *Charter) useGrafana(ctx context.Context, info *delivery.ChartInfo) bool {
+func (c *Charter) useGrafana(ctx context.Context, info *channels.ChartInfo) bool {
 	switch c.s.Chart.Renderer {
 	case "native":
 		return false

@@ -291,7 +291,7 @@ func overviewLang(oc OverviewCharter, lang string) string {
 
 // overviewIn draws a digest's overview chart in lang ("": the Charter
 // chooses, see overviewLang).
-func overviewIn(ctx context.Context, oc OverviewCharter, receiver, lang string, alerts []template.Alert) (*channels.Chart, ChartInfo, error) {
+func overviewIn(ctx context.Context, oc OverviewCharter, receiver, lang string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	if lc, ok := oc.(LanguageOverviewCharter); ok && lang != "" {
 		return lc.OverviewIn(ctx, receiver, lang, alerts)
 	}

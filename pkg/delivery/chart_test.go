@@ -216,15 +216,15 @@ type langCharter struct {
 	langs map[string]int
 }
 
-func (c *langCharter) ChartIn(ctx context.Context, receiver, lang string, a template.Alert) (*channels.Chart, ChartInfo, error) {
+func (c *langCharter) ChartIn(ctx context.Context, receiver, lang string, a template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	c.mu.Lock()
 	c.langs[lang]++
 	c.mu.Unlock()
 	title := map[string]string{"zh": "HighCPU (最近10分钟)", "en": "HighCPU (last 10m)"}[lang]
-	return &channels.Chart{Image: testPNG(), ContentType: "image/png", Title: title}, ChartInfo{Renderer: "native"}, nil
+	return &channels.Chart{Image: testPNG(), ContentType: "image/png", Title: title}, channels.ChartInfo{Renderer: "native"}, nil
 }
 
-func (c *langCharter) OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, ChartInfo, error) {
+func (c *langCharter) OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	return c.ChartIn(ctx, receiver, lang, alerts[0])
 }
 

@@ -19,7 +19,7 @@ import (
 // chartResult is one alert's chart in one language, or why there is none.
 type chartResult struct {
 	chart *channels.Chart
-	info  ChartInfo
+	info  channels.ChartInfo
 	err   error
 	lang  string // the language asked for ("" for a Charter without languages)
 }
@@ -181,7 +181,7 @@ func (s *engine) loadChart(ctx context.Context, id, fp, lang string) (chartResul
 	if err != nil {
 		return chartResult{}, false, err
 	}
-	res := chartResult{lang: lang, info: ChartInfo{Renderer: rec.Renderer, FallbackReason: rec.Fallback, Note: rec.Note}}
+	res := chartResult{lang: lang, info: channels.ChartInfo{Renderer: rec.Renderer, FallbackReason: rec.Fallback, Note: rec.Note}}
 	if rec.Plan != "" {
 		res.info.Plan = json.RawMessage(rec.Plan)
 	}

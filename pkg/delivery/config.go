@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 // implements it with the planner, the renderers and the image store; the
 // delivery stage only decides when to call it and what to do with the answer.
 type Charter interface {
-	Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, ChartInfo, error)
+	Chart(ctx context.Context, receiver string, alert template.Alert) (*channels.Chart, channels.ChartInfo, error)
 }
 
 // OverviewCharter is implemented by a Charter that can also draw one chart
@@ -26,7 +25,7 @@ type Charter interface {
 // per alert would cost a rate slot each, which is exactly what the robot
 // lacks, so the digest carries at most this one overview image.
 type OverviewCharter interface {
-	Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, ChartInfo, error)
+	Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error)
 }
 
 // LanguageCharter is implemented by a Charter that draws an alert's chart
@@ -36,13 +35,13 @@ type OverviewCharter interface {
 // Chinese default gets English charts; an alert is drawn once per
 // language, and its charts are cached and stored per language.
 type LanguageCharter interface {
-	ChartIn(ctx context.Context, receiver, lang string, alert template.Alert) (*channels.Chart, ChartInfo, error)
+	ChartIn(ctx context.Context, receiver, lang string, alert template.Alert) (*channels.Chart, channels.ChartInfo, error)
 }
 
 // LanguageOverviewCharter is OverviewCharter in a given language (the
 // digest's channel's).
 type LanguageOverviewCharter interface {
-	OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, ChartInfo, error)
+	OverviewIn(ctx context.Context, receiver, lang string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error)
 }
 
 // A Charter's error says why an alert has no chart: a *nochart.Error
@@ -50,18 +49,6 @@ type LanguageOverviewCharter interface {
 // the channel's language, and the full reason for the record. Any other
 // error is recorded in full and noted as an internal error
 // (nochart.ReasonOf).
-
-// ChartInfo describes how a chart was made, for delivery records.
-type ChartInfo struct {
-	// Renderer that produced the image: "native" or "grafana".
-	Renderer string `json:"renderer,omitempty"`
-	// FallbackReason is set when the preferred renderer was not used.
-	FallbackReason string `json:"fallbackReason,omitempty"`
-	// Plan is the chart plan (chartplan.Plan JSON), kept for the records.
-	Plan json.RawMessage `json:"plan,omitempty"`
-	// Note is a short remark worth showing, e.g. "series truncated to 10".
-	Note string `json:"note,omitempty"`
-}
 
 // Config configures a Service.
 type Config struct {

@@ -80,7 +80,7 @@ func (s *orgRuntime) sendDigest(ctx context.Context, n channels.Notifier, limit 
 
 	part := channels.PartText
 	var chart *channels.Chart
-	var info ChartInfo
+	var info channels.ChartInfo
 	var outcome *overviewOutcome
 	dec = rateDecision{}
 	if combine {
@@ -436,7 +436,7 @@ func (s *orgRuntime) sendOverviewAfter(ctx context.Context, n channels.Notifier,
 	}
 	switch {
 	case !ok:
-		return s.recordOverview(ctx, rows, overviewSkipped("overview chart skipped: not ready within chart.budget"), ChartInfo{})
+		return s.recordOverview(ctx, rows, overviewSkipped("overview chart skipped: not ready within chart.budget"), channels.ChartInfo{})
 	case res.err != nil:
 		return s.recordOverview(ctx, rows, overviewSkipped("overview chart unavailable: "+truncate(res.err.Error(), 300)), res.info)
 	}
@@ -480,12 +480,12 @@ func (s *orgRuntime) sendOverviewAfter(ctx context.Context, n channels.Notifier,
 
 // overviewRef says where the overview image is kept (and the chart's own
 // note, e.g. series left out).
-func overviewRef(rows []*store.Channel, channel string, info ChartInfo) string {
+func overviewRef(rows []*store.Channel, channel string, info channels.ChartInfo) string {
 	return channels.JoinNotes(info.Note, "image: deliveries/"+rows[0].DeliveryID+"/chart?fingerprint="+overviewFingerprint(channel))
 }
 
 // recordOverview writes the overview outcome into every row of the digest.
-func (s *orgRuntime) recordOverview(ctx context.Context, rows []*store.Channel, o *overviewOutcome, info ChartInfo) error {
+func (s *orgRuntime) recordOverview(ctx context.Context, rows []*store.Channel, o *overviewOutcome, info channels.ChartInfo) error {
 	ctx = context.WithoutCancel(ctx)
 	rec := store.Overview{State: o.state, Note: truncate(o.note, 500), Renderer: info.Renderer, Fallback: info.FallbackReason}
 	if o.sent {

@@ -185,7 +185,7 @@ type fakeCharter struct {
 	ovAlerts []int
 }
 
-func (c *fakeCharter) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, ChartInfo, error) {
+func (c *fakeCharter) Overview(ctx context.Context, receiver string, alerts []template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	c.mu.Lock()
 	c.ovAlerts = append(c.ovAlerts, len(alerts))
 	c.mu.Unlock()
@@ -193,14 +193,14 @@ func (c *fakeCharter) Overview(ctx context.Context, receiver string, alerts []te
 		select {
 		case <-time.After(c.ovDelay):
 		case <-ctx.Done():
-			return nil, ChartInfo{}, fmt.Errorf("prometheus did not answer: %w", ctx.Err())
+			return nil, channels.ChartInfo{}, fmt.Errorf("prometheus did not answer: %w", ctx.Err())
 		}
 	}
 	if c.ovErr != nil {
-		return nil, ChartInfo{Renderer: "native"}, c.ovErr
+		return nil, channels.ChartInfo{Renderer: "native"}, c.ovErr
 	}
 	return &channels.Chart{Image: testPNG(), ContentType: "image/png", Title: fmt.Sprintf("%s — %d alerts", alerts[0].Labels["alertname"], len(alerts))},
-		ChartInfo{Renderer: "native", Plan: []byte(`{"query":"up"}`), Note: "2 more series not shown"}, nil
+		channels.ChartInfo{Renderer: "native", Plan: []byte(`{"query":"up"}`), Note: "2 more series not shown"}, nil
 }
 
 func (c *fakeCharter) overviews() []int {
@@ -219,7 +219,7 @@ func testPNG() []byte {
 	return b.Bytes()
 }
 
-func (c *fakeCharter) Chart(ctx context.Context, receiver string, a template.Alert) (*channels.Chart, ChartInfo, error) {
+func (c *fakeCharter) Chart(ctx context.Context, receiver string, a template.Alert) (*channels.Chart, channels.ChartInfo, error) {
 	c.mu.Lock()
 	c.calls++
 	c.mu.Unlock()
@@ -227,14 +227,14 @@ func (c *fakeCharter) Chart(ctx context.Context, receiver string, a template.Ale
 		select {
 		case <-time.After(c.delay):
 		case <-ctx.Done():
-			return nil, ChartInfo{}, fmt.Errorf("prometheus did not answer: %w", ctx.Err())
+			return nil, channels.ChartInfo{}, fmt.Errorf("prometheus did not answer: %w", ctx.Err())
 		}
 	}
 	if c.err != nil {
-		return nil, ChartInfo{Renderer: "native"}, c.err
+		return nil, channels.ChartInfo{Renderer: "native"}, c.err
 	}
 	return &channels.Chart{Image: testPNG(), ContentType: "image/png", Title: a.Labels["alertname"]},
-		ChartInfo{Renderer: "native", Plan: []byte(`{"query":"up"}`)}, nil
+		channels.ChartInfo{Renderer: "native", Plan: []byte(`{"query":"up"}`)}, nil
 }
 
 func testSettings(t testing.TB, channelNames ...string) *settings.Settings {

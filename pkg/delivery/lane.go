@@ -394,7 +394,7 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	}
 	o := sendOutcome{self: k, rows: []*store.Channel{t.row}, part: string(channels.PartText), at: at, dur: dur, res: res, err: sendErr, dec: dec, lane: true}
 	if sendErr == nil {
-		if err := s.textSent(ctx, o, ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
+		if err := s.textSent(ctx, o, channels.ChartInfo{}, len(chartAlerts) > 0, nil); err != nil {
 			l.unsure = true
 			s.log.Error("delivery: could not record a sent text; it may be sent again", "delivery", k.DeliveryID, "channel", k.Channel, "error", err)
 			e.retryLater(ctx, t, 0)

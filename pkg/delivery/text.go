@@ -201,7 +201,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 	}
 	part := channels.PartText
 	var chart *channels.Chart
-	var info ChartInfo
+	var info channels.ChartInfo
 	chartWanted := len(chartAlerts) > 0
 	msg := &channels.Message{Data: data, Part: part, GrafanaURL: s.grafanaURL, AlertmanagerURL: data.ExternalURL}
 	textCost := channels.CostOf(n, msg)
@@ -231,7 +231,7 @@ func (s *orgRuntime) sendSingle(ctx context.Context, n channels.Notifier, limit 
 		return err
 	}
 	if !dec.OK && part == channels.PartBoth {
-		part, chart, info, cost = channels.PartText, nil, ChartInfo{}, textCost
+		part, chart, info, cost = channels.PartText, nil, channels.ChartInfo{}, textCost
 		if dec, err = s.acquire(ctx, row.Channel, cost, limit); err != nil {
 			return err
 		}
@@ -285,7 +285,7 @@ type sendOutcome struct {
 // one is due. info is the chart that went with the text (PartBoth);
 // chartWanted says the rows get charts; for a digest, ov (when set) is what
 // became of its overview chart.
-func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info ChartInfo, chartWanted bool, ov *overviewOutcome) error {
+func (s *orgRuntime) textSent(ctx context.Context, o sendOutcome, info channels.ChartInfo, chartWanted bool, ov *overviewOutcome) error {
 	// Recording must not be cut short by a shutdown: the message is out.
 	ctx = context.WithoutCancel(ctx)
 	done := s.now()

@@ -63,6 +63,15 @@ type Env struct {
 	RetryQueue bool
 }
 
+// The chart stage is the delivery queue's Charter, in every form delivery
+// asks for; charter itself does not import the queue.
+var (
+	_ delivery.Charter                 = (*charter.Charter)(nil)
+	_ delivery.OverviewCharter         = (*charter.Charter)(nil)
+	_ delivery.LanguageCharter         = (*charter.Charter)(nil)
+	_ delivery.LanguageOverviewCharter = (*charter.Charter)(nil)
+)
+
 // Pipeline is one configured AlertChart.
 type Pipeline struct {
 	Settings *settings.Settings

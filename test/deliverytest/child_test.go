@@ -135,14 +135,14 @@ func (n *recorderNotifier) Send(ctx context.Context, m *channels.Message) (*chan
 // quickCharter answers at once with a tiny image.
 type quickCharter struct{}
 
-func (quickCharter) Chart(context.Context, string, template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
-	return &channels.Chart{Image: []byte("\x89PNG\r\n\x1a\nfake"), ContentType: "image/png"}, delivery.ChartInfo{Renderer: "native"}, nil
+func (quickCharter) Chart(context.Context, string, template.Alert) (*channels.Chart, channels.ChartInfo, error) {
+	return &channels.Chart{Image: []byte("\x89PNG\r\n\x1a\nfake"), ContentType: "image/png"}, channels.ChartInfo{Renderer: "native"}, nil
 }
 
 // Overview makes digests carry an overview image too, so the storm and HA
 // tests hold the robot's limit with those images in play.
-func (quickCharter) Overview(context.Context, string, []template.Alert) (*channels.Chart, delivery.ChartInfo, error) {
-	return &channels.Chart{Image: []byte("\x89PNG\r\n\x1a\noverview"), ContentType: "image/png"}, delivery.ChartInfo{Renderer: "native"}, nil
+func (quickCharter) Overview(context.Context, string, []template.Alert) (*channels.Chart, channels.ChartInfo, error) {
+	return &channels.Chart{Image: []byte("\x89PNG\r\n\x1a\noverview"), ContentType: "image/png"}, channels.ChartInfo{Renderer: "native"}, nil
 }
 
 func runChild(cfg childConfig) error {
