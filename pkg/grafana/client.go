@@ -17,7 +17,11 @@ import (
 	"github.com/go-openapi/runtime"
 	httptransport "github.com/go-openapi/runtime/client"
 	"github.com/go-openapi/strfmt"
-	goapi "github.com/grafana/grafana-openapi-client-go/client"
+	"github.com/grafana/grafana-openapi-client-go/client/dashboards"
+	"github.com/grafana/grafana-openapi-client-go/client/datasources"
+	"github.com/grafana/grafana-openapi-client-go/client/folders"
+	"github.com/grafana/grafana-openapi-client-go/client/provisioning"
+	"github.com/grafana/grafana-openapi-client-go/client/search"
 	"github.com/grafana/grafana-openapi-client-go/models"
 )
 
@@ -34,7 +38,7 @@ type Client struct {
 	creds Credentials
 	base  *url.URL // Grafana's base URL, path without trailing slash
 	http  *http.Client
-	api   *goapi.GrafanaHTTPAPI
+	api   services
 
 	rulesAPI rulesAPIState
 }
@@ -74,10 +78,31 @@ func NewClient(creds Credentials, httpClient *http.Client) (*Client, error) {
 		return json.NewDecoder(io.LimitReader(r, maxJSONBytes)).Decode(v)
 	})
 	rt.SetResponseReader(func(r *http.Response) runtime.ClientResponse { return keepErrorBody(r) })
-	cfg := &goapi.TransportConfig{Host: base.Host, BasePath: rt.BasePath, Schemes: []string{base.Scheme}, Client: httpClient}
-	api := goapi.New(rt, cfg, strfmt.Default)
+	return &Client{creds: creds, base: base, http: httpClient, api: newServices(rt)}, nil
+}
 
-	return &Client{creds: creds, base: base, http: httpClient, api: api}, nil
+// services are the parts of the Grafana OpenAPI client AlertChart calls,
+// each made the way the client's own New makes them. The client's
+// GrafanaHTTPAPI would bring in all of its some sixty services: every
+// binary with this package would link, and every test binary load, code for
+// admin, users, teams… that nothing here calls.
+type services struct {
+	Dashboards   dashboards.ClientService
+	Datasources  datasources.ClientService
+	Folders      folders.ClientService
+	Provisioning provisioning.ClientService
+	Search       search.ClientService
+}
+
+func newServices(rt runtime.ClientTransport) services {
+	f := strfmt.Default
+	return services{
+		Dashboards:   dashboards.New(rt, f),
+		Datasources:  datasources.New(rt, f),
+		Folders:      folders.New(rt, f),
+		Provisioning: provisioning.New(rt, f),
+		Search:       search.New(rt, f),
+	}
 }
 
 // Credentials returns the credentials without the token, for display.
