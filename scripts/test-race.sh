@@ -5,11 +5,13 @@
 #
 #   bash scripts/test-race.sh
 #
+# -race needs a C compiler and libc headers (scripts/setup.sh installs them;
+# scripts/test-all.sh runs it first).
 # -o .cache/race-tests/: the race-instrumented test binaries are kept, and go
 # test relinks only those whose code changed since the last run (cmd/go's
 # own up-to-date check by build ID, as for go build -o). Linking the 31
-# binaries is 60-70 CPU-seconds on its own; a change to one package relinks
-# the binaries that contain it. -count=1: every test runs every time, no
+# binaries is about 60 CPU-seconds on its own; a change to a package's code
+# relinks the binaries that contain it, a change to its tests only its own. -count=1: every test runs every time, no
 # cached results.
 # GORACE=atexit_sleep_ms=0: the race runtime otherwise sleeps 1 s as each
 # test binary exits (a last chance for goroutines still running to show a
