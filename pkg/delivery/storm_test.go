@@ -234,10 +234,11 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 		t.Fatalf("the waiting text has %d live jobs after maintenance, want its own 1", got)
 	}
 	waitSent(t, svc, lost.ID, "the stranded text")
-	if msgs := n.messages(); len(msgs) != 1 {
+	msgs := n.messages()
+	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want the stranded text's 1", len(msgs))
 	}
-	if fps := n.messages()[0].fps; len(fps) != 1 || fps[0] != "lost0000" {
+	if fps := msgs[0].fps; len(fps) != 1 || fps[0] != "lost0000" {
 		t.Fatalf("sent %v, want the stranded alert", fps)
 	}
 	d, err := svc.Delivery(ctx, lost.ID)
