@@ -67,6 +67,7 @@ func count(msgs []sent) (texts, charts, notes int) {
 // chart jobs saw the lane's still unsent texts and skipped 7 of the 8
 // charts ("the channel is rate limited and alert text goes first").
 func TestBurstOfEightGetsEightCharts(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 20, false)
 	n.delay = 50 * time.Millisecond // a robot's answer: the lane's texts go out one after another
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{delay: 20 * time.Millisecond}, nil, n)
@@ -148,6 +149,7 @@ func TestChartSkippedOnlyWhenTextNeedsTheSlots(t *testing.T) {
 // platform that combines text and image gets the note inside the text
 // when the chart failed within chart.budget (no message of its own).
 func TestChartNotesInTheChannelsLanguage(t *testing.T) {
+	t.Parallel()
 	const detail = `chart query failed: Get "http://10.1.2.3:9090/api/v1/query_range?query=cpu_percent%7Bjob%3D%22node%22%7D": dial tcp 10.1.2.3:9090: connect: connection refused`
 	s := testSettings(t, "zh", "en", "combined")
 	s.Channels[1].Language = "en"
@@ -193,6 +195,7 @@ func TestChartNotesInTheChannelsLanguage(t *testing.T) {
 // A quiet reason (no data source configured: health says it once) is
 // recorded, not sent.
 func TestQuietReasonIsNotSent(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 20, false)
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{err: nochart.New(nochart.NoDataSource, "no Prometheus data source is configured")}, nil, n)
 	res, err := svc.Accept(context.Background(), "ops", payload(1, "quiet"))
@@ -231,6 +234,7 @@ func (c *langCharter) OverviewIn(ctx context.Context, receiver, lang string, ale
 // Issue 17.4: each channel's chart is in its language (channel language,
 // else chart.language), drawn once per language and stored per language.
 func TestChartPerChannelLanguage(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "zh1", "zh2", "en")
 	s.Channels[2].Language = "en"
 	zh1, zh2, en := newFake("zh1", 20, false), newFake("zh2", 20, false), newFake("en", 20, false)
@@ -268,6 +272,7 @@ func TestChartPerChannelLanguage(t *testing.T) {
 // comes, so each chat gets a follow-up note, and the records say the chart
 // timed out (before: no note, and 4 of 5 records said "rate limited").
 func TestLateChartGetsFollowUpNote(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "ding")
 	s.Channels[0].RateLimitPerMinute = 100000
 	s.Channels[0].Language = "en"
@@ -295,6 +300,7 @@ func TestLateChartGetsFollowUpNote(t *testing.T) {
 // A digest's overview is asked in its channel's language when the Charter
 // can draw one in a given language.
 func TestOverviewInChannelLanguage(t *testing.T) {
+	t.Parallel()
 	lc := &langCharter{langs: map[string]int{}}
 	alerts := payload(2, "ov").Alerts
 	if l := overviewLang(lc, "en"); l != "en" {
@@ -318,6 +324,7 @@ func TestOverviewInChannelLanguage(t *testing.T) {
 // notifier, counted at the far end: 8 texts naming each alert's instance,
 // 8 images, nothing refused.
 func TestBurstOfEightToWeComFake(t *testing.T) {
+	t.Parallel()
 	robot := fakewecom.New()
 	t.Cleanup(robot.Close)
 	s, err := settings.Parse([]byte(fmt.Sprintf(`{"chart":{"language":"zh"},

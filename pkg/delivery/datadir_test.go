@@ -32,6 +32,7 @@ func TestChooseDataDir(t *testing.T) {
 }
 
 func TestSecureDataDirCreatesPrivateDirAndDatabase(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "a", "queue")
 	if err := SecureDataDir(dir); err != nil {
 		t.Fatal(err)
@@ -70,6 +71,7 @@ func TestSecureDataDirCreatesPrivateDirAndDatabase(t *testing.T) {
 }
 
 func TestSecureDataDirRefusesOthersDirectories(t *testing.T) {
+	t.Parallel()
 	open := filepath.Join(t.TempDir(), "open")
 	if err := os.Mkdir(open, 0o777); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,7 @@ func openTest(t testing.TB, s *settings.Settings, ch Charter, mod func(*Config),
 }
 
 func TestTextFirstThenChart(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 20, false)
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{delay: 50 * time.Millisecond}, nil, n)
 	res, err := svc.Accept(context.Background(), "ops", payload(1, "a"))
@@ -64,6 +65,7 @@ func TestTextFirstThenChart(t *testing.T) {
 }
 
 func TestCombinedWithinBudget(t *testing.T) {
+	t.Parallel()
 	n := newFake("tg", 0, true)
 	svc := openTest(t, testSettings(t, "tg"), &fakeCharter{delay: 20 * time.Millisecond}, nil, n)
 	if _, err := svc.Accept(context.Background(), "ops", payload(1, "b")); err != nil {
@@ -108,6 +110,7 @@ func TestSlowChartTextGoesAtBudgetThenNote(t *testing.T) {
 }
 
 func TestFailingCharterNote(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 20, false)
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{err: errors.New("renderer down")}, nil, n)
 	res, err := svc.Accept(context.Background(), "ops", payload(1, "d"))
@@ -127,6 +130,7 @@ func TestFailingCharterNote(t *testing.T) {
 }
 
 func TestRetriesAndFailures(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "flaky", "ratelimited", "broken")
 	flaky := newFake("flaky", 0, false)
 	flaky.fail = func(n int, _ *channels.Message) error {
@@ -194,6 +198,7 @@ func TestRetryHorizon(t *testing.T) {
 }
 
 func TestDedupe(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 0, false)
 	svc := openTest(t, testSettings(t, "ops"), nil, nil, n)
 	p := payload(3, "g")
@@ -233,6 +238,7 @@ func TestDedupe(t *testing.T) {
 // Accept means "not stored, retry", and what the webhook's caller may read
 // of it is its Public text, never the cause.
 func TestAcceptErrors(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "ops", "broken")
 	s.Routes = []settings.Route{{Receiver: "ops", Channels: []string{"ops"}}, {Receiver: "lost", Channels: []string{"broken"}}}
 	svc := openTest(t, s, nil, func(c *Config) {
@@ -252,6 +258,7 @@ func TestAcceptErrors(t *testing.T) {
 // TestAcceptQueueUnavailable: a queue database that does not answer is a
 // 503 whose words do not name the database.
 func TestAcceptQueueUnavailable(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "ops")
 	s.Delivery.Queue = "postgres"
 	s.Secrets = map[string]string{settings.SecretPostgresDSN: "postgres://alertchart:pw@127.0.0.1:1/alertchart?connect_timeout=1"}
@@ -267,6 +274,7 @@ func TestAcceptQueueUnavailable(t *testing.T) {
 }
 
 func TestRecordsAPI(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 0, false)
 	svc := openTest(t, testSettings(t, "ops"), &fakeCharter{}, nil, n)
 	ctx := context.Background()
@@ -308,6 +316,7 @@ func TestRecordsAPI(t *testing.T) {
 // notifications, newest first, across pages of notifications, cut at n,
 // and a new Service on the same queue (a settings save) reads the same.
 func TestRecentReadsTheQueue(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "ops")
 	dir := queuetest.DataDir(t)
 	n := newFake("ops", 0, false)

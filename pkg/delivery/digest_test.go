@@ -230,6 +230,7 @@ func TestDigestOverviewGivenUp(t *testing.T) {
 // TestOverviewImageWaitsForText: the follow-up image is refused while any
 // other text for the robot is pending, and allowed once none is.
 func TestOverviewImageWaitsForText(t *testing.T) {
+	t.Parallel()
 	n := newFake("ops", 20, false)
 	svc := openTest(t, testSettings(t, "ops"), nil, nil, n)
 	ctx := context.Background()

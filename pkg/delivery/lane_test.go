@@ -47,6 +47,7 @@ func TestLeasesKeepTheLimit(t *testing.T) {
 // TestRecoverLaneRows: a row a dead process held in a lane (pending, claimed
 // by the lane's key, no job) is sent when the data directory is opened again.
 func TestRecoverLaneRows(t *testing.T) {
+	t.Parallel()
 	dir := queuetest.DataDir(t)
 	s := testSettings(t, "ops")
 	down := newFake("ops", 0, false)

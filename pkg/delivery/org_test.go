@@ -266,6 +266,7 @@ func TestChannelRemovedBySaveIsHeld(t *testing.T) {
 // before anything is stored, so the webhook answers 503 and Alertmanager
 // keeps it; nothing is recorded as failed.
 func TestBrokenChannelRefusesNotification(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t, "ops", "broken")
 	ok := newFake("ops", 0, false)
 	svc := openTest(t, s, nil, func(c *Config) {

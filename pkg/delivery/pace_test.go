@@ -155,6 +155,7 @@ func TestPacedStorm(t *testing.T) {
 // X-RateLimit-Remaining 0 + Reset-After) gets nothing until the pause
 // ends, and a burst still goes out as individual messages.
 func TestPlatformPauseHoldsTheChannel(t *testing.T) {
+	t.Parallel()
 	f := &pacedFake{limits: channels.Limits{PerMinute: 30, Burst: channels.Rate{Messages: 10, Per: 2 * time.Second}, MessagesPerSend: 1},
 		limit: fakelimit.New(), pauseEvery: 3, pauseFor: 700 * time.Millisecond}
 	svc := openPaced(t, f, nil, 0)

@@ -171,6 +171,7 @@ func TestOverlappingInstances(t *testing.T) {
 // that has no job of its own. Maintenance must queue it again, and must
 // leave alone a pending text whose job is merely waiting.
 func TestMaintenanceRequeuesStranded(t *testing.T) {
+	t.Parallel()
 	var skew atomic.Int64
 	s := testSettings(t, "ops")
 	n := newFake("ops", 0, false)
@@ -251,6 +252,7 @@ func TestMaintenanceRequeuesStranded(t *testing.T) {
 // process holds is refused with an error that says what to do, and the
 // directory can be opened once the lock is gone.
 func TestDataDirLockedByAnotherProcess(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// flock locks belong to an open file, so a second handle in this
 	// process stands in for another process.
