@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # The fast loop: every unit test under pkg/ with the race detector, the long
 # real-time scenarios skipping themselves (-short; they run in the full
-# suite). Extra arguments go to go test, e.g. -run TestLane.
+# suite). Extra arguments go to go test, e.g. -run TestLane, or -count=1 to
+# run every test even where go test has a result for the same code.
 #
-#   bash scripts/test-race.sh
+#   bash scripts/test-race.sh            # reruns what a change can affect
+#   bash scripts/test-race.sh -count=1   # every test, every time
 #
 # -race needs a C compiler and libc headers (scripts/setup.sh installs them;
 # scripts/test-all.sh runs it first).
-# -o .cache/race-tests/: the race-instrumented test binaries are kept, and go
-# test relinks only those whose code changed since the last run (cmd/go's
-# own up-to-date check by build ID, as for go build -o). Linking the 31
-# binaries is about 60 CPU-seconds on its own; a change to a package's code
-# relinks the binaries that contain it, a change to its tests only its own. -count=1: every test runs every time, no
-# cached results.
+#
+# Without -count, go test keeps its own test cache: a package's tests run
+# again when anything they are built from, the files they open or the
+# environment variables they read have changed, and otherwise their last
+# result is printed as "(cached)". A change to pkg/delivery reruns delivery
+# and the four wiring packages that contain it; a change to pkg/settings
+# nearly everything.
+# With -count: the race-instrumented test binaries are kept in
+# .cache/race-tests/, and go test relinks only those whose code changed
+# since the last run (cmd/go's up-to-date check by build ID, as for
+# go build -o); linking all 31 is about 45 CPU-seconds.
+# -ldflags=-w: no DWARF in the test binaries, a fifth of the linking work.
+# Stack traces and race reports do not use it; a debugger does (build the
+# test binary yourself for dlv).
+# -parallel 8: the delivery tests that call t.Parallel mostly wait on
+# their fakes' rate windows and retry pauses; 8 at once instead of
+# GOMAXPROCS (2) overlaps the waiting.
 # GORACE=atexit_sleep_ms=0: the race runtime otherwise sleeps 1 s as each
 # test binary exits (a last chance for goroutines still running to show a
 # race), about 15 s of the loop's wall time on 2 cores.
@@ -21,13 +34,22 @@
 # to Go, pointer arithmetic throughout) that more than doubled the cost of
 # every queue operation. The race detector still instruments modernc; our
 # own code keeps checkptr.
-# The three longest-running test packages are named first so that their runs
-# start early and overlap the linking of the other test binaries (go test
-# starts packages in the order given; ./pkg/... does not repeat them).
+# The longest-running test packages and the four wiring packages (the
+# largest binaries to link) are named first so that they start early and
+# overlap the rest (go test starts packages in the order given; ./pkg/...
+# does not repeat them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${ALERTCHART_RACE_BIN:-.cache/race-tests}"
-mkdir -p "$bin"
-GORACE=atexit_sleep_ms=0 exec go test -short -race -count=1 -o "$bin/" \
+keep=()
+for a in "$@"; do
+  case "$a" in
+  -count | -count=* | -test.count | -test.count=*)
+    bin="${ALERTCHART_RACE_BIN:-.cache/race-tests}"
+    mkdir -p "$bin"
+    keep=(-o "$bin/")
+    ;;
+  esac
+done
+GORACE=atexit_sleep_ms=0 exec go test -short -race ${keep[@]+"${keep[@]}"} -ldflags=-w -parallel 8 \
   -gcflags='modernc.org/...=-d=checkptr=0' "$@" \
-  ./pkg/delivery ./pkg/render ./pkg/resources ./pkg/...
+  ./pkg/delivery ./pkg/render ./pkg/resources ./pkg/pipeline ./pkg/plugin ./pkg/standalone ./pkg/...
