@@ -19,7 +19,7 @@
 # With -count: the race-instrumented test binaries are kept in
 # .cache/race-tests/, and go test relinks only those whose code changed
 # since the last run (cmd/go's up-to-date check by build ID, as for
-# go build -o); linking all 31 is about 45 CPU-seconds.
+# go build -o); linking all 31 is about 40 CPU-seconds.
 # -ldflags=-w: no DWARF in the test binaries, a fifth of the linking work.
 # Stack traces and race reports do not use it; a debugger does (build the
 # test binary yourself for dlv).
@@ -43,7 +43,7 @@ cd "$(dirname "$0")/.."
 keep=()
 for a in "$@"; do
   case "$a" in
-  -count | -count=* | -test.count | -test.count=*)
+  -count | -count=*)
     bin="${ALERTCHART_RACE_BIN:-.cache/race-tests}"
     mkdir -p "$bin"
     keep=(-o "$bin/")
