@@ -121,7 +121,7 @@ var promTypes = map[string]bool{"prometheus": true, "grafana-amazonprometheus-da
 
 // grafanaRulePath finds the rule UID in a Grafana-managed rule's
 // generatorURL: <root_url>/alerting/grafana/<uid>/view (state manager,
-// pkg/services/ngalert/state/compat.go), older …/alerting/<uid>/edit.
+// grafana/grafana pkg/services/ngalert/state/compat.go), older …/alerting/<uid>/edit.
 var grafanaRulePath = regexp.MustCompile(`/alerting/(?:grafana/([A-Za-z0-9_-]{1,40})/view|([A-Za-z0-9_-]{1,40})/edit)/?$`)
 
 // GrafanaRuleUID returns the UID of the Grafana-managed rule behind an
@@ -155,7 +155,7 @@ func GrafanaRuleUID(a template.Alert) string {
 }
 
 // Grafana's special alerts for a rule whose query returned nothing or
-// failed (pkg/services/ngalert/schedule/compat.go): alertname is replaced,
+// failed (grafana/grafana pkg/services/ngalert/schedule/compat.go): alertname is replaced,
 // the rule's title moves to the rulename label.
 const (
 	grafanaNoData = "DatasourceNoData"
@@ -399,10 +399,10 @@ type ruleAnalysis struct {
 }
 
 // analyseRule walks the expression chain from the rule's condition down to
-// its data queries (Grafana's expression types: pkg/expr — reduce,
-// resample, math, threshold with gt/lt/eq/ne/gte/lte/within_range/
+// its data queries (Grafana's expression types, grafana/grafana pkg/expr:
+// reduce, resample, math, threshold with gt/lt/eq/ne/gte/lte/within_range/
 // outside_range and _included, classic_conditions with gt/lt/eq/ne/ge/le,
-// ranges and no_value in pkg/expr/classic/evaluator.go).
+// ranges and no_value in grafana/grafana pkg/expr/classic/evaluator.go).
 func analyseRule(r *grafana.AlertRule) *ruleAnalysis {
 	a := &ruleAnalysis{thresholdsOf: map[string]bool{}}
 	seen := map[string]bool{}
@@ -590,7 +590,8 @@ func eqPtr(a, b *float64) bool {
 }
 
 // thresholdOf reads a threshold expression's evaluator
-// (conditions[0].evaluator, pkg/expr/threshold.go ThresholdCommandConfig).
+// (conditions[0].evaluator, grafana/grafana pkg/expr/threshold.go
+// ThresholdCommandConfig).
 func thresholdOf(m map[string]any) (series.Threshold, string, bool) {
 	cs, _ := m["conditions"].([]any)
 	if len(cs) == 0 {

@@ -22,12 +22,12 @@ import (
 //
 // Two APIs serve them:
 //   - the provisioning API, GET /api/v1/provisioning/alert-rules/{UID}
-//     (grafana-openapi-client-go Provisioning.GetAlertRule; Grafana's
-//     pkg/services/ngalert/api/tooling/definitions/provisioning_alert_rules.go).
+//     (grafana-openapi-client-go Provisioning.GetAlertRule;
+//     Grafana's pkg/services/ngalert/api/tooling/definitions/provisioning_alert_rules.go).
 //     Grafana 11+ lets it be read with any of alert.provisioning:read,
 //     alert.rules.provisioning:read, alert.provisioning.secrets:read, or
 //     alert.rules:read together with folders:read, folder scopes checked
-//     in the handler (pkg/services/ngalert/api/authorization.go); a missing
+//     in the handler (Grafana's pkg/services/ngalert/api/authorization.go); a missing
 //     rule is a 404 with an empty body (api_provisioning.go
 //     RouteRouteGetAlertRule);
 //   - the resource API of Grafana 12+, GET
@@ -36,7 +36,7 @@ import (
 //     refIds to {datasourceUID, model, queryType, relativeTimeRange
 //     {from,to} as Prometheus durations, source: true on the condition};
 //     older builds called it spec.data), authorised by alert.rules:read
-//     (pkg/registry/apps/alerting/rules/alertrule/authorize.go).
+//     (Grafana's pkg/registry/apps/alerting/rules/alertrule/authorize.go).
 //
 // The provisioning API is asked first; when Grafana refuses it (403) or
 // does not serve it, the resource API is tried where Grafana announces it.
@@ -240,7 +240,7 @@ func ruleFromProvisioned(p *models.ProvisionedAlertRule) *AlertRule {
 		aq.Model, _ = q.Model.(map[string]any)
 		if q.RelativeTimeRange != nil {
 			// Grafana writes relativeTimeRange.from/to as seconds
-			// (ngalert/models/alert_query.go Duration.MarshalJSON), not
+			// (Grafana's pkg/services/ngalert/models/alert_query.go Duration.MarshalJSON), not
 			// the nanoseconds the generated models.Duration suggests.
 			r := q.RelativeTimeRange
 			aq.RelativeFrom, aq.RelativeTo = time.Duration(r.From)*time.Second, time.Duration(r.To)*time.Second

@@ -27,11 +27,11 @@ import (
 // intervalMs, maxDataPoints>]}.
 //
 // Answer (backend.QueryDataResponse as the plugin SDK writes it,
-// backend/json.go): {"results": {"<refId>": {"status": 200, "frames":
+// grafana-plugin-sdk-go backend/json.go): {"results": {"<refId>": {"status": 200, "frames":
 // [<data frame JSON: schema + data>], "error": "…", "errorSource": "…"}}}.
 // When a query fails Grafana answers 400 (207 with the
 // datasourceQueryMultiStatus toggle) with the same body and that refId's
-// error (pkg/api/metrics.go toJsonStreamingResponse); a data source that
+// error (grafana/grafana pkg/api/metrics.go toJsonStreamingResponse); a data source that
 // does not exist is a 404 "Data source not found", one the caller may not
 // query a 403 "Access denied to data source" (handleQueryMetricsError).
 

@@ -39,7 +39,8 @@ type Threshold struct {
 	Upper *float64 `json:"upper,omitempty"`
 }
 
-// Range thresholds, Grafana Alerting's names (pkg/expr/threshold.go:
+// Range thresholds, Grafana Alerting's names
+// (grafana/grafana pkg/expr/threshold.go:
 // within_range is lower < x < upper, outside_range x < lower || x > upper,
 // the _included variants with <= and >=).
 const (

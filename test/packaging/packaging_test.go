@@ -1,6 +1,7 @@
 // Package packaging checks what users install and run: plugin.json against
-// Grafana's schema, the release zip's layout, and that docker-compose.yaml and
-// provisioning/ parse and reference each other consistently.
+// Grafana's schema, the release zip's layout, that docker-compose.yaml and
+// provisioning/ parse and reference each other consistently, and that the
+// files comments and documents point a reader to exist.
 package packaging
 
 import (

@@ -1,5 +1,6 @@
 // Package dingtalk is a fake DingTalk custom robot enforcing
-// shared/reference/chat-platforms.md §2: access_token, the 加签 signature
+// the contract of 自定义机器人接入
+// (https://open.dingtalk.com/document/orgapp/custom-robot-access): access_token, the 加签 signature
 // (millisecond timestamp within an hour, URL-encoded base64 HMAC-SHA256 of
 // "timestamp\nsecret"), optional keywords, 20000-byte bodies (460101), and
 // 20 messages a minute followed by a 10-minute throttle (130101). Every

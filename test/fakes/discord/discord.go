@@ -1,6 +1,7 @@
-// Package discord is a fake Discord webhook enforcing
-// shared/reference/chat-platforms.md §7: id/token (10015 Unknown Webhook,
-// 50027 Invalid Webhook Token), JSON or multipart payload_json + files[n],
+// Package discord is a fake Discord webhook enforcing the contract in
+// Discord's API documentation
+// (https://discord.com/developers/docs/resources/webhook): id/token (10015
+// Unknown Webhook, 50027 Invalid Webhook Token), JSON or multipart payload_json + files[n],
 // every attachment://name referenced by an embed must be uploaded, content
 // ≤ 2000, embed limits (title 256, description 4096, total 6000), files
 // ≤ 10 MiB (413/40005), 5 requests per 2 seconds answered with 429, a

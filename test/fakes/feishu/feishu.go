@@ -1,6 +1,7 @@
 // Package feishu is a fake Feishu/Lark custom bot plus the two open-platform
 // endpoints needed for images (tenant_access_token and im/v1/images),
-// enforcing shared/reference/chat-platforms.md §3: body ≤ 20 KB (9499),
+// enforcing the contract of 自定义机器人使用指南
+// (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot): body ≤ 20 KB (9499),
 // signature in the body (19021), keywords (19024), 5 requests a second and
 // 100 a minute (11232, answered with HTTP 200 like the real custom bot, or
 // RateLimitStatus), and image keys that were really uploaded.

@@ -3,9 +3,9 @@ package fakegrafana
 // Grafana Alerting and data queries, with Grafana's shapes:
 //
 //   - GET /api/v1/provisioning/alert-rules/{UID} and …/alert-rules: the
-//     ProvisionedAlertRule JSON of pkg/services/ngalert/api/tooling/
+//     ProvisionedAlertRule JSON of Grafana's pkg/services/ngalert/api/tooling/
 //     definitions (relativeTimeRange in seconds, for as "5m"); authorised as
-//     pkg/services/ngalert/api/authorization.go does — any of
+//     Grafana's pkg/services/ngalert/api/authorization.go does — any of
 //     alert.provisioning:read, alert.rules.provisioning:read,
 //     alert.provisioning.secrets:read, or alert.rules:read together with
 //     folders:read — with its 403 message naming them; a missing rule is an

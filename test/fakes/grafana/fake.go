@@ -12,7 +12,8 @@
 // a snapshot of the dashboard it rendered, so tests can prove that a shared
 // template was never written and that each render drew its own query.
 //
-// Contract notes (Grafana 12/13, see shared/reference/grafana-platform.md):
+// Contract notes (Grafana 12/13, as grafana/grafana's source and HTTP API
+// documentation have them):
 //   - POST /api/dashboards/db with an existing UID and overwrite=false answers
 //     412 {"status":"version-mismatch"} (legacy store); SetClashStatus(409)
 //     switches to the 409 Conflict a unified-storage Grafana gives.

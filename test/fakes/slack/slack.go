@@ -1,7 +1,8 @@
 // Package slack is a fake Slack: an incoming webhook and the Web API
 // methods for bot-token uploads (files.getUploadURLExternal, the upload URL,
 // files.completeUploadExternal) plus chat.postMessage, enforcing
-// shared/reference/chat-platforms.md §5: plain-text webhook errors with
+// the contract in Slack's documentation (https://docs.slack.dev: incoming
+// webhooks, the files.* and chat.postMessage methods, rate limits): plain-text webhook errors with
 // their statuses, {"ok":false,"error":…} Web API errors, bot tokens, known
 // channels, declared upload lengths, block limits, and HTTP 429 with
 // Retry-After beyond one message a second per channel (a short burst of

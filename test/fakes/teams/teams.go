@@ -1,6 +1,8 @@
 // Package teams is a fake Microsoft Teams Workflows webhook ("When a Teams
-// webhook request is received"), enforcing shared/reference/chat-platforms.md
-// §4: the SAS sig in the URL, a message with Adaptive Card attachments, the
+// webhook request is received"), enforcing the contract of Microsoft's
+// add-incoming-webhook documentation
+// (https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook):
+// the SAS sig in the URL, a message with Adaptive Card attachments, the
 // 28 KB cap and the 4 requests a second throttle (429 with Retry-After,
 // no run). Like the real service it answers 202 with an empty body to any
 // other well-formed request and records the flow run's outcome, which tests

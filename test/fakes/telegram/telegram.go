@@ -1,5 +1,6 @@
 // Package telegram is a fake Telegram Bot API (sendMessage, sendPhoto)
-// enforcing shared/reference/chat-platforms.md §6: the bot token in the
+// enforcing the contract of the Bot API (https://core.telegram.org/bots/api)
+// and the Bots FAQ (https://core.telegram.org/bots/faq): the bot token in the
 // path (401 Unauthorized, 404 for a malformed token), a known chat, strict
 // parse_mode=HTML (supported tags, balanced, only the four named entities),
 // text ≤ 4096 and caption ≤ 1024 UTF-16 units after entity parsing, photos

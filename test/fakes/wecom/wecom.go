@@ -1,5 +1,6 @@
-// Package wecom is a fake WeCom group robot webhook enforcing the contract in
-// shared/reference/chat-platforms.md §1: key in the query, errcode in an HTTP
+// Package wecom is a fake WeCom group robot webhook enforcing the contract of
+// 群机器人配置说明 (https://developer.work.weixin.qq.com/document/path/91770)
+// and the error bodies the real robot sends: key in the query, errcode in an HTTP
 // 200 body, byte limits, base64+md5 images of at most 2 MB, and 20 messages
 // a minute per robot (failures count) answered with errcode 45009.
 package wecom
