@@ -125,8 +125,12 @@ func queueConfigs(cfg *Config, pollOnly bool) (text, chart river.QueueConfig) {
 	// River waits FetchCooldown (default 100 ms) between fetches of at most
 	// MaxWorkers jobs, which would cap a queue at 80 jobs/s; a few ms lets a
 	// burst through. PostgreSQL wakes the fetcher by LISTEN/NOTIFY, so it
-	// only polls as a fallback; on SQLite, a job inserted by this process
-	// (the only one on the file) wakes its queue at once too.
+	// only polls as a fallback. On SQLite River polls (PollOnly): the jobs
+	// are inserted in this package's own transactions (InsertManyTx, the
+	// outbox), which River does not announce to its producers, and a
+	// snoozed job becomes due without any announcement at all. (River's
+	// SQLite listener would not help: it polls a notification table every
+	// 50 ms itself.)
 	if !pollOnly {
 		poll = time.Second
 	}
