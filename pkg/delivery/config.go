@@ -109,9 +109,9 @@ type Config struct {
 	// texts and charts) looks for work (default 50ms; PostgreSQL is woken by
 	// LISTEN/NOTIFY and polls every second). First attempts of texts do not
 	// wait for it (lanes send them); charts, retries and what lanes hand
-	// over do, by up to this much. Each look costs about 0.3 ms of CPU, so
-	// an idle organisation costs ~40 looks a second (at 20ms it was 100,
-	// ~6% of a core for the standalone server, now ~3%).
+	// over do, by up to this much. Each look costs about 0.3 ms of CPU
+	// even when nothing waits, so this is also what an idle organisation
+	// costs (the README's performance table has the figures).
 	PollInterval time.Duration
 	// RetryOpen makes Open succeed when the queue cannot be opened yet: the
 	// engine keeps trying in the background (every few seconds) and the

@@ -15,8 +15,10 @@ import (
 var repoPath = regexp.MustCompile(`(^|[^\w./-])((?:pkg|src|test|docs|scripts|cmd|provisioning|examples|demo|notes|shared|\.ci)/[\w./-]*\w\.(?:go|ts|tsx|md|json|yaml|yml|sh|tmpl|sql|mjs|js|png|txt))\b`)
 
 // upstream ends the text before a path that belongs to another project:
-// "grafana/grafana pkg/expr/threshold.go", "Grafana's pkg/services/…".
-var upstream = regexp.MustCompile(`(\b[\w.-]+/[\w.-]+|Grafana's|grafana-plugin-sdk-go|grafana-openapi-client-go)\s+$`)
+// "grafana/grafana pkg/expr/threshold.go", "Grafana's pkg/services/…". An
+// owner/repo is a name without a file extension, so a repository path
+// written just before another one does not excuse it.
+var upstream = regexp.MustCompile(`(\b[A-Za-z][\w-]*/[\w-]+|Grafana's|grafana-plugin-sdk-go|grafana-openapi-client-go)\s+$`)
 
 // TestReferencesNameFilesThatExist keeps comments and documents from citing
 // files that were moved, renamed or never were (a reader following one
