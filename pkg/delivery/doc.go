@@ -172,10 +172,11 @@
 // group commit and the River client bound to the database, with typed
 // statuses (store.Pending, store.Sent, …). The work is split by concern:
 // accept.go (Accept), lane.go and lease.go (first attempts), liveness.go
-// (replicas' heartbeats and take-over), text.go (claims, single sends,
-// recording), digest.go (storm digests and their overview), chart.go
-// (follow-up charts and notes), retry.go (the one retry decision: backoff,
-// Retry-After pause, retry horizon), ratelimit.go.
+// (replicas' heartbeats and take-over), text.go (claims, single sends),
+// outcome.go (recording a send: sent, failed, handed back), digest.go
+// (storm digests and their overview), chart.go (follow-up charts and
+// notes), retry.go (the one retry decision: backoff, Retry-After pause,
+// retry horizon), ratelimit.go.
 // Job args carry their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown
