@@ -94,7 +94,7 @@
 // short; no alert text is dropped.
 //
 // A digest carries at most one image, an overview of its alerts, when the
-// Charter is also an OverviewCharter (see digest.go). Drawing starts when
+// Charter is also an OverviewCharter (see overview.go). Drawing starts when
 // the digest send starts and may take chart.budget (never more than
 // Config.ChartTimeout). On a platform that combines text and image the
 // digest goes as one PartBoth message if the overview is ready in time and
@@ -174,9 +174,9 @@
 // accept.go (Accept), lane.go and lease.go (first attempts), liveness.go
 // (replicas' heartbeats and take-over), text.go (claims, single sends),
 // outcome.go (recording a send: sent, failed, handed back), digest.go
-// (storm digests and their overview), chart.go (follow-up charts and
-// notes), retry.go (the one retry decision: backoff, Retry-After pause,
-// retry horizon), ratelimit.go.
+// (storm digests), overview.go (a digest's overview chart), chart.go
+// (follow-up charts and notes), retry.go (the one retry decision: backoff,
+// Retry-After pause, retry horizon), ratelimit.go.
 // Job args carry their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown
