@@ -171,12 +171,15 @@
 // internal/store holds every SQL statement, the schema, the SQLite gate,
 // group commit and the River client bound to the database, with typed
 // statuses (store.Pending, store.Sent, …). The work is split by concern:
-// accept.go (Accept), lane.go and lease.go (first attempts), liveness.go
-// (replicas' heartbeats and take-over), text.go (claims, single sends),
-// outcome.go (recording a send: sent, failed, handed back), digest.go
-// (storm digests), overview.go (a digest's overview chart), chart.go
-// (follow-up charts and notes), retry.go (the one retry decision: backoff,
-// Retry-After pause, retry horizon), ratelimit.go.
+// engine.go and register.go (the process's engine per queue database, and
+// the organisations registered with it), accept.go (Accept), lane.go and
+// lease.go (first attempts), holds.go (the rows lanes hold), catchup.go (a
+// lane that fell behind sends a digest), handoff.go (texts a lane lets go,
+// back to River), liveness.go (replicas' heartbeats and take-over), text.go
+// (claims, single sends), outcome.go (recording a send: sent, failed,
+// handed back), digest.go (storm digests), overview.go (a digest's overview
+// chart), chart.go (follow-up charts and notes), retry.go (the one retry
+// decision: backoff, Retry-After pause, retry horizon), ratelimit.go.
 // Job args carry their River insert options (river.JobArgsWithInsertOpts).
 //
 // # Records, metrics, shutdown

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/alertchart/alertchart/pkg/channels"
 	"github.com/alertchart/alertchart/pkg/delivery/internal/store"
 )
@@ -141,54 +139,6 @@ func (l *lane) load(ctx context.Context, t *laneTask) (bool, error) {
 	}
 	l.mu.Unlock()
 	return t.del != nil, nil
-}
-
-// held is the process-wide set of rows a lane holds. Its value is closed
-// when the lane lets go.
-var held = struct {
-	sync.Mutex
-	m map[store.Key]chan struct{}
-}{m: map[store.Key]chan struct{}{}}
-
-func hold(k store.Key) {
-	held.Lock()
-	held.m[k] = make(chan struct{})
-	held.Unlock()
-}
-
-func unhold(k store.Key) {
-	held.Lock()
-	if ch, ok := held.m[k]; ok {
-		close(ch)
-		delete(held.m, k)
-	}
-	held.Unlock()
-}
-
-func isHeld(k store.Key) bool {
-	held.Lock()
-	defer held.Unlock()
-	return held.m[k] != nil
-}
-
-// waitHeld waits (at most a second) for a lane to let go of k; false means
-// it still holds it.
-func waitHeld(ctx context.Context, k store.Key) bool {
-	held.Lock()
-	ch := held.m[k]
-	held.Unlock()
-	if ch == nil {
-		return true
-	}
-	t := time.NewTimer(time.Second)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return false
 }
 
 // lane sends the first attempts of one organisation's channel, one at a
@@ -412,94 +362,6 @@ func (l *lane) sendFirst(ctx context.Context, t *laneTask) {
 	}
 }
 
-// laneCatchUp is how far a lane may fall behind (the age of the text at its
-// front) before it sends what waits as digests.
-//
-// A lane sends one message at a time, each recorded before the next goes:
-// that bounds what a crash can repeat to one message per channel. Over
-// HTTP, with the machine busy accepting a flood, that is a few hundred
-// messages a second to one channel, and a flood of distinct webhooks to a
-// robot without a rate limit can outrun it. Past laneCatchUp, the texts at
-// the front go to River as one digest (as a rate-limited robot's backlog
-// does): the chat gets every alert within seconds instead of one message
-// per alert minutes late, and a crash still repeats at most one message.
-// A robot paced by a short window (Slack's one a second) is behind by
-// design: its lane merges only a backlog longer than the window sends in
-// paceHorizon, as River does (stormy). Channels that send charts keep one
-// message per notification (the chart is the point of it; digests carry
-// none per alert).
-const laneCatchUp = time.Second
-
-// catchUpLen is how many tasks at the front of the lane go out as one
-// digest (see laneCatchUp): 0 or 1 when the lane is not behind. It is
-// called with l.mu held.
-func (l *lane) catchUpLen() int {
-	if len(l.queue) < 2 {
-		return 0
-	}
-	s := l.e.current(l.k.org)
-	if s == nil || s.s == nil || !s.chartless(l.k.channel) {
-		return 0
-	}
-	head := l.queue[0]
-	if head.epoch != l.e.epoch.Load() || s.now().Sub(head.at) < laneCatchUp || len(l.queue) <= s.paceBacklog(l.k.channel) {
-		// Not behind; or behind a robot's short window with no more
-		// waiting than it sends one by one (see paceHorizon).
-		return 0
-	}
-	n, alerts := 0, 0
-	for _, t := range l.queue {
-		if t.epoch != head.epoch || (n > 0 && alerts+t.alerts > s.cfg.MaxDigestAlerts) {
-			break
-		}
-		n++
-		alerts += t.alerts
-	}
-	return n
-}
-
-// chartless says whether the channel sends no chart with a notification's
-// text (no Charter, or the channel disables charts).
-func (s *orgRuntime) chartless(channel string) bool {
-	if s.charter == nil {
-		return true
-	}
-	c, ok := s.s.Channel(channel)
-	return ok && c.DisableChart
-}
-
-// catchUp hands the front of a lane that fell behind to River as one
-// digest (see laneCatchUp): its oldest row owns the others, and its text
-// job sends them (as many messages as the platform needs to name them
-// all, see sendDigest).
-func (e *engine) catchUp(ctx context.Context, tasks []*laneTask) {
-	keys := make([]store.Key, len(tasks))
-	for i, t := range tasks {
-		keys[i] = t.k
-	}
-	holder := ""
-	if !e.st.SQLite() {
-		holder = e.replica
-	}
-	k0 := keys[0]
-	e.untilStored(context.WithoutCancel(ctx), "hand "+strconv.Itoa(len(tasks))+" texts to the queue as a digest", func(ctx context.Context) error {
-		return e.q.Tx(ctx, func(tx *store.Tx) error {
-			if err := tx.LockDigests(ctx, e.robotOf(k0.Org, k0.Channel)); err != nil {
-				return err
-			}
-			owner, n, err := tx.GatherHeld(ctx, holder, keys)
-			if err != nil || n == 0 {
-				return err
-			}
-			return enqueueTexts(ctx, tx, []store.Key{owner})
-		})
-	}, func() {
-		for _, t := range tasks {
-			unhold(t.key())
-		}
-	})
-}
-
 // backlog is how many texts wait in the lane, the one being sent included.
 func (l *lane) backlog() int64 {
 	l.mu.Lock()
@@ -530,84 +392,5 @@ func (l *lane) pace(ctx context.Context, d time.Duration) bool {
 				return false
 			}
 		}
-	}
-}
-
-// retryLater gives a task to River, still claimed by its key, to be tried
-// again after delay.
-func (s *engine) retryLater(ctx context.Context, t *laneTask, delay time.Duration) {
-	k := t.key()
-	notBefore := time.Now().Add(delay).UnixMilli()
-	s.untilStored(context.WithoutCancel(ctx), "queue a text's retry (delivery "+k.DeliveryID+")", func(ctx context.Context) error {
-		return s.q.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.Enqueue(ctx, river.InsertManyParams{Args: textArgs{Org: k.Org, DeliveryID: k.DeliveryID, Channel: k.Channel,
-				NotBefore: notBefore}})
-			return err
-		})
-	}, func() {})
-}
-
-// handOff gives tasks to River unclaimed, each with a text job due now, so
-// River's claim decides (send, or join the robot's digest).
-func (s *engine) handOff(ctx context.Context, tasks []*laneTask) {
-	if len(tasks) == 0 {
-		return
-	}
-	k0 := tasks[0].k
-	s.untilStored(context.WithoutCancel(ctx), "hand "+strconv.Itoa(len(tasks))+" texts to the queue", func(ctx context.Context) error {
-		return s.q.Tx(ctx, func(tx *store.Tx) error {
-			if err := tx.LockDigests(ctx, s.robotOf(k0.Org, k0.Channel)); err != nil {
-				return err
-			}
-			var left []store.Key
-			for _, t := range tasks {
-				// Rows that joined the task's digest go back too (see releaseIn).
-				keys, err := tx.Unclaim(ctx, t.k.Org, t.k.Owner(), t.k.Channel)
-				if err != nil {
-					return err
-				}
-				left = append(left, keys...)
-			}
-			return enqueueTexts(ctx, tx, left)
-		})
-	}, func() {
-		for _, t := range tasks {
-			unhold(t.key())
-		}
-	})
-}
-
-// recoverLanes gives a text job to every pending row no job will send: on
-// the first open of a SQLite file in a process, those are the rows a dead
-// process held in its lanes.
-func (s *engine) recoverLanes(ctx context.Context) error {
-	n := 0
-	for {
-		keys, err := s.st.Stranded(ctx, s.now().Add(time.Hour), 1000, isHeld)
-		if err != nil || len(keys) == 0 {
-			if n > 0 {
-				s.log.Info("delivery: queued the texts a previous process had accepted but not sent", "texts", n)
-			}
-			return err
-		}
-		queued := 0
-		err = s.q.Tx(ctx, func(t *store.Tx) error {
-			jobs := make([]river.InsertManyParams, 0, len(keys))
-			for _, k := range keys {
-				// Checked again: a job may have appeared since.
-				if ok, err := t.UnclaimStranded(ctx, k); err != nil {
-					return err
-				} else if ok {
-					jobs = append(jobs, textJob(k))
-				}
-			}
-			queued = len(jobs)
-			_, err := t.Enqueue(ctx, jobs...)
-			return err
-		})
-		if err != nil || queued == 0 {
-			return err
-		}
-		n += queued
 	}
 }

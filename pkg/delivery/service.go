@@ -10,7 +10,7 @@ import (
 // Service is one app instance's handle on the delivery pipeline: it accepts
 // its organisation's notifications and reads its organisation's records.
 // The work itself is done by the process's engine for the queue database
-// (see engine.go), with the organisation's newest settings.
+// (see engine.go), with the organisation's newest settings (register.go).
 type Service struct {
 	e      *engine
 	rt     *orgRuntime
