@@ -15,13 +15,11 @@ package grafanarender
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,10 +35,6 @@ import (
 // carry it, sit in the temporary folder and have an AlertChart UID.
 const Tag = "alertchart-tmp"
 
-// uidPrefix starts every temporary dashboard UID: "act-<unix seconds,
-// base 36>-<random>"; the janitor reads the creation time from it.
-const uidPrefix = "act-"
-
 // Input limits: a query or title this long is a bug upstream, not a chart.
 const (
 	maxQueryBytes = 64 << 10
@@ -49,10 +43,6 @@ const (
 	maxTitleRunes = 300
 	maxThresholds = 20
 )
-
-// DefaultJanitorAge is how old a temporary dashboard must be before the
-// janitor deletes it: far longer than any render may take.
-const DefaultJanitorAge = 10 * time.Minute
 
 // Request is one chart to render.
 type Request struct {
@@ -310,93 +300,6 @@ func (r *Renderer) checkRequest(req *Request) error {
 	return nil
 }
 
-// template reads the template dashboard and panel, reusing a recent read.
-func (r *Renderer) template(ctx context.Context) (*template, error) {
-	r.tmplMu.Lock()
-	defer r.tmplMu.Unlock()
-	if r.tmpl != nil && r.now().Before(r.tmplExpires) {
-		return r.tmpl, nil
-	}
-	d, err := r.client.GetDashboard(ctx, r.opts.TemplateDashboardUID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := d.Panel(r.opts.TemplatePanelID)
-	if err != nil {
-		return nil, err
-	}
-	r.tmpl = &template{dash: d, panel: p}
-	r.tmplExpires = r.now().Add(r.opts.TemplateTTL)
-	return r.tmpl, nil
-}
-
-func (r *Renderer) ensureFolder(ctx context.Context) error {
-	r.folderMu.Lock()
-	defer r.folderMu.Unlock()
-	if r.folderReady {
-		return nil
-	}
-	if err := r.client.EnsureFolder(ctx, r.opts.FolderUID, "AlertChart temporary"); err != nil {
-		return err
-	}
-	r.folderReady = true
-	return nil
-}
-
-// create stores the temporary dashboard, picking a new UID when the UID is
-// taken, and recreating the folder once if someone deleted it.
-func (r *Renderer) create(ctx context.Context, tmpl *template, req Request) (grafana.Created, error) {
-	const attempts = 4
-	var lastErr error
-	folderRetried := false
-	for i := 0; i < attempts; i++ {
-		uid := r.newUID(r.now())
-		model := buildDashboard(uid, tmpl, req)
-		c, err := r.client.CreateDashboard(ctx, model, r.opts.FolderUID, "AlertChart: temporary copy of a template panel for one alert chart")
-		if err == nil {
-			if c.UID == "" {
-				c.UID = uid
-			}
-			return c, nil
-		}
-		lastErr = err
-		switch {
-		case errors.Is(err, grafana.ErrUIDClash):
-			continue
-		case !folderRetried && folderMissing(err):
-			folderRetried = true
-			r.folderMu.Lock()
-			r.folderReady = false
-			r.folderMu.Unlock()
-			if ferr := r.ensureFolder(ctx); ferr != nil {
-				return grafana.Created{}, ferr
-			}
-			continue
-		default:
-			return grafana.Created{}, err
-		}
-	}
-	return grafana.Created{}, fmt.Errorf("gave up after %d UID clashes: %w", attempts, lastErr)
-}
-
-// folderMissing recognises Grafana's answers to a create in a folder that no
-// longer exists (400 from the legacy store, 404 from newer versions).
-func folderMissing(err error) bool {
-	st := grafana.StatusOf(err)
-	return (st == http.StatusBadRequest || st == http.StatusNotFound) && strings.Contains(strings.ToLower(err.Error()), "folder not found")
-}
-
-// remove deletes the temporary dashboard with a context of its own: a
-// cancelled render must not leave its copy behind.
-func (r *Renderer) remove(ctx context.Context, uid string) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := r.client.DeleteDashboard(dctx, uid); err != nil && !grafana.IsNotFound(err) {
-		r.opts.Logger.Warn("AlertChart could not delete a temporary dashboard; the janitor will remove it",
-			"uid", uid, "error", err.Error())
-	}
-}
-
 // renderWithRetry renders, waiting out 429 answers while the deadline allows.
 func (r *Renderer) renderWithRetry(ctx context.Context, c grafana.Created, req Request) ([]byte, error) {
 	backoff := time.Second
@@ -434,66 +337,6 @@ func (r *Renderer) renderWithRetry(ctx context.Context, c grafana.Created, req R
 	}
 }
 
-// Janitor deletes temporary dashboards older than olderThan: copies left
-// behind when the plugin crashed between creating and deleting them, or when
-// a delete failed. Only dashboards in the temporary folder, tagged Tag, with
-// an AlertChart UID, are touched, and never the template.
-func (r *Renderer) Janitor(ctx context.Context, olderThan time.Duration) (deleted int, err error) {
-	if r.client == nil {
-		return 0, errors.New("janitor: no Grafana client")
-	}
-	hits, err := r.client.SearchDashboards(ctx, Tag, r.opts.FolderUID)
-	if err != nil {
-		return 0, fmt.Errorf("janitor: %w", err)
-	}
-	now := r.now()
-	var errs []error
-	for _, h := range hits {
-		if h.UID == r.opts.TemplateDashboardUID || (h.FolderUID != "" && h.FolderUID != r.opts.FolderUID) || !hasTag(h.Tags, Tag) {
-			continue
-		}
-		created, ok := uidTime(h.UID)
-		if !ok || now.Sub(created) < olderThan {
-			continue
-		}
-		if err := r.client.DeleteDashboard(ctx, h.UID); err != nil {
-			if grafana.IsNotFound(err) {
-				continue // deleted meanwhile by its own render
-			}
-			errs = append(errs, err)
-			continue
-		}
-		deleted++
-	}
-	if len(errs) > 0 {
-		return deleted, fmt.Errorf("janitor: %w", errors.Join(errs...))
-	}
-	return deleted, nil
-}
-
-// RunJanitor runs Janitor now and then every interval until ctx ends,
-// logging failures. Start it once per Renderer: go r.RunJanitor(ctx, 5*time.Minute, DefaultJanitorAge).
-func (r *Renderer) RunJanitor(ctx context.Context, interval, olderThan time.Duration) {
-	if interval <= 0 {
-		interval = 5 * time.Minute
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		jctx, cancel := context.WithTimeout(ctx, time.Minute)
-		n, err := r.Janitor(jctx, olderThan)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			r.opts.Logger.Warn("AlertChart janitor could not clean temporary dashboards", "deleted", n, "error", err.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Available tells "auto" renderer selection whether Grafana can render now:
 // a template panel is configured and readable, and Grafana reports an image
 // renderer. The answer is cached for Config.AvailableTTL.
@@ -526,44 +369,6 @@ func (r *Renderer) probe(ctx context.Context) error {
 		return &Error{Stage: "template", Err: err}
 	}
 	return nil
-}
-
-func hasTag(tags []string, tag string) bool {
-	for _, t := range tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
-}
-
-// randomUID makes "act-<base36 seconds>-<12 random base32 chars>" (≤ 30
-// characters; Grafana allows 40).
-func randomUID(now time.Time) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return uidPrefix + strconv.FormatInt(now.Unix(), 36) + "-" + string(b)
-}
-
-// uidTime reads the creation time out of a temporary dashboard UID.
-func uidTime(uid string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(uid, uidPrefix)
-	if !ok {
-		return time.Time{}, false
-	}
-	ts, _, ok := strings.Cut(rest, "-")
-	if !ok {
-		return time.Time{}, false
-	}
-	sec, err := strconv.ParseInt(ts, 36, 64)
-	if err != nil || sec <= 0 {
-		return time.Time{}, false
-	}
-	return time.Unix(sec, 0), true
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
