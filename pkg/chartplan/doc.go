@@ -193,4 +193,19 @@
 // value; FetchResult
 // reports how many were filtered out and dropped. A plan is JSON and is
 // what POST /explain returns, fallbacks included.
+//
+// # Files
+//
+// planner.go (Planner, Plan in its four steps, Prefetch, Explain) and
+// plan.go (the Plan it returns); rules.go (step 1: the alert's rule among
+// the rules API's answer, and the expression in its generatorURL), cache.go
+// (those answers cached per alert name), evaluator.go (which evaluator sent
+// the alert); query.go (step 2 for a Prometheus rule) over the rewriter:
+// rewrite.go (parse, rewrite, the Rewrite it returns), strip.go (removing
+// the alerting comparisons), threshold.go (the constants they compared
+// with), parts.go (one part per operand of `or`), inject.go (the alert's
+// labels as matchers); window.go (step 3, the time range and its title);
+// fetch.go (the range query and series naming); overview.go (one chart for
+// a digest's alerts); grafana.go, grafanachain.go, grafanaquery.go and
+// grafanafetch.go (the same steps for Grafana-managed rules).
 package chartplan

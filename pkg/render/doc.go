@@ -116,4 +116,16 @@
 //
 //	go run ./pkg/render/cmd/chartsamples            # writes PNGs to a temp dir
 //	go test ./pkg/render -run TestReferenceImages -update   # refresh testdata/
+//
+// # Files
+//
+// One drawing element per file: render.go (Chart, Options, Render: the
+// order everything is drawn in), spacing.go (every gap, named), theme.go
+// and colors.go (Grafana's palettes), title.go, axis.go, plot.go (data
+// range and the plot area), lines.go (the series and moving references),
+// thresholds.go (lines, areas and bands), markers.go (alert start,
+// resolved), legend.go and legend_layout.go (the Max / Min / Last table),
+// nodata.go; canvas.go and text.go (the pixels and glyphs underneath),
+// encode.go (PNG, JPEG); style.go and panel.go (a Style, and one read from
+// a Grafana panel).
 package render
