@@ -39,7 +39,9 @@
 // and "告警开始 10:27:10" / "alert start 10:27:10" (plus a green "resolved"
 // marker when AlertEnd is set; labels sit on a backing, on separate rows
 // when they would touch, stacked left of the firing period when both crowd
-// the right edge); a legend table with colour swatch, name
+// the right edge, along the plot's top edge or, when fewer lines run
+// there, its bottom edge, so the backing never hides the peak that fired
+// the alert); a legend table with colour swatch, name
 // (Options.LegendFormat or the template panel's legendFormat, else
 // Series.Name, else — like Grafana's automatic legend — the labels that
 // differ between the series), right-aligned

@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math"
 	"time"
+
+	"github.com/alertchart/alertchart/pkg/series"
 )
 
 // alertSpan returns the device x range of the firing period, clipped to the
@@ -71,7 +73,7 @@ func layoutMarkerLabels(xs, ws float64, hasEnd bool, xe, we, left, right, gap, s
 	return s, e
 }
 
-func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
+func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea, ps []plotted) {
 	if r.AlertStart.IsZero() || r.AlertStart.After(pl.to) {
 		return
 	}
@@ -91,14 +93,6 @@ func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
 		cv.triangle(pt{x, pl.bottom - s*1.3}, pt{x - s, pl.bottom + s*0.7}, pt{x + s, pl.bottom + s*0.7}, col)
 		return x
 	}
-	put := func(l markerLabel, col color.NRGBA, text string) {
-		y := labelY + float64(l.row)*r.px(markerRowHeight)
-		pad := r.px(labelBackingPad)
-		box := image.Rect(int(l.x-pad), int(y-f.size*0.8), int(l.x+l.w+pad), int(y+pad))
-		cv.fillRect(box, withAlpha(r.th.bg, 0.85))
-		cv.text(f, l.x, y, col, text)
-	}
-
 	startText := label(r.AlertStart, r.word("render.alert_start"))
 	var xs float64
 	before := r.AlertStart.Before(pl.from)
@@ -119,6 +113,40 @@ func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
 		we = cv.measure(f, endText)
 	}
 	s, e := layoutMarkerLabels(xs, ws, hasEnd, xe, we, pl.left+r.px(edgeInset), pl.right-r.px(edgeInset), r.px(markerLabelGap), r.px(markerLabelSpacing))
+	labels := []markerLabel{s}
+	if hasEnd {
+		labels = append(labels, e)
+	}
+
+	// A label sits on a backing that hides what is under it, so the labels
+	// go along the plot's top edge, or along its bottom edge (beside the
+	// triangles) when fewer lines run there: an alert that fires on a
+	// series near the top would otherwise have its peak hidden.
+	pad := r.px(labelBackingPad)
+	baseline := func(l markerLabel, atBottom bool) float64 {
+		if atBottom {
+			return pl.bottom - r.px(markerLabelBottom) - float64(l.row)*r.px(markerRowHeight)
+		}
+		return labelY + float64(l.row)*r.px(markerRowHeight)
+	}
+	backing := func(l markerLabel, atBottom bool) (x0, y0, x1, y1 float64) {
+		y := baseline(l, atBottom)
+		return l.x - pad, y - f.size*0.8, l.x + l.w + pad, y + pad
+	}
+	covered := func(atBottom bool) float64 {
+		var sum float64
+		for _, l := range labels {
+			x0, y0, x1, y1 := backing(l, atBottom)
+			sum += r.linesThrough(pl, ps, x0, y0, x1, y1)
+		}
+		return sum
+	}
+	atBottom := covered(true) < covered(false)
+	put := func(l markerLabel, col color.NRGBA, text string) {
+		x0, y0, x1, y1 := backing(l, atBottom)
+		cv.fillRect(image.Rect(int(x0), int(y0), int(x1), int(y1)), withAlpha(r.th.bg, 0.85))
+		cv.text(f, l.x, baseline(l, atBottom), col, text)
+	}
 	put(s, r.th.alert, startText)
 	if hasEnd {
 		put(e, r.th.resolved, endText)
@@ -127,4 +155,48 @@ func (r *resolved) drawAlertMarkers(cv *canvas, f face, pl plotArea) {
 
 func sameDay(a, b time.Time) bool {
 	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
+}
+
+// linesThrough measures how much of the drawn lines (visible series and
+// moving thresholds) runs through the device-pixel rectangle [x0, x1] ×
+// [y0, y1]: the summed width of the segments that cross it, at least one
+// pixel for each. Straight segments between samples are close enough to
+// the drawn line for choosing where a label hides the least.
+func (r *resolved) linesThrough(pl plotArea, ps []plotted, x0, y0, x1, y1 float64) float64 {
+	var sum float64
+	through := func(pts []series.Point) {
+		for _, run := range splitRuns(pts, r.maxGap(pts), pl.log) {
+			for i := range run {
+				a := pt{pl.xms(run[i].T), pl.y(run[i].V)}
+				b := a
+				if i+1 < len(run) {
+					b = pt{pl.xms(run[i+1].T), pl.y(run[i+1].V)}
+				} else if len(run) > 1 {
+					break // the last sample ends the previous segment
+				}
+				lo, hi := math.Max(a.x, x0), math.Min(b.x, x1)
+				if lo > hi {
+					continue
+				}
+				ya, yb := a.y, b.y
+				if b.x > a.x {
+					ya = a.y + (b.y-a.y)*(lo-a.x)/(b.x-a.x)
+					yb = a.y + (b.y-a.y)*(hi-a.x)/(b.x-a.x)
+				}
+				if math.Max(ya, yb) < y0 || math.Min(ya, yb) > y1 {
+					continue
+				}
+				sum += math.Max(hi-lo, 1)
+			}
+		}
+	}
+	for _, p := range ps {
+		if !p.hidden {
+			through(p.pts)
+		}
+	}
+	for _, ref := range r.References {
+		through(ref.Points)
+	}
+	return sum
 }

@@ -358,7 +358,7 @@ func (r *resolved) draw() (*canvas, error) {
 	r.drawSeries(cv, pl, plot, ps)
 	r.drawReferences(cv, pl, plot)
 	r.drawThresholdLines(cv, pl, ps, from, to)
-	r.drawAlertMarkers(cv, body, pl)
+	r.drawAlertMarkers(cv, body, pl, ps)
 	r.drawThresholdLabels(cv, body, pl)
 	if lg.right {
 		r.drawLegend(cv, body, lg, plotTop-r.px(plotTopGap), plotRight+r.px(rightLegendGap))

@@ -35,6 +35,7 @@ const (
 
 	// Alert markers: the firing period's start and end.
 	markerLabelTop     = 8  // the first row of marker labels, below the plot's top
+	markerLabelBottom  = 8  // or its baseline above the plot's bottom, when lines crowd the top
 	markerRowHeight    = 16 // between rows of marker labels
 	markerLabelGap     = 6  // between a marker line and its label
 	markerLabelSpacing = 8  // least space between two marker labels on one row

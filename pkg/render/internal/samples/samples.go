@@ -319,7 +319,36 @@ func All() []Case {
 		},
 		Options: render.Options{Location: Shanghai, Theme: "light", Language: "en"},
 	})
+	// The demo's alert: a 2-minute window (a `for: 20s` rule) whose series
+	// climbs to 99 % just as the alert fires at the window's end, where the
+	// marker label would hide the peak along the top edge; it goes along
+	// the bottom instead.
+	cases = append(cases, Case{
+		Name: "dark-alert-at-peak",
+		Chart: &render.Chart{
+			Title: "HostHighCpuUsage (最近2分钟)", Series: []series.Series{Climb(To.Add(-2*time.Minute), 2*time.Second, 60)},
+			Thresholds: []series.Threshold{{Op: ">", Value: 80}},
+			AlertStart: To.Add(-2 * time.Second), From: To.Add(-2 * time.Minute), To: To, Unit: "percent",
+		},
+		Options: render.Options{Location: Shanghai},
+	})
 	return cases
+}
+
+// Climb is one host's CPU (percent): n samples every step from from, near
+// 35 % for the first 40 %, then rising to about 99 % at the end.
+func Climb(from time.Time, step time.Duration, n int) series.Series {
+	r := rand.New(rand.NewPCG(160, 160*7919+1))
+	pts := make([]series.Point, n)
+	rise := int(0.4 * float64(n))
+	for i := range pts {
+		v := 35 + 4*math.Sin(float64(i)/4)
+		if i >= rise {
+			v = 35 + 64*(1-math.Exp(-float64(i-rise)/float64(n-rise)*6))
+		}
+		pts[i] = series.Point{T: from.Add(time.Duration(i) * step).UnixMilli(), V: math.Min(99.5, v+(r.Float64()-0.5)*1.5)}
+	}
+	return series.Series{Labels: map[string]string{"host": "node-2", "instance": "10.12.0.12:9100", "job": "node"}, Points: pts}
 }
 
 func diskWrites() []series.Series {
