@@ -183,13 +183,15 @@ func (h *Host) UpdateSettings(s Settings) { h.SetOrgSettings(1, s) }
 
 // SetOrgSettings gives an organisation its app settings, or changes them
 // as a save on that organisation's config page does (a new LastUpdatedMS).
+// The SDK rebuilds an app instance only when LastUpdatedMS differs, so two
+// saves within one millisecond still get two different ones.
 func (h *Host) SetOrgSettings(org int64, s Settings) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.settings[org] = s
 	now := time.Now()
-	if prev, ok := h.updated[org]; ok && !now.After(prev) {
-		now = prev.Add(time.Millisecond)
+	if prev, ok := h.updated[org]; ok && now.UnixMilli() <= prev.UnixMilli() {
+		now = time.UnixMilli(prev.UnixMilli() + 1)
 	}
 	h.updated[org] = now
 }
