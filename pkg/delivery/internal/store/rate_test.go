@@ -3,22 +3,50 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/alertchart/alertchart/test/services"
 )
 
+// openTestStore opens a store on a fresh copy of a migrated database (as
+// queuetest gives the packages above; it cannot be imported here): the
+// migrations run once per test binary, not once per test, and a store opens
+// the copy as it opens one an earlier run left.
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	st, err := OpenSQLite(context.Background(), t.TempDir(), Options{Sync: SyncFull})
+	db, err := migratedDB()
+	if err != nil {
+		t.Fatalf("create the template database: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, SQLiteFile), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenSQLite(context.Background(), dir, Options{Sync: SyncFull})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
 	return st
 }
+
+var migratedDB = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "alertchart-store-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	st, err := OpenSQLite(context.Background(), dir, Options{})
+	if err != nil {
+		return nil, err
+	}
+	st.Close()
+	return os.ReadFile(filepath.Join(dir, SQLiteFile))
+})
 
 // openTestPostgres opens a store on a PostgreSQL of its own (skipped under
 // -short).
