@@ -33,15 +33,16 @@
 # -parallel 8: the delivery tests that call t.Parallel mostly wait on
 # their fakes' rate windows and retry pauses; 8 at once instead of
 # GOMAXPROCS overlaps the waiting.
-# -cpu 1 -p 3: each test binary runs with GOMAXPROCS=1 and go test runs
-# three actions (compile, link or test binary) at a time. Two cores already
-# carry two actions; a test binary with two Ps of its own only adds idle Ps
-# spinning for work and cross-CPU TLB flushes of the race detector's shadow
-# memory: the 31 binaries, run one after another, took 27-29 CPU-s with 2
-# Ps and 21-25 with 1. The third action fills the time a one-P binary
-# spends waiting on its fakes. Races are still found: the race detector
-# tracks happens-before between goroutines, not whether they ran at the
-# same instant.
+# -cpu 1 -p <cores+1>: each test binary runs with GOMAXPROCS=1 and go test
+# runs one action (compile, link or test binary) more than there are cores.
+# The cores already carry one action each; a test binary with a P per core
+# of its own only adds idle Ps spinning for work and cross-CPU TLB flushes
+# of the race detector's shadow memory: on 2 cores the 31 binaries, run one
+# after another, took 27-29 CPU-s with 2 Ps and 21-25 with 1. The extra
+# action fills the time a one-P binary spends waiting on its fakes. Races
+# are still found: the race detector tracks happens-before between
+# goroutines, not whether they ran at the same instant. (Later -cpu or -p
+# arguments given to this script win.)
 # GORACE=atexit_sleep_ms=0: the race runtime otherwise sleeps 1 s as each
 # test binary exits (a last chance for goroutines still running to show a
 # race), about 15 s of the loop's wall time on 2 cores.
@@ -70,6 +71,7 @@ for a in "$@"; do
     ;;
   esac
 done
-GORACE=atexit_sleep_ms=0 exec go test -short -race ${keep[@]+"${keep[@]}"} -vet=off -ldflags=-w -cpu 1 -p 3 -parallel 8 \
+cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+GORACE=atexit_sleep_ms=0 exec go test -short -race ${keep[@]+"${keep[@]}"} -vet=off -ldflags=-w -cpu 1 -p $((cores + 1)) -parallel 8 \
   -gcflags=all=-dwarf=false -gcflags='modernc.org/...=-dwarf=false -d=checkptr=0' "$@" \
   ./pkg/delivery ./pkg/render ./pkg/resources ./pkg/pipeline ./pkg/plugin ./pkg/standalone ./pkg/...
