@@ -14,7 +14,9 @@ step "go vet ./..."
 go vet ./...
 
 step "the fast loop: go test -short -race ./pkg/... (scripts/test-race.sh; long tests skip themselves under -short and run below)"
+loop_start=$(date +%s)
 bash scripts/test-race.sh
+echo "fast loop: $(($(date +%s) - loop_start)) s"
 
 step "frontend: typecheck, lint, jest, build"
 npm run typecheck

@@ -26,6 +26,14 @@
 # time. Stack traces and race reports do not use DWARF (they read the
 # binary's own line table); a debugger does (build the test binary yourself
 # for dlv).
+# -trimpath: the compiled packages and the test results do not depend on
+# where the checkout is, so a fresh clone (CI's), another worktree or a
+# moved checkout reuses what any of them compiled and, for tests that read
+# no files of the checkout, the results Go's test cache holds for the same
+# code: a fresh clone's first loop 39 s -> 14 s (17 of the 31 packages run,
+# the rest cached). Without it every package compiles again in each
+# directory. Stack traces and race reports name files by import path
+# (github.com/alertchart/alertchart/pkg/...) instead of absolute path.
 # -vet=off: scripts/test-all.sh runs the whole of go vet just before this
 # loop, and the GitHub workflow's golangci-lint (govet) runs it again; go
 # test's own subset of vet would check the same code a third time (4 CPU-s
@@ -72,6 +80,6 @@ for a in "$@"; do
   esac
 done
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
-GORACE=atexit_sleep_ms=0 exec go test -short -race ${keep[@]+"${keep[@]}"} -vet=off -ldflags=-w -cpu 1 -p $((cores + 1)) -parallel 8 \
+GORACE=atexit_sleep_ms=0 exec go test -short -race ${keep[@]+"${keep[@]}"} -vet=off -trimpath -ldflags=-w -cpu 1 -p $((cores + 1)) -parallel 8 \
   -gcflags=all=-dwarf=false -gcflags='modernc.org/...=-dwarf=false -d=checkptr=0' "$@" \
   ./pkg/delivery ./pkg/render ./pkg/resources ./pkg/pipeline ./pkg/plugin ./pkg/standalone ./pkg/...
